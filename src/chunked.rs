@@ -1,0 +1,178 @@
+//! Decoding of `Transfer-Encoding: chunked` request bodies (RFC 9112 §7.1). No I/O: the caller
+//! feeds whatever bytes have arrived and gets back how many were used and whether the body ended.
+
+use crate::error::HttpError;
+use crate::limits::{MAX_BODY_BYTES, MAX_CHUNK_LINE_BYTES, MAX_TRAILER_BYTES};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Hex digits of a chunk size.
+    Size,
+    /// After the size: optional whitespace and `;ext=val` up to CR.
+    Extension,
+    /// The LF that ends the size line.
+    SizeLf,
+    /// Chunk data, this many bytes still to come.
+    Data(usize),
+    /// The CR then LF after a chunk's data.
+    DataCr,
+    DataLf,
+    /// At the start of a trailer line, or of the final empty line.
+    TrailerStart,
+    /// Inside a trailer field line, which is read and discarded.
+    Trailer,
+    TrailerLf,
+    /// The LF of the final empty line.
+    EndLf,
+    Done,
+}
+
+/// A chunked-body decoder that can be fed any split of the input.
+#[derive(Debug, Clone)]
+pub struct ChunkedDecoder {
+    state: State,
+    size: usize,
+    digits: usize,
+    line_bytes: usize,
+    trailer_bytes: usize,
+    total: usize,
+}
+
+impl Default for ChunkedDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ChunkedDecoder {
+    pub fn new() -> Self {
+        ChunkedDecoder {
+            state: State::Size,
+            size: 0,
+            digits: 0,
+            line_bytes: 0,
+            trailer_bytes: 0,
+            total: 0,
+        }
+    }
+
+    /// Whether the last chunk and the trailers have been read.
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Decodes as much of `input` as possible, appending chunk data to `body`. Returns the
+    /// number of bytes used: all of `input` unless the body ended inside it, in which case the
+    /// rest belongs to the next request.
+    ///
+    /// # Errors
+    /// `Chunked` for malformed framing, `BodyTooLarge` once the data passes `MAX_BODY_BYTES`.
+    pub fn decode(&mut self, input: &[u8], body: &mut Vec<u8>) -> Result<usize, HttpError> {
+        let mut i = 0;
+        while i < input.len() && self.state != State::Done {
+            if let State::Data(remaining) = self.state {
+                let n = remaining.min(input.len() - i);
+                body.extend_from_slice(&input[i..i + n]);
+                i += n;
+                self.state = if n == remaining {
+                    State::DataCr
+                } else {
+                    State::Data(remaining - n)
+                };
+                continue;
+            }
+            self.step(input[i])?;
+            i += 1;
+        }
+        Ok(i)
+    }
+
+    fn step(&mut self, b: u8) -> Result<(), HttpError> {
+        self.state = match self.state {
+            State::Size => {
+                self.count_line_byte()?;
+                match b {
+                    b'\r' if self.digits > 0 => State::SizeLf,
+                    b';' | b' ' | b'\t' if self.digits > 0 => State::Extension,
+                    _ => {
+                        let digit = (b as char).to_digit(16).ok_or(HttpError::Chunked)? as usize;
+                        // Leading zeros are legal, so count value overflow, not digits.
+                        self.size = self
+                            .size
+                            .checked_mul(16)
+                            .and_then(|s| s.checked_add(digit))
+                            .ok_or(HttpError::BodyTooLarge)?;
+                        self.digits += 1;
+                        if self.total.saturating_add(self.size) > MAX_BODY_BYTES {
+                            return Err(HttpError::BodyTooLarge);
+                        }
+                        State::Size
+                    }
+                }
+            }
+            // Extensions are legal and ignored; only their length and characters are checked.
+            State::Extension => {
+                self.count_line_byte()?;
+                match b {
+                    b'\r' => State::SizeLf,
+                    b'\n' | 0 => return Err(HttpError::Chunked),
+                    _ => State::Extension,
+                }
+            }
+            State::SizeLf => {
+                expect(b, b'\n')?;
+                self.line_bytes = 0;
+                self.digits = 0;
+                let size = std::mem::take(&mut self.size);
+                self.total += size;
+                if size == 0 {
+                    State::TrailerStart
+                } else {
+                    State::Data(size)
+                }
+            }
+            State::DataCr => expect(b, b'\r').map(|()| State::DataLf)?,
+            State::DataLf => expect(b, b'\n').map(|()| State::Size)?,
+            State::TrailerStart => match b {
+                b'\r' => State::EndLf,
+                _ => self.trailer_byte(b)?,
+            },
+            State::Trailer => self.trailer_byte(b)?,
+            State::TrailerLf => expect(b, b'\n').map(|()| State::TrailerStart)?,
+            State::EndLf => expect(b, b'\n').map(|()| State::Done)?,
+            // `decode` copies data itself and stops at Done; neither reaches here.
+            State::Data(_) | State::Done => return Err(HttpError::Chunked),
+        };
+        Ok(())
+    }
+
+    fn count_line_byte(&mut self) -> Result<(), HttpError> {
+        self.line_bytes += 1;
+        if self.line_bytes > MAX_CHUNK_LINE_BYTES {
+            return Err(HttpError::Chunked);
+        }
+        Ok(())
+    }
+
+    /// A byte of a trailer field line: counted against the trailer limit, checked for the
+    /// characters a field line may not hold, and discarded.
+    fn trailer_byte(&mut self, b: u8) -> Result<State, HttpError> {
+        self.trailer_bytes += 1;
+        if self.trailer_bytes > MAX_TRAILER_BYTES {
+            return Err(HttpError::HeadTooLarge);
+        }
+        match b {
+            b'\r' => Ok(State::TrailerLf),
+            b'\n' | 0 => Err(HttpError::Chunked),
+            _ => Ok(State::Trailer),
+        }
+    }
+}
+
+fn expect(got: u8, want: u8) -> Result<(), HttpError> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(HttpError::Chunked)
+    }
+}

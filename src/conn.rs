@@ -1,0 +1,420 @@
+//! One connection: read bytes, parse, answer, repeat while the client keeps the connection and
+//! keeps sending. This module and `server`/`pool` are the only ones that touch sockets.
+//!
+//! A worker serves a connection only while it has work. When the connection goes quiet (no
+//! next request within `LINGER`, or a head stalls for `HEAD_LINGER`), `serve` hands it back to
+//! be parked, so an idle or slow client never holds a worker.
+
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::app;
+use crate::chunked::ChunkedDecoder;
+use crate::date;
+use crate::error::HttpError;
+use crate::limits::{
+    BODY_READ_TIMEOUT, HEAD_LINGER, HEAD_TIMEOUT, IDLE_TIMEOUT, LINGER, MAX_HEAD_BYTES,
+    MAX_LINGERING,
+};
+use crate::parse::{self, BodyKind, Head, Status, Version};
+use crate::request::Request;
+use crate::response::{self, Framing, Response};
+use crate::router::Router;
+
+/// Bytes read from the socket per call: a typical request in one read, and a small stack cost.
+const READ_CHUNK: usize = 8 * 1024;
+
+/// Responses waiting to be written are flushed once they pass this size, even while more
+/// pipelined requests are buffered, so a client that pipelines without reading cannot make the
+/// output buffer grow without bound.
+const FLUSH_AT: usize = 64 * 1024;
+
+/// An open connection, between or during requests.
+#[derive(Debug)]
+pub struct Conn {
+    stream: TcpStream,
+    /// Bytes received and not yet used: part of a head, or pipelined requests.
+    buf: Vec<u8>,
+    /// When the first byte of the head being received arrived: the head deadline runs from it.
+    head_started: Option<Instant>,
+    /// When the connection last finished a response (or was accepted): the idle deadline runs
+    /// from it.
+    idle_since: Instant,
+    /// The read timeout currently set on the socket, to skip redundant system calls.
+    read_timeout: Option<Duration>,
+    /// Keeps the server's count of open connections; released when the connection is dropped.
+    _slot: Slot,
+}
+
+/// One of the server's `MAX_CONNECTIONS` connection slots, released on drop.
+#[derive(Debug)]
+pub struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    /// Takes a slot if fewer than `max` are taken.
+    pub fn take(count: &Arc<AtomicUsize>, max: usize) -> Option<Slot> {
+        count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Slot(Arc::clone(count)))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// What to do with a connection after `serve`.
+#[derive(Debug)]
+pub enum Next {
+    /// Quiet: watch it for more bytes without a worker.
+    Park(Conn),
+    /// Done: the client closed, the response said close, or an error.
+    Close,
+}
+
+/// What parking found when it looked at a connection again.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Check {
+    /// Bytes have arrived or the client closed: a worker should serve it.
+    Ready,
+    /// Nothing yet, and within its deadlines.
+    Waiting,
+    /// Its deadline passed: it has been answered (408 when a head was under way) and must be dropped.
+    Expired,
+}
+
+/// State a worker needs while serving: the routes, and the count of lingering workers.
+#[derive(Debug)]
+pub struct Context {
+    pub router: Router,
+    pub lingering: AtomicUsize,
+}
+
+impl Conn {
+    /// Wraps a freshly accepted stream.
+    pub fn new(stream: TcpStream, slot: Slot) -> Conn {
+        Conn {
+            stream,
+            buf: Vec::new(),
+            head_started: None,
+            idle_since: Instant::now(),
+            read_timeout: None,
+            _slot: slot,
+        }
+    }
+
+    /// Prepares a quiet connection for watching without a thread: non-blocking, buffer trimmed.
+    pub fn park(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            // An idle connection keeps no buffer, so idle connections cost only their socket.
+            self.buf = Vec::new();
+        }
+        self.stream.set_nonblocking(true)
+    }
+
+    /// Looks at a parked connection without blocking.
+    pub fn check(&mut self, now: Instant) -> Check {
+        let mut byte = [0u8; 1];
+        match self.stream.peek(&mut byte) {
+            // The client closed while idle: nothing to answer.
+            Ok(0) if self.buf.is_empty() => Check::Expired,
+            // Data, or an error that serving will report.
+            Ok(_) => Check::Ready,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => match self.head_started {
+                Some(start) if now >= start + HEAD_TIMEOUT => {
+                    // The poller must not block: answer without the gentle close's wait.
+                    self.refuse(HttpError::Timeout, false);
+                    Check::Expired
+                }
+                None if now >= self.idle_since + IDLE_TIMEOUT => Check::Expired,
+                _ => Check::Waiting,
+            },
+            Err(_) => Check::Ready,
+        }
+    }
+
+    /// Makes a parked connection blocking again before a worker serves it.
+    pub fn unpark(&mut self) -> io::Result<()> {
+        self.read_timeout = None;
+        self.stream.set_nonblocking(false)
+    }
+
+    /// Answers a protocol error and closes, with a gentle close when `gently` (see
+    /// `close_gently`), so the client can read the answer while it is still sending.
+    fn refuse(&mut self, error: HttpError, gently: bool) {
+        let framing = Framing {
+            head_only: false,
+            keep_alive: false,
+            http10: false,
+        };
+        let mut out = Vec::new();
+        let body = format!("{}\n", error);
+        response::encode(
+            &Response::text(error.status(), body),
+            framing,
+            &date::now(),
+            &mut out,
+        );
+        let _ = self.stream.write_all(&out);
+        if gently {
+            close_gently(&self.stream);
+        }
+    }
+
+    fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
+        // A zero timeout means "block forever" to the OS; never ask for it.
+        let timeout = timeout.max(Duration::from_millis(1));
+        if self.read_timeout != Some(timeout) {
+            self.stream.set_read_timeout(Some(timeout))?;
+            self.read_timeout = Some(timeout);
+        }
+        Ok(())
+    }
+
+    /// Reads once, appending to the buffer. `Ok(0)` is end of stream.
+    fn read_more(&mut self, timeout: Duration) -> io::Result<usize> {
+        self.set_read_timeout(timeout)?;
+        let mut chunk = [0u8; READ_CHUNK];
+        let room = MAX_HEAD_BYTES
+            .saturating_sub(self.buf.len())
+            .clamp(1, READ_CHUNK);
+        let n = self.stream.read(&mut chunk[..room])?;
+        if n > 0 && self.head_started.is_none() {
+            self.head_started = Some(Instant::now());
+        }
+        self.buf.extend_from_slice(&chunk[..n]);
+        Ok(n)
+    }
+}
+
+/// Serves requests on `conn` until it goes quiet, closes, or fails.
+pub fn serve(mut conn: Conn, ctx: &Context) -> Next {
+    let mut out: Vec<u8> = Vec::new();
+    loop {
+        let parsed = parse::parse_head(&conn.buf);
+        let (head, used) = match parsed {
+            Ok(Status::Complete(done)) => done,
+            Ok(Status::Partial) => {
+                // Nothing more to answer until more bytes come: send what is ready first.
+                if flush(&mut conn, &mut out).is_err() {
+                    return Next::Close;
+                }
+                loop {
+                    let before = conn.buf.len();
+                    match wait_for_bytes(&mut conn, ctx) {
+                        // Parse the first bytes (to refuse garbage at once), then again only
+                        // when new bytes could end the head or the head has reached its limit.
+                        Ok(true)
+                            if before == 0
+                                || parse::could_complete(&conn.buf[before..])
+                                || conn.buf.len() >= MAX_HEAD_BYTES =>
+                        {
+                            break
+                        }
+                        Ok(true) => {}
+                        Ok(false) => return Next::Park(conn),
+                        Err(()) => return Next::Close,
+                    }
+                }
+                continue;
+            }
+            Err(error) => {
+                let _ = flush(&mut conn, &mut out);
+                conn.refuse(error, true);
+                return Next::Close;
+            }
+        };
+        conn.buf.drain(..used);
+        let keep_alive = match answer(&mut conn, head, ctx, &mut out) {
+            Ok(keep_alive) => keep_alive,
+            Err(Failure::Refuse(error)) => {
+                let _ = flush(&mut conn, &mut out);
+                conn.refuse(error, true);
+                return Next::Close;
+            }
+            Err(Failure::Io) => return Next::Close,
+        };
+        conn.head_started = None;
+        conn.idle_since = Instant::now();
+        if !keep_alive {
+            let _ = flush(&mut conn, &mut out);
+            // Pipelined requests after a `close` are unread input: read them away first.
+            if conn.buf.is_empty() {
+                let _ = conn.stream.shutdown(Shutdown::Write);
+            } else {
+                close_gently(&conn.stream);
+            }
+            return Next::Close;
+        }
+        if out.len() >= FLUSH_AT && flush(&mut conn, &mut out).is_err() {
+            return Next::Close;
+        }
+    }
+}
+
+/// Why a request could not be answered normally.
+enum Failure {
+    /// Answer with the error's status and close.
+    Refuse(HttpError),
+    /// The socket failed or timed out: just close.
+    Io,
+}
+
+/// Reads the body, runs the function and appends the encoded response to `out`. Returns
+/// whether the connection stays open.
+fn answer(conn: &mut Conn, head: Head, ctx: &Context, out: &mut Vec<u8>) -> Result<bool, Failure> {
+    if head.expect_continue && conn.buf.is_empty() {
+        // RFC 9110 §10.1.1: the client waits (the host for 1 s) for this before sending the body.
+        flush(conn, out).map_err(|_| Failure::Io)?;
+        conn.stream
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .map_err(|_| Failure::Io)?;
+    }
+    let body = read_body(conn, head.body)?;
+    let (path, query) = crate::query::split_target(&head.target);
+    let request = Request {
+        method: head.method,
+        path: path.to_string(),
+        query: query.to_string(),
+        headers: head.headers,
+        body,
+        ..Request::default()
+    };
+    let head_only = request.method == "HEAD";
+    let response = app::respond(&ctx.router, request);
+    let framing = Framing {
+        head_only,
+        keep_alive: head.keep_alive,
+        http10: head.version == Version::Http10,
+    };
+    response::encode(&response, framing, &date::now(), out);
+    Ok(head.keep_alive)
+}
+
+/// Reads a whole body; bytes already buffered are used first and any bytes after the body stay
+/// buffered for the next request.
+fn read_body(conn: &mut Conn, kind: BodyKind) -> Result<Vec<u8>, Failure> {
+    conn.set_read_timeout(BODY_READ_TIMEOUT)
+        .map_err(|_| Failure::Io)?;
+    match kind {
+        BodyKind::None => Ok(Vec::new()),
+        BodyKind::Length(len) => {
+            let buffered = len.min(conn.buf.len());
+            let mut body: Vec<u8> = conn.buf.drain(..buffered).collect();
+            body.resize(len, 0);
+            conn.stream
+                .read_exact(&mut body[buffered..])
+                .map_err(|_| Failure::Io)?;
+            Ok(body)
+        }
+        BodyKind::Chunked => {
+            let mut decoder = ChunkedDecoder::new();
+            let mut body = Vec::new();
+            let used = decoder
+                .decode(&conn.buf, &mut body)
+                .map_err(Failure::Refuse)?;
+            conn.buf.drain(..used);
+            let mut chunk = [0u8; READ_CHUNK];
+            while !decoder.is_done() {
+                let n = match conn.stream.read(&mut chunk) {
+                    Ok(0) | Err(_) => return Err(Failure::Io),
+                    Ok(n) => n,
+                };
+                let used = decoder
+                    .decode(&chunk[..n], &mut body)
+                    .map_err(Failure::Refuse)?;
+                // Bytes past the end of the body are the next pipelined request.
+                conn.buf.extend_from_slice(&chunk[used..n]);
+            }
+            Ok(body)
+        }
+    }
+}
+
+/// Waits a little for more bytes on the worker's own time. `Ok(true)`: bytes arrived;
+/// `Ok(false)`: quiet, park it; `Err`: closed or failed.
+fn wait_for_bytes(conn: &mut Conn, ctx: &Context) -> Result<bool, ()> {
+    let now = Instant::now();
+    let result = match conn.head_started {
+        // A head under way: wait briefly, never past its deadline.
+        Some(start) => {
+            let left = (start + HEAD_TIMEOUT).saturating_duration_since(now);
+            if left.is_zero() {
+                conn.refuse(HttpError::Timeout, true);
+                return Err(());
+            }
+            conn.read_more(HEAD_LINGER.min(left))
+        }
+        // Between requests: linger for the next one if few enough workers already do.
+        None => {
+            let Some(_permit) = LingerPermit::take(&ctx.lingering) else {
+                return Ok(false);
+            };
+            conn.read_more(LINGER)
+        }
+    };
+    match result {
+        Ok(0) => Err(()),
+        Ok(_) => Ok(true),
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Ok(false),
+        Err(e) if e.kind() == ErrorKind::Interrupted => Ok(true),
+        Err(_) => Err(()),
+    }
+}
+
+/// One of `MAX_LINGERING` permits to wait on an idle connection, released on drop.
+struct LingerPermit<'a>(&'a AtomicUsize);
+
+impl<'a> LingerPermit<'a> {
+    fn take(count: &'a AtomicUsize) -> Option<Self> {
+        count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_LINGERING).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| LingerPermit(count))
+    }
+}
+
+impl Drop for LingerPermit<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn flush(conn: &mut Conn, out: &mut Vec<u8>) -> io::Result<()> {
+    if out.is_empty() {
+        return Ok(());
+    }
+    let result = conn.stream.write_all(out);
+    out.clear();
+    result
+}
+
+/// Closes so that the client reads the last response: closing with unread input makes the
+/// kernel send a reset that can destroy the response in flight (RFC 9112 §9.6). So stop
+/// writing, then read and discard briefly before the socket is dropped.
+pub fn close_gently(stream: &TcpStream) {
+    const DRAIN_FOR: Duration = Duration::from_millis(100);
+    const DRAIN_MAX: usize = 64 * 1024;
+    let _ = stream.shutdown(Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(DRAIN_FOR));
+    let deadline = Instant::now() + DRAIN_FOR;
+    let mut sink = [0u8; 4096];
+    let mut drained = 0;
+    let mut reader = stream;
+    while drained < DRAIN_MAX && Instant::now() < deadline {
+        match reader.read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => drained += n,
+        }
+    }
+}

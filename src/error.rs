@@ -1,0 +1,92 @@
+//! The one error type for a request that cannot be served, and the one place that chooses its
+//! status code.
+
+use std::fmt;
+
+/// Why a request was refused before (or instead of) reaching a function.
+///
+/// After any of these the server answers `status()` and closes the connection: once the framing
+/// of one request is in doubt, nothing after it on the connection can be trusted
+/// (RFC 9112 §11.2, request smuggling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpError {
+    /// The request line is not `method SP request-target SP HTTP-version CRLF`.
+    RequestLine,
+    /// A method that is not a token.
+    Method,
+    /// A request target that is not origin-form, absolute-form `http(s)://…`, or `*`.
+    Target,
+    /// `HTTP/x.y` that is not `HTTP/1.0` or `HTTP/1.1`.
+    Version,
+    /// A malformed header field line: no colon, a bad name, whitespace before the colon
+    /// (RFC 9112 §5.1), obs-fold (§5.2), or a NUL or bare CR in a value (RFC 9110 §5.5).
+    Header,
+    /// HTTP/1.1 without exactly one `Host` header (RFC 9112 §3.2).
+    Host,
+    /// `Content-Length` that is not decimal digits, or repeated with different values.
+    ContentLength,
+    /// Both `Transfer-Encoding` and `Content-Length` (RFC 9112 §6.1: a smuggling attempt), or
+    /// `Transfer-Encoding` on HTTP/1.0, or `chunked` not last.
+    Framing,
+    /// A malformed chunked body: bad chunk size, missing CRLF, bad trailer.
+    Chunked,
+    /// A transfer coding other than `chunked`.
+    UnknownCoding,
+    /// The request target is longer than `MAX_TARGET_BYTES`.
+    TargetTooLong,
+    /// The head is larger than `MAX_HEAD_BYTES` or has more than `MAX_HEADERS` fields.
+    HeadTooLarge,
+    /// The body is larger than `MAX_BODY_BYTES`.
+    BodyTooLarge,
+    /// The head did not arrive within `HEAD_TIMEOUT`.
+    Timeout,
+    /// `Expect` with something other than `100-continue`.
+    Expectation,
+}
+
+impl HttpError {
+    /// The status code this error answers with: the only place protocol errors get one.
+    pub fn status(self) -> u16 {
+        match self {
+            HttpError::RequestLine
+            | HttpError::Method
+            | HttpError::Target
+            | HttpError::Header
+            | HttpError::Host
+            | HttpError::ContentLength
+            | HttpError::Framing
+            | HttpError::Chunked => 400,
+            HttpError::Timeout => 408,
+            HttpError::BodyTooLarge => 413,
+            HttpError::TargetTooLong => 414,
+            HttpError::Expectation => 417,
+            HttpError::HeadTooLarge => 431,
+            HttpError::UnknownCoding => 501,
+            HttpError::Version => 505,
+        }
+    }
+}
+
+impl fmt::Display for HttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HttpError::RequestLine => "malformed request line",
+            HttpError::Method => "malformed method",
+            HttpError::Target => "malformed request target",
+            HttpError::Version => "unsupported HTTP version",
+            HttpError::Header => "malformed header field",
+            HttpError::Host => "missing or repeated Host header",
+            HttpError::ContentLength => "invalid Content-Length",
+            HttpError::Framing => "conflicting message framing",
+            HttpError::Chunked => "malformed chunked body",
+            HttpError::UnknownCoding => "unsupported transfer coding",
+            HttpError::TargetTooLong => "request target too long",
+            HttpError::HeadTooLarge => "request header fields too large",
+            HttpError::BodyTooLarge => "request body too large",
+            HttpError::Timeout => "request head not received in time",
+            HttpError::Expectation => "unsupported expectation",
+        })
+    }
+}
+
+impl std::error::Error for HttpError {}

@@ -1,0 +1,27 @@
+//! The functions this handler serves, registered by name in one table.
+//!
+//! A function's name is its folder in the app (`HelloRust/function.json`). Adding one is a file
+//! here with a `pub fn run(&Request) -> Response` and a line in `FUNCTIONS`.
+
+use crate::request::Request;
+use crate::response::Response;
+
+mod hello_rust;
+
+/// A function registered under the name of its folder in the app.
+#[derive(Debug)]
+pub struct Function {
+    pub name: &'static str,
+    pub run: fn(&Request) -> Response,
+}
+
+/// Every function, by name.
+pub static FUNCTIONS: &[Function] = &[Function {
+    name: "HelloRust",
+    run: hello_rust::run,
+}];
+
+/// The registered function called `name`, compared ignoring ASCII case as the host does.
+pub fn by_name(name: &str) -> Option<&'static Function> {
+    FUNCTIONS.iter().find(|f| f.name.eq_ignore_ascii_case(name))
+}

@@ -1,0 +1,109 @@
+//! Every limit and timeout, in one place, each with its unit and the reason for its value.
+//!
+//! Worst-case memory follows from these: see ARCHITECTURE.md, "Memory".
+
+use std::time::Duration;
+
+// ---- Request parsing -------------------------------------------------------------------------
+
+/// Largest request head (request line + headers + the blank line), in bytes. The Functions host
+/// forwards every client header and adds three of its own; browsers send 1-2 KiB of headers and
+/// cookies can add a few more. 16 KiB is twice what nginx's default `large_client_header_buffers`
+/// accepts per line; beyond it the answer is 431.
+pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+
+/// Longest request target (path + query), in bytes. Anything longer answers 414. 8 KiB matches
+/// what most servers and proxies accept (RFC 9112 §3 recommends supporting at least 8000 octets).
+pub const MAX_TARGET_BYTES: usize = 8 * 1024;
+
+/// Most header fields in one request. Proxies in front of the host add a dozen (X-Forwarded-*,
+/// X-ARR-*, traceparent...); tiny servers that capped this at 16 or 32 broke behind them
+/// (may_minihttp#18, cinatra#211). Beyond it the answer is 431.
+pub const MAX_HEADERS: usize = 100;
+
+/// Largest request body, in bytes, decided from `Content-Length` before any of it is read, or
+/// while decoding a chunked body. Bodies are buffered whole before the function runs, so this
+/// bounds memory per busy worker. The host itself accepts 100 MB; a function that needs more
+/// than 8 MiB should take a blob reference instead. Beyond it the answer is 413.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// Longest chunk-size line (size, extensions and CRLF) in a chunked body, in bytes. Chunk
+/// extensions are legal but unused; a cap stops a client from streaming an endless line
+/// (hyper's `CHUNKED_EXTENSIONS_LIMIT` serves the same purpose).
+pub const MAX_CHUNK_LINE_BYTES: usize = 1024;
+
+/// Largest trailer section after the last chunk, in bytes. Trailers are parsed and discarded.
+pub const MAX_TRAILER_BYTES: usize = 8 * 1024;
+
+// ---- JSON --------------------------------------------------------------------------------------
+
+/// Deepest nesting of arrays and objects the JSON reader accepts. The reader recurses, so this
+/// bounds its stack use; host payloads nest about 5 deep.
+pub const JSON_MAX_DEPTH: usize = 64;
+
+/// Largest JSON document the reader accepts, in bytes. Request bodies are already capped by
+/// `MAX_BODY_BYTES`; this is the same cap, stated for readers called on other input.
+pub const JSON_MAX_BYTES: usize = MAX_BODY_BYTES;
+
+// ---- Connections and workers -------------------------------------------------------------------
+
+/// Open connections at most. Past it, a new connection gets `503 Service Unavailable` with
+/// `Connection: close`. Each idle connection costs a socket and no buffer; one mid-head costs
+/// at most `MAX_HEAD_BYTES`. 2048 leaves room under the usual 4096-20000 open-file limits.
+pub const MAX_CONNECTIONS: usize = 2048;
+
+/// Most worker threads. Workers run functions; they never wait on an idle client except for
+/// at most `MAX_LINGERING` of them, so this caps how many functions run at once. Functions here
+/// are short and CPU-bound or waiting on I/O; 64 keeps a 2-core machine busy while bounding
+/// stacks and body buffers.
+pub const MAX_WORKERS: usize = 64;
+
+/// Most workers that may wait on their own idle keep-alive connection (see `LINGER`). Kept well
+/// under `MAX_WORKERS` so that idle connections can never hold the workers a waiting client needs.
+pub const MAX_LINGERING: usize = 16;
+
+/// Stack size of a worker thread. Functions run on it; 256 KiB is plenty for request handling
+/// and only the touched pages count towards memory.
+pub const WORKER_STACK_BYTES: usize = 256 * 1024;
+
+/// How long a free worker above the resting pool size waits for work before it exits, so the
+/// pool shrinks back after a burst.
+pub const WORKER_IDLE_EXIT: Duration = Duration::from_secs(10);
+
+// ---- Deadlines -----------------------------------------------------------------------------------
+
+/// How long a worker waits on its own connection for the next request before handing the idle
+/// connection to the poller. Back-to-back requests from one client (the host reusing a pooled
+/// connection) then skip the poller entirely; a connection quiet for longer costs no thread.
+pub const LINGER: Duration = Duration::from_millis(500);
+
+/// How long a worker waits for the rest of a request head that has started to arrive before
+/// handing the connection to the poller, so that slow clients never hold a worker.
+pub const HEAD_LINGER: Duration = Duration::from_millis(10);
+
+/// A request head must arrive completely within this time from its first byte, or the
+/// connection gets `408 Request Timeout` and is closed (slowloris). Real clients send a head in
+/// one packet; 10 s is generous for a slow network and short enough to shed trickling clients.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Each read of a request body must return data within this time, so a body keeps flowing or
+/// the connection is closed. Loopback from the host delivers bodies at memory speed.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An idle keep-alive connection is closed after this long without a request. The host's
+/// HttpClient drops pooled connections after 60 s idle; staying open 5 s longer means the host
+/// closes first and never sends a request onto a connection we are closing (RFC 9112 §9.5 race).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(65);
+
+/// A write to a client that stops reading gives up after this long and the connection is
+/// closed. Responses are small; a client that cannot take them in 10 s is gone.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Longest pause of the poller between sweeps of its idle connections when none became ready.
+/// The pause doubles from zero while sweeps find nothing, so under load the poller sweeps
+/// continuously and a request on a long-idle connection waits at most this long.
+pub const POLL_MAX_PAUSE: Duration = Duration::from_millis(2);
+
+/// After `accept` fails (out of file descriptors, a connection reset in the backlog), the accept
+/// loop sleeps this long before trying again, so an exhausted system is not spun on.
+pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);

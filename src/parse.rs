@@ -1,0 +1,371 @@
+//! The request-head parser. It does no I/O: bytes in, and out comes a complete head with the
+//! number of bytes it used, a request for more bytes, or a typed error.
+//!
+//! "Incomplete is not invalid" (httparse): `Partial` means the head has not ended yet, and the
+//! caller reads more and calls again with the whole buffer. The caller enforces the deadline;
+//! this module enforces the sizes.
+
+use crate::error::HttpError;
+use crate::limits::{MAX_BODY_BYTES, MAX_HEADERS, MAX_HEAD_BYTES, MAX_TARGET_BYTES};
+
+/// The result of parsing bytes that may not yet hold a whole head.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Status<T> {
+    /// A whole head, and how many bytes of the input it used (the body starts there).
+    Complete(T),
+    /// The head has not ended yet: read more and parse the whole buffer again.
+    Partial,
+}
+
+/// The protocol version of a request. Responses are always sent as HTTP/1.1 (RFC 9110 §6.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    Http10,
+    Http11,
+}
+
+/// How the body of a request is delimited (RFC 9112 §6.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    None,
+    Length(usize),
+    Chunked,
+}
+
+/// A parsed request head, with the framing decisions already made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub method: String,
+    /// The target in origin form (`/path?query`), as received; an absolute-form target
+    /// (`http://host/path`) is reduced to its path and query, `*` is kept as is.
+    pub target: String,
+    pub version: Version,
+    /// Header fields in the order received, names as sent, values trimmed of whitespace.
+    pub headers: Vec<(String, String)>,
+    pub body: BodyKind,
+    /// Whether the connection stays open after the response (RFC 9112 §9.3).
+    pub keep_alive: bool,
+    /// `Expect: 100-continue` on HTTP/1.1: the client waits for `100 Continue` before the body.
+    pub expect_continue: bool,
+}
+
+/// Parses one request head from the start of `buf`.
+///
+/// Empty lines before the request line are skipped, as RFC 9112 §2.2 asks of servers, and
+/// counted in the bytes used.
+///
+/// # Errors
+/// The `HttpError` that says what is wrong; the connection must then be closed.
+pub fn parse_head(buf: &[u8]) -> Result<Status<(Head, usize)>, HttpError> {
+    let start = leading_empty_lines(buf);
+    let rest = &buf[start..];
+    let Some(end) = find_head_end(rest) else {
+        return partial_or_too_large(rest);
+    };
+    // The head without its final CRLF CRLF; lines are separated by CRLF.
+    let head = &rest[..end - 4];
+    let (request_line, fields) = match find(head, b"\r\n") {
+        Some(i) => (&head[..i], &head[i + 2..]),
+        None => (head, &head[head.len()..]),
+    };
+    let (method, target, version) = parse_request_line(request_line)?;
+    if end > MAX_HEAD_BYTES {
+        return Err(HttpError::HeadTooLarge);
+    }
+    let headers = parse_fields(fields)?;
+    let framing = decide_framing(version, &headers)?;
+    Ok(Status::Complete((
+        Head {
+            method,
+            target,
+            version,
+            headers,
+            body: framing.body,
+            keep_alive: framing.keep_alive,
+            expect_continue: framing.expect_continue,
+        },
+        start + end,
+    )))
+}
+
+/// Whether bytes newly appended to a buffer could complete a head: the caller skips parsing
+/// again until a line feed arrives, so a head that trickles in byte by byte costs linear time
+/// rather than quadratic (hyper's `is_complete_fast`).
+pub fn could_complete(new_bytes: &[u8]) -> bool {
+    new_bytes.contains(&b'\n')
+}
+
+/// The offset just past the first CRLF CRLF, if any.
+fn find_head_end(buf: &[u8]) -> Option<usize> {
+    find(buf, b"\r\n\r\n").map(|i| i + 4)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn leading_empty_lines(buf: &[u8]) -> usize {
+    let mut i = 0;
+    while buf[i..].starts_with(b"\r\n") {
+        i += 2;
+    }
+    i
+}
+
+/// No end of head yet: need more, unless what has arrived is already wrong. A bad request line
+/// is refused as soon as it has ended, and bytes that cannot start a method (a TLS handshake,
+/// binary noise) at once, rather than after the head deadline.
+fn partial_or_too_large(rest: &[u8]) -> Result<Status<(Head, usize)>, HttpError> {
+    if rest.first().is_some_and(|&b| !is_tchar(b)) && rest != b"\r" {
+        return Err(HttpError::Method);
+    }
+    match find(rest, b"\r\n") {
+        Some(i) => {
+            parse_request_line(&rest[..i])?;
+        }
+        // Room for the method, the version and the spaces around the target.
+        None if rest.len() > MAX_TARGET_BYTES + 32 => return Err(HttpError::TargetTooLong),
+        None => {}
+    }
+    if rest.len() >= MAX_HEAD_BYTES {
+        return Err(HttpError::HeadTooLarge);
+    }
+    Ok(Status::Partial)
+}
+
+/// `request-line = method SP request-target SP HTTP-version` (RFC 9112 §3).
+fn parse_request_line(line: &[u8]) -> Result<(String, String, Version), HttpError> {
+    if line.first().is_some_and(|&b| !is_tchar(b)) {
+        return Err(HttpError::Method);
+    }
+    let mut parts = line.split(|&b| b == b' ');
+    let (Some(method), Some(target), Some(version), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(HttpError::RequestLine);
+    };
+    if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
+        return Err(HttpError::Method);
+    }
+    let version = parse_version(version)?;
+    if target.len() > MAX_TARGET_BYTES {
+        return Err(HttpError::TargetTooLong);
+    }
+    let target = origin_form(target)?;
+    Ok((ascii_string(method), target, version))
+}
+
+fn parse_version(v: &[u8]) -> Result<Version, HttpError> {
+    match v {
+        b"HTTP/1.1" => Ok(Version::Http11),
+        b"HTTP/1.0" => Ok(Version::Http10),
+        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
+            if major.is_ascii_digit() && minor.is_ascii_digit() =>
+        {
+            Err(HttpError::Version)
+        }
+        _ => Err(HttpError::RequestLine),
+    }
+}
+
+/// Reduces a request target to origin form (RFC 9112 §3.2): `/path?query` as is, `*` as is,
+/// and absolute-form `http://authority/path?query` to its path and query. Targets are visible
+/// ASCII only: anything else must arrive percent-encoded.
+fn origin_form(target: &[u8]) -> Result<String, HttpError> {
+    if target.is_empty() || !target.iter().all(|&b| (0x21..=0x7e).contains(&b)) {
+        return Err(HttpError::Target);
+    }
+    if target[0] == b'/' || target == b"*" {
+        return Ok(ascii_string(target));
+    }
+    let scheme_len = [&b"http://"[..], b"https://"]
+        .into_iter()
+        .find(|scheme| {
+            target.len() > scheme.len() && target[..scheme.len()].eq_ignore_ascii_case(scheme)
+        })
+        .ok_or(HttpError::Target)?
+        .len();
+    let rest = &target[scheme_len..];
+    match rest.iter().position(|&b| b == b'/' || b == b'?') {
+        Some(0) => Err(HttpError::Target), // no authority
+        Some(i) if rest[i] == b'/' => Ok(ascii_string(&rest[i..])),
+        // An empty path means "/" (RFC 9110 §4.2.3): "http://h?q" is "/?q".
+        Some(i) => Ok(format!("/{}", ascii_string(&rest[i..]))),
+        None => Ok("/".to_string()),
+    }
+}
+
+/// Parses the header field lines (RFC 9112 §5): `field-name ":" OWS field-value OWS`.
+fn parse_fields(fields: &[u8]) -> Result<Vec<(String, String)>, HttpError> {
+    let mut headers = Vec::new();
+    if fields.is_empty() {
+        return Ok(headers);
+    }
+    for line in split_crlf(fields) {
+        if headers.len() == MAX_HEADERS {
+            return Err(HttpError::HeadTooLarge);
+        }
+        // obs-fold: a line starting with whitespace continues the previous one. RFC 9112 §5.2
+        // lets a server reject it with 400, which is safer than unfolding.
+        let colon = line
+            .iter()
+            .position(|&b| b == b':')
+            .ok_or(HttpError::Header)?;
+        let (name, value) = (&line[..colon], &line[colon + 1..]);
+        // Also rejects whitespace between the name and the colon (RFC 9112 §5.1: MUST 400).
+        if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
+            return Err(HttpError::Header);
+        }
+        // NUL, CR and LF are never allowed in a value (RFC 9110 §5.5); nor are other controls
+        // except HTAB. obs-text (0x80-0xFF) is kept.
+        if value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+            return Err(HttpError::Header);
+        }
+        let value = trim_ows(value);
+        headers.push((
+            ascii_string(name),
+            String::from_utf8_lossy(value).into_owned(),
+        ));
+    }
+    Ok(headers)
+}
+
+/// Splits on CRLF; a bare CR or LF stays inside a line, where the value check rejects it.
+fn split_crlf(mut bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    std::iter::from_fn(move || {
+        if bytes.is_empty() {
+            return None;
+        }
+        match find(bytes, b"\r\n") {
+            Some(i) => {
+                let line = &bytes[..i];
+                bytes = &bytes[i + 2..];
+                Some(line)
+            }
+            None => Some(std::mem::take(&mut bytes)),
+        }
+    })
+}
+
+struct Framing {
+    body: BodyKind,
+    keep_alive: bool,
+    expect_continue: bool,
+}
+
+/// Decides body framing, persistence and expectations from the header fields
+/// (RFC 9112 §6.3, §9.3; RFC 9110 §10.1.1).
+fn decide_framing(version: Version, headers: &[(String, String)]) -> Result<Framing, HttpError> {
+    let mut content_length: Option<u64> = None;
+    let mut codings: Vec<String> = Vec::new();
+    let mut has_te = false;
+    let mut hosts = 0;
+    let mut close = false;
+    let mut keep_alive_token = false;
+    let mut expect_continue = false;
+
+    for (name, value) in headers {
+        if name.eq_ignore_ascii_case("content-length") {
+            // "Content-Length: 5, 5" and repeated fields with one value are allowed; any
+            // disagreement is a framing attack (RFC 9112 §6.3 rule 5).
+            for element in value.split(',') {
+                let n = parse_decimal(element.trim()).ok_or(HttpError::ContentLength)?;
+                if content_length.is_some_and(|prev| prev != n) {
+                    return Err(HttpError::ContentLength);
+                }
+                content_length = Some(n);
+            }
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            has_te = true;
+            codings.extend(list_tokens(value));
+        } else if name.eq_ignore_ascii_case("host") {
+            hosts += 1;
+        } else if name.eq_ignore_ascii_case("connection") {
+            for token in list_tokens(value) {
+                close |= token == "close";
+                keep_alive_token |= token == "keep-alive";
+            }
+        } else if name.eq_ignore_ascii_case("expect") && version == Version::Http11 {
+            // An HTTP/1.0 client cannot expect 100 Continue; the expectation is ignored there.
+            if value.eq_ignore_ascii_case("100-continue") {
+                expect_continue = true;
+            } else {
+                return Err(HttpError::Expectation);
+            }
+        }
+    }
+
+    if version == Version::Http11 && hosts != 1 {
+        return Err(HttpError::Host);
+    }
+    let body = if has_te {
+        // RFC 9112 §6.1: Transfer-Encoding with Content-Length "ought to be handled as an
+        // error", and on HTTP/1.0 the framing "MUST be treated as faulty".
+        if content_length.is_some() || version == Version::Http10 {
+            return Err(HttpError::Framing);
+        }
+        if codings.iter().any(|c| c != "chunked") {
+            return Err(HttpError::UnknownCoding);
+        }
+        // Only "chunked", exactly once and last, frames a request body.
+        if codings.len() != 1 {
+            return Err(HttpError::Framing);
+        }
+        BodyKind::Chunked
+    } else {
+        match content_length {
+            None | Some(0) => BodyKind::None,
+            Some(n) if n > MAX_BODY_BYTES as u64 => return Err(HttpError::BodyTooLarge),
+            Some(n) => BodyKind::Length(n as usize),
+        }
+    };
+    let keep_alive = !close
+        && match version {
+            Version::Http11 => true,
+            Version::Http10 => keep_alive_token,
+        };
+    let expect_continue = expect_continue && body != BodyKind::None;
+    Ok(Framing {
+        body,
+        keep_alive,
+        expect_continue,
+    })
+}
+
+/// `1*DIGIT`, saturating: a length too large for u64 is still too large for the body limit.
+fn parse_decimal(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(s.bytes().fold(0u64, |n, d| {
+        n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    }))
+}
+
+/// The lower-cased, non-empty elements of a comma-separated list (RFC 9110 §5.6.1).
+fn list_tokens(value: &str) -> impl Iterator<Item = String> + '_ {
+    value
+        .split(',')
+        .map(|t| t.trim().to_ascii_lowercase())
+        .filter(|t| !t.is_empty())
+}
+
+fn trim_ows(mut v: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = v {
+        v = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = v {
+        v = rest;
+    }
+    v
+}
+
+/// Bytes already checked to be ASCII.
+fn ascii_string(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| b as char).collect()
+}
+
+/// `tchar` (RFC 9110 §5.6.2): the characters of methods and header names.
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}

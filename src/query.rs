@@ -1,0 +1,91 @@
+//! Query strings and form bodies (`application/x-www-form-urlencoded`), decoded the way
+//! browsers and the Functions host encode them.
+//!
+//! Decoding is lossy, never an error, as the WHATWG URL standard and ASP.NET (the host) both
+//! do it: `+` is a space, `%XX` is a byte, a `%` not followed by two hex digits stays a literal
+//! `%`, and bytes that are not UTF-8 become U+FFFD. A client that sends a broken escape gets the
+//! text it sent, not a 400.
+
+/// Splits a request target into its path and its query (without the `?`).
+pub fn split_target(target: &str) -> (&str, &str) {
+    match target.split_once('?') {
+        Some((path, query)) => (path, query),
+        None => (target, ""),
+    }
+}
+
+/// The value of `key` in a query string or form body, keys compared ignoring ASCII case as the
+/// host's query collection does. A key given more than once has its values joined with `,`,
+/// which is also how the host forwards repeats (`a=1&a=2` arrives as `a=1,2`). `None` when the
+/// key is absent; `Some("")` for `key=` or a bare `key`.
+pub fn lookup(query: &str, key: &str) -> Option<String> {
+    let mut found: Option<String> = None;
+    for (name, value) in pairs(query) {
+        if name.eq_ignore_ascii_case(key) {
+            match &mut found {
+                Some(joined) => {
+                    joined.push(',');
+                    joined.push_str(&value);
+                }
+                None => found = Some(value),
+            }
+        }
+    }
+    found
+}
+
+/// Every `name=value` pair of a query string or form body, decoded, in order. Empty pieces
+/// (`a=1&&b=2`) are skipped.
+pub fn pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    query
+        .split('&')
+        .filter(|piece| !piece.is_empty())
+        .map(|piece| {
+            let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
+            (decode_form(name), decode_form(value))
+        })
+}
+
+/// Decodes one form-encoded component: `+` is a space, then percent-decoding.
+pub fn decode_form(s: &str) -> String {
+    decode(s, true)
+}
+
+/// Percent-decodes a path segment: `+` stays a `+` there.
+pub fn decode_path(s: &str) -> String {
+    decode(s, false)
+}
+
+fn decode(s: &str, plus_is_space: bool) -> String {
+    let bytes = s.as_bytes();
+    if !bytes
+        .iter()
+        .any(|&b| b == b'%' || (plus_is_space && b == b'+'))
+    {
+        return s.to_string();
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' if plus_is_space => out.push(b' '),
+            b'%' => match (
+                bytes.get(i + 1).and_then(hex),
+                bytes.get(i + 2).and_then(hex),
+            ) {
+                (Some(hi), Some(lo)) => {
+                    out.push(hi << 4 | lo);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex(b: &u8) -> Option<u8> {
+    (*b as char).to_digit(16).map(|d| d as u8)
+}

@@ -1,0 +1,77 @@
+//! What a function is given: the request, already parsed, framed and with its whole body.
+
+use std::cell::RefCell;
+
+use crate::query;
+
+/// An HTTP request as a function sees it. The same value is built from a forwarded request and,
+/// in payload mode, from the host's JSON invocation, so a function does not know which mode
+/// called it.
+#[derive(Debug, Default)]
+pub struct Request {
+    /// The method as sent, e.g. `GET`.
+    pub method: String,
+    /// The path, still percent-encoded, e.g. `/api/HelloRust`.
+    pub path: String,
+    /// The query string without the `?`, still encoded.
+    pub query: String,
+    /// Header fields in the order received.
+    pub headers: Vec<(String, String)>,
+    /// The whole body, decoded from its transfer coding.
+    pub body: Vec<u8>,
+    /// Values of the route's `{parameters}`, by name.
+    pub params: Vec<(String, String)>,
+    pub(crate) logs: RefCell<Vec<String>>,
+}
+
+impl Request {
+    /// A request for `method` and `target` (`/path?query`) with no headers and no body.
+    pub fn new(method: &str, target: &str) -> Self {
+        let (path, query) = query::split_target(target);
+        Request {
+            method: method.to_string(),
+            path: path.to_string(),
+            query: query.to_string(),
+            ..Request::default()
+        }
+    }
+
+    /// The first value of the header `name`, compared ignoring ASCII case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The decoded query parameter `key`; see [`query::lookup`] for repeats and case.
+    pub fn query_param(&self, key: &str) -> Option<String> {
+        query::lookup(&self.query, key)
+    }
+
+    /// The value of the route parameter `name`.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The media type of the body, lower-cased, without parameters: `application/json`.
+    pub fn media_type(&self) -> Option<String> {
+        let value = self.header("content-type")?;
+        let media = value.split(';').next().unwrap_or("").trim();
+        Some(media.to_ascii_lowercase())
+    }
+
+    /// Records a log line. In payload mode it goes to the reply's `Logs`, where the host logs it
+    /// against the invocation; in forwarding mode the server prints it to stdout.
+    pub fn log(&self, line: impl Into<String>) {
+        self.logs.borrow_mut().push(line.into());
+    }
+
+    /// The lines logged so far, leaving none.
+    pub fn take_logs(&self) -> Vec<String> {
+        self.logs.take()
+    }
+}

@@ -1,0 +1,175 @@
+//! What a function returns, and how the server turns it into bytes. The server owns the framing:
+//! `Content-Length`, `Connection` and `Date` are written here and nowhere else.
+
+/// A function's answer: a status, its own headers and a body. Framing headers a function sets
+/// (`Content-Length`, `Transfer-Encoding`, `Connection`, ...) are dropped when encoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// The media type of plain-text answers.
+pub const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
+
+impl Response {
+    /// A response with no headers and no body.
+    pub fn new(status: u16) -> Self {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// A `text/plain; charset=utf-8` response.
+    pub fn text(status: u16, body: impl Into<String>) -> Self {
+        Response::new(status)
+            .header("Content-Type", TEXT_PLAIN)
+            .body(body.into().into_bytes())
+    }
+
+    /// An `application/json` response; `json` must already be JSON text.
+    pub fn json(status: u16, json: impl Into<String>) -> Self {
+        Response::new(status)
+            .header("Content-Type", "application/json")
+            .body(json.into().into_bytes())
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Sets the body.
+    pub fn body(mut self, body: Vec<u8>) -> Self {
+        self.body = body;
+        self
+    }
+
+    /// The first value of the header `name`, compared ignoring ASCII case.
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// How the server frames one response on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Framing {
+    /// The request was HEAD: send the headers a GET would get, and no body.
+    pub head_only: bool,
+    /// Keep the connection open after this response.
+    pub keep_alive: bool,
+    /// The client spoke HTTP/1.0, which needs `Connection: keep-alive` to stay open.
+    pub http10: bool,
+}
+
+/// Headers only the server may set: they describe the connection and the framing, which a
+/// function cannot know (tiny_http drops the same set).
+const SERVER_OWNED: [&str; 9] = [
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "date",
+    "upgrade",
+    "te",
+    "trailer",
+    "proxy-connection",
+];
+
+/// Appends the whole response, head and body, to `out`. `date` is an IMF-fixdate.
+pub fn encode(response: &Response, framing: Framing, date: &str, out: &mut Vec<u8>) {
+    let status = response.status;
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(status.to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(reason(status).as_bytes());
+    out.extend_from_slice(b"\r\nDate: ");
+    out.extend_from_slice(date.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    // RFC 9110 §6.4.1: 1xx, 204 and 304 never have content.
+    let bodiless = (100..200).contains(&status) || status == 204 || status == 304;
+    let mut has_content_type = false;
+    for (name, value) in &response.headers {
+        let lower = name.to_ascii_lowercase();
+        // A name or value with CR, LF or a bad character would split the response.
+        if SERVER_OWNED.contains(&lower.as_str()) || !valid_field(name, value) {
+            continue;
+        }
+        has_content_type |= lower == "content-type";
+        push_header(out, name, value);
+    }
+    if !bodiless {
+        if !has_content_type && !response.body.is_empty() {
+            push_header(out, "Content-Type", "application/octet-stream");
+        }
+        push_header(out, "Content-Length", &response.body.len().to_string());
+    }
+    if !framing.keep_alive {
+        push_header(out, "Connection", "close");
+    } else if framing.http10 {
+        push_header(out, "Connection", "keep-alive");
+    }
+    out.extend_from_slice(b"\r\n");
+    if !bodiless && !framing.head_only {
+        out.extend_from_slice(&response.body);
+    }
+}
+
+fn push_header(out: &mut Vec<u8>, name: &str, value: &str) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value.as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
+fn valid_field(name: &str, value: &str) -> bool {
+    !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_graphic() && b != b':')
+        && value
+            .bytes()
+            .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+}
+
+/// The reason phrase for a status code (RFC 9110 §15); clients ignore it, people read it.
+pub fn reason(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        415 => "Unsupported Media Type",
+        417 => "Expectation Failed",
+        422 => "Unprocessable Content",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        _ => "Unknown",
+    }
+}
