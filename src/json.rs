@@ -55,19 +55,18 @@ pub enum JsonError {
 
 impl fmt::Display for JsonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use JsonError::*;
         match self {
-            JsonError::Empty => write!(f, "empty document"),
-            JsonError::UnexpectedEnd => write!(f, "unexpected end of input"),
-            JsonError::UnexpectedByte { offset } => write!(f, "unexpected byte at offset {offset}"),
-            JsonError::InvalidNumber { offset } => write!(f, "invalid number at offset {offset}"),
-            JsonError::InvalidEscape { offset } => write!(f, "invalid escape at offset {offset}"),
-            JsonError::InvalidUnicode { offset } => write!(f, "invalid unicode at offset {offset}"),
-            JsonError::ControlCharacter { offset } => {
-                write!(f, "control character in string at offset {offset}")
-            }
-            JsonError::TrailingData { offset } => write!(f, "trailing data at offset {offset}"),
-            JsonError::TooDeep => write!(f, "nesting deeper than {JSON_MAX_DEPTH}"),
-            JsonError::TooLarge => write!(f, "document larger than {JSON_MAX_BYTES} bytes"),
+            Empty => write!(f, "empty document"),
+            UnexpectedEnd => write!(f, "unexpected end of input"),
+            UnexpectedByte { offset } => write!(f, "unexpected byte at offset {offset}"),
+            InvalidNumber { offset } => write!(f, "invalid number at offset {offset}"),
+            InvalidEscape { offset } => write!(f, "invalid escape at offset {offset}"),
+            InvalidUnicode { offset } => write!(f, "invalid unicode at offset {offset}"),
+            ControlCharacter { offset } => write!(f, "control character at offset {offset}"),
+            TrailingData { offset } => write!(f, "trailing data at offset {offset}"),
+            TooDeep => write!(f, "nesting deeper than {JSON_MAX_DEPTH}"),
+            TooLarge => write!(f, "document larger than {JSON_MAX_BYTES} bytes"),
         }
     }
 }
@@ -159,30 +158,31 @@ impl Reader<'_> {
         Ok(value)
     }
 
-    /// Enters an array or object; the check comes before recursing, so the stack stays bounded.
+    /// Steps into an array or object. Checked before recursing, so the stack stays bounded.
     fn enter(&mut self) -> Result<(), JsonError> {
         if self.depth >= JSON_MAX_DEPTH {
             return Err(JsonError::TooDeep);
         }
         self.depth += 1;
         self.pos += 1;
-        self.skip_whitespace();
         Ok(())
     }
 
-    /// After an item: `true` for a comma (another item follows), `false` for `close`.
-    fn separator(&mut self, close: u8) -> Result<bool, JsonError> {
+    /// Whether another item follows in an array or object: the first needs no comma before it
+    /// (and may be absent, as in `[]`); each later one does.
+    fn more(&mut self, close: u8, first: bool) -> Result<bool, JsonError> {
         self.skip_whitespace();
         match self.peek() {
-            Some(b',') => {
-                self.pos += 1;
-                self.skip_whitespace();
-                Ok(true)
-            }
             Some(byte) if byte == close => {
                 self.pos += 1;
                 self.depth -= 1;
                 Ok(false)
+            }
+            _ if first => Ok(true),
+            Some(b',') => {
+                self.pos += 1;
+                self.skip_whitespace();
+                Ok(true)
             }
             _ => Err(self.unexpected()),
         }
@@ -191,28 +191,16 @@ impl Reader<'_> {
     fn array(&mut self) -> Result<Value, JsonError> {
         self.enter()?;
         let mut items = Vec::new();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-            self.depth -= 1;
-            return Ok(Value::Array(items));
-        }
-        loop {
+        while self.more(b']', items.is_empty())? {
             items.push(self.value()?);
-            if !self.separator(b']')? {
-                return Ok(Value::Array(items));
-            }
         }
+        Ok(Value::Array(items))
     }
 
     fn object(&mut self) -> Result<Value, JsonError> {
         self.enter()?;
         let mut members = Vec::new();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-            self.depth -= 1;
-            return Ok(Value::Object(members));
-        }
-        loop {
+        while self.more(b'}', members.is_empty())? {
             if self.peek() != Some(b'"') {
                 return Err(self.unexpected());
             }
@@ -221,10 +209,8 @@ impl Reader<'_> {
             self.expect(b':')?;
             self.skip_whitespace();
             members.push((name, self.value()?));
-            if !self.separator(b'}')? {
-                return Ok(Value::Object(members));
-            }
         }
+        Ok(Value::Object(members))
     }
 
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
@@ -485,4 +471,370 @@ pub fn write_string(out: &mut String, s: &str) {
     }
     out.push_str(&s[run..]);
     out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(text: &str) -> Value {
+        Value::from(text)
+    }
+
+    fn n(text: &str) -> Value {
+        Value::Number(text.to_string())
+    }
+
+    fn obj(members: &[(&str, Value)]) -> Value {
+        let members = members.iter().map(|(k, v)| (k.to_string(), v.clone()));
+        Value::Object(members.collect())
+    }
+
+    fn nested(depth: usize) -> String {
+        "[".repeat(depth) + &"]".repeat(depth)
+    }
+
+    const AZURE_PAYLOAD: &str = r#"{"Data":{"req":{"Url":"http://localhost:7071/api/HelloRust?name=Rust","Method":"GET","Query":{"name":"Rust"},"Headers":{"Accept":["*/*"],"Host":["localhost:7071"],"User-Agent":["curl/8.5.0"]},"Params":{},"Identities":[{"AuthenticationType":null,"IsAuthenticated":false,"Actor":null,"BootstrapContext":null,"Claims":[],"Label":null,"Name":null,"NameClaimType":"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name","RoleClaimType":"http://schemas.microsoft.com/ws/2008/06/identity/claims/role"}]}},"Metadata":{"name":"\"Rust\"","Query":{"name":"Rust"},"Headers":{"Accept":"*/*","Host":"localhost:7071","User-Agent":"curl/8.5.0"},"sys":{"MethodName":"HelloRust","UtcNow":"2025-01-01T12:00:00.0000000Z","RandGuid":"5d2f0000-0000-0000-0000-000000000000"}}}"#;
+
+    fn accept_cases() -> Vec<(String, Value)> {
+        let mut deep = Value::Array(vec![]);
+        for _ in 1..JSON_MAX_DEPTH {
+            deep = Value::Array(vec![deep]);
+        }
+        let cases = vec![
+            (r#"{"name": "Azure"}"#, obj(&[("name", s("Azure"))])),
+            (r#"{"name":"\u00fc"}"#, obj(&[("name", s("ü"))])),
+            (r#""\ud83d\ude00""#, s("😀")),
+            (r#""\uD83D\uDE00""#, s("😀")),
+            (r#""\"\\\/\b\f\n\r\t\u0000""#, s("\"\\/\u{8}\u{c}\n\r\t\0")),
+            ("\"ü😀\u{7f}\u{2028}\"", s("ü😀\u{7f}\u{2028}")),
+            (r#""""#, s("")),
+            (r#""\uffff""#, s("\u{ffff}")),
+            ("-0", n("-0")),
+            ("1e5", n("1e5")),
+            ("1.5E-3", n("1.5E-3")),
+            ("0.0", n("0.0")),
+            ("-12.340e+10", n("-12.340e+10")),
+            ("98765432109876543210.5", n("98765432109876543210.5")),
+            ("true", Value::Bool(true)),
+            ("false", Value::Bool(false)),
+            (" \t\r\n null \n", Value::Null),
+            ("[ ]", Value::Array(vec![])),
+            ("{ }", obj(&[])),
+            (
+                r#"[1, [2, {"a": []}], "x"]"#,
+                Value::Array(vec![
+                    n("1"),
+                    Value::Array(vec![n("2"), obj(&[("a", Value::Array(vec![]))])]),
+                    s("x"),
+                ]),
+            ),
+            (r#"{"a":1,"a":2}"#, obj(&[("a", n("1")), ("a", n("2"))])),
+        ];
+        let mut cases: Vec<(String, Value)> =
+            cases.into_iter().map(|(t, v)| (t.to_string(), v)).collect();
+        cases.push((nested(JSON_MAX_DEPTH), deep));
+        cases
+    }
+
+    #[test]
+    fn accepts() {
+        for (input, expected) in accept_cases() {
+            assert_eq!(parse(input.as_bytes()), Ok(expected), "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn rejects() {
+        use JsonError::{Empty, UnexpectedEnd};
+        let byte = |offset| JsonError::UnexpectedByte { offset };
+        let num = |offset| JsonError::InvalidNumber { offset };
+        let esc = |offset| JsonError::InvalidEscape { offset };
+        let uni = |offset| JsonError::InvalidUnicode { offset };
+        let ctl = |offset| JsonError::ControlCharacter { offset };
+        let trail = |offset| JsonError::TrailingData { offset };
+        let cases: &[(&[u8], JsonError, &str)] = &[
+            (b"", Empty, "empty input"),
+            (b" \t\r\n", Empty, "whitespace only"),
+            (b"[1,]", byte(3), "trailing comma in array"),
+            (b"{\"a\":1,}", byte(7), "trailing comma in object"),
+            (b"// c\n1", byte(0), "line comment"),
+            (b"[1 /* c */]", byte(3), "block comment"),
+            (b"'a'", byte(0), "single-quoted string"),
+            (b"{'a':1}", byte(1), "single-quoted name"),
+            (b"01", num(1), "leading zero"),
+            (b"-01", num(2), "leading zero after minus"),
+            (b"+1", byte(0), "plus sign"),
+            (b".5", byte(0), "no integer part"),
+            (b"1.", num(2), "no fraction digits"),
+            (b"1.e5", num(2), "no fraction digits before exponent"),
+            (b"1e", num(2), "no exponent digits"),
+            (b"1e+", num(3), "no exponent digits after sign"),
+            (b"-", num(1), "minus alone"),
+            (b"NaN", byte(0), "NaN"),
+            (b"Infinity", byte(0), "Infinity"),
+            (b"-Infinity", num(1), "-Infinity"),
+            (b"0x10", trail(1), "hex number"),
+            (b"True", byte(0), "literal case"),
+            (b"nulL", byte(3), "literal case inside"),
+            (b"nul", UnexpectedEnd, "truncated literal"),
+            (b"truex", trail(4), "literal with extra letters"),
+            (b"\x0c1", byte(0), "form feed is not whitespace"),
+            (b"\xc2\xa01", byte(0), "no-break space is not whitespace"),
+            (b"\"a\tb\"", ctl(2), "raw tab in string"),
+            (b"\"\x00\"", ctl(1), "raw NUL in string"),
+            (b"\"\\a\"", esc(1), "unknown escape"),
+            (b"\"\\'\"", esc(1), "escaped single quote"),
+            (b"\"\\x41\"", esc(1), "hex escape"),
+            (b"\"\\U0041\"", esc(1), "upper-case u escape"),
+            (b"\"\\u12\"", esc(1), "short unicode escape"),
+            (b"\"\\u00G0\"", esc(1), "non-hex digit"),
+            (b"\"\\ud83d\"", uni(1), "lone high surrogate"),
+            (b"\"\\ude00\"", uni(1), "lone low surrogate"),
+            (b"\"\\ud83dx\"", uni(1), "high surrogate then text"),
+            (b"\"\\ud83d\\u0041\"", uni(1), "high then non-surrogate"),
+            (b"\"\\ud83d\\ud83d\"", uni(1), "high then high"),
+            (b"\"a\xff\"", uni(2), "invalid UTF-8 byte"),
+            (b"\"\xc3\"", uni(1), "truncated UTF-8 sequence"),
+            (b"\"\xc0\xaf\"", uni(1), "overlong UTF-8"),
+            (b"\"\xed\xa0\x80\"", uni(1), "UTF-8 encoded surrogate"),
+            (b"\xef\xbb\xbf{}", byte(0), "byte order mark"),
+            (b"\xff", byte(0), "non-UTF-8 outside strings"),
+            (b"{} x", trail(3), "trailing data"),
+            (b"1 2", trail(2), "two documents"),
+            (b"\"abc", UnexpectedEnd, "unterminated string"),
+            (b"\"\\", UnexpectedEnd, "unterminated escape"),
+            (b"[1", UnexpectedEnd, "unterminated array"),
+            (b"{\"a\"", UnexpectedEnd, "object ends after name"),
+            (b"{\"a\":", UnexpectedEnd, "object ends after colon"),
+            (b"{1:2}", byte(1), "number as name"),
+            (b"{\"a\" 1}", byte(5), "missing colon"),
+            (b"{\"a\":1 \"b\":2}", byte(7), "missing comma in object"),
+            (b"[1 2]", byte(3), "missing comma in array"),
+            (b"[,1]", byte(1), "leading comma"),
+            (b"[1}", byte(2), "mismatched bracket"),
+        ];
+        for (input, expected, reason) in cases {
+            let text = String::from_utf8_lossy(input);
+            assert_eq!(parse(input), Err(*expected), "{reason}: {text:?}");
+        }
+    }
+
+    #[test]
+    fn depth_and_size_limits() {
+        let too_deep = nested(JSON_MAX_DEPTH + 1);
+        assert_eq!(parse(too_deep.as_bytes()), Err(JsonError::TooDeep));
+        let objects = "{\"a\":".repeat(JSON_MAX_DEPTH + 1) + "1" + &"}".repeat(JSON_MAX_DEPTH + 1);
+        assert_eq!(parse(objects.as_bytes()), Err(JsonError::TooDeep));
+        // Far deeper than any stack could recurse: must stop at the limit, not overflow.
+        assert_eq!(parse(&vec![b'['; 1 << 20]), Err(JsonError::TooDeep));
+
+        let mut big = vec![b' '; JSON_MAX_BYTES];
+        big[JSON_MAX_BYTES - 1] = b'0';
+        assert_eq!(parse(&big), Ok(n("0")));
+        big.push(b' ');
+        assert_eq!(parse(&big), Err(JsonError::TooLarge));
+    }
+
+    #[test]
+    fn round_trips_and_writes_compact() {
+        for (_, value) in accept_cases() {
+            assert_eq!(parse(value.to_json().as_bytes()), Ok(value.clone()));
+        }
+        let value = parse(br#" { "a" : [ 1 , true , null ] , "b" : "x/y" } "#).unwrap();
+        assert_eq!(value.to_json(), r#"{"a":[1,true,null],"b":"x/y"}"#);
+    }
+
+    #[test]
+    fn write_string_escapes() {
+        let mut out = String::new();
+        write_string(&mut out, "a\"b\\c\n\r\t\u{8}\u{c}\u{1}\u{1f}\u{7f}é😀/");
+        let expected = concat!(r#""a\"b\\c\n\r\t\b\f\u0001\u001f"#, "\u{7f}é😀/\"");
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn lookups() {
+        let value = parse(br#"{"Name":"first","name":"second","name":"third","n":[1]}"#).unwrap();
+        assert_eq!(value.get("name").and_then(Value::as_str), Some("second"));
+        assert_eq!(value.get("NAME"), None);
+        assert_eq!(value.get_ignore_case("NAME"), Some(&s("first")));
+        assert_eq!(
+            value.get("n").and_then(Value::as_array),
+            Some(&[n("1")][..])
+        );
+        assert_eq!(value.as_object().map(<[_]>::len), Some(4));
+        assert_eq!(s("x").get("x"), None);
+        assert_eq!(Value::Null.as_str(), None);
+        let error = JsonError::UnexpectedByte { offset: 7 };
+        assert_eq!(error.to_string(), "unexpected byte at offset 7");
+    }
+
+    #[test]
+    fn azure_payload() {
+        let payload = parse(AZURE_PAYLOAD.as_bytes()).unwrap();
+        let name = payload.get("Data").and_then(|d| d.get("req"));
+        let name = name
+            .and_then(|r| r.get("Query"))
+            .and_then(|q| q.get("name"));
+        assert_eq!(name.and_then(Value::as_str), Some("Rust"));
+        let metadata = payload.get_ignore_case("metadata").unwrap();
+        assert_eq!(
+            metadata.get("name").and_then(Value::as_str),
+            Some("\"Rust\"")
+        );
+        assert_eq!(parse(payload.to_json().as_bytes()), Ok(payload));
+    }
+
+    /// xorshift64: enough randomness to explore, and replayable from its seed.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+            items[self.below(items.len())]
+        }
+    }
+
+    fn fuzz_seed() -> u64 {
+        let from_env = std::env::var("JSON_FUZZ_SEED").ok().and_then(|text| {
+            let text = text.trim();
+            match text.strip_prefix("0x") {
+                Some(hex) => u64::from_str_radix(hex, 16).ok(),
+                None => text.parse().ok(),
+            }
+        });
+        // Zero is the one state xorshift never leaves.
+        from_env
+            .filter(|&seed| seed != 0)
+            .unwrap_or(0x9e37_79b9_7f4a_7c15)
+    }
+
+    fn random_number(rng: &mut Rng) -> String {
+        let mut text = String::new();
+        let digit = |rng: &mut Rng| char::from(b'0' + rng.below(10) as u8);
+        if rng.below(2) == 0 {
+            text.push('-');
+        }
+        match rng.below(3) {
+            0 => text.push('0'),
+            _ => {
+                text.push(char::from(b'1' + rng.below(9) as u8));
+                (0..rng.below(6)).for_each(|_| text.push(digit(rng)));
+            }
+        }
+        if rng.below(2) == 0 {
+            text.push('.');
+            (0..=rng.below(4)).for_each(|_| text.push(digit(rng)));
+        }
+        if rng.below(3) == 0 {
+            text.push(rng.pick(&['e', 'E']));
+            text.push_str(rng.pick(&["", "+", "-"]));
+            (0..=rng.below(3)).for_each(|_| text.push(digit(rng)));
+        }
+        text
+    }
+
+    fn random_string(rng: &mut Rng) -> String {
+        const CHARS: &[char] = &[
+            'a', 'Z', ' ', '"', '\\', '/', '\n', '\t', '\0', '\u{1f}', '\u{7f}', 'ü', '€', '😀',
+            '\u{2028}', '\u{ffff}',
+        ];
+        (0..rng.below(8)).map(|_| rng.pick(CHARS)).collect()
+    }
+
+    fn random_value(rng: &mut Rng, depth: usize) -> Value {
+        let kinds = if depth == 0 { 5 } else { 7 };
+        match rng.below(kinds) {
+            0 => Value::Null,
+            1 => Value::Bool(rng.below(2) == 0),
+            2 => Value::Number(random_number(rng)),
+            3 | 4 => Value::String(random_string(rng)),
+            5 => Value::Array(
+                (0..rng.below(4))
+                    .map(|_| random_value(rng, depth - 1))
+                    .collect(),
+            ),
+            _ => Value::Object(
+                (0..rng.below(4))
+                    .map(|_| (random_string(rng), random_value(rng, depth - 1)))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn mutate(rng: &mut Rng, doc: &mut Vec<u8>) {
+        const BYTES: &[u8] = b"\"\\[]{},:0-.eu \x00\x1f\x7f\xc3\xed\xff";
+        for _ in 0..=rng.below(3) {
+            let at = rng.below(doc.len() + 1);
+            match rng.below(5) {
+                0 if at < doc.len() => doc[at] ^= 1 << rng.below(8),
+                1 if at < doc.len() => {
+                    doc.remove(at);
+                }
+                2 => doc.truncate(at),
+                3 => doc.insert(at, rng.next() as u8),
+                _ => doc.insert(at, rng.pick(BYTES)),
+            }
+        }
+    }
+
+    #[test]
+    fn random_values_round_trip() {
+        let seed = fuzz_seed();
+        let mut rng = Rng(seed);
+        for i in 0..2000 {
+            let value = random_value(&mut rng, 4);
+            let text = value.to_json();
+            let back = parse(text.as_bytes());
+            assert!(
+                back.as_ref() == Ok(&value),
+                "seed {seed:#x} case {i}: {text} -> {back:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn mutated_input_never_panics() {
+        let seed = fuzz_seed();
+        let mut rng = Rng(seed);
+        let mut bases: Vec<Vec<u8>> = accept_cases().into_iter().map(|(t, _)| t.into()).collect();
+        bases.push(AZURE_PAYLOAD.into());
+        for i in 0..5000 {
+            let doc: Vec<u8> = if i % 5 == 4 {
+                (0..rng.below(64)).map(|_| rng.next() as u8).collect()
+            } else {
+                let mut doc = match rng.below(2) {
+                    0 => bases[rng.below(bases.len())].clone(),
+                    _ => random_value(&mut rng, 3).to_json().into_bytes(),
+                };
+                mutate(&mut rng, &mut doc);
+                doc
+            };
+            let result = std::panic::catch_unwind(|| parse(&doc));
+            let text = String::from_utf8_lossy(&doc);
+            assert!(
+                result.is_ok(),
+                "seed {seed:#x} case {i}: parse panicked on {text:?}"
+            );
+            // Whatever is accepted must also survive its own serialization unchanged.
+            if let Ok(Ok(value)) = result {
+                let again = parse(value.to_json().as_bytes());
+                assert!(
+                    again == Ok(value),
+                    "seed {seed:#x} case {i}: unstable {text:?}"
+                );
+            }
+        }
+    }
 }
