@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds the deployable handler: a static x86_64 Linux (musl) binary at ./handler, executable,
+# which is what host.json's defaultExecutablePath names. Used by VS Code's "build handler" task
+# (before F5 and before "Deploy to Function App") and by CI.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+target=x86_64-unknown-linux-musl
+if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
+    echo "build.sh: installing the Rust target $target (rustup target add $target)" >&2
+    if ! rustup target add "$target" >&2; then
+        echo "build.sh: cannot install $target; run 'rustup target add $target' with network access, then retry" >&2
+        exit 1
+    fi
+fi
+
+cargo build --release --target "$target" --bin handler
+install -m 755 "target/$target/release/handler" ./handler
+
+# A dynamically linked binary names its loader in a PT_INTERP segment; a static one has none.
+if command -v readelf >/dev/null 2>&1; then
+    dynamic=$(readelf -l ./handler | grep -c 'INTERP' || true)
+else
+    dynamic=$(grep -c 'ld-linux\|ld-musl' ./handler || true)
+fi
+if [ "$dynamic" != 0 ]; then
+    echo "build.sh: ./handler is dynamically linked; check .cargo/config.toml" >&2
+    exit 1
+fi
+
+# func start prompts for a worker runtime without local.settings.json; it is git-ignored
+# (it may hold secrets), so make it from the checked-in example the first time.
+[ -f local.settings.json ] || cp local.settings.example.json local.settings.json
+
+size=$(wc -c < ./handler)
+echo "./handler: static x86_64 musl executable, $size bytes ($(( (size + 1023) / 1024 )) KiB)"
