@@ -8,7 +8,9 @@ use crate::limits::{MAX_BODY_BYTES, MAX_CHUNK_LINE_BYTES, MAX_TRAILER_BYTES};
 enum State {
     /// Hex digits of a chunk size.
     Size,
-    /// After the size: optional whitespace and `;ext=val` up to CR.
+    /// After the size: whitespace (BWS), before `;` or CR.
+    SizeSpace,
+    /// `;ext=val` up to CR.
     Extension,
     /// The LF that ends the size line.
     SizeLf,
@@ -93,7 +95,8 @@ impl ChunkedDecoder {
                 self.count_line_byte()?;
                 match b {
                     b'\r' if self.digits > 0 => State::SizeLf,
-                    b';' | b' ' | b'\t' if self.digits > 0 => State::Extension,
+                    b';' if self.digits > 0 => State::Extension,
+                    b' ' | b'\t' if self.digits > 0 => State::SizeSpace,
                     _ => {
                         let digit = (b as char).to_digit(16).ok_or(HttpError::Chunked)? as usize;
                         // Leading zeros are legal, so count value overflow, not digits.
@@ -108,6 +111,16 @@ impl ChunkedDecoder {
                         }
                         State::Size
                     }
+                }
+            }
+            // `chunk-size BWS ";"`: only whitespace may stand between the size and `;` or CR.
+            State::SizeSpace => {
+                self.count_line_byte()?;
+                match b {
+                    b' ' | b'\t' => State::SizeSpace,
+                    b';' => State::Extension,
+                    b'\r' => State::SizeLf,
+                    _ => return Err(HttpError::Chunked),
                 }
             }
             // Extensions are legal and ignored; only their length and characters are checked.
@@ -147,8 +160,9 @@ impl ChunkedDecoder {
     }
 
     fn count_line_byte(&mut self) -> Result<(), HttpError> {
+        // Counts the line up to its CR; with the LF that must follow, the line reaches the limit.
         self.line_bytes += 1;
-        if self.line_bytes > MAX_CHUNK_LINE_BYTES {
+        if self.line_bytes >= MAX_CHUNK_LINE_BYTES {
             return Err(HttpError::Chunked);
         }
         Ok(())

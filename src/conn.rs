@@ -4,6 +4,11 @@
 //! A worker serves a connection only while it has work. When the connection goes quiet (no
 //! next request within `LINGER`, or a head stalls for `HEAD_LINGER`), `serve` hands it back to
 //! be parked, so an idle or slow client never holds a worker.
+//!
+//! Deadlines: a new connection must start its first request within `HEAD_TIMEOUT`, and every
+//! head must be whole `HEAD_TIMEOUT` after its first byte; a body must keep flowing (each read
+//! within `BODY_READ_TIMEOUT`); between requests a connection may idle for `IDLE_TIMEOUT`; all
+//! of one flush must be written within `WRITE_TIMEOUT`, however slowly the client reads.
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -17,7 +22,7 @@ use crate::date;
 use crate::error::HttpError;
 use crate::limits::{
     BODY_READ_TIMEOUT, HEAD_LINGER, HEAD_TIMEOUT, IDLE_TIMEOUT, LINGER, MAX_HEAD_BYTES,
-    MAX_LINGERING,
+    MAX_LINGERING, WRITE_TIMEOUT,
 };
 use crate::parse::{self, BodyKind, Head, Status, Version};
 use crate::request::Request;
@@ -40,9 +45,12 @@ pub struct Conn {
     buf: Vec<u8>,
     /// When the first byte of the head being received arrived: the head deadline runs from it.
     head_started: Option<Instant>,
-    /// When the connection last finished a response (or was accepted): the idle deadline runs
-    /// from it.
-    idle_since: Instant,
+    /// When the connection is closed if no request starts: `HEAD_TIMEOUT` after it was accepted
+    /// (a client connects to send a request), then `IDLE_TIMEOUT` after each response.
+    idle_deadline: Instant,
+    /// Bytes are expected at once: the connection is new, or the poller saw bytes (or the end)
+    /// waiting. A worker then reads without a linger permit, since the read will not wait.
+    expecting: bool,
     /// The read timeout currently set on the socket, to skip redundant system calls.
     read_timeout: Option<Duration>,
     /// Keeps the server's count of open connections; released when the connection is dropped.
@@ -105,7 +113,8 @@ impl Conn {
             stream,
             buf: Vec::new(),
             head_started: None,
-            idle_since: Instant::now(),
+            idle_deadline: Instant::now() + HEAD_TIMEOUT,
+            expecting: true,
             read_timeout: None,
             _slot: slot,
         }
@@ -134,7 +143,7 @@ impl Conn {
                     self.refuse(HttpError::Timeout, false);
                     Check::Expired
                 }
-                None if now >= self.idle_since + IDLE_TIMEOUT => Check::Expired,
+                None if now >= self.idle_deadline => Check::Expired,
                 _ => Check::Waiting,
             },
             Err(_) => Check::Ready,
@@ -144,6 +153,7 @@ impl Conn {
     /// Makes a parked connection blocking again before a worker serves it.
     pub fn unpark(&mut self) -> io::Result<()> {
         self.read_timeout = None;
+        self.expecting = true;
         self.stream.set_nonblocking(false)
     }
 
@@ -163,7 +173,7 @@ impl Conn {
             &date::now(),
             &mut out,
         );
-        let _ = self.stream.write_all(&out);
+        let _ = self.write_all(&out);
         if gently {
             close_gently(&self.stream);
         }
@@ -177,6 +187,35 @@ impl Conn {
             self.read_timeout = Some(timeout);
         }
         Ok(())
+    }
+
+    /// Writes all of `bytes` within `WRITE_TIMEOUT` in total: the socket's write timeout bounds
+    /// each call, and is narrowed to what is left of the deadline only after a partial write,
+    /// so a client that reads a trickle cannot hold the worker for longer either.
+    fn write_all(&mut self, mut bytes: &[u8]) -> io::Result<()> {
+        let deadline = Instant::now() + WRITE_TIMEOUT;
+        let mut narrowed = false;
+        let result = loop {
+            match self.stream.write(bytes) {
+                Ok(n) if n == bytes.len() => break Ok(()),
+                Ok(0) => break Err(ErrorKind::WriteZero.into()),
+                Ok(n) => bytes = &bytes[n..],
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => break Err(e),
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break Err(ErrorKind::TimedOut.into());
+            }
+            narrowed = true;
+            if let Err(e) = self.stream.set_write_timeout(Some(left)) {
+                break Err(e);
+            }
+        };
+        if narrowed && result.is_ok() {
+            self.stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+        }
+        result
     }
 
     /// Reads once, appending to the buffer. `Ok(0)` is end of stream.
@@ -210,15 +249,7 @@ pub fn serve(mut conn: Conn, ctx: &Context) -> Next {
                 loop {
                     let before = conn.buf.len();
                     match wait_for_bytes(&mut conn, ctx) {
-                        // Parse the first bytes (to refuse garbage at once), then again only
-                        // when new bytes could end the head or the head has reached its limit.
-                        Ok(true)
-                            if before == 0
-                                || parse::could_complete(&conn.buf[before..])
-                                || conn.buf.len() >= MAX_HEAD_BYTES =>
-                        {
-                            break
-                        }
+                        Ok(true) if parse::worth_parsing(&conn.buf, before) => break,
                         Ok(true) => {}
                         Ok(false) => return Next::Park(conn),
                         Err(()) => return Next::Close,
@@ -240,10 +271,17 @@ pub fn serve(mut conn: Conn, ctx: &Context) -> Next {
                 conn.refuse(error, true);
                 return Next::Close;
             }
-            Err(Failure::Io) => return Next::Close,
+            Err(Failure::Io) => {
+                // Earlier pipelined answers still go out, if the client is there to take them.
+                let _ = flush(&mut conn, &mut out);
+                return Next::Close;
+            }
         };
-        conn.head_started = None;
-        conn.idle_since = Instant::now();
+        // Bytes already here after this request start the next head: its deadline runs from
+        // now, when the server turns to it, not from when another byte happens to arrive.
+        let now = Instant::now();
+        conn.head_started = (!conn.buf.is_empty()).then_some(now);
+        conn.idle_deadline = now + IDLE_TIMEOUT;
         if !keep_alive {
             let _ = flush(&mut conn, &mut out);
             // Pipelined requests after a `close` are unread input: read them away first.
@@ -273,12 +311,10 @@ enum Failure {
 fn answer(conn: &mut Conn, head: Head, ctx: &Context, out: &mut Vec<u8>) -> Result<bool, Failure> {
     if head.expect_continue && conn.buf.is_empty() {
         // RFC 9110 §10.1.1: the client waits (the host for 1 s) for this before sending the body.
+        out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
         flush(conn, out).map_err(|_| Failure::Io)?;
-        conn.stream
-            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-            .map_err(|_| Failure::Io)?;
     }
-    let body = read_body(conn, head.body)?;
+    let body = read_body(conn, head.body, out)?;
     let (path, query) = crate::query::split_target(&head.target);
     let request = Request {
         method: head.method,
@@ -300,8 +336,10 @@ fn answer(conn: &mut Conn, head: Head, ctx: &Context, out: &mut Vec<u8>) -> Resu
 }
 
 /// Reads a whole body; bytes already buffered are used first and any bytes after the body stay
-/// buffered for the next request.
-fn read_body(conn: &mut Conn, kind: BodyKind) -> Result<Vec<u8>, Failure> {
+/// buffered for the next request. Before waiting on the socket for the rest, the answers in
+/// `out` are sent: a client may wait for them before it sends more. Memory grows with the bytes
+/// that arrive, not with what `Content-Length` announces.
+fn read_body(conn: &mut Conn, kind: BodyKind, out: &mut Vec<u8>) -> Result<Vec<u8>, Failure> {
     conn.set_read_timeout(BODY_READ_TIMEOUT)
         .map_err(|_| Failure::Io)?;
     match kind {
@@ -309,10 +347,17 @@ fn read_body(conn: &mut Conn, kind: BodyKind) -> Result<Vec<u8>, Failure> {
         BodyKind::Length(len) => {
             let buffered = len.min(conn.buf.len());
             let mut body: Vec<u8> = conn.buf.drain(..buffered).collect();
-            body.resize(len, 0);
-            conn.stream
-                .read_exact(&mut body[buffered..])
-                .map_err(|_| Failure::Io)?;
+            if buffered < len {
+                flush(conn, out).map_err(|_| Failure::Io)?;
+                let missing = (len - buffered) as u64;
+                let read = (&conn.stream)
+                    .take(missing)
+                    .read_to_end(&mut body)
+                    .map_err(|_| Failure::Io)?;
+                if read as u64 != missing {
+                    return Err(Failure::Io);
+                }
+            }
             Ok(body)
         }
         BodyKind::Chunked => {
@@ -322,6 +367,9 @@ fn read_body(conn: &mut Conn, kind: BodyKind) -> Result<Vec<u8>, Failure> {
                 .decode(&conn.buf, &mut body)
                 .map_err(Failure::Refuse)?;
             conn.buf.drain(..used);
+            if !decoder.is_done() {
+                flush(conn, out).map_err(|_| Failure::Io)?;
+            }
             let mut chunk = [0u8; READ_CHUNK];
             while !decoder.is_done() {
                 let n = match conn.stream.read(&mut chunk) {
@@ -343,6 +391,7 @@ fn read_body(conn: &mut Conn, kind: BodyKind) -> Result<Vec<u8>, Failure> {
 /// `Ok(false)`: quiet, park it; `Err`: closed or failed.
 fn wait_for_bytes(conn: &mut Conn, ctx: &Context) -> Result<bool, ()> {
     let now = Instant::now();
+    let expecting = std::mem::replace(&mut conn.expecting, false);
     let result = match conn.head_started {
         // A head under way: wait briefly, never past its deadline.
         Some(start) => {
@@ -353,6 +402,8 @@ fn wait_for_bytes(conn: &mut Conn, ctx: &Context) -> Result<bool, ()> {
             }
             conn.read_more(HEAD_LINGER.min(left))
         }
+        // New, or the poller saw bytes: they are there (or coming at once), no need to linger.
+        None if expecting => conn.read_more(HEAD_LINGER),
         // Between requests: linger for the next one if few enough workers already do.
         None => {
             let Some(_permit) = LingerPermit::take(&ctx.lingering) else {
@@ -394,7 +445,7 @@ fn flush(conn: &mut Conn, out: &mut Vec<u8>) -> io::Result<()> {
     if out.is_empty() {
         return Ok(());
     }
-    let result = conn.stream.write_all(out);
+    let result = conn.write_all(out);
     out.clear();
     result
 }

@@ -16,6 +16,10 @@ pub const MAX_HEAD_BYTES: usize = 16 * 1024;
 /// what most servers and proxies accept (RFC 9112 §3 recommends supporting at least 8000 octets).
 pub const MAX_TARGET_BYTES: usize = 8 * 1024;
 
+/// Longest method, in bytes. The longest registered method (`UPDATEREDIRECTREF`) has 17; a
+/// longer "method" is noise, refused as soon as it passes this length.
+pub const MAX_METHOD_BYTES: usize = 32;
+
 /// Most header fields in one request. Proxies in front of the host add a dozen (X-Forwarded-*,
 /// X-ARR-*, traceparent...); tiny servers that capped this at 16 or 32 broke behind them
 /// (may_minihttp#18, cinatra#211). Beyond it the answer is 431.
@@ -49,8 +53,15 @@ pub const JSON_MAX_BYTES: usize = MAX_BODY_BYTES;
 
 /// Open connections at most. Past it, a new connection gets `503 Service Unavailable` with
 /// `Connection: close`. Each idle connection costs a socket and no buffer; one mid-head costs
-/// at most `MAX_HEAD_BYTES`. 2048 leaves room under the usual 4096-20000 open-file limits.
+/// at most `MAX_HEAD_BYTES`. 2048 leaves room under the usual 4096-20000 open-file limits; a
+/// lower limit lowers the cap with it (see `FD_RESERVE`).
 pub const MAX_CONNECTIONS: usize = 2048;
+
+/// Open files kept free of connections: the connection cap is lowered to the process's
+/// open-file limit less this, so that past the cap `accept` still gets a descriptor to answer
+/// 503 with rather than failing. It covers stdio, the listener, the connection being refused,
+/// and files the standard library opens briefly (a starting worker reads the CPU quota).
+pub const FD_RESERVE: usize = 32;
 
 /// Most worker threads. Workers run functions; they never wait on an idle client except for
 /// at most `MAX_LINGERING` of them, so this caps how many functions run at once. Functions here

@@ -6,7 +6,9 @@
 //! this module enforces the sizes.
 
 use crate::error::HttpError;
-use crate::limits::{MAX_BODY_BYTES, MAX_HEADERS, MAX_HEAD_BYTES, MAX_TARGET_BYTES};
+use crate::limits::{
+    MAX_BODY_BYTES, MAX_HEADERS, MAX_HEAD_BYTES, MAX_METHOD_BYTES, MAX_TARGET_BYTES,
+};
 
 /// The result of parsing bytes that may not yet hold a whole head.
 #[derive(Debug, PartialEq, Eq)]
@@ -52,47 +54,47 @@ pub struct Head {
 /// Parses one request head from the start of `buf`.
 ///
 /// Empty lines before the request line are skipped, as RFC 9112 §2.2 asks of servers, and
-/// counted in the bytes used.
+/// counted in the bytes used and against `MAX_HEAD_BYTES`.
+///
+/// Errors are found in the order the bytes arrive: the request line, then each field line, then
+/// the framing, which needs them all. So any prefix of a request parses as `Partial` or as the
+/// error the whole request gives, and a request is refused as soon as its bytes show it is bad,
+/// however they were split.
 ///
 /// # Errors
 /// The `HttpError` that says what is wrong; the connection must then be closed.
 pub fn parse_head(buf: &[u8]) -> Result<Status<(Head, usize)>, HttpError> {
     let start = leading_empty_lines(buf);
-    let rest = &buf[start..];
-    let Some(end) = find_head_end(rest) else {
-        return partial_or_too_large(rest);
-    };
-    // The head without its final CRLF CRLF; lines are separated by CRLF.
-    let head = &rest[..end - 4];
-    let (request_line, fields) = match find(head, b"\r\n") {
-        Some(i) => (&head[..i], &head[i + 2..]),
-        None => (head, &head[head.len()..]),
-    };
-    let (method, target, version) = parse_request_line(request_line)?;
-    if end > MAX_HEAD_BYTES {
-        return Err(HttpError::HeadTooLarge);
+    match find_head_end(&buf[start..]) {
+        Some(end) if start + end <= MAX_HEAD_BYTES => {
+            let head = complete_head(&buf[start..start + end])?;
+            Ok(Status::Complete((head, start + end)))
+        }
+        // Too large: judged on its first MAX_HEAD_BYTES, as if it had arrived slowly.
+        Some(_) => {
+            check_prefix(&buf[start.min(MAX_HEAD_BYTES)..MAX_HEAD_BYTES])?;
+            Err(HttpError::HeadTooLarge)
+        }
+        None => {
+            let limit = buf.len().min(MAX_HEAD_BYTES);
+            check_prefix(&buf[start.min(limit)..limit])?;
+            if buf.len() >= MAX_HEAD_BYTES {
+                return Err(HttpError::HeadTooLarge);
+            }
+            Ok(Status::Partial)
+        }
     }
-    let headers = parse_fields(fields)?;
-    let framing = decide_framing(version, &headers)?;
-    Ok(Status::Complete((
-        Head {
-            method,
-            target,
-            version,
-            headers,
-            body: framing.body,
-            keep_alive: framing.keep_alive,
-            expect_continue: framing.expect_continue,
-        },
-        start + end,
-    )))
 }
 
-/// Whether bytes newly appended to a buffer could complete a head: the caller skips parsing
-/// again until a line feed arrives, so a head that trickles in byte by byte costs linear time
-/// rather than quadratic (hyper's `is_complete_fast`).
-pub fn could_complete(new_bytes: &[u8]) -> bool {
-    new_bytes.contains(&b'\n')
+/// Whether a buffer that grew from `before` bytes is worth parsing again: its first bytes (to
+/// refuse garbage at once), new bytes that end a line, or a size at which the target or head
+/// limit may just have been passed. A head that trickles in byte by byte then costs linear
+/// time rather than quadratic (hyper's `is_complete_fast`).
+pub fn worth_parsing(buf: &[u8], before: usize) -> bool {
+    before == 0
+        || buf[before.min(buf.len())..].contains(&b'\n')
+        || buf.len() >= MAX_HEAD_BYTES
+        || (before <= MAX_TARGET_BYTES + MAX_METHOD_BYTES + 1 && buf.len() > MAX_TARGET_BYTES)
 }
 
 /// The offset just past the first CRLF CRLF, if any.
@@ -112,32 +114,101 @@ fn leading_empty_lines(buf: &[u8]) -> usize {
     i
 }
 
-/// No end of head yet: need more, unless what has arrived is already wrong. A bad request line
-/// is refused as soon as it has ended, and bytes that cannot start a method (a TLS handshake,
-/// binary noise) at once, rather than after the head deadline.
-fn partial_or_too_large(rest: &[u8]) -> Result<Status<(Head, usize)>, HttpError> {
-    if rest.first().is_some_and(|&b| !is_tchar(b)) && rest != b"\r" {
+/// A whole head, ending in CRLF CRLF: the same checks as `check_prefix`, in the same order,
+/// then the framing.
+fn complete_head(head: &[u8]) -> Result<Head, HttpError> {
+    first_byte(head)?;
+    // The head ends in CRLF CRLF, so it has a line feed.
+    let lf = head
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(head.len() - 1);
+    let (method, target, version) = request_line(&head[..=lf])?;
+    // The field lines, each with its line end, without the final empty line.
+    let headers = parse_fields(&head[lf + 1..head.len() - 2])?;
+    let framing = decide_framing(version, &headers)?;
+    Ok(Head {
+        method,
+        target,
+        version,
+        headers,
+        body: framing.body,
+        keep_alive: framing.keep_alive,
+        expect_continue: framing.expect_continue,
+    })
+}
+
+/// Everything that can be refused in a head that has not ended: the first byte, the request
+/// line (or, while it has not ended, its method and target lengths), and each field line that
+/// has ended.
+fn check_prefix(rest: &[u8]) -> Result<(), HttpError> {
+    if rest == b"\r" {
+        return Ok(());
+    }
+    first_byte(rest)?;
+    let Some(lf) = rest.iter().position(|&b| b == b'\n') else {
+        return request_line_lengths(rest);
+    };
+    request_line(&rest[..=lf])?;
+    let fields = &rest[lf + 1..];
+    let ended = fields
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    parse_fields(&fields[..ended]).map(drop)
+}
+
+/// A first byte that cannot start a method (a TLS handshake, binary noise) is refused at once.
+fn first_byte(head: &[u8]) -> Result<(), HttpError> {
+    match head.first() {
+        Some(&b) if !is_tchar(b) => Err(HttpError::Method),
+        _ => Ok(()),
+    }
+}
+
+/// The request line with its line end. Lines end in CRLF (RFC 9112 §2.2): a bare LF would never
+/// end the head, so it is refused at once rather than at the head deadline, and a printf or nc
+/// user sees the mistake.
+fn request_line(line: &[u8]) -> Result<(String, String, Version), HttpError> {
+    let line = &line[..line.len().saturating_sub(1)];
+    let (line, bare_lf) = match line.strip_suffix(b"\r") {
+        Some(line) => (line, false),
+        None => (line, true),
+    };
+    let parsed = parse_request_line(line)?;
+    if bare_lf {
+        return Err(HttpError::RequestLine);
+    }
+    Ok(parsed)
+}
+
+/// The lengths of the method and target of a request line, complete or not: refused as soon as
+/// they pass their limits, before the line ends.
+fn request_line_lengths(line: &[u8]) -> Result<(), HttpError> {
+    let Some(space) = line.iter().position(|&b| b == b' ') else {
+        return if line.len() > MAX_METHOD_BYTES {
+            Err(HttpError::Method)
+        } else {
+            Ok(())
+        };
+    };
+    if space > MAX_METHOD_BYTES {
         return Err(HttpError::Method);
     }
-    match find(rest, b"\r\n") {
-        Some(i) => {
-            parse_request_line(&rest[..i])?;
-        }
-        // Room for the method, the version and the spaces around the target.
-        None if rest.len() > MAX_TARGET_BYTES + 32 => return Err(HttpError::TargetTooLong),
-        None => {}
+    let target = &line[space + 1..];
+    let target_len = target
+        .iter()
+        .position(|&b| b == b' ')
+        .unwrap_or(target.len());
+    if target_len > MAX_TARGET_BYTES {
+        return Err(HttpError::TargetTooLong);
     }
-    if rest.len() >= MAX_HEAD_BYTES {
-        return Err(HttpError::HeadTooLarge);
-    }
-    Ok(Status::Partial)
+    Ok(())
 }
 
 /// `request-line = method SP request-target SP HTTP-version` (RFC 9112 §3).
 fn parse_request_line(line: &[u8]) -> Result<(String, String, Version), HttpError> {
-    if line.first().is_some_and(|&b| !is_tchar(b)) {
-        return Err(HttpError::Method);
-    }
+    request_line_lengths(line)?;
     let mut parts = line.split(|&b| b == b' ');
     let (Some(method), Some(target), Some(version), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -148,9 +219,6 @@ fn parse_request_line(line: &[u8]) -> Result<(String, String, Version), HttpErro
         return Err(HttpError::Method);
     }
     let version = parse_version(version)?;
-    if target.len() > MAX_TARGET_BYTES {
-        return Err(HttpError::TargetTooLong);
-    }
     let target = origin_form(target)?;
     Ok((ascii_string(method), target, version))
 }
@@ -175,7 +243,12 @@ fn origin_form(target: &[u8]) -> Result<String, HttpError> {
     if target.is_empty() || !target.iter().all(|&b| (0x21..=0x7e).contains(&b)) {
         return Err(HttpError::Target);
     }
-    if target[0] == b'/' || target == b"*" {
+    // A fragment is the client's business and never sent (RFC 9110 §7.1); drop one if it is.
+    let target = match target.iter().position(|&b| b == b'#') {
+        Some(hash) => &target[..hash],
+        None => target,
+    };
+    if target.first() == Some(&b'/') || target == b"*" {
         return Ok(ascii_string(target));
     }
     let scheme_len = [&b"http://"[..], b"https://"]
@@ -195,13 +268,12 @@ fn origin_form(target: &[u8]) -> Result<String, HttpError> {
     }
 }
 
-/// Parses the header field lines (RFC 9112 §5): `field-name ":" OWS field-value OWS`.
+/// Parses field lines, each ending in CRLF (RFC 9112 §5): `field-name ":" OWS field-value OWS`.
 fn parse_fields(fields: &[u8]) -> Result<Vec<(String, String)>, HttpError> {
     let mut headers = Vec::new();
-    if fields.is_empty() {
-        return Ok(headers);
-    }
-    for line in split_crlf(fields) {
+    for line in fields.split_inclusive(|&b| b == b'\n') {
+        // A line without its CR (a bare LF) keeps the LF, and the value check refuses it.
+        let line = line.strip_suffix(b"\r\n").unwrap_or(line);
         if headers.len() == MAX_HEADERS {
             return Err(HttpError::HeadTooLarge);
         }
@@ -228,23 +300,6 @@ fn parse_fields(fields: &[u8]) -> Result<Vec<(String, String)>, HttpError> {
         ));
     }
     Ok(headers)
-}
-
-/// Splits on CRLF; a bare CR or LF stays inside a line, where the value check rejects it.
-fn split_crlf(mut bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
-    std::iter::from_fn(move || {
-        if bytes.is_empty() {
-            return None;
-        }
-        match find(bytes, b"\r\n") {
-            Some(i) => {
-                let line = &bytes[..i];
-                bytes = &bytes[i + 2..];
-                Some(line)
-            }
-            None => Some(std::mem::take(&mut bytes)),
-        }
-    })
 }
 
 struct Framing {
@@ -295,7 +350,8 @@ fn decide_framing(version: Version, headers: &[(String, String)]) -> Result<Fram
         }
     }
 
-    if version == Version::Http11 && hosts != 1 {
+    // RFC 9112 §3.2: 400 for a 1.1 request without Host, and for any request with two.
+    if hosts > 1 || (version == Version::Http11 && hosts == 0) {
         return Err(HttpError::Host);
     }
     let body = if has_te {
@@ -366,6 +422,6 @@ fn ascii_string(bytes: &[u8]) -> String {
 }
 
 /// `tchar` (RFC 9110 §5.6.2): the characters of methods and header names.
-fn is_tchar(b: u8) -> bool {
+pub(crate) fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::thread;
 
 use crate::conn::{Conn, Slot};
-use crate::limits::{ACCEPT_BACKOFF, MAX_CONNECTIONS, WRITE_TIMEOUT};
+use crate::limits::{ACCEPT_BACKOFF, FD_RESERVE, MAX_CONNECTIONS, WRITE_TIMEOUT};
 use crate::pool::Pool;
 use crate::router::Router;
 
@@ -50,13 +50,14 @@ pub fn bind(port: u16) -> std::io::Result<TcpListener> {
 pub fn serve(listener: TcpListener, router: Router) -> ! {
     let pool = Pool::new(router);
     pool.prestart();
+    let cap = connection_cap(std::fs::read_to_string("/proc/self/limits").ok().as_deref());
     let open = Arc::new(AtomicUsize::new(0));
     let mut failing = false;
     loop {
         match listener.accept() {
             Ok((stream, _)) => {
                 failing = false;
-                let Some(slot) = Slot::take(&open, MAX_CONNECTIONS) else {
+                let Some(slot) = Slot::take(&open, cap) else {
                     refuse_overloaded(stream);
                     continue;
                 };
@@ -86,7 +87,28 @@ pub fn serve(listener: TcpListener, router: Router) -> ! {
     }
 }
 
-/// Past `MAX_CONNECTIONS`: answer 503 and close, without blocking the accept loop.
+/// The most connections to keep open: `MAX_CONNECTIONS`, or fewer when the open-file limit
+/// (the soft "Max open files" of `/proc/self/limits`, when there is one) leaves less room with
+/// `FD_RESERVE` kept free. Under a 1024 limit the cap of 2048 could never be reached: `accept`
+/// would fail instead, and new clients would wait in the backlog with no answer.
+pub fn connection_cap(proc_limits: Option<&str>) -> usize {
+    let soft = proc_limits.and_then(|text| {
+        let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+        line["Max open files".len()..]
+            .split_whitespace()
+            .next()?
+            .parse::<usize>()
+            .ok()
+    });
+    match soft {
+        // At least one connection, however low the limit: refusing everything helps no one.
+        Some(soft) => soft.saturating_sub(FD_RESERVE).clamp(1, MAX_CONNECTIONS),
+        // "unlimited", or not Linux.
+        None => MAX_CONNECTIONS,
+    }
+}
+
+/// Past the connection cap: answer 503 and close, without blocking the accept loop.
 fn refuse_overloaded(mut stream: TcpStream) {
     const BODY: &str = "Service Unavailable: too many open connections\n";
     let _ = stream.set_nonblocking(true);
@@ -101,4 +123,30 @@ fn refuse_overloaded(mut stream: TcpStream) {
     let _ = std::io::Read::read(&mut stream, &mut sink);
     let _ = stream.write_all(response.as_bytes());
     let _ = stream.shutdown(std::net::Shutdown::Write);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: &str = "Limit                     Soft Limit           Hard Limit           Units     \n\
+                          Max processes             95000                95000                processes \n\
+                          Max open files            {SOFT}                1048576              files     \n";
+
+    #[test]
+    fn the_connection_cap_follows_the_open_file_limit() {
+        let with = |soft: &str| connection_cap(Some(&LIMITS.replace("{SOFT}", soft)));
+        assert_eq!(with("1024"), 1024 - FD_RESERVE);
+        assert_eq!(with("1048576"), MAX_CONNECTIONS);
+        assert_eq!(
+            with(&(MAX_CONNECTIONS + FD_RESERVE).to_string()),
+            MAX_CONNECTIONS
+        );
+        // Too low to keep the reserve: one connection at a time rather than none.
+        assert_eq!(with("8"), 1);
+        // No number: the fixed cap.
+        assert_eq!(with("unlimited"), MAX_CONNECTIONS);
+        assert_eq!(connection_cap(Some("garbage")), MAX_CONNECTIONS);
+        assert_eq!(connection_cap(None), MAX_CONNECTIONS);
+    }
 }

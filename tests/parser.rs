@@ -1,0 +1,1702 @@
+//! The request-head parser and the chunked-body decoder, through the library's public API.
+//!
+//! Every table case is also fed split at every byte boundary (hyper's "shotgun"): a head that
+//! arrives in pieces must parse as one that arrives whole does, and an error may come early but
+//! never be a different error. A seeded randomized test then builds requests from random pieces
+//! and mutates them; set `PARSER_FUZZ_SEED` to replay a failure it reports.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use handler::chunked::ChunkedDecoder;
+use handler::error::HttpError;
+use handler::limits::{
+    MAX_BODY_BYTES, MAX_CHUNK_LINE_BYTES, MAX_HEADERS, MAX_HEAD_BYTES, MAX_METHOD_BYTES,
+    MAX_TARGET_BYTES, MAX_TRAILER_BYTES,
+};
+use handler::parse::{parse_head, BodyKind, Head, Status, Version};
+
+type Parsed = Result<Status<(Head, usize)>, HttpError>;
+
+// ---- Helpers -----------------------------------------------------------------------------------
+
+/// The head of a bodiless request: persistent on HTTP/1.1 only, no expectation.
+fn head(method: &str, target: &str, version: Version, headers: &[(&str, &str)]) -> Head {
+    Head {
+        method: method.to_string(),
+        target: target.to_string(),
+        version,
+        headers: headers
+            .iter()
+            .map(|&(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
+        body: BodyKind::None,
+        keep_alive: version == Version::Http11,
+        expect_continue: false,
+    }
+}
+
+/// `GET / HTTP/1.1` with `Host: x`, then `lines` as header lines.
+fn get_with(lines: &[&str]) -> Vec<u8> {
+    let mut out = b"GET / HTTP/1.1\r\nHost: x\r\n".to_vec();
+    for line in lines {
+        out.extend_from_slice(line.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// A GET head of exactly `total` bytes, padded by the value of `X-Pad`; and that value.
+fn padded_head(total: usize) -> (Vec<u8>, String) {
+    let fixed = "GET / HTTP/1.1\r\nHost: x\r\nX-Pad: \r\n\r\n".len();
+    let pad = "p".repeat(total - fixed);
+    let bytes = format!("GET / HTTP/1.1\r\nHost: x\r\nX-Pad: {pad}\r\n\r\n").into_bytes();
+    assert_eq!(bytes.len(), total);
+    (bytes, pad)
+}
+
+fn cat(a: &[u8], b: &[u8]) -> Vec<u8> {
+    [a, b].concat()
+}
+
+/// Whether parsing the first `end` bytes of an input agrees with parsing all of it: before the
+/// head has ended the answer is `Partial` or the same error (refused early); from the end of the
+/// head on it is the same answer.
+fn prefix_agrees(prefix: &Parsed, whole: &Parsed, end: usize) -> bool {
+    match (whole, prefix) {
+        (Ok(Status::Complete((_, used))), _) if end >= *used => prefix == whole,
+        (_, Ok(Status::Partial)) => true,
+        (Err(_), _) => prefix == whole,
+        _ => false,
+    }
+}
+
+/// The points to split `input` at: all of them when it is small. Trying all of a long input
+/// (a padded head, a multi-megabyte body) would take quadratic time, so there only the points
+/// within 16 bytes of a byte that carries framing (CR, LF, SP), of a limit in `marks`, or of
+/// either end are tried: inside a run of ordinary bytes, every split behaves alike.
+fn split_points(input: &[u8], marks: &[usize]) -> Vec<usize> {
+    const NEAR: usize = 16;
+    if input.len() <= 4096 {
+        return (0..=input.len()).collect();
+    }
+    let mut near = vec![false; input.len() + 1];
+    let framing = input
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| matches!(b, b'\r' | b'\n' | b' '))
+        .map(|(i, _)| i);
+    for center in framing.chain([0, input.len()]).chain(marks.iter().copied()) {
+        let lo = center.saturating_sub(NEAR).min(input.len());
+        let hi = (center + NEAR).min(input.len());
+        near[lo..=hi].iter_mut().for_each(|n| *n = true);
+    }
+    (0..=input.len()).filter(|&i| near[i]).collect()
+}
+
+/// Every strict prefix of `input` agrees with `whole` (see `prefix_agrees`); for a long input,
+/// every prefix ending near framing or a limit.
+fn assert_every_prefix_agrees(why: &str, input: &[u8], whole: &Parsed) {
+    // Where a request line that has not ended is refused as too long, and the head limit.
+    let marks = [MAX_TARGET_BYTES + 32, MAX_HEAD_BYTES];
+    for end in split_points(input, &marks)
+        .into_iter()
+        .filter(|&e| e < input.len())
+    {
+        let prefix = parse_head(&input[..end]);
+        assert!(
+            prefix_agrees(&prefix, whole, end),
+            "{why}: the first {end} of {} bytes give {prefix:?}, all of them {whole:?}",
+            input.len()
+        );
+    }
+}
+
+// ---- Valid requests ----------------------------------------------------------------------------
+
+struct Valid {
+    why: &'static str,
+    /// The head: `parse_head` must use exactly these bytes.
+    head_bytes: Vec<u8>,
+    /// What follows the head in the input (a body, the next request).
+    after: Vec<u8>,
+    expect: Head,
+}
+
+fn valid(why: &'static str, head_bytes: impl Into<Vec<u8>>, expect: Head) -> Valid {
+    Valid {
+        why,
+        head_bytes: head_bytes.into(),
+        after: Vec::new(),
+        expect,
+    }
+}
+
+fn valid_then(
+    why: &'static str,
+    head_bytes: impl Into<Vec<u8>>,
+    after: impl Into<Vec<u8>>,
+    expect: Head,
+) -> Valid {
+    Valid {
+        after: after.into(),
+        ..valid(why, head_bytes, expect)
+    }
+}
+
+fn valid_cases() -> Vec<Valid> {
+    use Version::{Http10, Http11};
+    let mut cases = vec![
+        valid(
+            "simple GET",
+            "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            head("GET", "/", Http11, &[("Host", "localhost")]),
+        ),
+        valid(
+            "the host's forwarded GET",
+            "GET /api/HelloRust?name=Azure HTTP/1.1\r\n\
+             Host: localhost:7071\r\n\
+             User-Agent: curl/8.5.0 Azure-Functions-Host/4.1037.0.0\r\n\
+             Accept: */*\r\n\
+             X-Azure-Functions-HostVersion: 4.1037.0.0\r\n\
+             X-Azure-Functions-InvocationId: 5e2f8c1a-3b4d-4e6f-9a0b-1c2d3e4f5a6b\r\n\
+             traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n\r\n",
+            head(
+                "GET",
+                "/api/HelloRust?name=Azure",
+                Http11,
+                &[
+                    ("Host", "localhost:7071"),
+                    ("User-Agent", "curl/8.5.0 Azure-Functions-Host/4.1037.0.0"),
+                    ("Accept", "*/*"),
+                    ("X-Azure-Functions-HostVersion", "4.1037.0.0"),
+                    (
+                        "X-Azure-Functions-InvocationId",
+                        "5e2f8c1a-3b4d-4e6f-9a0b-1c2d3e4f5a6b",
+                    ),
+                    (
+                        "traceparent",
+                        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+                    ),
+                ],
+            ),
+        ),
+        valid_then(
+            "POST with Content-Length: the body is not part of the head",
+            "POST /api/HelloRust HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n\
+             Content-Length: 16\r\n\r\n",
+            r#"{"name":"Azure"}"#,
+            Head {
+                body: BodyKind::Length(16),
+                ..head(
+                    "POST",
+                    "/api/HelloRust",
+                    Http11,
+                    &[
+                        ("Host", "h"),
+                        ("Content-Type", "application/json"),
+                        ("Content-Length", "16"),
+                    ],
+                )
+            },
+        ),
+        valid_then(
+            "chunked POST",
+            "POST /api/HelloRust HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "5\r\nhello\r\n0\r\n\r\n",
+            Head {
+                body: BodyKind::Chunked,
+                ..head(
+                    "POST",
+                    "/api/HelloRust",
+                    Http11,
+                    &[("Host", "h"), ("Transfer-Encoding", "chunked")],
+                )
+            },
+        ),
+        valid(
+            "transfer codings are case-insensitive",
+            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n",
+            Head {
+                body: BodyKind::Chunked,
+                ..head(
+                    "POST",
+                    "/",
+                    Http11,
+                    &[("Host", "h"), ("Transfer-Encoding", "Chunked")],
+                )
+            },
+        ),
+        valid(
+            "HTTP/1.0 closes by default, and needs no Host",
+            "GET / HTTP/1.0\r\n\r\n",
+            head("GET", "/", Http10, &[]),
+        ),
+        valid(
+            "HTTP/1.0 with Connection: keep-alive stays open",
+            "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+            Head {
+                keep_alive: true,
+                ..head("GET", "/", Http10, &[("Connection", "keep-alive")])
+            },
+        ),
+        valid(
+            "connection tokens are case-insensitive",
+            "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n",
+            Head {
+                keep_alive: true,
+                ..head("GET", "/", Http10, &[("Connection", "Keep-Alive")])
+            },
+        ),
+        valid(
+            "HTTP/1.0 with keep-alive and close closes",
+            "GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n",
+            head("GET", "/", Http10, &[("Connection", "keep-alive, close")]),
+        ),
+        valid(
+            "Connection: close",
+            "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+            Head {
+                keep_alive: false,
+                ..head(
+                    "GET",
+                    "/",
+                    Http11,
+                    &[("Host", "h"), ("Connection", "close")],
+                )
+            },
+        ),
+        valid(
+            "Connection: CLOSE in capitals",
+            "GET / HTTP/1.1\r\nHost: h\r\nConnection: CLOSE\r\n\r\n",
+            Head {
+                keep_alive: false,
+                ..head(
+                    "GET",
+                    "/",
+                    Http11,
+                    &[("Host", "h"), ("Connection", "CLOSE")],
+                )
+            },
+        ),
+        valid(
+            "close among other connection tokens",
+            "GET / HTTP/1.1\r\nHost: h\r\nConnection: foo, close\r\n\r\n",
+            Head {
+                keep_alive: false,
+                ..head(
+                    "GET",
+                    "/",
+                    Http11,
+                    &[("Host", "h"), ("Connection", "foo, close")],
+                )
+            },
+        ),
+        valid(
+            "close in a second Connection field",
+            "GET / HTTP/1.1\r\nHost: h\r\nConnection: foo\r\nConnection: close\r\n\r\n",
+            Head {
+                keep_alive: false,
+                ..head(
+                    "GET",
+                    "/",
+                    Http11,
+                    &[("Host", "h"), ("Connection", "foo"), ("Connection", "close")],
+                )
+            },
+        ),
+        valid(
+            "a token that contains 'close' is not close",
+            "GET / HTTP/1.1\r\nHost: h\r\nConnection: closed, unclose\r\n\r\n",
+            head(
+                "GET",
+                "/",
+                Http11,
+                &[("Host", "h"), ("Connection", "closed, unclose")],
+            ),
+        ),
+        valid(
+            "absolute-form is reduced to origin-form",
+            "GET http://host:7071/api/x?y=1 HTTP/1.1\r\nHost: host:7071\r\n\r\n",
+            head("GET", "/api/x?y=1", Http11, &[("Host", "host:7071")]),
+        ),
+        valid(
+            "absolute-form with an empty path and a query",
+            "GET http://host?q=1 HTTP/1.1\r\nHost: host\r\n\r\n",
+            head("GET", "/?q=1", Http11, &[("Host", "host")]),
+        ),
+        valid(
+            "absolute-form with neither path nor query, scheme in capitals",
+            "GET HTTP://host HTTP/1.1\r\nHost: host\r\n\r\n",
+            head("GET", "/", Http11, &[("Host", "host")]),
+        ),
+        valid(
+            "asterisk-form",
+            "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n",
+            head("OPTIONS", "*", Http11, &[("Host", "h")]),
+        ),
+        valid(
+            "any token is a method",
+            "M-SEARCH * HTTP/1.1\r\nHost: h\r\n\r\n",
+            head("M-SEARCH", "*", Http11, &[("Host", "h")]),
+        ),
+        valid(
+            "empty lines before the request line are skipped and counted as used",
+            "\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+            head("GET", "/", Http11, &[("Host", "h")]),
+        ),
+        valid_then(
+            "a Content-Length list of one value",
+            "PUT / HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 5\r\n\r\n",
+            "hello",
+            Head {
+                body: BodyKind::Length(5),
+                ..head(
+                    "PUT",
+                    "/",
+                    Http11,
+                    &[("Host", "h"), ("Content-Length", "5, 5")],
+                )
+            },
+        ),
+        valid_then(
+            "two Content-Length fields that agree",
+            "PUT / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n",
+            "hello",
+            Head {
+                body: BodyKind::Length(5),
+                ..head(
+                    "PUT",
+                    "/",
+                    Http11,
+                    &[("Host", "h"), ("Content-Length", "5"), ("Content-Length", "5")],
+                )
+            },
+        ),
+        valid(
+            "Content-Length: 0 is no body",
+            "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n",
+            head(
+                "POST",
+                "/",
+                Http11,
+                &[("Host", "h"), ("Content-Length", "0")],
+            ),
+        ),
+        valid(
+            "Content-Length of exactly MAX_BODY_BYTES",
+            format!("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: {MAX_BODY_BYTES}\r\n\r\n"),
+            Head {
+                body: BodyKind::Length(MAX_BODY_BYTES),
+                ..head(
+                    "POST",
+                    "/",
+                    Http11,
+                    &[("Host", "h"), ("Content-Length", &MAX_BODY_BYTES.to_string())],
+                )
+            },
+        ),
+        valid(
+            "Expect: 100-continue with a body",
+            "POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
+            Head {
+                body: BodyKind::Length(5),
+                expect_continue: true,
+                ..head(
+                    "POST",
+                    "/",
+                    Http11,
+                    &[
+                        ("Host", "h"),
+                        ("Expect", "100-continue"),
+                        ("Content-Length", "5"),
+                    ],
+                )
+            },
+        ),
+        valid(
+            "Expect: 100-continue in other case",
+            "POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 5\r\n\r\n",
+            Head {
+                body: BodyKind::Length(5),
+                expect_continue: true,
+                ..head(
+                    "POST",
+                    "/",
+                    Http11,
+                    &[
+                        ("Host", "h"),
+                        ("Expect", "100-Continue"),
+                        ("Content-Length", "5"),
+                    ],
+                )
+            },
+        ),
+        valid(
+            "HTTP/1.0 cannot expect 100 Continue: ignored (RFC 9110 §10.1.1)",
+            "POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
+            Head {
+                body: BodyKind::Length(5),
+                ..head(
+                    "POST",
+                    "/",
+                    Http10,
+                    &[("Expect", "100-continue"), ("Content-Length", "5")],
+                )
+            },
+        ),
+        valid(
+            "other expectations are ignored on HTTP/1.0 too",
+            "GET / HTTP/1.0\r\nExpect: something-else\r\n\r\n",
+            head("GET", "/", Http10, &[("Expect", "something-else")]),
+        ),
+        valid(
+            "obs-text in a value: UTF-8 is kept, other bytes become U+FFFD",
+            b"GET / HTTP/1.1\r\nHost: h\r\nX-Name: M\xc3\xbcller\r\nX-Latin1: caf\xe9\r\n\r\n"
+                .to_vec(),
+            head(
+                "GET",
+                "/",
+                Http11,
+                &[
+                    ("Host", "h"),
+                    ("X-Name", "Müller"),
+                    ("X-Latin1", "caf\u{FFFD}"),
+                ],
+            ),
+        ),
+        valid(
+            "values are trimmed of OWS, inner whitespace kept; empty values",
+            "GET / HTTP/1.1\r\nHost:h\r\nX-A: \t spaced \t out \t \r\nX-Empty:\r\nX-Blank: \t \r\n\r\n",
+            head(
+                "GET",
+                "/",
+                Http11,
+                &[
+                    ("Host", "h"),
+                    ("X-A", "spaced \t out"),
+                    ("X-Empty", ""),
+                    ("X-Blank", ""),
+                ],
+            ),
+        ),
+        valid(
+            "an empty Host is allowed (RFC 9112 §3.2)",
+            "GET / HTTP/1.1\r\nHost:\r\n\r\n",
+            head("GET", "/", Http11, &[("Host", "")]),
+        ),
+        valid(
+            "header names keep their case; Host matched ignoring it",
+            "GET / HTTP/1.1\r\nhOsT: h\r\n\r\n",
+            head("GET", "/", Http11, &[("hOsT", "h")]),
+        ),
+    ];
+
+    // Exactly MAX_HEADERS fields.
+    let names: Vec<String> = (1..MAX_HEADERS).map(|i| format!("X-H{i}")).collect();
+    let mut bytes = b"GET / HTTP/1.1\r\nHost: h\r\n".to_vec();
+    let mut fields = vec![("Host", "h")];
+    for name in &names {
+        bytes.extend_from_slice(format!("{name}: v\r\n").as_bytes());
+        fields.push((name, "v"));
+    }
+    bytes.extend_from_slice(b"\r\n");
+    assert_eq!(fields.len(), MAX_HEADERS);
+    cases.push(valid(
+        "exactly MAX_HEADERS fields",
+        bytes,
+        head("GET", "/", Version::Http11, &fields),
+    ));
+
+    let (bytes, pad) = padded_head(MAX_HEAD_BYTES);
+    cases.push(valid(
+        "a head of exactly MAX_HEAD_BYTES",
+        bytes,
+        head(
+            "GET",
+            "/",
+            Version::Http11,
+            &[("Host", "x"), ("X-Pad", &pad)],
+        ),
+    ));
+
+    let target = format!("/{}", "t".repeat(MAX_TARGET_BYTES - 1));
+    cases.push(valid(
+        "a target of exactly MAX_TARGET_BYTES",
+        format!("GET {target} HTTP/1.1\r\nHost: h\r\n\r\n"),
+        head("GET", &target, Version::Http11, &[("Host", "h")]),
+    ));
+    cases
+}
+
+#[test]
+fn valid_requests_parse_to_their_head_and_use_exactly_the_head() {
+    for case in valid_cases() {
+        let input = cat(&case.head_bytes, &case.after);
+        assert_eq!(
+            parse_head(&input),
+            Ok(Status::Complete((case.expect, case.head_bytes.len()))),
+            "{}",
+            case.why
+        );
+    }
+}
+
+#[test]
+fn valid_requests_parse_the_same_split_at_every_byte() {
+    for case in valid_cases() {
+        let input = cat(&case.head_bytes, &case.after);
+        let whole = Ok(Status::Complete((case.expect, case.head_bytes.len())));
+        assert_eq!(parse_head(&input), whole, "{}", case.why);
+        assert_every_prefix_agrees(case.why, &input, &whole);
+    }
+}
+
+// ---- Rejected requests -------------------------------------------------------------------------
+
+struct Reject {
+    why: &'static str,
+    input: Vec<u8>,
+    error: HttpError,
+}
+
+fn reject(why: &'static str, input: impl Into<Vec<u8>>, error: HttpError) -> Reject {
+    Reject {
+        why,
+        input: input.into(),
+        error,
+    }
+}
+
+fn reject_cases() -> Vec<Reject> {
+    use HttpError::*;
+    let mut cases = vec![
+        reject("no version (HTTP/0.9 style)", "GET /\r\n\r\n", RequestLine),
+        reject("a method alone", "GET\r\nHost: h\r\n\r\n", RequestLine),
+        reject(
+            "two spaces between method and target",
+            "GET  / HTTP/1.1\r\nHost: h\r\n\r\n",
+            RequestLine,
+        ),
+        reject(
+            "a space after the version",
+            "GET / HTTP/1.1 \r\nHost: h\r\n\r\n",
+            RequestLine,
+        ),
+        reject(
+            "a space in the target",
+            "GET /a b HTTP/1.1\r\nHost: h\r\n\r\n",
+            RequestLine,
+        ),
+        reject(
+            "'@' is not a token character",
+            "G@T / HTTP/1.1\r\nHost: h\r\n\r\n",
+            Method,
+        ),
+        reject(
+            "whitespace before the method",
+            " GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+            Method,
+        ),
+        reject(
+            "HTTP-name is case-sensitive (RFC 9112 §2.3)",
+            "GET / http/1.1\r\nHost: h\r\n\r\n",
+            RequestLine,
+        ),
+        reject(
+            "HTTP/2.0 is not HTTP/1.x",
+            "GET / HTTP/2.0\r\nHost: h\r\n\r\n",
+            Version,
+        ),
+        reject(
+            "HTTP/1.2 is unknown",
+            "GET / HTTP/1.2\r\nHost: h\r\n\r\n",
+            Version,
+        ),
+        reject(
+            "HTTP/0.9 is not served",
+            "GET / HTTP/0.9\r\nHost: h\r\n\r\n",
+            Version,
+        ),
+        reject(
+            "HTTP/1.1 without Host (RFC 9112 §3.2)",
+            "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n",
+            Host,
+        ),
+        reject(
+            "two Host fields (RFC 9112 §3.2)",
+            "GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n",
+            Host,
+        ),
+        reject(
+            "obs-fold (RFC 9112 §5.2)",
+            get_with(&["X-A: one", " two"]),
+            Header,
+        ),
+        reject(
+            "obs-fold with a tab that looks like a field",
+            get_with(&["X-A: one", "\tX-B: two"]),
+            Header,
+        ),
+        reject(
+            "whitespace between the request line and the first field (RFC 9112 §2.2)",
+            "GET / HTTP/1.1\r\n Host: h\r\n\r\n",
+            Header,
+        ),
+        reject(
+            "whitespace before the colon (RFC 9112 §5.1)",
+            "GET / HTTP/1.1\r\nHost : h\r\n\r\n",
+            Header,
+        ),
+        reject("NUL in a value", get_with(&["X-A: a\0b"]), Header),
+        reject("bare CR in a value", get_with(&["X-A: a\rb"]), Header),
+        reject("bare LF in a value", get_with(&["X-A: a\nb"]), Header),
+        reject("DEL in a value", get_with(&["X-A: a\x7fb"]), Header),
+        reject("a field line without a colon", get_with(&["X-A"]), Header),
+        reject("an empty field name", get_with(&[": v"]), Header),
+        reject("'(' in a field name", get_with(&["X(A): v"]), Header),
+        reject(
+            "Content-Length and Transfer-Encoding together (RFC 9112 §6.1)",
+            get_with(&["Content-Length: 5", "Transfer-Encoding: chunked"]),
+            Framing,
+        ),
+        reject(
+            "Content-Length with a sign",
+            get_with(&["Content-Length: +5"]),
+            ContentLength,
+        ),
+        reject(
+            "negative Content-Length",
+            get_with(&["Content-Length: -1"]),
+            ContentLength,
+        ),
+        reject(
+            "hexadecimal Content-Length",
+            get_with(&["Content-Length: 0x10"]),
+            ContentLength,
+        ),
+        reject(
+            "empty Content-Length",
+            get_with(&["Content-Length:"]),
+            ContentLength,
+        ),
+        reject(
+            "a Content-Length list that disagrees",
+            get_with(&["Content-Length: 5, 6"]),
+            ContentLength,
+        ),
+        reject(
+            "two Content-Length fields that disagree",
+            get_with(&["Content-Length: 5", "Content-Length: 6"]),
+            ContentLength,
+        ),
+        reject(
+            "Transfer-Encoding on HTTP/1.0 (RFC 9112 §6.1)",
+            "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+            Framing,
+        ),
+        reject(
+            "a transfer coding this server does not know",
+            get_with(&["Transfer-Encoding: gzip"]),
+            UnknownCoding,
+        ),
+        reject(
+            "gzip before chunked",
+            get_with(&["Transfer-Encoding: gzip, chunked"]),
+            UnknownCoding,
+        ),
+        reject(
+            "chunked twice",
+            get_with(&["Transfer-Encoding: chunked, chunked"]),
+            Framing,
+        ),
+        reject(
+            "chunked twice in two fields",
+            get_with(&["Transfer-Encoding: chunked", "Transfer-Encoding: chunked"]),
+            Framing,
+        ),
+        reject(
+            "Content-Length over MAX_BODY_BYTES: refused before any body",
+            get_with(&[&format!("Content-Length: {}", MAX_BODY_BYTES + 1)]),
+            BodyTooLarge,
+        ),
+        reject(
+            "Content-Length beyond u64",
+            get_with(&["Content-Length: 123456789012345678901234567890"]),
+            BodyTooLarge,
+        ),
+        reject(
+            "Expect with an unknown expectation (RFC 9110 §10.1.1)",
+            get_with(&["Expect: something-else"]),
+            Expectation,
+        ),
+        reject(
+            "a TLS ClientHello",
+            [
+                0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03,
+            ]
+            .to_vec(),
+            Method,
+        ),
+        reject(
+            "a non-ASCII byte in the target",
+            b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n".to_vec(),
+            Target,
+        ),
+        reject(
+            "a control byte in the target",
+            b"GET /a\x01b HTTP/1.1\r\nHost: h\r\n\r\n".to_vec(),
+            Target,
+        ),
+        reject(
+            "a target that is not a path",
+            "GET api/HelloRust HTTP/1.1\r\nHost: h\r\n\r\n",
+            Target,
+        ),
+        reject(
+            "authority-form",
+            "CONNECT host:443 HTTP/1.1\r\nHost: host:443\r\n\r\n",
+            Target,
+        ),
+        reject(
+            "absolute-form without an authority",
+            "GET http:///x HTTP/1.1\r\nHost: h\r\n\r\n",
+            Target,
+        ),
+        reject(
+            "absolute-form with another scheme",
+            "GET ftp://host/x HTTP/1.1\r\nHost: h\r\n\r\n",
+            Target,
+        ),
+    ];
+
+    let long = format!("/{}", "t".repeat(MAX_TARGET_BYTES));
+    cases.push(reject(
+        "a target of MAX_TARGET_BYTES + 1",
+        format!("GET {long} HTTP/1.1\r\nHost: h\r\n\r\n"),
+        TargetTooLong,
+    ));
+    let longer = format!("/{}", "t".repeat(2 * MAX_TARGET_BYTES));
+    cases.push(reject(
+        "a target far over MAX_TARGET_BYTES, refused before its line ends",
+        format!("GET {longer} HTTP/1.1\r\nHost: h\r\n\r\n"),
+        TargetTooLong,
+    ));
+    cases.push(reject(
+        "a head of MAX_HEAD_BYTES + 1",
+        padded_head(MAX_HEAD_BYTES + 1).0,
+        HeadTooLarge,
+    ));
+    let fields: Vec<String> = (0..MAX_HEADERS).map(|i| format!("X-H{i}: v")).collect();
+    let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+    cases.push(reject(
+        "MAX_HEADERS + 1 fields, counting Host",
+        get_with(&fields),
+        HeadTooLarge,
+    ));
+    cases
+}
+
+#[test]
+fn malformed_requests_are_refused_with_their_error() {
+    for case in reject_cases() {
+        assert_eq!(parse_head(&case.input), Err(case.error), "{}", case.why);
+    }
+}
+
+#[test]
+fn malformed_requests_are_refused_the_same_split_at_every_byte() {
+    for case in reject_cases() {
+        let whole = Err(case.error);
+        assert_eq!(parse_head(&case.input), whole, "{}", case.why);
+        assert_every_prefix_agrees(case.why, &case.input, &whole);
+    }
+}
+
+#[test]
+fn garbage_is_refused_at_its_first_byte() {
+    // A TLS handshake or binary noise must not wait for the head deadline.
+    assert_eq!(parse_head(&[0x16]), Err(HttpError::Method));
+    assert_eq!(parse_head(&[0x16, 0x03, 0x01]), Err(HttpError::Method));
+    assert_eq!(parse_head(b"\0"), Err(HttpError::Method));
+    // ...but an empty buffer, or the CR of a leading empty line, is only incomplete.
+    assert_eq!(parse_head(b""), Ok(Status::Partial));
+    assert_eq!(parse_head(b"\r"), Ok(Status::Partial));
+    assert_eq!(parse_head(b"\r\n"), Ok(Status::Partial));
+}
+
+#[test]
+fn a_bad_request_line_is_refused_as_soon_as_it_ends() {
+    assert_eq!(parse_head(b"GET / HTTP/2.0\r\n"), Err(HttpError::Version));
+    assert_eq!(
+        parse_head(b"GET  / HTTP/1.1\r\n"),
+        Err(HttpError::RequestLine)
+    );
+    assert_eq!(parse_head(b"GET / HTTP/1.1\r\n"), Ok(Status::Partial));
+}
+
+/// RFC 9112 §3.2: a server MUST answer 400 to "any request message that contains more than
+/// one Host header field line", whatever its version.
+#[test]
+fn two_host_fields_are_refused_on_http10_too() {
+    let input = b"GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n";
+    assert_eq!(parse_head(input), Err(HttpError::Host));
+}
+
+/// Empty lines before a request are skipped, but they are bytes the server buffers: an endless
+/// stream of them must hit the head limit like any other head that never ends.
+#[test]
+fn endless_empty_lines_hit_the_head_limit() {
+    let input = b"\r\n".repeat(MAX_HEAD_BYTES / 2 + 1);
+    assert_eq!(parse_head(&input), Err(HttpError::HeadTooLarge));
+}
+
+/// How the bytes of a valid request are split across reads must not decide whether it is
+/// served: a long method before a target of allowed length is refused while the request line
+/// is still arriving, yet parsed when it arrives whole.
+#[test]
+fn a_long_method_with_an_allowed_target_parses_split_as_whole() {
+    let method = "M".repeat(MAX_METHOD_BYTES);
+    let target = format!("/{}", "t".repeat(MAX_TARGET_BYTES - 1));
+    let input = format!("{method} {target} HTTP/1.1\r\nHost: h\r\n\r\n").into_bytes();
+    let whole = Ok(Status::Complete((
+        head(&method, &target, Version::Http11, &[("Host", "h")]),
+        input.len(),
+    )));
+    assert_eq!(parse_head(&input), whole);
+    assert_every_prefix_agrees("a long method", &input, &whole);
+}
+
+#[test]
+fn pipelined_requests_parse_one_after_the_other() {
+    let first = b"GET /api/HelloRust?name=a HTTP/1.1\r\nHost: h\r\n\r\n";
+    let second =
+        b"POST /api/HelloRust HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nConnection: close\r\n\r\n";
+    let buf = [&first[..], second, b"hello"].concat();
+
+    assert_eq!(
+        parse_head(&buf),
+        Ok(Status::Complete((
+            head(
+                "GET",
+                "/api/HelloRust?name=a",
+                Version::Http11,
+                &[("Host", "h")]
+            ),
+            first.len(),
+        )))
+    );
+    assert_eq!(
+        parse_head(&buf[first.len()..]),
+        Ok(Status::Complete((
+            Head {
+                body: BodyKind::Length(5),
+                keep_alive: false,
+                ..head(
+                    "POST",
+                    "/api/HelloRust",
+                    Version::Http11,
+                    &[
+                        ("Host", "h"),
+                        ("Content-Length", "5"),
+                        ("Connection", "close")
+                    ],
+                )
+            },
+            second.len(),
+        )))
+    );
+}
+
+#[test]
+fn a_request_after_a_body_parses_once_the_body_is_skipped() {
+    let first = b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n";
+    let second = b"GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+    let buf = [&first[..], b"abc", second].concat();
+    let Ok(Status::Complete((parsed, used))) = parse_head(&buf) else {
+        panic!("first request did not parse");
+    };
+    assert_eq!((parsed.body, used), (BodyKind::Length(3), first.len()));
+    assert_eq!(
+        parse_head(&buf[used + 3..]),
+        Ok(Status::Complete((
+            head("GET", "/next", Version::Http11, &[("Host", "h")]),
+            second.len(),
+        )))
+    );
+}
+
+// ---- Chunked bodies ----------------------------------------------------------------------------
+
+/// What feeding a chunked body gives: the bytes used, the decoded body and whether it ended.
+type Decoded = Result<(usize, Vec<u8>, bool), HttpError>;
+
+/// Feeds `parts` in order to one decoder, stopping once the body has ended.
+fn feed<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> Decoded {
+    let mut decoder = ChunkedDecoder::new();
+    let mut body = Vec::new();
+    let mut used = 0;
+    for part in parts {
+        if decoder.is_done() {
+            break;
+        }
+        let n = decoder.decode(part, &mut body)?;
+        assert!(
+            n == part.len() || decoder.is_done(),
+            "decode used {n} of {} bytes without the body ending",
+            part.len()
+        );
+        used += n;
+    }
+    Ok((used, body, decoder.is_done()))
+}
+
+/// Feeds `input` whole, split in two at every point (near framing, if long: see `split_points`),
+/// and one byte at a time; all must agree.
+fn assert_decodes_alike(why: &str, input: &[u8], expect: &Decoded) {
+    assert_eq!(&feed([input]), expect, "{why}: fed whole");
+    for at in split_points(input, &[]) {
+        let (a, b) = input.split_at(at);
+        assert_eq!(&feed([a, b]), expect, "{why}: split at {at}");
+    }
+    assert_eq!(
+        &feed(input.chunks(1)),
+        expect,
+        "{why}: fed one byte at a time"
+    );
+}
+
+#[test]
+fn chunked_bodies_decode_alike_however_they_arrive() {
+    let next_request = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+    // (why, input, body, bytes used, ended)
+    type Case = (&'static str, Vec<u8>, &'static [u8], usize, bool);
+    let cases: Vec<Case> = vec![
+        (
+            "one chunk",
+            b"5\r\nhello\r\n0\r\n\r\n".to_vec(),
+            b"hello",
+            15,
+            true,
+        ),
+        ("no chunks", b"0\r\n\r\n".to_vec(), b"", 5, true),
+        (
+            "three chunks",
+            b"5\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\n\r\n".to_vec(),
+            b"hello world",
+            31,
+            true,
+        ),
+        (
+            "extensions are ignored",
+            b"5;a=b\r\nhello\r\n6;x;y=\"q v\"\r\n world\r\n0;last\r\n\r\n".to_vec(),
+            b"hello world",
+            45,
+            true,
+        ),
+        (
+            "whitespace before an extension (BWS)",
+            b"5 ;a=b\r\nhello\r\n0\r\n\r\n".to_vec(),
+            b"hello",
+            20,
+            true,
+        ),
+        (
+            "upper-case hex",
+            b"A\r\n0123456789\r\n1A\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\n\r\n".to_vec(),
+            b"0123456789abcdefghijklmnopqrstuvwxyz",
+            52,
+            true,
+        ),
+        (
+            "leading zeros",
+            b"0005\r\nhello\r\n000\r\n\r\n".to_vec(),
+            b"hello",
+            20,
+            true,
+        ),
+        (
+            "trailers are read and dropped",
+            b"5\r\nhello\r\n0\r\nX-Trailer: 1\r\nOther: two\r\n\r\n".to_vec(),
+            b"hello",
+            41,
+            true,
+        ),
+        (
+            "data may hold CRLFs",
+            b"4\r\n\r\n\r\n\r\n0\r\n\r\n".to_vec(),
+            b"\r\n\r\n",
+            14,
+            true,
+        ),
+        (
+            "a request after the body is not used",
+            cat(b"5\r\nhello\r\n0\r\n\r\n", next_request),
+            b"hello",
+            15,
+            true,
+        ),
+        (
+            "a body cut inside a chunk has not ended",
+            b"5\r\nhel".to_vec(),
+            b"hel",
+            6,
+            false,
+        ),
+        (
+            "a body cut before the final empty line has not ended",
+            b"5\r\nhello\r\n0\r\n".to_vec(),
+            b"hello",
+            13,
+            false,
+        ),
+    ];
+    for (why, input, body, used, ended) in cases {
+        assert_decodes_alike(why, &input, &Ok((used, body.to_vec(), ended)));
+    }
+}
+
+#[test]
+fn a_chunk_size_line_of_exactly_the_limit_is_accepted() {
+    // MAX_CHUNK_LINE_BYTES counts the size, the extensions and the CRLF.
+    let pad = "a".repeat(MAX_CHUNK_LINE_BYTES - "1;\r\n".len());
+    let input = format!("1;{pad}\r\nx\r\n0\r\n\r\n").into_bytes();
+    assert_decodes_alike(
+        "a size line of MAX_CHUNK_LINE_BYTES",
+        &input,
+        &Ok((input.len(), b"x".to_vec(), true)),
+    );
+}
+
+#[test]
+fn malformed_chunked_bodies_are_refused_however_they_arrive() {
+    use HttpError::{BodyTooLarge, Chunked, HeadTooLarge};
+    let mut cases: Vec<(&str, Vec<u8>, HttpError)> = vec![
+        (
+            "a size that is not hex",
+            b"g\r\nhello\r\n".to_vec(),
+            Chunked,
+        ),
+        ("an empty size", b"\r\nhello\r\n".to_vec(), Chunked),
+        ("an extension without a size", b";a=b\r\n".to_vec(), Chunked),
+        ("a signed size", b"-5\r\nhello\r\n".to_vec(), Chunked),
+        ("a size with 0x", b"0x5\r\nhello\r\n".to_vec(), Chunked),
+        (
+            "data longer than its size: no CRLF after it",
+            b"5\r\nhelloX\r\n0\r\n\r\n".to_vec(),
+            Chunked,
+        ),
+        ("LF-only line ends", b"5\nhello\n0\n\n".to_vec(), Chunked),
+        (
+            "LF only after the data",
+            b"5\r\nhello\n0\r\n\r\n".to_vec(),
+            Chunked,
+        ),
+        ("LF only after the size", b"5\nhello\r\n".to_vec(), Chunked),
+        (
+            "CR CR after the size",
+            b"5\r\r\nhello\r\n".to_vec(),
+            Chunked,
+        ),
+        ("LF-only final line", b"0\r\n\n".to_vec(), Chunked),
+        (
+            "NUL in an extension",
+            b"5;a\0\r\nhello\r\n".to_vec(),
+            Chunked,
+        ),
+        (
+            "bare LF in a trailer",
+            b"0\r\nX-T: a\nb\r\n\r\n".to_vec(),
+            Chunked,
+        ),
+        (
+            "a size beyond usize",
+            b"FFFFFFFFFFFFFFFFFFFFFFFF\r\n".to_vec(),
+            BodyTooLarge,
+        ),
+        (
+            "one chunk over MAX_BODY_BYTES",
+            format!("{:x}\r\n", MAX_BODY_BYTES + 1).into_bytes(),
+            BodyTooLarge,
+        ),
+    ];
+    let long_ext = format!(
+        "1;{}\r\nx\r\n0\r\n\r\n",
+        "a".repeat(2 * MAX_CHUNK_LINE_BYTES)
+    );
+    cases.push(("an endless extension", long_ext.into_bytes(), Chunked));
+    let zeros = format!(
+        "{}1\r\nx\r\n0\r\n\r\n",
+        "0".repeat(2 * MAX_CHUNK_LINE_BYTES)
+    );
+    cases.push(("endless leading zeros", zeros.into_bytes(), Chunked));
+    let trailer = format!("0\r\nX-T: {}\r\n\r\n", "t".repeat(MAX_TRAILER_BYTES));
+    cases.push((
+        "trailers over MAX_TRAILER_BYTES",
+        trailer.into_bytes(),
+        HeadTooLarge,
+    ));
+    // Two chunks each under the limit whose sum is over it.
+    let half = MAX_BODY_BYTES / 2;
+    let mut total = format!("{half:x}\r\n").into_bytes();
+    total.resize(total.len() + half, b'd');
+    total.extend_from_slice(format!("\r\n{:x}\r\nx\r\n0\r\n\r\n", half + 1).as_bytes());
+    cases.push(("chunks summing over MAX_BODY_BYTES", total, BodyTooLarge));
+
+    for (why, input, error) in cases {
+        assert_decodes_alike(why, &input, &Err(error));
+    }
+}
+
+/// RFC 9112 §7.1.1: after the size only BWS then `;` may come (`chunk-ext`). hyper refuses
+/// anything else after whitespace ("invalid chunk size linear white space").
+#[test]
+fn a_size_followed_by_whitespace_and_junk_is_refused() {
+    assert_decodes_alike(
+        "5 6",
+        b"5 6\r\nhello\r\n0\r\n\r\n",
+        &Err(HttpError::Chunked),
+    );
+}
+
+/// limits.rs says MAX_CHUNK_LINE_BYTES counts "size, extensions and CRLF".
+#[test]
+fn a_chunk_size_line_one_over_the_limit_is_refused() {
+    let pad = "a".repeat(MAX_CHUNK_LINE_BYTES + 1 - "1;\r\n".len());
+    let input = format!("1;{pad}\r\nx\r\n0\r\n\r\n").into_bytes();
+    assert_decodes_alike("one over", &input, &Err(HttpError::Chunked));
+}
+
+// ---- Randomized ----------------------------------------------------------------------------------
+
+/// The seed when `PARSER_FUZZ_SEED` is not set.
+const FUZZ_SEED: u64 = 0x5EED_C0FF_EE00_2024;
+
+fn fuzz_seed() -> u64 {
+    match std::env::var("PARSER_FUZZ_SEED") {
+        Ok(s) => s
+            .parse()
+            .unwrap_or_else(|_| panic!("PARSER_FUZZ_SEED={s:?} is not a decimal u64")),
+        Err(_) => FUZZ_SEED,
+    }
+}
+
+/// xorshift64: tiny, seeded, and the same on every platform.
+struct Rng(u64);
+
+impl Rng {
+    /// The generator of case `case` under `seed`: each case can be replayed on its own.
+    fn for_case(seed: u64, case: usize) -> Rng {
+        // splitmix64, so neighbouring cases start far apart; `| 1` avoids the all-zero state.
+        let mut z = seed ^ (case as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        Rng((z ^ (z >> 31)) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// A number in `0..n`.
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// A number in `lo..=hi`.
+    fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + self.below(hi - lo + 1)
+    }
+
+    fn one_in(&mut self, n: usize) -> bool {
+        self.below(n) == 0
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+const TCHARS: &[u8] =
+    b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/// `pchar` without `%` (escapes are made separately).
+const PCHARS: &[u8] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@";
+const SPECIAL_FIELDS: [&str; 5] = [
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "expect",
+];
+
+/// A random request and what it must parse to.
+struct Built {
+    bytes: Vec<u8>,
+    head: Head,
+    /// Where the body starts.
+    head_len: usize,
+    /// For a chunked body: the data it encodes.
+    chunked_data: Option<Vec<u8>>,
+}
+
+fn random_token(rng: &mut Rng, max: usize) -> String {
+    (0..rng.range(1, max))
+        .map(|_| *rng.pick(TCHARS) as char)
+        .collect()
+}
+
+fn random_pchars(rng: &mut Rng, max: usize) -> String {
+    let mut s = String::new();
+    for _ in 0..rng.range(0, max) {
+        if rng.one_in(6) {
+            s.push_str(&format!("%{:02X}", rng.below(256)));
+        } else {
+            s.push(*rng.pick(PCHARS) as char);
+        }
+    }
+    s
+}
+
+/// A field value without leading or trailing whitespace: visible ASCII, inner spaces and tabs,
+/// and some UTF-8.
+fn random_value(rng: &mut Rng) -> String {
+    let mut v = String::new();
+    for _ in 0..rng.range(0, 24) {
+        match rng.below(12) {
+            0 => v.push(' '),
+            1 => v.push('\t'),
+            2 => v.push(*rng.pick(&['ü', '€', '😀'])),
+            _ => v.push(rng.range(0x21, 0x7e) as u8 as char),
+        }
+    }
+    v.trim_matches([' ', '\t']).to_string()
+}
+
+fn random_ows(rng: &mut Rng) -> &'static str {
+    const OWS: [&str; 6] = ["", "", " ", "  ", "\t", " \t "];
+    OWS[rng.below(OWS.len())]
+}
+
+fn random_case(rng: &mut Rng, s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if rng.one_in(2) {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect()
+}
+
+/// A chunked encoding of `data` in random chunks, with random size spellings, extensions and
+/// trailers.
+fn random_chunked(rng: &mut Rng, data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut rest = data;
+    loop {
+        let n = if rest.is_empty() {
+            0
+        } else {
+            rng.range(1, rest.len())
+        };
+        let zeros = "0".repeat(rng.below(3));
+        let size = if rng.one_in(2) {
+            format!("{zeros}{n:x}")
+        } else {
+            format!("{zeros}{n:X}")
+        };
+        out.extend_from_slice(size.as_bytes());
+        if rng.one_in(4) {
+            out.extend_from_slice(
+                format!(";{}={}", random_token(rng, 5), random_token(rng, 5)).as_bytes(),
+            );
+        }
+        out.extend_from_slice(b"\r\n");
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&rest[..n]);
+        out.extend_from_slice(b"\r\n");
+        rest = &rest[n..];
+    }
+    if rng.one_in(4) {
+        out.extend_from_slice(format!("X-Checksum: {}\r\n", random_token(rng, 8)).as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+/// A header field line as (wire line, name, value), inserted at a random place.
+type Field = (String, String, String);
+
+/// Inserts `name: value` at a random place, with random whitespace around the value.
+fn insert_field(rng: &mut Rng, fields: &mut Vec<Field>, name: String, value: String) {
+    let line = format!("{name}:{}{value}{}", random_ows(rng), random_ows(rng));
+    let at = rng.range(0, fields.len());
+    fields.insert(at, (line, name, value));
+}
+
+fn build_request(rng: &mut Rng) -> Built {
+    let version = if rng.one_in(4) {
+        Version::Http10
+    } else {
+        Version::Http11
+    };
+    let method = *rng.pick(&[
+        "GET",
+        "GET",
+        "POST",
+        "POST",
+        "PUT",
+        "DELETE",
+        "PATCH",
+        "HEAD",
+        "OPTIONS",
+        "PURGE",
+        "M-SEARCH",
+        "x!#$%&'*+-.^_`|~9",
+    ]);
+
+    // The target, and the origin form it must parse to.
+    let mut path = String::new();
+    for _ in 0..rng.range(0, 4) {
+        path.push('/');
+        path.push_str(&random_pchars(rng, 8));
+    }
+    if path.is_empty() || rng.one_in(5) {
+        path.push('/');
+    }
+    let mut query = String::new();
+    if rng.one_in(2) {
+        query.push('?');
+        for i in 0..rng.range(1, 3) {
+            if i > 0 {
+                query.push('&');
+            }
+            let key = random_pchars(rng, 5).replace(['&', '='], "k");
+            let value = random_pchars(rng, 8).replace('&', "v");
+            query.push_str(&format!("{key}={value}"));
+        }
+    }
+    let (wire_target, target) = match rng.below(10) {
+        0 => ("*".to_string(), "*".to_string()),
+        1 => {
+            let authority = rng.pick(&["127.0.0.1:7071", "localhost", "h.example"]);
+            let scheme = rng.pick(&["http", "https", "HTTP"]);
+            if path == "/" && rng.one_in(2) {
+                // No path at all: "http://h?q" means "/?q".
+                (
+                    format!("{scheme}://{authority}{query}"),
+                    format!("/{query}"),
+                )
+            } else {
+                (
+                    format!("{scheme}://{authority}{path}{query}"),
+                    format!("{path}{query}"),
+                )
+            }
+        }
+        _ => (format!("{path}{query}"), format!("{path}{query}")),
+    };
+
+    // Header fields: random ones, then the ones that decide framing, at random places.
+    let mut fields: Vec<Field> = Vec::new();
+    for _ in 0..rng.range(0, 20) {
+        let name = loop {
+            let name = random_token(rng, 12);
+            if !SPECIAL_FIELDS.iter().any(|s| s.eq_ignore_ascii_case(&name)) {
+                break name;
+            }
+        };
+        let value = random_value(rng);
+        insert_field(rng, &mut fields, name, value);
+    }
+    if version == Version::Http11 || rng.one_in(2) {
+        let host = rng.pick(&["localhost:7071", "127.0.0.1:51234", "", "h.example"]);
+        let name = random_case(rng, "host");
+        insert_field(rng, &mut fields, name, host.to_string());
+    }
+
+    let mut body = BodyKind::None;
+    let mut body_bytes = Vec::new();
+    let mut chunked_data = None;
+    match rng.below(3) {
+        0 => {}
+        1 if version == Version::Http11 => {
+            let data: Vec<u8> = (0..rng.range(0, 60))
+                .map(|_| rng.below(256) as u8)
+                .collect();
+            body_bytes = random_chunked(rng, &data);
+            chunked_data = Some(data);
+            body = BodyKind::Chunked;
+            let name = random_case(rng, "transfer-encoding");
+            let value = rng.pick(&["chunked", "Chunked", "CHUNKED"]).to_string();
+            insert_field(rng, &mut fields, name, value);
+        }
+        _ => {
+            let n = rng.range(0, 40);
+            body_bytes = (0..n).map(|_| rng.below(256) as u8).collect();
+            if n > 0 {
+                body = BodyKind::Length(n);
+            }
+            let value = if rng.one_in(5) {
+                format!("{n}, {n}")
+            } else {
+                n.to_string()
+            };
+            let name = random_case(rng, "content-length");
+            insert_field(rng, &mut fields, name, value);
+        }
+    }
+
+    let mut keep_alive = version == Version::Http11;
+    if rng.one_in(3) {
+        let (value, close, keep) = *rng.pick(&[
+            ("close", true, false),
+            ("Close", true, false),
+            ("keep-alive", false, true),
+            ("Keep-Alive", false, true),
+            ("upgrade, close", true, false),
+            ("foo", false, false),
+            ("keep-alive, close", true, true),
+        ]);
+        keep_alive = !close && (keep || version == Version::Http11);
+        let name = random_case(rng, "connection");
+        insert_field(rng, &mut fields, name, value.to_string());
+    }
+    let mut expect_continue = false;
+    if rng.one_in(5) {
+        expect_continue = version == Version::Http11 && body != BodyKind::None;
+        let value = rng.pick(&["100-continue", "100-Continue"]).to_string();
+        insert_field(rng, &mut fields, "Expect".to_string(), value);
+    }
+
+    let mut bytes = b"\r\n".repeat(if rng.one_in(10) { rng.range(1, 2) } else { 0 });
+    let version_text = match version {
+        Version::Http10 => "HTTP/1.0",
+        Version::Http11 => "HTTP/1.1",
+    };
+    bytes.extend_from_slice(format!("{method} {wire_target} {version_text}\r\n").as_bytes());
+    for (line, _, _) in &fields {
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.extend_from_slice(b"\r\n");
+    }
+    bytes.extend_from_slice(b"\r\n");
+    let head_len = bytes.len();
+    bytes.extend_from_slice(&body_bytes);
+
+    Built {
+        bytes,
+        head: Head {
+            method: method.to_string(),
+            target,
+            version,
+            headers: fields.into_iter().map(|(_, n, v)| (n, v)).collect(),
+            body,
+            keep_alive,
+            expect_continue,
+        },
+        head_len,
+        chunked_data,
+    }
+}
+
+/// Parses, turning a panic into an error message.
+fn parse_guarded(buf: &[u8]) -> Result<Parsed, String> {
+    catch_unwind(AssertUnwindSafe(|| parse_head(buf))).map_err(|panic| {
+        panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".to_string())
+    })
+}
+
+fn is_tchar(b: u8) -> bool {
+    TCHARS.contains(&b)
+}
+
+/// What must hold of any parse of any input, and of its parse split at `split`.
+fn check_any_input(buf: &[u8], split: usize, ctx: &str) {
+    let whole =
+        parse_guarded(buf).unwrap_or_else(|p| panic!("{ctx}: panicked: {p}; input {buf:?}"));
+    match &whole {
+        Ok(Status::Complete((h, used))) => {
+            assert!(*used <= buf.len(), "{ctx}: used {used} of {}", buf.len());
+            assert_eq!(
+                parse_head(&buf[..*used]),
+                whole,
+                "{ctx}: the used bytes alone parse differently; input {buf:?}"
+            );
+            let bad = |what: &str| panic!("{ctx}: {what} in {h:?}; input {buf:?}");
+            if h.method.is_empty() || !h.method.bytes().all(is_tchar) {
+                bad("a method that is not a token");
+            }
+            if !(h.target.starts_with('/') || h.target == "*")
+                || !h.target.bytes().all(|b| b.is_ascii_graphic())
+            {
+                bad("a target that is not origin-form or *");
+            }
+            if h.headers.len() > MAX_HEADERS {
+                bad("too many headers");
+            }
+            for (name, value) in &h.headers {
+                if name.is_empty() || !name.bytes().all(is_tchar) {
+                    bad("a field name that is not a token");
+                }
+                if value.starts_with([' ', '\t'])
+                    || value.ends_with([' ', '\t'])
+                    || value.contains(['\r', '\n', '\0'])
+                {
+                    bad("an untrimmed value or one with CR, LF or NUL");
+                }
+            }
+            let hosts = h
+                .headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case("host"))
+                .count();
+            if h.version == Version::Http11 && hosts != 1 {
+                bad("HTTP/1.1 without exactly one Host");
+            }
+            match h.body {
+                BodyKind::Length(n) if n == 0 || n > MAX_BODY_BYTES => bad("a bad length"),
+                BodyKind::Chunked if h.version == Version::Http10 => bad("chunked on 1.0"),
+                _ => {}
+            }
+            if h.expect_continue && (h.body == BodyKind::None || h.version == Version::Http10) {
+                bad("100-continue without a body or on HTTP/1.0");
+            }
+        }
+        Ok(Status::Partial) => {}
+        Err(e) => assert!(
+            (400..=505).contains(&e.status()),
+            "{ctx}: {e:?} answers {}",
+            e.status()
+        ),
+    }
+    let prefix = parse_guarded(&buf[..split])
+        .unwrap_or_else(|p| panic!("{ctx}: the first {split} bytes panicked: {p}; input {buf:?}"));
+    assert!(
+        prefix_agrees(&prefix, &whole, split),
+        "{ctx}: the first {split} of {} bytes give {prefix:?}, all of them {whole:?}; input {buf:?}",
+        buf.len()
+    );
+}
+
+const INTERESTING_BYTES: &[u8] = b"\r\n \t:,;/?%*\0\x7f\x80\xff0Hh";
+const INTERESTING_STRINGS: [&str; 10] = [
+    "\r\n",
+    "\r\n\r\n",
+    "\r\n ",
+    "Content-Length: 5\r\n",
+    "Transfer-Encoding: chunked\r\n",
+    "Host: x\r\n",
+    "Expect: 100-continue\r\n",
+    "HTTP/1.0",
+    "http://",
+    " ",
+];
+
+/// Damages `bytes` in one random way.
+fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>) {
+    let at = rng.range(0, bytes.len());
+    let random_byte = |rng: &mut Rng| {
+        if rng.one_in(2) {
+            rng.below(256) as u8
+        } else {
+            *rng.pick(INTERESTING_BYTES)
+        }
+    };
+    match rng.below(6) {
+        0 if at < bytes.len() => bytes[at] ^= 1 << rng.below(8),
+        1 if at < bytes.len() => bytes[at] = random_byte(rng),
+        2 => bytes.insert(at, random_byte(rng)),
+        3 if at < bytes.len() => {
+            bytes.remove(at);
+        }
+        4 => bytes.truncate(at),
+        _ => {
+            let s = rng.pick(&INTERESTING_STRINGS).as_bytes();
+            bytes.splice(at..at, s.iter().copied());
+        }
+    }
+}
+
+#[test]
+fn random_valid_requests_parse_to_what_was_built() {
+    let seed = fuzz_seed();
+    for case in 0..3000 {
+        let rng = &mut Rng::for_case(seed, case);
+        let built = build_request(rng);
+        let ctx = format!("PARSER_FUZZ_SEED={seed} case {case}");
+        let whole = Ok(Status::Complete((built.head, built.head_len)));
+        assert_eq!(
+            parse_guarded(&built.bytes).unwrap_or_else(|p| panic!("{ctx}: panicked: {p}")),
+            whole,
+            "{ctx}: input {:?}",
+            String::from_utf8_lossy(&built.bytes)
+        );
+        let split = rng.range(0, built.bytes.len());
+        let prefix = parse_head(&built.bytes[..split]);
+        assert!(
+            prefix_agrees(&prefix, &whole, split),
+            "{ctx}: the first {split} bytes give {prefix:?}; input {:?}",
+            String::from_utf8_lossy(&built.bytes)
+        );
+        if let Some(data) = built.chunked_data {
+            let body = &built.bytes[built.head_len..];
+            let at = rng.range(0, body.len());
+            let (a, b) = body.split_at(at);
+            assert_eq!(
+                feed([a, b]),
+                Ok((body.len(), data, true)),
+                "{ctx}: chunked body {:?} split at {at}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+}
+
+#[test]
+fn damaged_and_random_input_never_panics_and_parses_consistently() {
+    let seed = fuzz_seed();
+    for case in 0..3000 {
+        let rng = &mut Rng::for_case(seed, case + 1_000_000);
+        let mut bytes = build_request(rng).bytes;
+        for _ in 0..rng.range(1, 3) {
+            mutate(rng, &mut bytes);
+        }
+        let split = rng.range(0, bytes.len());
+        check_any_input(
+            &bytes,
+            split,
+            &format!("PARSER_FUZZ_SEED={seed} damaged case {case}"),
+        );
+    }
+    for case in 0..2000 {
+        let rng = &mut Rng::for_case(seed, case + 2_000_000);
+        let bytes: Vec<u8> = (0..rng.range(0, 80))
+            .map(|_| {
+                if rng.one_in(2) {
+                    rng.below(256) as u8
+                } else {
+                    *rng.pick(b"GET / HTTP/1.1\r\nHost: x:\r\n")
+                }
+            })
+            .collect();
+        let split = rng.range(0, bytes.len());
+        check_any_input(
+            &bytes,
+            split,
+            &format!("PARSER_FUZZ_SEED={seed} random case {case}"),
+        );
+    }
+}
