@@ -1,13 +1,17 @@
 //! A std-only HTTP/1.1 custom handler for Azure Functions.
 //!
 //! The Functions host starts this process with `FUNCTIONS_CUSTOMHANDLER_PORT` and sends it HTTP
-//! on 127.0.0.1. Bytes flow: `server` accepts, `pool` hands connections to workers, `conn` reads
-//! and writes a connection, `parse` and `chunked` turn bytes into a request with no I/O, `app`
-//! routes it (`router`) to a function in `functions`, and `response` frames the answer.
+//! on 127.0.0.1. At start-up, `run` (in `start`) reads the app's host.json and function.json
+//! files (`appfiles`) into routes. Bytes flow: `server` accepts, `pool` hands connections to
+//! workers, `conn` reads and writes a connection, `parse` and `chunked` turn bytes into a request
+//! with no I/O, `app` routes it (`router`) to a function in `functions`, directly for a forwarded
+//! request or through `payload` for the host's JSON invocations, and `response` frames the
+//! answer.
 //! ARCHITECTURE.md has the map and the invariants.
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod appfiles;
 pub mod chunked;
 pub mod conn;
 pub mod date;
@@ -16,9 +20,13 @@ pub mod functions;
 pub mod json;
 pub mod limits;
 pub mod parse;
+pub mod payload;
 pub mod pool;
 pub mod query;
 pub mod request;
 pub mod response;
 pub mod router;
 pub mod server;
+pub mod start;
+
+pub use start::run;

@@ -93,16 +93,13 @@ pub fn encode(response: &Response, framing: Framing, date: &str, out: &mut Vec<u
     out.extend_from_slice(b"\r\nDate: ");
     out.extend_from_slice(date.as_bytes());
     out.extend_from_slice(b"\r\n");
-    // RFC 9110 §6.4.1: 1xx, 204 and 304 never have content.
-    let bodiless = (100..200).contains(&status) || status == 204 || status == 304;
+    let bodiless = is_bodiless(status);
     let mut has_content_type = false;
     for (name, value) in &response.headers {
-        let lower = name.to_ascii_lowercase();
-        // A name or value with CR, LF or a bad character would split the response.
-        if SERVER_OWNED.contains(&lower.as_str()) || !valid_field(name, value) {
+        if !passes_through(name, value) {
             continue;
         }
-        has_content_type |= lower == "content-type";
+        has_content_type |= name.eq_ignore_ascii_case("content-type");
         push_header(out, name, value);
     }
     if !bodiless {
@@ -129,12 +126,23 @@ fn push_header(out: &mut Vec<u8>, name: &str, value: &str) {
     out.extend_from_slice(b"\r\n");
 }
 
-fn valid_field(name: &str, value: &str) -> bool {
-    !name.is_empty()
-        && name.bytes().all(|b| b.is_ascii_graphic() && b != b':')
+/// Whether a header field a function set goes out, in either mode: not one only the server may
+/// set, and well-formed (a token name, a value without control characters but tab), since a CR
+/// or LF would split the response and the host throws on other controls.
+pub(crate) fn passes_through(name: &str, value: &str) -> bool {
+    !SERVER_OWNED
+        .iter()
+        .any(|owned| owned.eq_ignore_ascii_case(name))
+        && !name.is_empty()
+        && name.bytes().all(crate::parse::is_tchar)
         && value
             .bytes()
             .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+}
+
+/// RFC 9110 §6.4.1: 1xx, 204 and 304 responses never have content.
+pub(crate) fn is_bodiless(status: u16) -> bool {
+    (100..200).contains(&status) || status == 204 || status == 304
 }
 
 /// The reason phrase for a status code (RFC 9110 §15); clients ignore it, people read it.

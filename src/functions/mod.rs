@@ -1,12 +1,14 @@
 //! The functions this handler serves, registered by name in one table.
 //!
 //! A function's name is its folder in the app (`HelloRust/function.json`). Adding one is a file
-//! here with a `pub fn run(&Request) -> Response` and a line in `FUNCTIONS`.
+//! here with a `pub fn run(&Request) -> Response`, a line in `FUNCTIONS`, and its folder with a
+//! function.json in the app (README, "Adding a function"). At start-up every function.json must
+//! have a function here of the same name; routes and methods come from the function.json.
 
 use crate::request::Request;
 use crate::response::Response;
 
-mod hello_rust;
+pub mod hello_rust;
 
 /// A function registered under the name of its folder in the app.
 #[derive(Debug)]
@@ -23,5 +25,10 @@ pub static FUNCTIONS: &[Function] = &[Function {
 
 /// The registered function called `name`, compared ignoring ASCII case as the host does.
 pub fn by_name(name: &str) -> Option<&'static Function> {
-    FUNCTIONS.iter().find(|f| f.name.eq_ignore_ascii_case(name))
+    find(FUNCTIONS, name)
+}
+
+/// The function of `table` called `name`, compared ignoring ASCII case.
+pub fn find(table: &'static [Function], name: &str) -> Option<&'static Function> {
+    table.iter().find(|f| f.name.eq_ignore_ascii_case(name))
 }

@@ -17,6 +17,8 @@ pub const WAIT: Duration = Duration::from_secs(10);
 pub struct Server {
     pub port: u16,
     child: Child,
+    /// The first line on stdout: `listening on http://127.0.0.1:PORT ...`.
+    pub listening: String,
     /// Lines the handler prints on stdout after its first.
     pub stdout: Receiver<String>,
     /// Lines the handler prints on stderr.
@@ -31,8 +33,13 @@ impl Server {
 
     /// Starts the handler with extra environment variables and an optional working directory.
     pub fn start_with(envs: &[(&str, &str)], cwd: Option<&Path>) -> Server {
+        Server::start_program(Path::new(env!("CARGO_BIN_EXE_handler")), envs, cwd)
+    }
+
+    /// Starts `program` (the handler, or an example built on the library) like `start_with`.
+    pub fn start_program(program: &Path, envs: &[(&str, &str)], cwd: Option<&Path>) -> Server {
         let port = free_port();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_handler"));
+        let mut command = Command::new(program);
         command
             .env("FUNCTIONS_CUSTOMHANDLER_PORT", port.to_string())
             .envs(envs.iter().copied())
@@ -42,15 +49,26 @@ impl Server {
         if let Some(dir) = cwd {
             command.current_dir(dir);
         }
-        let mut child = command.spawn().expect("start the handler binary");
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", program.display()));
         let stdout = lines(child.stdout.take().unwrap());
         let stderr = lines(child.stderr.take().unwrap());
         let first = stdout.recv_timeout(WAIT).unwrap_or_else(|_| {
             let errors: Vec<String> = stderr.try_iter().collect();
             panic!("handler printed no listening line; stderr: {errors:?}")
         });
-        assert!(first.contains(&format!("127.0.0.1:{port}")), "unexpected first line: {first}");
-        Server { port, child, stdout, stderr }
+        assert!(
+            first.contains(&format!("127.0.0.1:{port}")),
+            "unexpected first line: {first}"
+        );
+        Server {
+            port,
+            child,
+            listening: first,
+            stdout,
+            stderr,
+        }
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -96,7 +114,11 @@ impl Drop for Server {
 
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().local_addr().unwrap().port()
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn lines(source: impl Read + Send + 'static) -> Receiver<String> {
@@ -124,7 +146,10 @@ pub struct Reply {
 
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn text(&self) -> String {
@@ -141,15 +166,31 @@ pub fn read_reply(stream: &mut TcpStream, head_request: bool) -> Option<Reply> {
         match stream.read(&mut byte) {
             Ok(1) => head.push(byte[0]),
             Ok(_) if head.is_empty() => return None,
-            Ok(_) => panic!("connection closed inside a response head: {:?}", String::from_utf8_lossy(&head)),
-            Err(e) if head.is_empty() && e.kind() != std::io::ErrorKind::WouldBlock && e.kind() != std::io::ErrorKind::TimedOut => return None,
-            Err(e) => panic!("reading a response head: {e}; got {:?}", String::from_utf8_lossy(&head)),
+            Ok(_) => panic!(
+                "connection closed inside a response head: {:?}",
+                String::from_utf8_lossy(&head)
+            ),
+            Err(e)
+                if head.is_empty()
+                    && e.kind() != std::io::ErrorKind::WouldBlock
+                    && e.kind() != std::io::ErrorKind::TimedOut =>
+            {
+                return None
+            }
+            Err(e) => panic!(
+                "reading a response head: {e}; got {:?}",
+                String::from_utf8_lossy(&head)
+            ),
         }
     }
     let text = String::from_utf8(head).expect("ASCII head");
     let mut lines = text.split("\r\n");
     let status_line = lines.next().unwrap().to_string();
-    let status = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status code");
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status code");
     let headers: Vec<(String, String)> = lines
         .filter(|l| !l.is_empty())
         .map(|l| {
@@ -161,9 +202,21 @@ pub fn read_reply(stream: &mut TcpStream, head_request: bool) -> Option<Reply> {
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
         .map(|(_, v)| v.parse::<usize>().expect("numeric Content-Length"));
-    let mut body = vec![0u8; if head_request || status < 200 { 0 } else { length.unwrap_or(0) }];
+    let mut body = vec![
+        0u8;
+        if head_request || status < 200 {
+            0
+        } else {
+            length.unwrap_or(0)
+        }
+    ];
     stream.read_exact(&mut body).expect("the whole body");
-    Some(Reply { status, status_line, headers, body })
+    Some(Reply {
+        status,
+        status_line,
+        headers,
+        body,
+    })
 }
 
 /// Whether the server has closed `stream`: a read sees end of stream (or a reset) within `WAIT`.
@@ -174,7 +227,14 @@ pub fn is_closed(stream: &mut TcpStream) -> bool {
         match stream.read(&mut buf) {
             Ok(0) => return true,
             Ok(_) => continue,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => return false,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return false
+            }
             Err(_) => return true,
         }
     }
@@ -197,6 +257,142 @@ pub fn greeting(name: Option<&str>) -> String {
 /// Reads `/proc/PID/status` field `name` (e.g. `VmRSS`, `Threads`) as its first number.
 pub fn proc_status(pid: u32, name: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with(&format!("{name}:")))?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(&format!("{name}:")))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// An example program built on the library (`examples/<name>.rs`), next to the handler binary.
+/// `cargo test` builds examples, but `cargo test --test NAME` does not, and a build of one
+/// target does not rebuild the others: so build it here once per test process (a no-op when it
+/// is fresh).
+pub fn example(name: &str) -> std::path::PathBuf {
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let handler = Path::new(env!("CARGO_BIN_EXE_handler"));
+    let dir = handler.parent().expect("the target directory");
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.iter().any(|b| b == name) {
+        let release = dir.file_name() == Some("release".as_ref());
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--example", name])
+            .args(release.then_some("--release"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo");
+        assert!(status.success(), "cargo build --example {name} failed");
+        built.push(name.to_string());
+    }
+    dir.join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// What a process that exits by itself left behind.
+pub struct Exited {
+    pub status: std::process::ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `program` with a free port, `envs` and `cwd` until it exits by itself; kills it and
+/// fails if it is still running after `WAIT` (it should have refused to start).
+pub fn run_to_exit(program: &Path, envs: &[(&str, &str)], cwd: Option<&Path>) -> Exited {
+    let mut command = Command::new(program);
+    command
+        .env("FUNCTIONS_CUSTOMHANDLER_PORT", free_port().to_string())
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(dir) = cwd {
+        command.current_dir(dir);
+    }
+    let mut child = command.spawn().expect("start the program");
+    let collect = |mut source: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut text = String::new();
+            let _ = source.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = collect(Box::new(child.stdout.take().unwrap()));
+    let stderr = collect(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{} did not exit within {WAIT:?}", program.display());
+        }
+        thread::sleep(Duration::from_millis(5));
+    };
+    Exited {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+/// A fresh directory under the system's temporary directory, removed when dropped.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    /// A new empty directory whose name includes `name` and the test process's id.
+    pub fn new(name: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!("handler-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create a temporary directory");
+        TempDir(path)
+    }
+
+    /// Writes `text` to `relative` (creating its folders) and returns the directory.
+    pub fn with(self, relative: &str, text: &str) -> TempDir {
+        let file = self.0.join(relative);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+        self
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `body` as a chunked message body in chunks of at most `size` bytes, as .NET's HttpClient
+/// sends an `ObjectContent` (azure-host.md §4.1).
+pub fn chunked(body: &[u8], size: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for chunk in body.chunks(size.max(1)) {
+        out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        out.extend_from_slice(chunk);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\n\r\n");
+    out
+}
+
+/// The host's payload-mode invocation of `function`, byte for byte as its HttpClient sends it
+/// (azure-host.md §4.1): `POST /<function>`, JSON, chunked.
+pub fn invocation(port: u16, function: &str, json: &str) -> Vec<u8> {
+    let mut request = format!(
+        "POST /{function} HTTP/1.1\r\n\
+         Host: 127.0.0.1:{port}\r\n\
+         User-Agent: Azure-Functions-Host/4.1037.0.0\r\n\
+         X-Azure-Functions-HostVersion: 4.1037.0.0\r\n\
+         X-Azure-Functions-InvocationId: 0b1e4c6a-3c7e-4f7e-9a61-8f3f0f5b2d11\r\n\
+         Content-Type: application/json; charset=utf-8\r\n\
+         Transfer-Encoding: chunked\r\n\r\n"
+    )
+    .into_bytes();
+    request.extend(chunked(json.as_bytes(), 4096));
+    request
 }

@@ -1,0 +1,664 @@
+//! The app's own files, read at start-up: host.json and every */function.json.
+//!
+//! They say which functions the host will call and how (azure-project-files.md §1-2,
+//! azure-host.md §3.1): the route prefix, whether HTTP requests are forwarded, and for each
+//! function (a folder holding a `function.json`) its trigger, methods, route and output
+//! bindings. `router::Router::from_app` turns them into routes.
+//!
+//! The files are read as the host reads them, with JSON.NET: `//` and `/* */` comments, trailing
+//! commas and a UTF-8 byte order mark are accepted, and member names match ignoring ASCII case.
+//! Anything else that is not JSON is an error naming the file and the line, so a typo stops the
+//! handler at start-up instead of surfacing as a 404 at the first request.
+//!
+//! Reading costs one directory listing of the app root and one small file per function.
+
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use crate::json::{self, JsonError, Value};
+
+/// The host settings file at the app root.
+pub const HOST_JSON: &str = "host.json";
+
+/// The bindings file in each function's folder.
+pub const FUNCTION_JSON: &str = "function.json";
+
+/// `extensions.http.routePrefix` when host.json does not set it.
+pub const DEFAULT_ROUTE_PREFIX: &str = "api";
+
+/// What host.json and the functions' files say, for the handler and for a local host emulator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppConfig {
+    /// The app root: the folder holding host.json.
+    pub root: PathBuf,
+    /// `extensions.http.routePrefix` without surrounding slashes; default `api`; `""` = none.
+    pub route_prefix: String,
+    /// `customHandler.enableForwardingHttpRequest` (default false).
+    pub forwarding: bool,
+    /// `customHandler.enableProxyingHttpRequest` (default false; newer hosts only).
+    pub proxying: bool,
+    /// `customHandler.description.defaultExecutablePath`.
+    pub executable: String,
+    /// `customHandler.description.arguments`.
+    pub arguments: Vec<String>,
+    /// `customHandler.description.workingDirectory` (`""` = the app root).
+    pub working_directory: String,
+    /// Every function, sorted by name.
+    pub functions: Vec<FunctionConfig>,
+}
+
+/// One function: its folder name and the bindings of its function.json.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionConfig {
+    /// The folder name, as spelled on disk: the host's name for the function.
+    pub name: String,
+    pub bindings: Vec<Binding>,
+}
+
+/// One entry of a function.json `bindings` array.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// `type`, as written: `httpTrigger`, `http`, `timerTrigger`, `queue`...
+    pub kind: String,
+    /// `direction`, lower-cased: `in` (the default), `out` or `inout`.
+    pub direction: String,
+    /// `name`: the key of this binding in the host's `Data` or `Outputs`; `$return` for the
+    /// return value.
+    pub name: String,
+    /// `methods`, lower-cased; empty means every method.
+    pub methods: Vec<String>,
+    /// `route`, the route template of an HTTP trigger.
+    pub route: Option<String>,
+    /// `authLevel`, as written.
+    pub auth_level: Option<String>,
+}
+
+impl AppConfig {
+    /// The function named `name`, ignoring ASCII case as the host does.
+    pub fn function(&self, name: &str) -> Option<&FunctionConfig> {
+        self.functions
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Whether the host forwards HTTP requests to `function` rather than invoking it with a
+    /// JSON payload: forwarding or proxying is on and the function is HTTP in and out
+    /// (azure-host.md §3.1).
+    pub fn forwards(&self, function: &FunctionConfig) -> bool {
+        (self.forwarding || self.proxying) && function.is_http_in_out()
+    }
+}
+
+impl FunctionConfig {
+    /// The trigger: the input binding whose type ends in `Trigger`. `load` checks there is
+    /// exactly one.
+    pub fn trigger(&self) -> Option<&Binding> {
+        self.bindings.iter().find(|b| b.is_trigger())
+    }
+
+    /// Whether the trigger is `httpTrigger` (any case).
+    pub fn is_http(&self) -> bool {
+        self.trigger()
+            .is_some_and(|t| t.kind.eq_ignore_ascii_case("httpTrigger"))
+    }
+
+    /// Exactly one input binding, an `httpTrigger`, and exactly one output binding, `http`
+    /// (any name, `$return` included): the only functions forwarding and proxying apply to
+    /// (the host's `IsHttpInAndOutFunction`).
+    pub fn is_http_in_out(&self) -> bool {
+        let inputs: Vec<&Binding> = self.bindings.iter().filter(|b| b.is_input()).collect();
+        let outputs: Vec<&Binding> = self.outputs().collect();
+        matches!(inputs[..], [input] if input.kind.eq_ignore_ascii_case("httpTrigger"))
+            && matches!(outputs[..], [output] if output.kind.eq_ignore_ascii_case("http"))
+    }
+
+    /// The trigger's `route`, else the function name: the public path after the route prefix.
+    pub fn route(&self) -> &str {
+        self.trigger()
+            .and_then(|t| t.route.as_deref())
+            .unwrap_or(&self.name)
+    }
+
+    /// The output bindings, in file order.
+    pub fn outputs(&self) -> impl Iterator<Item = &Binding> {
+        self.bindings.iter().filter(|b| b.direction != "in")
+    }
+
+    /// The `http` output binding, whose value in `Outputs` is the HTTP response.
+    pub fn http_output(&self) -> Option<&Binding> {
+        self.outputs().find(|b| b.kind.eq_ignore_ascii_case("http"))
+    }
+}
+
+impl Binding {
+    fn is_input(&self) -> bool {
+        self.direction != "out"
+    }
+
+    fn is_trigger(&self) -> bool {
+        let kind = self.kind.as_bytes();
+        self.is_input()
+            && kind.len() >= 7
+            && kind[kind.len() - 7..].eq_ignore_ascii_case(b"trigger")
+    }
+}
+
+/// Reads the app at `root`.
+///
+/// # Errors
+/// A one-line message naming the file, when host.json or a function.json cannot be read, is
+/// not JSON, or lacks what the host requires (a `bindings` array with exactly one trigger,
+/// each binding with a `type` and a `name`). `Ok(None)` when `root` has no host.json.
+pub fn load(root: &Path) -> Result<Option<AppConfig>, String> {
+    let host_path = root.join(HOST_JSON);
+    let Some(host) = read_json(&host_path)? else {
+        return Ok(None);
+    };
+    let in_host = |e: String| format!("{}: {e}", host_path.display());
+    let mut config = host_config(root, &host).map_err(in_host)?;
+    let listed = listed_functions(&host).map_err(in_host)?;
+    config.functions = load_functions(root, listed.as_deref())?;
+    Ok(Some(config))
+}
+
+/// Everything but the functions, from host.json's value.
+fn host_config(root: &Path, host: &Value) -> Result<AppConfig, String> {
+    if host.as_object().is_none() {
+        return Err("not a JSON object".to_string());
+    }
+    let http = path(host, &["extensions", "http"]);
+    let route_prefix = match http.and_then(|h| h.get_ignore_case("routePrefix")) {
+        None | Some(Value::Null) => DEFAULT_ROUTE_PREFIX.to_string(),
+        Some(value) => string(value, "extensions.http.routePrefix")?
+            .trim_matches('/')
+            .to_string(),
+    };
+    let handler = host.get_ignore_case("customHandler");
+    let description = handler.and_then(|h| h.get_ignore_case("description"));
+    let text = |key: &str| -> Result<String, String> {
+        match description.and_then(|d| d.get_ignore_case(key)) {
+            None | Some(Value::Null) => Ok(String::new()),
+            Some(value) => string(value, &format!("customHandler.description.{key}")),
+        }
+    };
+    let arguments = match description.and_then(|d| d.get_ignore_case("arguments")) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(value) => strings(value, "customHandler.description.arguments")?,
+    };
+    Ok(AppConfig {
+        root: root.to_path_buf(),
+        route_prefix,
+        forwarding: flag(handler, "enableForwardingHttpRequest")?,
+        proxying: flag(handler, "enableProxyingHttpRequest")?,
+        executable: text("defaultExecutablePath")?,
+        arguments,
+        working_directory: text("workingDirectory")?,
+        functions: Vec::new(),
+    })
+}
+
+/// host.json's optional `functions` list: the only functions the host loads when present.
+fn listed_functions(host: &Value) -> Result<Option<Vec<String>>, String> {
+    match host.get_ignore_case("functions") {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => strings(value, "functions").map(Some),
+    }
+}
+
+/// A boolean of `customHandler`; the host's configuration binder also takes `"true"`/`"false"`.
+fn flag(handler: Option<&Value>, key: &str) -> Result<bool, String> {
+    match handler.and_then(|h| h.get_ignore_case(key)) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(false),
+        Some(_) => Err(format!("customHandler.{key} is not true or false")),
+    }
+}
+
+/// Every folder of `root` with a function.json, sorted by name; only those in `listed` when
+/// host.json lists some.
+fn load_functions(root: &Path, listed: Option<&[String]>) -> Result<Vec<FunctionConfig>, String> {
+    let entries =
+        fs::read_dir(root).map_err(|e| format!("{}: cannot list: {e}", root.display()))?;
+    let mut functions = Vec::new();
+    for entry in entries.flatten() {
+        // The type comes with the directory listing: no extra system call for plain files. A
+        // function's name starts with a letter (the host's rule), so `.git`, `.vscode` and
+        // the like are not looked into either.
+        let letter = entry
+            .file_name()
+            .as_encoded_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_alphabetic);
+        if !letter || entry.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        let file = entry.path().join(FUNCTION_JSON);
+        let Some(value) = read_json(&file)? else {
+            continue;
+        };
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            return Err(format!("{}: the folder name is not UTF-8", file.display()));
+        };
+        if listed.is_some_and(|names| !names.iter().any(|n| n.eq_ignore_ascii_case(&name))) {
+            continue;
+        }
+        let function =
+            function_config(name, &value).map_err(|e| format!("{}: {e}", file.display()))?;
+        functions.push(function);
+    }
+    functions.sort_by(|a, b| {
+        let key = |f: &FunctionConfig| f.name.to_ascii_lowercase();
+        key(a).cmp(&key(b)).then_with(|| a.name.cmp(&b.name))
+    });
+    Ok(functions)
+}
+
+/// One function from its function.json's value.
+fn function_config(name: String, value: &Value) -> Result<FunctionConfig, String> {
+    let Some(items) = value.get_ignore_case("bindings").and_then(Value::as_array) else {
+        return Err("no \"bindings\" array".to_string());
+    };
+    let bindings = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| binding(item).map_err(|e| format!("bindings[{i}]: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let function = FunctionConfig { name, bindings };
+    // The host refuses a function without exactly one trigger (FunctionDescriptorProvider).
+    match function.bindings.iter().filter(|b| b.is_trigger()).count() {
+        0 => Err("no trigger binding (a type ending in \"Trigger\")".to_string()),
+        1 => Ok(function),
+        _ => Err("more than one trigger binding".to_string()),
+    }
+}
+
+fn binding(value: &Value) -> Result<Binding, String> {
+    if value.as_object().is_none() {
+        return Err("not a JSON object".to_string());
+    }
+    let required = |key: &str| match value.get_ignore_case(key) {
+        Some(v) => string(v, key),
+        None => Err(format!("no \"{key}\"")),
+    };
+    let optional = |key: &str| match value.get_ignore_case(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => string(v, key).map(Some),
+    };
+    let direction = optional("direction")?
+        .unwrap_or_else(|| "in".to_string())
+        .to_ascii_lowercase();
+    if !matches!(direction.as_str(), "in" | "out" | "inout") {
+        return Err(format!("direction {direction:?} is not in, out or inout"));
+    }
+    let methods = match value.get_ignore_case("methods") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(v) => strings(v, "methods")?
+            .iter()
+            .map(|m| m.to_ascii_lowercase())
+            .collect(),
+    };
+    Ok(Binding {
+        kind: required("type")?,
+        direction,
+        name: required("name")?,
+        methods,
+        route: optional("route")?,
+        auth_level: optional("authLevel")?,
+    })
+}
+
+/// The member at `keys` (each matched ignoring case).
+fn path<'a>(value: &'a Value, keys: &[&str]) -> Option<&'a Value> {
+    keys.iter().try_fold(value, |v, key| v.get_ignore_case(key))
+}
+
+fn string(value: &Value, what: &str) -> Result<String, String> {
+    value
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| format!("{what} is not a string"))
+}
+
+fn strings(value: &Value, what: &str) -> Result<Vec<String>, String> {
+    let items = value
+        .as_array()
+        .ok_or_else(|| format!("{what} is not an array of strings"))?;
+    items
+        .iter()
+        .map(|item| string(item, &format!("an item of {what}")))
+        .collect()
+}
+
+/// The JSON in `file`, read as JSON.NET reads it; `None` when there is no such file.
+fn read_json(file: &Path) -> Result<Option<Value>, String> {
+    let bytes = match fs::read(file) {
+        Ok(bytes) => bytes,
+        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+            return Ok(None)
+        }
+        Err(e) => return Err(format!("{}: cannot read: {e}", file.display())),
+    };
+    let text = relax(bytes);
+    json::parse(&text).map(Some).map_err(|e| {
+        let line = offset(e).map_or(String::new(), |at| {
+            let line = 1 + text[..at.min(text.len())]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            format!(" (line {line})")
+        });
+        format!("{}: not valid JSON: {e}{line}", file.display())
+    })
+}
+
+fn offset(error: JsonError) -> Option<usize> {
+    use JsonError::*;
+    match error {
+        UnexpectedByte { offset }
+        | InvalidNumber { offset }
+        | InvalidEscape { offset }
+        | InvalidUnicode { offset }
+        | ControlCharacter { offset }
+        | TrailingData { offset } => Some(offset),
+        Empty | UnexpectedEnd | TooDeep | TooLarge => None,
+    }
+}
+
+/// Blanks out what JSON.NET accepts and RFC 8259 does not: a UTF-8 byte order mark, `//` and
+/// `/* */` comments, and a comma before `]` or `}`. Every byte keeps its offset and newlines
+/// stay, so errors point at the right line.
+fn relax(mut text: Vec<u8>) -> Vec<u8> {
+    if text.starts_with(b"\xEF\xBB\xBF") {
+        text[..3].fill(b' ');
+    }
+    // First the comments (a comma may be followed by one), then the trailing commas.
+    let mut i = 0;
+    while i < text.len() {
+        match (text[i], text.get(i + 1)) {
+            (b'"', _) => i = string_end(&text, i),
+            (b'/', Some(b'/')) => {
+                while i < text.len() && text[i] != b'\n' {
+                    text[i] = b' ';
+                    i += 1;
+                }
+            }
+            (b'/', Some(b'*')) => {
+                let Some(len) = text[i + 2..].windows(2).position(|w| w == b"*/") else {
+                    // Unterminated: left for the parser to report.
+                    return text;
+                };
+                for byte in &mut text[i..i + 2 + len + 2] {
+                    if *byte != b'\n' {
+                        *byte = b' ';
+                    }
+                }
+                i += 2 + len + 2;
+            }
+            _ => i += 1,
+        }
+    }
+    let mut i = 0;
+    while i < text.len() {
+        match text[i] {
+            b'"' => i = string_end(&text, i),
+            b',' => {
+                let next = text[i + 1..].iter().find(|b| !b.is_ascii_whitespace());
+                if matches!(next, Some(b']' | b'}')) {
+                    text[i] = b' ';
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    text
+}
+
+/// The index just past the string literal opening at `start` (or the end of `text`).
+fn string_end(text: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while i < text.len() {
+        match text[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    text.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Value, JsonError> {
+        json::parse(&relax(text.as_bytes().to_vec()))
+    }
+
+    #[test]
+    fn relax_blanks_what_json_net_accepts() {
+        let cases: &[(&str, &str)] = &[
+            ("\u{feff}{}", "{}"),
+            ("{\"a\": 1, // note\n}", r#"{"a":1}"#),
+            ("{/* x */\"a\": [1, 2, ], }", r#"{"a":[1,2]}"#),
+            ("[1,\n /* a, b */ ]", "[1]"),
+            // Inside strings nothing changes: slashes, commas and escaped quotes stay.
+            (
+                r#"{"u": "http://x/*y*/", "c": ",]"}"#,
+                r#"{"u":"http://x/*y*/","c":",]"}"#,
+            ),
+            (r#"["a\"//", "b"]"#, r#"["a\"//","b"]"#),
+        ];
+        for (input, compact) in cases {
+            let value = parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+            assert_eq!(value.to_json(), *compact, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn relax_leaves_real_errors_to_the_parser() {
+        // Reasons: unterminated comment; two commas; a comment is not a value.
+        for input in ["{} /* open", "[1,,]", "{\"a\": // x\n}"] {
+            assert!(parse(input).is_err(), "{input:?}");
+        }
+    }
+
+    fn function(json: &str) -> Result<FunctionConfig, String> {
+        function_config("F".to_string(), &parse(json).unwrap())
+    }
+
+    #[test]
+    fn quickstart_function_json() {
+        let f = function(
+            r#"{"bindings":[{"authLevel":"anonymous","type":"httpTrigger","direction":"in",
+            "name":"req","methods":["get","POST"]},{"type":"http","direction":"out","name":"res"}]}"#,
+        )
+        .unwrap();
+        assert!(f.is_http() && f.is_http_in_out());
+        assert_eq!(f.route(), "F");
+        let trigger = f.trigger().unwrap();
+        assert_eq!(trigger.name, "req");
+        assert_eq!(trigger.methods, ["get", "post"]);
+        assert_eq!(trigger.auth_level.as_deref(), Some("anonymous"));
+        assert_eq!(f.http_output().map(|b| b.name.as_str()), Some("res"));
+    }
+
+    #[test]
+    fn in_out_needs_exactly_one_http_trigger_and_one_http_output() {
+        let http_in = r#"{"type":"httpTrigger","direction":"in","name":"req","route":"p/{id}"}"#;
+        let cases: &[(&str, bool)] = &[
+            (
+                r#"{"type":"http","direction":"out","name":"$return"}"#,
+                true,
+            ),
+            // A queue output as well: payload mode whatever host.json says.
+            (
+                r#"{"type":"http","direction":"out","name":"res"},
+                   {"type":"queue","direction":"out","name":"msg"}"#,
+                false,
+            ),
+            // No http output.
+            (r#"{"type":"queue","direction":"out","name":"msg"}"#, false),
+            // An extra input.
+            (
+                r#"{"type":"http","direction":"out","name":"res"},
+                   {"type":"blob","direction":"in","name":"b"}"#,
+                false,
+            ),
+        ];
+        for (more, in_out) in cases {
+            let f = function(&format!(r#"{{"bindings":[{http_in},{more}]}}"#)).unwrap();
+            assert_eq!(f.is_http_in_out(), *in_out, "{more}");
+            assert_eq!(f.route(), "p/{id}");
+        }
+    }
+
+    #[test]
+    fn timer_function_is_not_http() {
+        let f = function(
+            r#"{"bindings":[{"name":"myTimer","type":"timerTrigger","direction":"in",
+            "schedule":"0 */5 * * * *"}]}"#,
+        )
+        .unwrap();
+        assert!(!f.is_http() && !f.is_http_in_out());
+        assert_eq!(f.trigger().unwrap().name, "myTimer");
+        assert_eq!(f.outputs().count(), 0);
+        assert_eq!(f.route(), "F");
+    }
+
+    #[test]
+    fn member_names_match_ignoring_case_and_direction_defaults_to_in() {
+        let f = function(r#"{"Bindings":[{"Type":"HTTPTRIGGER","Name":"req"}]}"#).unwrap();
+        assert_eq!(f.bindings[0].direction, "in");
+        assert!(f.is_http());
+    }
+
+    #[test]
+    fn malformed_function_json_is_refused_with_a_reason() {
+        let cases: &[(&str, &str)] = &[
+            ("{}", "no \"bindings\" array"),
+            (r#"{"bindings":{}}"#, "no \"bindings\" array"),
+            (r#"{"bindings":[]}"#, "no trigger binding"),
+            (r#"{"bindings":[1]}"#, "bindings[0]: not a JSON object"),
+            (r#"{"bindings":[{"name":"a"}]}"#, "bindings[0]: no \"type\""),
+            (
+                r#"{"bindings":[{"type":"httpTrigger"}]}"#,
+                "bindings[0]: no \"name\"",
+            ),
+            (
+                r#"{"bindings":[{"type":"httpTrigger","name":"r","methods":"get"}]}"#,
+                "bindings[0]: methods is not an array of strings",
+            ),
+            (
+                r#"{"bindings":[{"type":"httpTrigger","name":"r","direction":"up"}]}"#,
+                "bindings[0]: direction \"up\" is not in, out or inout",
+            ),
+            (
+                r#"{"bindings":[{"type":"httpTrigger","name":"r"},{"type":"timerTrigger","name":"t"}]}"#,
+                "more than one trigger binding",
+            ),
+            // A trigger type as an output does not count as a trigger.
+            (
+                r#"{"bindings":[{"type":"queueTrigger","name":"q","direction":"out"}]}"#,
+                "no trigger binding",
+            ),
+        ];
+        for (json, reason) in cases {
+            let error = function(json).unwrap_err();
+            assert!(error.starts_with(reason), "{json}: {error}");
+        }
+    }
+
+    fn host(json: &str) -> Result<AppConfig, String> {
+        host_config(Path::new("/app"), &parse(json).unwrap())
+    }
+
+    #[test]
+    fn host_json_settings_and_defaults() {
+        let quickstart = host(
+            r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"handler",
+            "workingDirectory":"","arguments":["--x","%FUNCTIONS_CUSTOMHANDLER_PORT%"]},
+            "enableForwardingHttpRequest":true}}"#,
+        )
+        .unwrap();
+        assert_eq!(quickstart.root, Path::new("/app"));
+        assert_eq!(quickstart.route_prefix, "api");
+        assert!(quickstart.forwarding && !quickstart.proxying);
+        assert_eq!(quickstart.executable, "handler");
+        assert_eq!(
+            quickstart.arguments,
+            ["--x", "%FUNCTIONS_CUSTOMHANDLER_PORT%"]
+        );
+        assert_eq!(quickstart.working_directory, "");
+
+        let empty = host("{}").unwrap();
+        assert_eq!(empty.route_prefix, "api");
+        assert!(!empty.forwarding && !empty.proxying);
+        assert_eq!(empty.executable, "");
+
+        let prefixes: &[(&str, &str)] = &[
+            (r#""""#, ""),
+            (r#""/v1/""#, "v1"),
+            (r#""a/b""#, "a/b"),
+            ("null", "api"),
+        ];
+        for (prefix, expected) in prefixes {
+            let config = host(&format!(
+                r#"{{"Extensions":{{"HTTP":{{"RoutePrefix":{prefix}}}}}}}"#
+            ))
+            .unwrap();
+            assert_eq!(config.route_prefix, *expected, "{prefix}");
+        }
+
+        let strings = host(
+            r#"{"customHandler":{"enableForwardingHttpRequest":"True",
+            "enableProxyingHttpRequest":"false"}}"#,
+        )
+        .unwrap();
+        assert!(strings.forwarding && !strings.proxying);
+    }
+
+    #[test]
+    fn malformed_host_json_is_refused_with_a_reason() {
+        let cases: &[(&str, &str)] = &[
+            ("[]", "not a JSON object"),
+            (
+                r#"{"extensions":{"http":{"routePrefix":1}}}"#,
+                "extensions.http.routePrefix is not a string",
+            ),
+            (
+                r#"{"customHandler":{"enableForwardingHttpRequest":"yes"}}"#,
+                "customHandler.enableForwardingHttpRequest is not true or false",
+            ),
+            (
+                r#"{"customHandler":{"description":{"arguments":"--x"}}}"#,
+                "customHandler.description.arguments is not an array of strings",
+            ),
+            (
+                r#"{"customHandler":{"description":{"defaultExecutablePath":7}}}"#,
+                "customHandler.description.defaultExecutablePath is not a string",
+            ),
+        ];
+        for (json, reason) in cases {
+            assert_eq!(host(json).unwrap_err(), *reason, "{json}");
+        }
+    }
+
+    #[test]
+    fn forwarding_applies_only_to_http_in_out_functions() {
+        let mut config = host(r#"{"customHandler":{"enableForwardingHttpRequest":true}}"#).unwrap();
+        let http = function(
+            r#"{"bindings":[{"type":"httpTrigger","name":"req"},{"type":"http","direction":"out","name":"res"}]}"#,
+        )
+        .unwrap();
+        let timer = function(r#"{"bindings":[{"type":"timerTrigger","name":"t"}]}"#).unwrap();
+        assert!(config.forwards(&http) && !config.forwards(&timer));
+        config.forwarding = false;
+        assert!(!config.forwards(&http));
+        config.proxying = true;
+        assert!(config.forwards(&http));
+    }
+}

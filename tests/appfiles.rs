@@ -1,0 +1,303 @@
+//! The function table from the app's own files: `appfiles::load` on the fixture apps and on
+//! broken ones, and the real binary's start-up against them: routes from host.json and
+//! function.json, mismatches caught before serving, the app root from `FUNCTIONS_APP_ROOT_PATH`
+//! or the working directory.
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use handler::appfiles::{self, AppConfig, Binding, FunctionConfig};
+use support::{example, greeting, run_to_exit, Server, TempDir};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn handler() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_handler"))
+}
+
+fn load(root: &Path) -> AppConfig {
+    appfiles::load(root)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("a host.json")
+}
+
+fn binding(kind: &str, direction: &str, name: &str) -> Binding {
+    Binding {
+        kind: kind.to_string(),
+        direction: direction.to_string(),
+        name: name.to_string(),
+        methods: Vec::new(),
+        route: None,
+        auth_level: None,
+    }
+}
+
+/// HelloRust's function.json, as `func new` writes it with `authLevel: anonymous`.
+fn hello_rust() -> FunctionConfig {
+    let mut trigger = binding("httpTrigger", "in", "req");
+    trigger.methods = vec!["get".to_string(), "post".to_string()];
+    trigger.auth_level = Some("anonymous".to_string());
+    FunctionConfig {
+        name: "HelloRust".to_string(),
+        bindings: vec![trigger, binding("http", "out", "res")],
+    }
+}
+
+// ---- appfiles::load ------------------------------------------------------------------------------
+
+#[test]
+fn loads_the_fixture_apps() {
+    let root = fixture("app");
+    let app = load(&root);
+    let mut product = hello_rust();
+    product.name = "Product".to_string();
+    product.bindings[0].methods = vec!["get".to_string()];
+    product.bindings[0].route = Some("products/{id}".to_string());
+    let tick = FunctionConfig {
+        name: "Tick".to_string(),
+        bindings: vec![binding("timerTrigger", "in", "myTimer")],
+    };
+    assert_eq!(
+        app,
+        AppConfig {
+            root: root.clone(),
+            route_prefix: "v1".to_string(),
+            forwarding: true,
+            proxying: false,
+            executable: "app".to_string(),
+            arguments: Vec::new(),
+            working_directory: String::new(),
+            functions: vec![hello_rust(), product, tick],
+        }
+    );
+    let forwards: Vec<bool> = app.functions.iter().map(|f| app.forwards(f)).collect();
+    assert_eq!(forwards, [true, true, false]);
+
+    let payload = load(&fixture("payload"));
+    assert_eq!(
+        (payload.route_prefix.as_str(), payload.forwarding),
+        ("api", false)
+    );
+    assert_eq!(payload.functions, [hello_rust()]);
+    assert!(!payload.forwards(&payload.functions[0]));
+}
+
+#[test]
+fn no_host_json_is_none_and_other_folders_are_skipped() {
+    let dir = TempDir::new("appfiles-none").with("HelloRust/function.json", "{}");
+    assert_eq!(appfiles::load(dir.path()), Ok(None));
+    // A folder without function.json (target/, .vscode/) and a file at the root are not
+    // functions; a function.json at the root is not one either.
+    let dir = dir
+        .with("host.json", "{}")
+        .with(
+            "HelloRust/function.json",
+            r#"{"bindings":[{"type":"timerTrigger","name":"t"}]}"#,
+        )
+        .with("target/debug/x", "")
+        .with("function.json", "not read")
+        .with("notes.txt", "");
+    let app = load(dir.path());
+    let names: Vec<&str> = app.functions.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["HelloRust"]);
+}
+
+#[test]
+fn host_json_functions_list_limits_what_is_loaded() {
+    let timer = r#"{"bindings":[{"type":"timerTrigger","name":"t"}]}"#;
+    let dir = TempDir::new("appfiles-listed")
+        .with("host.json", r#"{"functions":["b"]}"#)
+        .with("A/function.json", timer)
+        .with("B/function.json", timer);
+    let names: Vec<String> = load(dir.path())
+        .functions
+        .into_iter()
+        .map(|f| f.name)
+        .collect();
+    assert_eq!(names, ["B"]);
+}
+
+#[test]
+fn broken_files_are_one_line_naming_the_file() {
+    let timer = r#"{"bindings":[{"type":"timerTrigger","name":"t"}]}"#;
+    // (host.json, a function's file, the error after the app root)
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "{\n\"version\": \"2.0\"\n\"x\": 1}",
+            timer,
+            "host.json: not valid JSON: unexpected byte at offset 19 (line 3)",
+        ),
+        ("", timer, "host.json: not valid JSON: empty document"),
+        (
+            "{\"customHandler\": {\"enableForwardingHttpRequest\": 1}}",
+            timer,
+            "host.json: customHandler.enableForwardingHttpRequest is not true or false",
+        ),
+        (
+            "{}",
+            "{\"bindings\": [}",
+            "F/function.json: not valid JSON: unexpected byte at offset 14 (line 1)",
+        ),
+        (
+            "{}",
+            "{\"bindings\": []}",
+            "F/function.json: no trigger binding (a type ending in \"Trigger\")",
+        ),
+    ];
+    for (host, function, error) in cases {
+        let dir = TempDir::new("appfiles-broken")
+            .with("host.json", host)
+            .with("F/function.json", function);
+        let got = appfiles::load(dir.path()).unwrap_err();
+        assert_eq!(
+            got,
+            format!("{}/{error}", dir.path().display()),
+            "{host} {function}"
+        );
+        assert!(!got.contains('\n'));
+    }
+}
+
+// ---- The binary's start-up ---------------------------------------------------------------------
+
+#[test]
+fn a_function_json_without_a_rust_function_stops_the_start() {
+    let root = fixture("missing-function");
+    let exited = run_to_exit(
+        handler(),
+        &[("FUNCTIONS_APP_ROOT_PATH", root.to_str().unwrap())],
+        None,
+    );
+    assert_eq!(exited.status.code(), Some(1), "{}", exited.stderr);
+    assert_eq!(exited.stdout, "", "nothing served, nothing on stdout");
+    assert_eq!(
+        exited.stderr,
+        format!(
+            "handler: {}: no Rust function is registered as \"Goodbye\" (registered: HelloRust)\n",
+            root.join("Goodbye/function.json").display()
+        )
+    );
+}
+
+#[test]
+fn a_broken_host_json_stops_the_start() {
+    let dir = TempDir::new("broken-host").with("host.json", "{\"version\": \"2.0\",}x");
+    let exited = run_to_exit(handler(), &[], Some(dir.path()));
+    assert_eq!(exited.status.code(), Some(1));
+    assert_eq!(exited.stdout, "");
+    assert_eq!(
+        exited.stderr,
+        format!(
+            "handler: {}: not valid JSON: trailing data at offset 19 (line 1)\n",
+            dir.path().join("host.json").display()
+        )
+    );
+}
+
+#[test]
+fn a_registered_function_without_function_json_is_a_warning() {
+    let root = fixture("forwarding");
+    let server = Server::start_program(
+        &example("app"),
+        &[("FUNCTIONS_APP_ROOT_PATH", root.to_str().unwrap())],
+        None,
+    );
+    let mut warnings: Vec<String> = Vec::new();
+    while warnings.len() < 2 {
+        warnings.push(
+            server
+                .stderr
+                .recv_timeout(support::WAIT)
+                .expect("a warning"),
+        );
+    }
+    let expected: Vec<String> = ["Product", "Tick"]
+        .iter()
+        .map(|name| {
+            format!(
+                "handler: warning: {name} is registered but {} has no {name}/function.json, so \
+                 the host never calls it",
+                root.display()
+            )
+        })
+        .collect();
+    assert_eq!(warnings, expected);
+    assert!(server
+        .listening
+        .ends_with("(functions: HelloRust [GET,POST /api/HelloRust])"));
+    let reply = server.exchange(&support::get("/api/HelloRust?name=Warned"));
+    assert_eq!(reply.text(), greeting(Some("Warned")));
+}
+
+#[test]
+fn the_working_directory_is_the_app_root_without_the_variable() {
+    // As the host starts it: the app root is the working directory (and the variable, which
+    // an empty value stands in for here).
+    let server = Server::start_with(
+        &[("FUNCTIONS_APP_ROOT_PATH", "")],
+        Some(&fixture("payload")),
+    );
+    assert!(server
+        .listening
+        .ends_with("(functions: HelloRust [payload])"));
+    // The variable wins over the working directory.
+    let forwarding = fixture("forwarding");
+    let server = Server::start_with(
+        &[("FUNCTIONS_APP_ROOT_PATH", forwarding.to_str().unwrap())],
+        Some(&fixture("payload")),
+    );
+    assert!(server
+        .listening
+        .ends_with("(functions: HelloRust [GET,POST /api/HelloRust])"));
+}
+
+#[test]
+fn route_prefix_methods_and_templates_come_from_the_files() {
+    let dir = TempDir::new("no-prefix")
+        .with(
+            "host.json",
+            r#"{"extensions":{"http":{"routePrefix":""}},
+                "customHandler":{"enableForwardingHttpRequest":true}}"#,
+        )
+        .with(
+            "HelloRust/function.json",
+            r#"{"bindings":[{"type":"httpTrigger","direction":"in","name":"req",
+                "route":"hello/{who?}","methods":["put"]},
+                {"type":"http","direction":"out","name":"$return"}]}"#,
+        );
+    let server = Server::start_with(
+        &[("FUNCTIONS_APP_ROOT_PATH", dir.path().to_str().unwrap())],
+        None,
+    );
+    assert!(
+        server
+            .listening
+            .ends_with("(functions: HelloRust [PUT /hello/{who?}])"),
+        "{}",
+        server.listening
+    );
+    let put = |target: &str| {
+        server.exchange(
+            format!("PUT {target} HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n").as_bytes(),
+        )
+    };
+    assert_eq!(put("/hello?name=P").text(), greeting(Some("P")));
+    assert_eq!(put("/Hello/anyone?name=Q").text(), greeting(Some("Q")));
+    assert_eq!(put("/api/hello").status, 404);
+    let reply = server.exchange(&support::get("/hello"));
+    assert_eq!((reply.status, reply.header("Allow")), (405, Some("PUT")));
+    // The http output is `$return`: in payload mode the response is the ReturnValue.
+    let json = r#"{"Data":{"req":{"Url":"http://h/hello","Method":"PUT","Query":{"name":"R"}}}}"#;
+    let reply = server.exchange(&support::invocation(server.port, "HelloRust", json));
+    assert_eq!(
+        reply.text(),
+        format!(
+            r#"{{"Outputs":{{}},"Logs":[],"ReturnValue":{{"statusCode":200,"body":"{}","headers":{{"Content-Type":"text/plain; charset=utf-8"}}}}}}"#,
+            greeting(Some("R"))
+        )
+    );
+}
