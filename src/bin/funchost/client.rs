@@ -1,0 +1,779 @@
+//! The HTTP/1.1 client the host uses to reach the handler, modelled on .NET's `SocketsHttpHandler`
+//! defaults (azure-host.md §2): IPv4 loopback only, persistent connections in a pool with no cap
+//! on parallel connections, idle connections dropped after 60 s, a request that fails on a
+//! reused connection before any answer retried once on a new one, `Expect: 100-continue` waited
+//! on for at most 1 s, and responses read with `Content-Length`, chunked or close-delimited
+//! framing. Chunked bodies are decoded by the handler library's `ChunkedDecoder`.
+
+use std::fmt;
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use handler::chunked::ChunkedDecoder;
+
+/// Pooled connections idle longer than this are closed (.NET 6+ `PooledConnectionIdleTimeout`).
+pub const POOL_IDLE: Duration = Duration::from_secs(60);
+
+/// Most idle connections kept; the rest are closed when returned.
+const POOL_MAX_IDLE: usize = 64;
+
+/// How long a request with `Expect: 100-continue` waits for `100 Continue` before sending its
+/// body anyway (.NET `Expect100ContinueTimeout`).
+pub const EXPECT_CONTINUE_WAIT: Duration = Duration::from_secs(1);
+
+/// Largest response head accepted, in bytes.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// Largest buffered response body with `Content-Length` or read to close, in bytes. The host
+/// buffers whole responses; chunked ones are capped by the library decoder (8 MiB).
+pub const MAX_BODY_BYTES: usize = 100 * 1024 * 1024;
+
+/// Size of the chunks a chunked request body is cut into.
+const CHUNK_BYTES: usize = 4096;
+
+/// A request body and how it is framed on the wire.
+#[derive(Debug, Clone, Copy)]
+pub enum Body<'a> {
+    /// No body and no framing header.
+    None,
+    /// `Content-Length: n` and the bytes (`Content-Length: 0` for an empty slice).
+    Length(&'a [u8]),
+    /// `Transfer-Encoding: chunked` and the bytes cut into chunks.
+    Chunked(&'a [u8]),
+}
+
+/// A request to the handler. `headers` are written in order as given, `Host` included; the
+/// framing header comes from `body`.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    pub method: &'a str,
+    pub target: &'a str,
+    pub headers: Vec<(String, String)>,
+    pub body: Body<'a>,
+}
+
+impl Request<'_> {
+    fn expects_continue(&self) -> bool {
+        let has_body = match self.body {
+            Body::None => false,
+            Body::Length(b) | Body::Chunked(b) => !b.is_empty(),
+        };
+        has_body
+            && self.headers.iter().any(|(n, v)| {
+                n.eq_ignore_ascii_case("expect") && v.eq_ignore_ascii_case("100-continue")
+            })
+    }
+}
+
+/// Why a call to the handler failed. The host answers the client 500 for each of these.
+#[derive(Debug)]
+pub enum Error {
+    /// No connection: nothing listens on the port (yet), or the connect failed.
+    Connect(io::Error),
+    /// The connection failed while sending or receiving.
+    Io(io::Error),
+    /// The handler closed the connection before a complete response.
+    Closed,
+    /// No complete response before the deadline.
+    Timeout,
+    /// Bytes that are not an HTTP/1.x response.
+    Protocol(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Connect(e) => write!(f, "cannot connect to the handler: {e}"),
+            Error::Io(e) => write!(f, "connection to the handler failed: {e}"),
+            Error::Closed => write!(f, "the handler closed the connection without a response"),
+            Error::Timeout => write!(f, "no response from the handler in time"),
+            Error::Protocol(what) => write!(f, "invalid response from the handler: {what}"),
+        }
+    }
+}
+
+/// How a response body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// No body: a HEAD request, or 1xx, 204, 304.
+    Empty,
+    Length(usize),
+    Chunked,
+    /// Read until the handler closes the connection.
+    UntilClose,
+}
+
+/// A response head.
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub status: u16,
+    pub reason: String,
+    /// In the order received, names as sent, values trimmed.
+    pub headers: Vec<(String, String)>,
+    pub framing: Framing,
+    /// Whether the connection may carry another request after this response's body.
+    pub keep_alive: bool,
+}
+
+impl Head {
+    /// The first value of `name`, ignoring ASCII case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The media type without parameters, lower-cased.
+    pub fn media_type(&self) -> Option<String> {
+        let value = self.header("content-type")?;
+        Some(
+            value
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase(),
+        )
+    }
+}
+
+/// A whole response, body buffered and decoded from its transfer coding.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub head: Head,
+    pub body: Vec<u8>,
+}
+
+/// A connection to the handler with its read-ahead buffer.
+#[derive(Debug)]
+pub struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+    /// Whether any byte of a response arrived since the last request was sent: a request that
+    /// fails on a reused connection before that is safe to send again.
+    answered: bool,
+}
+
+/// The connection pool for one handler port.
+#[derive(Debug)]
+pub struct Client {
+    addr: SocketAddr,
+    idle: Mutex<Vec<(Conn, Instant)>>,
+}
+
+impl Client {
+    pub fn new(port: u16) -> Client {
+        Client {
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Sends `request` and reads the whole response before `deadline` (the response to a HEAD
+    /// has no body, whatever its headers say).
+    pub fn send(&self, request: &Request, deadline: Instant) -> Result<Reply, Error> {
+        let head_request = request.method.eq_ignore_ascii_case("HEAD");
+        // A pooled connection the handler closed meanwhile fails before any answer: the
+        // request is then sent once more on a new connection, as .NET does.
+        for _ in 0..2 {
+            let (mut conn, reused) = match self.checkout() {
+                Some(conn) => (conn, true),
+                None => (self.connect(deadline)?, false),
+            };
+            match conn.exchange(request, head_request, deadline) {
+                Ok((reply, reusable)) => {
+                    if reusable {
+                        self.checkin(conn);
+                    }
+                    return Ok(reply);
+                }
+                Err(e) if reused && !conn.answered && e.is_stale_connection() => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        let mut conn = self.connect(deadline)?;
+        let (reply, reusable) = conn.exchange(request, head_request, deadline)?;
+        if reusable {
+            self.checkin(conn);
+        }
+        Ok(reply)
+    }
+
+    /// A new connection.
+    pub fn connect(&self, deadline: Instant) -> Result<Conn, Error> {
+        let remaining = remaining(deadline)?;
+        let stream = TcpStream::connect_timeout(&self.addr, remaining).map_err(Error::Connect)?;
+        let _ = stream.set_nodelay(true);
+        Ok(Conn {
+            stream,
+            buf: Vec::new(),
+            answered: false,
+        })
+    }
+
+    /// The most recently used idle connection that is still open, if any.
+    pub fn checkout(&self) -> Option<Conn> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        while let Some((conn, since)) = idle.pop() {
+            if since.elapsed() < POOL_IDLE && conn.is_open() {
+                return Some(conn);
+            }
+        }
+        None
+    }
+
+    /// Returns a connection to the pool after a complete exchange.
+    pub fn checkin(&self, mut conn: Conn) {
+        conn.answered = false;
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        idle.retain(|(_, since)| since.elapsed() < POOL_IDLE);
+        if idle.len() < POOL_MAX_IDLE {
+            idle.push((conn, Instant::now()));
+        }
+    }
+
+    /// Closes every idle connection (the handler was restarted: they lead nowhere).
+    pub fn clear(&self) {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// How many idle connections the pool holds.
+    #[cfg(test)]
+    pub fn idle_count(&self) -> usize {
+        self.idle.lock().unwrap().len()
+    }
+}
+
+impl Error {
+    /// Failures that a stale pooled connection produces.
+    fn is_stale_connection(&self) -> bool {
+        match self {
+            Error::Closed => true,
+            Error::Io(e) => matches!(
+                e.kind(),
+                ErrorKind::ConnectionReset
+                    | ErrorKind::BrokenPipe
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::UnexpectedEof
+            ),
+            _ => false,
+        }
+    }
+}
+
+impl Conn {
+    /// One request and its response. Returns the reply and whether the connection can be
+    /// reused.
+    fn exchange(
+        &mut self,
+        request: &Request,
+        head_request: bool,
+        deadline: Instant,
+    ) -> Result<(Reply, bool), Error> {
+        self.answered = false;
+        let expect = request.expects_continue();
+        self.write_all(&request_head(request), deadline)?;
+        let mut body_sent = !expect;
+        if body_sent {
+            self.write_body(request.body, deadline)?;
+        } else {
+            // Wait at most 1 s for `100 Continue` (or an early final answer), then send anyway.
+            let wait = deadline.min(Instant::now() + EXPECT_CONTINUE_WAIT);
+            match self.read_head(head_request, wait) {
+                Ok(head) if head.status == 100 => {
+                    self.write_body(request.body, deadline)?;
+                    body_sent = true;
+                }
+                Ok(head) => return self.finish(head, false, deadline),
+                Err(Error::Timeout) if Instant::now() < deadline => {
+                    self.write_body(request.body, deadline)?;
+                    body_sent = true;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let head = self.read_final_head(head_request, deadline)?;
+        self.finish(head, body_sent, deadline)
+    }
+
+    fn finish(
+        &mut self,
+        head: Head,
+        body_sent: bool,
+        deadline: Instant,
+    ) -> Result<(Reply, bool), Error> {
+        let mut body = Vec::new();
+        self.read_body(&head, deadline, &mut |piece| {
+            if body.len() + piece.len() > MAX_BODY_BYTES {
+                return Err(io::Error::other("response body too large"));
+            }
+            body.extend_from_slice(piece);
+            Ok(())
+        })?;
+        // A final answer that came before the body was sent leaves the connection out of step.
+        let reusable = head.keep_alive && body_sent && self.buf.is_empty();
+        Ok((Reply { head, body }, reusable))
+    }
+
+    /// Writes bytes, failing at the deadline.
+    pub fn write_all(&mut self, bytes: &[u8], deadline: Instant) -> Result<(), Error> {
+        let remaining = remaining(deadline)?;
+        self.stream
+            .set_write_timeout(Some(remaining))
+            .map_err(Error::Io)?;
+        self.stream.write_all(bytes).map_err(|e| match e.kind() {
+            ErrorKind::WouldBlock | ErrorKind::TimedOut => Error::Timeout,
+            _ => Error::Io(e),
+        })
+    }
+
+    fn write_body(&mut self, body: Body, deadline: Instant) -> Result<(), Error> {
+        match body {
+            Body::None => Ok(()),
+            Body::Length(bytes) => self.write_all(bytes, deadline),
+            Body::Chunked(bytes) => {
+                let mut out =
+                    Vec::with_capacity(bytes.len() + 16 * (bytes.len() / CHUNK_BYTES + 2));
+                for chunk in bytes.chunks(CHUNK_BYTES) {
+                    out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                    out.extend_from_slice(chunk);
+                    out.extend_from_slice(b"\r\n");
+                }
+                out.extend_from_slice(b"0\r\n\r\n");
+                self.write_all(&out, deadline)
+            }
+        }
+    }
+
+    /// Writes one chunk of a chunked body (an empty `piece` is skipped; `last_chunk` ends it).
+    pub fn write_chunk(&mut self, piece: &[u8], deadline: Instant) -> Result<(), Error> {
+        if piece.is_empty() {
+            return Ok(());
+        }
+        let mut out = format!("{:x}\r\n", piece.len()).into_bytes();
+        out.extend_from_slice(piece);
+        out.extend_from_slice(b"\r\n");
+        self.write_all(&out, deadline)
+    }
+
+    /// Ends a chunked body.
+    pub fn last_chunk(&mut self, deadline: Instant) -> Result<(), Error> {
+        self.write_all(b"0\r\n\r\n", deadline)
+    }
+
+    /// Reads the next final (non-1xx) response head; interim responses are skipped.
+    pub fn read_final_head(
+        &mut self,
+        head_request: bool,
+        deadline: Instant,
+    ) -> Result<Head, Error> {
+        // A handler could send interim responses forever; a few are plenty.
+        for _ in 0..16 {
+            let head = self.read_head(head_request, deadline)?;
+            if head.status >= 200 || head.status == 101 {
+                return Ok(head);
+            }
+        }
+        Err(Error::Protocol("too many interim responses".into()))
+    }
+
+    /// Reads one response head (interim or final).
+    fn read_head(&mut self, head_request: bool, deadline: Instant) -> Result<Head, Error> {
+        loop {
+            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
+                let head = parse_head(&self.buf[..end], head_request)?;
+                self.buf.drain(..end + 4);
+                return Ok(head);
+            }
+            if self.buf.len() > MAX_HEAD_BYTES {
+                return Err(Error::Protocol("response head too large".into()));
+            }
+            if self.fill(deadline)? == 0 {
+                return Err(if self.buf.is_empty() {
+                    Error::Closed
+                } else {
+                    Error::Protocol("connection closed inside the response head".into())
+                });
+            }
+        }
+    }
+
+    /// Reads the body of `head`, handing each decoded piece to `sink` as it arrives.
+    pub fn read_body(
+        &mut self,
+        head: &Head,
+        deadline: Instant,
+        sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+    ) -> Result<(), Error> {
+        match head.framing {
+            Framing::Empty => Ok(()),
+            Framing::Length(mut left) => {
+                while left > 0 {
+                    if self.buf.is_empty() && self.fill(deadline)? == 0 {
+                        return Err(Error::Protocol("connection closed inside the body".into()));
+                    }
+                    let n = left.min(self.buf.len());
+                    sink(&self.buf[..n]).map_err(Error::Io)?;
+                    self.buf.drain(..n);
+                    left -= n;
+                }
+                Ok(())
+            }
+            Framing::Chunked => {
+                let mut decoder = ChunkedDecoder::new();
+                let mut piece = Vec::new();
+                loop {
+                    if !self.buf.is_empty() {
+                        let used = decoder
+                            .decode(&self.buf, &mut piece)
+                            .map_err(|e| Error::Protocol(format!("chunked body: {e}")))?;
+                        self.buf.drain(..used);
+                        if !piece.is_empty() {
+                            sink(&piece).map_err(Error::Io)?;
+                            piece.clear();
+                        }
+                    }
+                    if decoder.is_done() {
+                        return Ok(());
+                    }
+                    if self.fill(deadline)? == 0 {
+                        return Err(Error::Protocol("connection closed inside the body".into()));
+                    }
+                }
+            }
+            Framing::UntilClose => loop {
+                if !self.buf.is_empty() {
+                    sink(&self.buf).map_err(Error::Io)?;
+                    self.buf.clear();
+                }
+                if self.fill(deadline)? == 0 {
+                    return Ok(());
+                }
+            },
+        }
+    }
+
+    /// Reads more bytes into the buffer; 0 at end of stream.
+    fn fill(&mut self, deadline: Instant) -> Result<usize, Error> {
+        let remaining = remaining(deadline)?;
+        self.stream
+            .set_read_timeout(Some(remaining))
+            .map_err(Error::Io)?;
+        let mut chunk = [0u8; 16 * 1024];
+        match self.stream.read(&mut chunk) {
+            Ok(n) => {
+                self.answered |= n > 0;
+                self.buf.extend_from_slice(&chunk[..n]);
+                Ok(n)
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                Err(Error::Timeout)
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => Ok(self.fill(deadline)?),
+            Err(e) => Err(Error::Io(e)),
+        }
+    }
+
+    /// Whether an idle connection is still open: no end of stream or stray bytes waiting.
+    fn is_open(&self) -> bool {
+        if self.stream.set_nonblocking(true).is_err() {
+            return false;
+        }
+        let mut probe = [0u8; 1];
+        let open =
+            matches!(self.stream.peek(&mut probe), Err(e) if e.kind() == ErrorKind::WouldBlock);
+        open && self.stream.set_nonblocking(false).is_ok()
+    }
+}
+
+fn remaining(deadline: Instant) -> Result<Duration, Error> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        Err(Error::Timeout)
+    } else {
+        Ok(left)
+    }
+}
+
+/// The request line and headers, with the framing header for the body, and the blank line.
+pub fn request_head(request: &Request) -> Vec<u8> {
+    let mut out = format!("{} {} HTTP/1.1\r\n", request.method, request.target);
+    for (name, value) in &request.headers {
+        out.push_str(name);
+        out.push_str(": ");
+        out.push_str(value);
+        out.push_str("\r\n");
+    }
+    match request.body {
+        Body::None => {}
+        Body::Length(bytes) => out.push_str(&format!("Content-Length: {}\r\n", bytes.len())),
+        Body::Chunked(_) => out.push_str("Transfer-Encoding: chunked\r\n"),
+    }
+    out.push_str("\r\n");
+    out.into_bytes()
+}
+
+/// Parses a response head without its final CRLF CRLF.
+fn parse_head(bytes: &[u8], head_request: bool) -> Result<Head, Error> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| Error::Protocol("response head is not UTF-8".into()))?;
+    let mut lines = text.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let bad_line = || Error::Protocol(format!("status line {status_line:?}"));
+    let (version, rest) = status_line.split_once(' ').ok_or_else(bad_line)?;
+    let http11 = match version {
+        "HTTP/1.1" => true,
+        "HTTP/1.0" => false,
+        _ => return Err(bad_line()),
+    };
+    let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
+    if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad_line());
+    }
+    let status: u16 = code.parse().map_err(|_| bad_line())?;
+    if status < 100 {
+        return Err(bad_line());
+    }
+    let mut headers = Vec::new();
+    for line in lines {
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| Error::Protocol(format!("header line {line:?}")))?;
+        if name.is_empty() || name.bytes().any(|b| !b.is_ascii_graphic()) {
+            return Err(Error::Protocol(format!("header name {name:?}")));
+        }
+        headers.push((name.to_string(), value.trim().to_string()));
+    }
+    let tokens = |name: &str| -> Vec<String> {
+        headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .flat_map(|(_, v)| v.split(','))
+            .map(|t| t.trim().to_ascii_lowercase())
+            .filter(|t| !t.is_empty())
+            .collect()
+    };
+    let connection = tokens("connection");
+    let codings = tokens("transfer-encoding");
+    let length = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .map(|(_, v)| {
+            let first = v.split(',').next().unwrap_or("").trim();
+            first
+                .parse::<usize>()
+                .map_err(|_| Error::Protocol(format!("Content-Length {v:?}")))
+        })
+        .transpose()?;
+    let framing = if head_request || status < 200 || status == 204 || status == 304 {
+        Framing::Empty
+    } else if !codings.is_empty() {
+        if codings.last().map(String::as_str) == Some("chunked") {
+            Framing::Chunked
+        } else {
+            Framing::UntilClose
+        }
+    } else {
+        match length {
+            Some(n) if n > MAX_BODY_BYTES => {
+                return Err(Error::Protocol(format!("body of {n} bytes is too large")))
+            }
+            Some(n) => Framing::Length(n),
+            None => Framing::UntilClose,
+        }
+    };
+    let keep_alive = framing != Framing::UntilClose
+        && !connection.iter().any(|t| t == "close")
+        && (http11 || connection.iter().any(|t| t == "keep-alive"));
+    Ok(Head {
+        status,
+        reason: reason.to_string(),
+        headers,
+        framing,
+        keep_alive,
+    })
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+    use std::sync::mpsc;
+    use std::thread;
+
+    fn deadline() -> Instant {
+        Instant::now() + Duration::from_secs(10)
+    }
+
+    /// A one-connection-at-a-time server: for each accepted connection, reads requests and
+    /// writes the scripted answers in turn, recording what it received.
+    fn script(answers: Vec<(&'static [u8], usize)>) -> (u16, mpsc::Receiver<Vec<u8>>) {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let mut answers = answers.into_iter();
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            for (answer, expect_bytes) in answers.by_ref() {
+                let mut got = vec![0u8; expect_bytes];
+                if stream.read_exact(&mut got).is_err() {
+                    return;
+                }
+                let _ = tx.send(got);
+                stream.write_all(answer).unwrap();
+            }
+        });
+        (port, rx)
+    }
+
+    fn get(target: &str) -> Request<'_> {
+        Request {
+            method: "GET",
+            target,
+            headers: vec![("Host".into(), "127.0.0.1".into())],
+            body: Body::None,
+        }
+    }
+
+    #[test]
+    fn parses_heads_and_framing() {
+        let head = parse_head(
+            b"HTTP/1.1 201 Created\r\nContent-Length: 3\r\nX: a:b",
+            false,
+        )
+        .unwrap();
+        assert_eq!((head.status, head.reason.as_str()), (201, "Created"));
+        assert_eq!(head.framing, Framing::Length(3));
+        assert!(head.keep_alive);
+        assert_eq!(head.header("x"), Some("a:b"));
+        let head = parse_head(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close",
+            false,
+        )
+        .unwrap();
+        assert_eq!(head.framing, Framing::Chunked);
+        assert!(!head.keep_alive);
+        let head = parse_head(b"HTTP/1.0 200 OK\r\nContent-Length: 0", false).unwrap();
+        assert!(!head.keep_alive);
+        let head = parse_head(b"HTTP/1.1 200", false).unwrap();
+        assert_eq!(
+            (head.framing, head.keep_alive),
+            (Framing::UntilClose, false)
+        );
+        let head = parse_head(b"HTTP/1.1 204 No Content\r\nContent-Length: 9", false).unwrap();
+        assert_eq!(head.framing, Framing::Empty);
+        let head = parse_head(b"HTTP/1.1 200 OK\r\nContent-Length: 9", true).unwrap();
+        assert_eq!(head.framing, Framing::Empty);
+        for bad in [
+            &b"HTTP/2 200 OK"[..],
+            b"HTTP/1.1 20 OK",
+            b"HTTP/1.1 200 OK\r\nno colon",
+            b"junk",
+        ] {
+            assert!(
+                matches!(parse_head(bad, false), Err(Error::Protocol(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn writes_request_heads_with_framing() {
+        let mut request = get("/x");
+        assert_eq!(
+            request_head(&request),
+            b"GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        );
+        request.body = Body::Length(b"");
+        assert!(String::from_utf8(request_head(&request))
+            .unwrap()
+            .ends_with("Content-Length: 0\r\n\r\n"));
+        request.body = Body::Chunked(b"x");
+        assert!(String::from_utf8(request_head(&request))
+            .unwrap()
+            .ends_with("Transfer-Encoding: chunked\r\n\r\n"));
+    }
+
+    #[test]
+    fn reads_chunked_and_reuses_the_connection() {
+        let request_len = request_head(&get("/a")).len();
+        let (port, rx) = script(vec![
+            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", request_len),
+            (b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno", request_len),
+        ]);
+        let client = Client::new(port);
+        let reply = client.send(&get("/a"), deadline()).unwrap();
+        assert_eq!(
+            (reply.head.status, reply.body.as_slice()),
+            (200, &b"abcde"[..])
+        );
+        assert_eq!(client.idle_count(), 1);
+        let reply = client.send(&get("/a"), deadline()).unwrap();
+        assert_eq!(
+            (reply.head.status, reply.body.as_slice()),
+            (404, &b"no"[..])
+        );
+        assert_eq!(
+            rx.iter().take(2).count(),
+            2,
+            "both requests on one connection"
+        );
+    }
+
+    #[test]
+    fn sends_chunked_bodies() {
+        let body = vec![b'x'; CHUNK_BYTES + 1];
+        let request = Request {
+            method: "POST",
+            target: "/f",
+            headers: vec![("Host".into(), "h".into())],
+            body: Body::Chunked(&body),
+        };
+        let wire_len = request_head(&request).len() + 6 + CHUNK_BYTES + 2 + 3 + 1 + 2 + 5;
+        let (port, rx) = script(vec![(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+            wire_len,
+        )]);
+        let reply = Client::new(port).send(&request, deadline()).unwrap();
+        assert_eq!(reply.head.status, 200);
+        let got = rx.recv().unwrap();
+        let text = String::from_utf8(got).unwrap();
+        let (_, wire_body) = text.split_once("\r\n\r\n").unwrap();
+        let expected = format!("1000\r\n{}\r\n1\r\nx\r\n0\r\n\r\n", "x".repeat(CHUNK_BYTES));
+        assert_eq!(wire_body, expected);
+    }
+
+    #[test]
+    fn refused_connections_are_connect_errors() {
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let error = Client::new(port).send(&get("/"), deadline()).unwrap_err();
+        assert!(matches!(error, Error::Connect(_)), "{error:?}");
+    }
+
+    #[test]
+    fn a_close_before_any_answer_is_reported() {
+        let (port, _rx) = script(vec![(b"", request_head(&get("/")).len())]);
+        let error = Client::new(port).send(&get("/"), deadline()).unwrap_err();
+        assert!(matches!(error, Error::Closed), "{error:?}");
+    }
+}

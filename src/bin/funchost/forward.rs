@@ -1,0 +1,252 @@
+//! Forwarding mode (`enableForwardingHttpRequest: true`, azure-host.md §3.2-3.3): the client's
+//! request rebuilt as the host's `ToHttpRequestMessage` does, and the handler's answer passed
+//! back whole.
+
+use handler::response::Response;
+
+use crate::client::{Body, Reply, Request};
+use crate::host::{Incoming, HOST_VERSION};
+use crate::payload::query_collection;
+
+/// Content headers, which .NET refuses on a request's own headers: `TryAddWithoutValidation`
+/// drops them silently. Only `Content-Type` and `Content-Length` come back, with a body.
+const CONTENT_HEADERS: [&str; 11] = [
+    "allow",
+    "content-disposition",
+    "content-encoding",
+    "content-language",
+    "content-length",
+    "content-location",
+    "content-md5",
+    "content-range",
+    "content-type",
+    "expires",
+    "last-modified",
+];
+
+/// Methods after which .NET sends no `Content-Length: 0` when there is no content
+/// (`HttpMethod.MustHaveRequestBody` is false for them).
+const NO_BODY_METHODS: [&str; 5] = ["GET", "HEAD", "CONNECT", "OPTIONS", "DELETE"];
+
+/// The forwarded request's target: the original path, and the query rebuilt from its decoded
+/// parameters (`QueryHelpers.AddQueryString` over the query collection).
+pub fn target(req: &Incoming) -> String {
+    let mut target = req.path().to_string();
+    for (i, (name, value)) in query_collection(req.query()).iter().enumerate() {
+        target.push(if i == 0 { '?' } else { '&' });
+        target.push_str(&url_encode(name));
+        target.push('=');
+        target.push_str(&url_encode(value));
+    }
+    target
+}
+
+/// .NET's `UrlEncoder.Default`: UTF-8 percent-encoding (upper-case hex) of everything but
+/// `A-Z a-z 0-9 - . _ ~ ! $ ( ) * , ; @`.
+pub fn url_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~!$()*,;@".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The request the host sends the handler, or why it cannot send one (the client then gets
+/// 500): a chunked client body has no Content-Length, so no content is attached, and .NET
+/// refuses the copied `Transfer-Encoding: chunked` header.
+pub fn request<'a>(
+    req: &'a Incoming,
+    target: &'a str,
+    invocation_id: &str,
+) -> Result<Request<'a>, String> {
+    if req.chunked {
+        return Err(
+            "'Transfer-Encoding: chunked' header can not be used when content object \
+                    is not specified (the host forwards only bodies with a Content-Length)"
+                .to_string(),
+        );
+    }
+    let mut headers: Vec<(String, String)> = Vec::new();
+    // Every header is copied (Host, Connection, Expect included); repeats become one line.
+    for (name, value) in &req.headers {
+        if CONTENT_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+            continue;
+        }
+        match headers
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            Some((n, joined)) => {
+                let separator = if n.eq_ignore_ascii_case("cookie") {
+                    "; "
+                } else {
+                    ", "
+                };
+                joined.push_str(separator);
+                joined.push_str(value);
+            }
+            None => headers.push((name.clone(), value.clone())),
+        }
+    }
+    let agent = format!("Azure-Functions-Host/{HOST_VERSION}");
+    match headers
+        .iter_mut()
+        .find(|(n, _)| n.eq_ignore_ascii_case("user-agent"))
+    {
+        Some((_, ua)) => {
+            ua.push(' ');
+            ua.push_str(&agent);
+        }
+        None => headers.push(("User-Agent".into(), agent)),
+    }
+    headers.push(("X-Azure-Functions-HostVersion".into(), HOST_VERSION.into()));
+    headers.push((
+        "X-Azure-Functions-InvocationId".into(),
+        invocation_id.into(),
+    ));
+    let body = if req.content_length().is_some_and(|n| n > 0) {
+        if let Some(ct) = req.header("content-type") {
+            headers.push(("Content-Type".into(), ct.into()));
+        }
+        Body::Length(&req.body)
+    } else if NO_BODY_METHODS.contains(&req.method.to_ascii_uppercase().as_str()) {
+        Body::None
+    } else {
+        Body::Length(&[])
+    };
+    Ok(Request {
+        method: &req.method,
+        target,
+        headers,
+        body,
+    })
+}
+
+/// The client's response: status, headers and body as the handler sent them, but for a lone
+/// `Transfer-Encoding: chunked` (the body is buffered and gets a Content-Length).
+pub fn response(reply: Reply) -> Response {
+    let headers = reply
+        .head
+        .headers
+        .into_iter()
+        .filter(|(n, v)| {
+            !(n.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked"))
+        })
+        .collect();
+    Response {
+        status: reply.head.status,
+        headers,
+        body: reply.body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn incoming(method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Incoming {
+        Incoming {
+            method: method.into(),
+            target: target.into(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+            chunked: false,
+        }
+    }
+
+    fn target_of(t: &str) -> String {
+        target(&incoming("GET", t, &[], ""))
+    }
+
+    #[test]
+    fn queries_are_rebuilt() {
+        assert_eq!(target_of("/api/HelloRust"), "/api/HelloRust");
+        assert_eq!(target_of("/api/HelloRust?"), "/api/HelloRust");
+        assert_eq!(target_of("/api/h?a=1&a=2"), "/api/h?a=1,2");
+        assert_eq!(
+            target_of("/api/h?name=Ink%20And%20Toner"),
+            "/api/h?name=Ink%20And%20Toner"
+        );
+        assert_eq!(
+            target_of("/api/h?n=a+b&flag&code=xyz"),
+            "/api/h?n=a%20b&flag=&code=xyz"
+        );
+        assert_eq!(
+            target_of("/api/h?q=%C3%A9%2F%3D%26%2B&A=1&a=2"),
+            "/api/h?q=%C3%A9%2F%3D%26%2B&A=1,2"
+        );
+        assert_eq!(
+            url_encode("-._~!$()*,;@ '\"<>#%/:=?[\\]^`{|}+&"),
+            "-._~!$()*,;@%20%27%22%3C%3E%23%25%2F%3A%3D%3F%5B%5C%5D%5E%60%7B%7C%7D%2B%26"
+        );
+    }
+
+    #[test]
+    fn headers_are_copied_but_content_headers() {
+        let req = incoming(
+            "POST",
+            "/api/h",
+            &[
+                ("Host", "localhost:7071"),
+                ("User-Agent", "curl/8.5.0"),
+                ("Content-Type", "application/json"),
+                ("Content-Length", "2"),
+                ("Expect", "100-continue"),
+                ("Cookie", "a=1"),
+                ("cookie", "b=2"),
+                ("Content-Language", "en"),
+            ],
+            "{}",
+        );
+        let sent = request(&req, "/api/h", "ID").unwrap();
+        let expected = [
+            ("Host", "localhost:7071"),
+            ("User-Agent", "curl/8.5.0 Azure-Functions-Host/4.1037.0.0"),
+            ("Expect", "100-continue"),
+            ("Cookie", "a=1; b=2"),
+            ("X-Azure-Functions-HostVersion", "4.1037.0.0"),
+            ("X-Azure-Functions-InvocationId", "ID"),
+            ("Content-Type", "application/json"),
+        ];
+        assert_eq!(
+            sent.headers,
+            expected.map(|(n, v)| (n.to_string(), v.to_string()))
+        );
+        assert!(matches!(sent.body, Body::Length(b"{}")));
+    }
+
+    #[test]
+    fn bodies_need_a_content_length() {
+        let get = incoming("GET", "/", &[("Host", "h")], "");
+        let sent = request(&get, "/", "ID").unwrap();
+        assert!(matches!(sent.body, Body::None));
+        assert!(sent
+            .headers
+            .iter()
+            .any(|(n, v)| n == "User-Agent" && v == "Azure-Functions-Host/4.1037.0.0"));
+        let post = incoming(
+            "POST",
+            "/",
+            &[("Host", "h"), ("Content-Type", "text/plain")],
+            "",
+        );
+        let sent = request(&post, "/", "ID").unwrap();
+        assert!(matches!(sent.body, Body::Length(b"")));
+        assert!(!sent.headers.iter().any(|(n, _)| n == "Content-Type"));
+        let mut chunked = incoming(
+            "POST",
+            "/",
+            &[("Host", "h"), ("Transfer-Encoding", "chunked")],
+            "abc",
+        );
+        chunked.chunked = true;
+        assert!(request(&chunked, "/", "ID").is_err());
+    }
+}

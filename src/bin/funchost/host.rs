@@ -1,0 +1,408 @@
+//! The emulated host: the app's functions, the handler behind them, and one invocation of a
+//! function in the mode the host would use (azure-host.md §3.1).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use handler::appfiles::{AppConfig, FunctionConfig};
+use handler::json::Value;
+use handler::query::split_target;
+use handler::response::Response;
+
+use crate::client::{self, Body, Client, Reply, Request};
+use crate::log::Log;
+use crate::payload::{self, Failure, Outcome};
+use crate::process::Supervisor;
+use crate::routes::{self, Template};
+use crate::{forward, proxy, util};
+
+/// The host version funchost reports in `X-Azure-Functions-HostVersion` and `User-Agent`: the
+/// release azure-host.md was verified against.
+pub const HOST_VERSION: &str = "4.1037.0.0";
+
+/// How long a call waits for a handler that is (re)starting before it fails
+/// (`(ErrorEventsThreshold + 1) × InitializationTimeout`).
+pub const READY_WAIT: Duration = Duration::from_secs(120);
+
+/// `functionTimeout` when not given: `func start` runs on a non-Consumption default, 30 min.
+pub const DEFAULT_FUNCTION_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// A client's request as the host received it, body whole.
+#[derive(Debug, Clone, Default)]
+pub struct Incoming {
+    pub method: String,
+    /// Path and query as received, percent-encoded.
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// The body came with `Transfer-Encoding: chunked` (no Content-Length).
+    pub chunked: bool,
+}
+
+impl Incoming {
+    pub fn path(&self) -> &str {
+        split_target(&self.target).0
+    }
+
+    pub fn query(&self) -> &str {
+        split_target(&self.target).1
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `Content-Length`, if the client sent one.
+    pub fn content_length(&self) -> Option<u64> {
+        self.header("content-length")?.trim().parse().ok()
+    }
+
+    /// The media type without parameters, lower-cased.
+    pub fn media_type(&self) -> Option<String> {
+        let value = self.header("content-type")?;
+        Some(
+            value
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase(),
+        )
+    }
+}
+
+/// How the host calls a function's handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `enableForwardingHttpRequest`: the request rebuilt and sent to its own path.
+    Forwarding,
+    /// The default: a JSON invocation POSTed to `/<FunctionName>`.
+    Payload,
+    /// `enableProxyingHttpRequest`: the request passed through and streamed.
+    Proxying,
+}
+
+impl Mode {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Mode::Forwarding => "forwarding (enableForwardingHttpRequest)",
+            Mode::Payload => "payload (JSON invocations)",
+            Mode::Proxying => "proxying (enableProxyingHttpRequest)",
+        }
+    }
+}
+
+/// The result of invoking a non-HTTP function.
+#[derive(Debug)]
+pub struct TriggerCall {
+    /// The handler's HTTP reply.
+    pub reply: Reply,
+    /// The reply read as the host reads it.
+    pub outcome: Result<Outcome, Failure>,
+}
+
+/// The app and its handler.
+#[derive(Debug)]
+pub struct Host {
+    pub app: AppConfig,
+    /// `None` when the app has no functions: the host then starts no handler.
+    pub handler: Option<Supervisor>,
+    pub log: Log,
+    pub function_timeout: Duration,
+    /// The route template of each function, in `app.functions` order.
+    templates: Vec<Template>,
+}
+
+impl Host {
+    pub fn new(
+        app: AppConfig,
+        handler: Option<Supervisor>,
+        log: Log,
+        function_timeout: Duration,
+    ) -> Host {
+        let templates = app
+            .functions
+            .iter()
+            .map(|f| Template::new(&app.route_prefix, f.route()))
+            .collect();
+        Host {
+            app,
+            handler,
+            log,
+            function_timeout,
+            templates,
+        }
+    }
+
+    /// The mode the host uses for `function` (azure-host.md §3.1): proxying, then forwarding,
+    /// for HTTP in-and-out functions only; payload mode for everything else.
+    pub fn mode(&self, function: &FunctionConfig) -> Mode {
+        match (
+            function.is_http_in_out(),
+            self.app.proxying,
+            self.app.forwarding,
+        ) {
+            (true, true, _) => Mode::Proxying,
+            (true, false, true) => Mode::Forwarding,
+            _ => Mode::Payload,
+        }
+    }
+
+    /// The HTTP function for `method` and the percent-encoded `path`, with its route values.
+    pub fn route(
+        &self,
+        method: &str,
+        path: &str,
+    ) -> Option<(&FunctionConfig, Vec<(String, String)>)> {
+        self.app
+            .functions
+            .iter()
+            .zip(&self.templates)
+            .filter(|(f, _)| f.is_http())
+            .filter(|(f, _)| routes::allows(f.trigger().map_or(&[][..], |t| &t.methods), method))
+            .find_map(|(f, template)| template.matches(path).map(|values| (f, values)))
+    }
+
+    /// The public path of an HTTP function: `/api/HelloRust`.
+    pub fn public_path(&self, function: &FunctionConfig) -> String {
+        let mut path = String::new();
+        for part in [self.app.route_prefix.as_str(), function.route()] {
+            let part = part.trim_matches('/');
+            if !part.is_empty() {
+                path.push('/');
+                path.push_str(part);
+            }
+        }
+        if path.is_empty() {
+            path.push('/');
+        }
+        path
+    }
+
+    /// The handler's connection pool, once it is ready.
+    pub fn ready(&self) -> Result<&Arc<Client>, String> {
+        let handler = self.handler.as_ref().ok_or("no handler is running")?;
+        handler.wait_ready(READY_WAIT)?;
+        Ok(handler.client())
+    }
+
+    /// Calls an HTTP function with a whole request (forwarding, payload, or proxying buffered)
+    /// and logs one line for it. Any failure is a 500 with an empty body, as in the host.
+    pub fn call_http(
+        &self,
+        function: &FunctionConfig,
+        params: &[(String, String)],
+        req: &Incoming,
+    ) -> Response {
+        let started = Instant::now();
+        let id = util::guid();
+        let result = self.dispatch_http(function, params, req, &id);
+        let what = format!("{} {}", req.method, req.target);
+        match result {
+            Ok(response) => {
+                self.log_call(function, &what, response.status, started, None);
+                response
+            }
+            Err(why) => {
+                self.log_call(function, &what, 500, started, Some(&why));
+                Response::new(500)
+            }
+        }
+    }
+
+    fn dispatch_http(
+        &self,
+        function: &FunctionConfig,
+        params: &[(String, String)],
+        req: &Incoming,
+        id: &str,
+    ) -> Result<Response, String> {
+        let client = self.ready()?;
+        let deadline = Instant::now() + self.function_timeout;
+        match self.mode(function) {
+            Mode::Forwarding => {
+                let target = forward::target(req);
+                let request = forward::request(req, &target, id)?;
+                let reply = self.send(function, client, &request, deadline, id, false)?;
+                Ok(forward::response(reply))
+            }
+            Mode::Proxying => {
+                let request = proxy::request(req, client.port(), id);
+                let reply = self.send(function, client, &request, deadline, id, true)?;
+                Ok(proxy::response(reply))
+            }
+            Mode::Payload => {
+                let trigger = function.trigger().map_or("req", |t| t.name.as_str());
+                let now = util::json_time(SystemTime::now());
+                let sys = payload::sys(&function.name, &now, &util::guid());
+                let data = vec![(trigger.to_string(), payload::request_object(req, params))];
+                let invocation =
+                    payload::invocation(data, payload::http_metadata(req, params, sys));
+                let reply = self.post_invocation(function, client, &invocation, deadline, id)?;
+                let outcome = payload::read_reply(&reply).map_err(|f| f.to_string())?;
+                let http_output = function.http_output().map(|b| b.name.as_str());
+                self.log_outcome(function, &outcome, http_output);
+                payload::http_response(&outcome, http_output).map_err(|f| f.to_string())
+            }
+        }
+    }
+
+    /// Invokes a non-HTTP function in payload mode with `data` as its trigger's value.
+    pub fn call_trigger(
+        &self,
+        function: &FunctionConfig,
+        data: Value,
+    ) -> Result<TriggerCall, String> {
+        let started = Instant::now();
+        let id = util::guid();
+        let trigger = function.trigger().map_or("input", |t| t.name.as_str());
+        let result = self.ready().and_then(|client| {
+            let now = util::json_time(SystemTime::now());
+            let sys = payload::sys(&function.name, &now, &util::guid());
+            let metadata = Value::Object(vec![("sys".to_string(), sys)]);
+            // No --data: the trigger's value is JSON null, as is.
+            let value = if data == Value::Null {
+                data
+            } else {
+                payload::host_value(data)
+            };
+            let data = vec![(trigger.to_string(), value)];
+            let invocation = payload::invocation(data, metadata);
+            let deadline = Instant::now() + self.function_timeout;
+            self.post_invocation(function, client, &invocation, deadline, &id)
+        });
+        let what = format!(
+            "{} invocation",
+            function.trigger().map_or("?", |t| t.kind.as_str())
+        );
+        match result {
+            Ok(reply) => {
+                let outcome = payload::read_reply(&reply);
+                match &outcome {
+                    Ok(outcome) => {
+                        self.log_outcome(function, outcome, None);
+                        self.log_call(function, &what, reply.head.status, started, None);
+                    }
+                    Err(failure) => {
+                        let why = failure.to_string();
+                        self.log_call(function, &what, reply.head.status, started, Some(&why));
+                    }
+                }
+                Ok(TriggerCall { reply, outcome })
+            }
+            Err(why) => {
+                self.log_call(function, &what, 500, started, Some(&why));
+                Err(why)
+            }
+        }
+    }
+
+    /// `POST /<FunctionName>` with the invocation as a chunked JSON body.
+    fn post_invocation(
+        &self,
+        function: &FunctionConfig,
+        client: &Client,
+        invocation: &Value,
+        deadline: Instant,
+        id: &str,
+    ) -> Result<Reply, String> {
+        let body = invocation.to_json();
+        let target = format!("/{}", function.name);
+        let request = Request {
+            method: "POST",
+            target: &target,
+            headers: vec![
+                ("Host".into(), format!("127.0.0.1:{}", client.port())),
+                (
+                    "User-Agent".into(),
+                    format!("Azure-Functions-Host/{HOST_VERSION}"),
+                ),
+                ("X-Azure-Functions-HostVersion".into(), HOST_VERSION.into()),
+                ("X-Azure-Functions-InvocationId".into(), id.into()),
+                ("Content-Type".into(), payload::CONTENT_TYPE.into()),
+            ],
+            body: Body::Chunked(body.as_bytes()),
+        };
+        self.send(function, client, &request, deadline, id, false)
+    }
+
+    /// Sends a call (with the proxy's connection retries when `proxying`); past the function
+    /// timeout the handler is restarted, as the host does.
+    fn send(
+        &self,
+        function: &FunctionConfig,
+        client: &Client,
+        request: &Request,
+        deadline: Instant,
+        id: &str,
+        proxying: bool,
+    ) -> Result<Reply, String> {
+        let sent = if proxying {
+            proxy::send(client, request, deadline)
+        } else {
+            client.send(request, deadline)
+        };
+        sent.map_err(|e| match e {
+            client::Error::Timeout => {
+                let secs = self.function_timeout.as_secs();
+                let limit = format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+                if let Some(handler) = &self.handler {
+                    handler.restart();
+                }
+                format!(
+                    "Timeout value of {limit} was exceeded by function: Functions.{} (Id={id}); \
+                     the handler is restarted",
+                    function.name
+                )
+            }
+            other => other.to_string(),
+        })
+    }
+
+    /// The reply's `Logs`, and outputs other than the HTTP response, as information.
+    fn log_outcome(&self, function: &FunctionConfig, outcome: &Outcome, http_output: Option<&str>) {
+        for line in &outcome.logs {
+            self.log
+                .info(&format!("Functions.{}: {line}", function.name));
+        }
+        for (name, value) in &outcome.outputs {
+            if Some(name.as_str()) != http_output {
+                self.log.info(&format!(
+                    "Functions.{}: output '{name}' = {}",
+                    function.name,
+                    value.to_json()
+                ));
+            }
+        }
+        if http_output != Some("$return") && outcome.return_value != Value::Null {
+            self.log.info(&format!(
+                "Functions.{}: return value = {}",
+                function.name,
+                outcome.return_value.to_json()
+            ));
+        }
+    }
+
+    /// One line per call: function, what was called, status, milliseconds (and why it failed).
+    fn log_call(
+        &self,
+        function: &FunctionConfig,
+        what: &str,
+        status: u16,
+        started: Instant,
+        failure: Option<&str>,
+    ) {
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let line = format!(
+            "Functions.{}: {what} -> {status} in {ms:.1} ms",
+            function.name
+        );
+        match failure {
+            None => self.log.info(&line),
+            Some(why) => self.log.error(&format!("{line} (failed: {why})")),
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! funchost: a local stand-in for the Azure Functions host, for developing and testing a custom
+//! handler without `func` or .NET. A development tool: never part of the deployed package.
+//!
+//! It does what azure-host.md §7 lists: starts the handler the way the host does
+//! (`process`), reaches it with the host's HTTP client behaviour (`client`), and serves
+//! `/api/<route>` in forwarding (`forward`), payload (`payload`) or proxying (`proxy`) mode
+//! (`host`, `server`); `invoke` sends one call.
+#![forbid(unsafe_code)]
+
+mod cli;
+mod client;
+mod forward;
+mod host;
+mod invoke;
+mod log;
+mod payload;
+mod process;
+mod proxy;
+mod routes;
+mod server;
+mod util;
+
+use std::io::Read;
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::thread;
+
+use handler::appfiles::{self, AppConfig};
+use handler::json::{self, Value};
+
+use crate::cli::{Command, Common};
+use crate::host::{Host, READY_WAIT};
+use crate::log::Log;
+use crate::process::{Launch, Supervisor};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match cli::parse(&args) {
+        Ok(command) => command,
+        Err(message) => {
+            eprintln!("funchost: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match command {
+        Command::Help => {
+            print!("{}", cli::HELP);
+            return ExitCode::SUCCESS;
+        }
+        Command::Start {
+            common,
+            port,
+            watch_stdin,
+        } => start(&common, port, watch_stdin),
+        Command::Invoke {
+            common,
+            name,
+            data,
+            method,
+            path,
+            headers,
+        } => run_invoke(&common, name, data, method, path, headers),
+    };
+    result.unwrap_or_else(|message| {
+        eprintln!("funchost: {message}");
+        ExitCode::FAILURE
+    })
+}
+
+/// The app at `dir`, its root made absolute.
+fn load_app(dir: &Path) -> Result<AppConfig, String> {
+    let root = dir
+        .canonicalize()
+        .map_err(|e| format!("cannot open the app folder {}: {e}", dir.display()))?;
+    appfiles::load(&root)?
+        .ok_or_else(|| format!("no host.json in {} (give --app DIR)", root.display()))
+}
+
+/// local.settings.json `Values`, which `func start` puts in the environment; a variable already
+/// set in funchost's own environment wins, as in `func`.
+fn local_settings(root: &Path, log: Log) -> Vec<(String, String)> {
+    let file = root.join("local.settings.json");
+    let Ok(bytes) = std::fs::read(&file) else {
+        return Vec::new();
+    };
+    let values = match json::parse(&bytes) {
+        Ok(value) => value.get_ignore_case("Values").cloned(),
+        Err(e) => {
+            log.warn(&format!(
+                "{}: not valid JSON ({e}); ignored",
+                file.display()
+            ));
+            return Vec::new();
+        }
+    };
+    let mut env = Vec::new();
+    for (name, value) in values
+        .as_ref()
+        .and_then(Value::as_object)
+        .unwrap_or_default()
+    {
+        let Some(text) = value.as_str() else {
+            log.warn(&format!(
+                "local.settings.json: {name} is not a string; ignored"
+            ));
+            continue;
+        };
+        if std::env::var_os(name).is_some() {
+            log.info(&format!(
+                "Skipping '{name}' from local.settings.json as it's already defined in current environment variables."
+            ));
+            continue;
+        }
+        env.push((name.clone(), text.to_string()));
+    }
+    env
+}
+
+/// Starts the handler for `app`, or `None` when it has no functions (the host starts none).
+fn supervise(app: &AppConfig, common: &Common, log: Log) -> Result<Option<Supervisor>, String> {
+    if app.functions.is_empty() {
+        log.warn(&format!(
+            "No functions found in {}: no handler is started.",
+            app.root.display()
+        ));
+        return Ok(None);
+    }
+    let env = local_settings(&app.root, log);
+    let launch = Launch::new(app, common.handler.as_deref(), env)?;
+    let port = process::unused_port().map_err(|e| format!("no free port for the handler: {e}"))?;
+    Ok(Some(Supervisor::start(launch, port, log)))
+}
+
+fn start(common: &Common, port: u16, watch_stdin: bool) -> Result<ExitCode, String> {
+    let log = Log::Console;
+    let app = load_app(&common.app)?;
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let handler = supervise(&app, common, log)?;
+    let host = Arc::new(Host::new(app, handler, log, common.function_timeout));
+    if let Some(handler) = &host.handler {
+        if let Err(why) = handler.wait_ready(READY_WAIT) {
+            handler.stop();
+            return Err(format!("the handler did not start: {why}"));
+        }
+    }
+    print_functions(&host, port, log);
+    if host.handler.is_some() {
+        // The host stops when it gives up on the handler.
+        let watched = Arc::clone(&host);
+        thread::spawn(move || {
+            if let Some(handler) = &watched.handler {
+                if let Some(why) = handler.wait_failed() {
+                    handler.stop();
+                    eprintln!("funchost: {why}");
+                    std::process::exit(1);
+                }
+            }
+        });
+    }
+    if watch_stdin {
+        let watched = Arc::clone(&host);
+        thread::spawn(move || {
+            let mut sink = [0u8; 256];
+            let mut stdin = std::io::stdin();
+            while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+            if let Some(handler) = &watched.handler {
+                handler.stop();
+            }
+            watched.log.info("stdin closed: stopped.");
+            std::process::exit(0);
+        });
+    }
+    server::serve(listener, host)
+}
+
+/// The function list, as `func start` prints it, and the mode of each HTTP function.
+fn print_functions(host: &Host, port: u16, log: Log) {
+    let functions = &host.app.functions;
+    if !functions.is_empty() {
+        log.plain("\nFunctions:\n");
+    }
+    let base = format!("http://localhost:{port}");
+    for function in functions.iter().filter(|f| f.is_http()) {
+        let methods = function
+            .trigger()
+            .map(|t| &t.methods)
+            .filter(|m| !m.is_empty());
+        let methods = methods.map_or(String::new(), |m| {
+            format!("[{}]", m.join(",").to_ascii_uppercase())
+        });
+        log.plain(&format!(
+            "\t{}: {methods} {base}{}\n",
+            function.name,
+            host.public_path(function)
+        ));
+    }
+    for function in functions.iter().filter(|f| !f.is_http()) {
+        let kind = function.trigger().map_or("", |t| t.kind.as_str());
+        log.plain(&format!("\t{}: {kind}\n", function.name));
+    }
+    let modes: Vec<String> = functions
+        .iter()
+        .filter(|f| f.is_http())
+        .map(|f| format!("{} {}", f.name, host.mode(f).describe()))
+        .collect();
+    if !modes.is_empty() {
+        log.info(&format!("HTTP calls: {}", modes.join("; ")));
+    }
+    log.info(&format!(
+        "Host started on {base} (funchost, local stand-in for the Functions host)."
+    ));
+}
+
+fn run_invoke(
+    common: &Common,
+    name: String,
+    data: Option<String>,
+    method: Option<String>,
+    path: Option<String>,
+    headers: Vec<(String, String)>,
+) -> Result<ExitCode, String> {
+    let log = Log::Stderr;
+    let data = data.as_deref().map(invoke::read_data).transpose()?;
+    let app = load_app(&common.app)?;
+    if app.function(&name).is_none() {
+        let names: Vec<&str> = app.functions.iter().map(|f| f.name.as_str()).collect();
+        let list = if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        };
+        return Err(format!(
+            "no function named {name} in {} (functions: {list})",
+            app.root.display()
+        ));
+    }
+    let handler = supervise(&app, common, log)?;
+    let host = Host::new(app, handler, log, common.function_timeout);
+    let call = invoke::Call {
+        name,
+        data,
+        method,
+        path,
+        headers,
+    };
+    let status = invoke::run(&host, &call);
+    if let Some(handler) = &host.handler {
+        handler.stop();
+    }
+    Ok(status)
+}

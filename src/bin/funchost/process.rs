@@ -1,0 +1,696 @@
+//! The handler process, started and restarted as the host does it (azure-host.md §1): one
+//! process on a port chosen once, the host's environment variables, readiness by `GET /` every
+//! 25 ms for up to 30 s, stdout and stderr lines logged, and the exit-code rules of §1.6.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read};
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use handler::appfiles::AppConfig;
+
+use crate::client::{self, Body, Client, Request};
+use crate::log::Log;
+use crate::util;
+
+/// Between two readiness pings (`WorkerReadyCheckPollingIntervalMilliseconds`).
+pub const PING_INTERVAL: Duration = Duration::from_millis(25);
+
+/// The readiness budget, counted as the sum of the pauses between pings (`InitializationTimeout`).
+pub const INIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Errors within this window of the previous one add up (`WorkerRestartErrorIntervalThresholdInMinutes`).
+pub const ERROR_WINDOW: Duration = Duration::from_secs(30 * 60);
+
+/// The third error in a row stops the host (`ErrorEventsThreshold`).
+pub const ERROR_THRESHOLD: usize = 3;
+
+/// How often the supervisor looks at the process while it runs.
+const WATCH_INTERVAL: Duration = Duration::from_millis(25);
+
+/// How long an exit waits for the last lines of the process's output to be logged.
+const OUTPUT_DRAIN: Duration = Duration::from_millis(500);
+
+/// Lines of stderr kept for the exit message (`WorkerProcessUtilities.AddStdErrMessage`).
+const STDERR_TAIL: usize = 3;
+
+/// How to start the handler.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// An absolute path, or a bare command looked up on PATH.
+    pub program: PathBuf,
+    /// host.json's `arguments`, expanded at each start.
+    pub arguments: Vec<String>,
+    pub cwd: PathBuf,
+    /// `FUNCTIONS_APP_ROOT_PATH`.
+    pub root: PathBuf,
+    /// Variables added to funchost's own environment (local.settings.json `Values`).
+    pub env: Vec<(String, String)>,
+}
+
+impl Launch {
+    /// The launch host.json describes for the app at `app.root` (an absolute path), or with
+    /// the executable `handler` given on the command line.
+    ///
+    /// # Errors
+    /// A one-line message when host.json names no executable and none is given.
+    pub fn new(
+        app: &AppConfig,
+        handler: Option<&Path>,
+        env: Vec<(String, String)>,
+    ) -> Result<Launch, String> {
+        let root = app.root.clone();
+        let program = match handler {
+            Some(path) => absolute(path),
+            None => {
+                let lookup = |name: &str| lookup_env(&env, name);
+                let exe = expand(&app.executable, &lookup, false);
+                if exe.is_empty() {
+                    return Err(format!(
+                        "{}: customHandler.description.defaultExecutablePath is empty (give --handler PATH)",
+                        root.join("host.json").display()
+                    ));
+                }
+                // Relative to the app root if that file exists, else a command on PATH.
+                let joined = root.join(&exe);
+                if Path::new(&exe).is_absolute() || joined.is_file() {
+                    joined
+                } else {
+                    PathBuf::from(exe)
+                }
+            }
+        };
+        let cwd = if app.working_directory.is_empty() {
+            root.clone()
+        } else {
+            root.join(&app.working_directory)
+        };
+        Ok(Launch {
+            program,
+            arguments: app.arguments.clone(),
+            cwd,
+            root,
+            env,
+        })
+    }
+}
+
+/// `path` made absolute against the current directory when it names a file there, so that the
+/// handler's working directory does not change what it means; a bare name stays a PATH command.
+fn absolute(path: &Path) -> PathBuf {
+    let bare = path.components().count() == 1 && !path.is_file();
+    if path.is_absolute() || bare {
+        return path.to_path_buf();
+    }
+    std::env::current_dir().map_or_else(|_| path.to_path_buf(), |dir| dir.join(path))
+}
+
+fn lookup_env(extra: &[(String, String)], name: &str) -> Option<String> {
+    extra
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .or_else(|| std::env::var(name).ok())
+}
+
+/// Replaces each `%NAME%` that `lookup` knows. Unknown tokens are deleted when `delete_unknown`
+/// (arguments: `SanitizeExpandedArgument`), else kept (the executable path).
+pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>, delete_unknown: bool) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('%') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        match after.find('%') {
+            Some(end) if end > 0 => {
+                let name = &after[..end];
+                match lookup(name) {
+                    Some(value) => out.push_str(&value),
+                    None if delete_unknown => {}
+                    None => out.push_str(&rest[start..start + end + 2]),
+                }
+                rest = &after[end + 1..];
+            }
+            _ => {
+                out.push('%');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A port nothing listens on right now: bind `127.0.0.1:0`, read it, let it go
+/// (`WorkerUtilities.GetUnusedTcpPort`, racy in the same way).
+pub fn unused_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .port())
+}
+
+/// Where the handler is in its life.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    /// Started (or restarting), not answering yet.
+    Starting,
+    /// Answered the readiness ping.
+    Ready,
+    /// Exited with code 0: not restarted, invocations fail with 500.
+    Exited,
+    /// Three errors in a row: the host shuts down. The message says why.
+    Failed(String),
+    /// Stopped by funchost.
+    Stopped,
+}
+
+/// The handler process and the thread that watches it.
+#[derive(Debug)]
+pub struct Supervisor {
+    shared: Arc<Shared>,
+    monitor: Mutex<Option<JoinHandle<()>>>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    launch: Launch,
+    client: Arc<Client>,
+    log: Log,
+    state: Mutex<State>,
+    changed: Condvar,
+    child: Mutex<Option<Child>>,
+    stop: AtomicBool,
+    restart: AtomicBool,
+}
+
+/// How one run of the process ended.
+enum Ended {
+    Stopped,
+    /// Exit code 0.
+    Finished,
+    /// Restart without counting an error (exit code 200, or a function timeout).
+    Restart,
+    /// Restart, counting an error.
+    Error(String),
+}
+
+impl Supervisor {
+    /// Starts the handler on `port` in the background; see `wait_ready`.
+    pub fn start(launch: Launch, port: u16, log: Log) -> Supervisor {
+        let shared = Arc::new(Shared {
+            launch,
+            client: Arc::new(Client::new(port)),
+            log,
+            state: Mutex::new(State::Starting),
+            changed: Condvar::new(),
+            child: Mutex::new(None),
+            stop: AtomicBool::new(false),
+            restart: AtomicBool::new(false),
+        });
+        let for_thread = Arc::clone(&shared);
+        let monitor = thread::Builder::new()
+            .name("supervisor".into())
+            .spawn(move || for_thread.supervise())
+            .expect("spawn the supervisor thread");
+        Supervisor {
+            shared,
+            monitor: Mutex::new(Some(monitor)),
+        }
+    }
+
+    /// The pool of connections to the handler.
+    pub fn client(&self) -> &Arc<Client> {
+        &self.shared.client
+    }
+
+    /// Waits until the handler answers (`Ok`), or has exited with code 0 (`Ok` too: calls then
+    /// fail with 500, as in the host), or the host gave up or `timeout` passed (`Err`).
+    pub fn wait_ready(&self, timeout: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.shared.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            match &*state {
+                State::Ready | State::Exited => return Ok(()),
+                State::Failed(why) => return Err(why.clone()),
+                State::Stopped => return Err("the host is stopping".into()),
+                State::Starting => {}
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(format!(
+                    "the handler was not ready within {} s",
+                    timeout.as_secs()
+                ));
+            }
+            state = self
+                .shared
+                .changed
+                .wait_timeout(state, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Blocks until the host gives up on the handler or is stopped; the reason, if it gave up.
+    pub fn wait_failed(&self) -> Option<String> {
+        let mut state = self.shared.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            match &*state {
+                State::Failed(why) => return Some(why.clone()),
+                State::Stopped => return None,
+                _ => {}
+            }
+            state = self
+                .shared
+                .changed
+                .wait(state)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Kills the handler and starts it again, without counting an error (a function timeout).
+    pub fn restart(&self) {
+        self.shared.restart.store(true, Ordering::SeqCst);
+        self.shared.changed.notify_all();
+    }
+
+    /// Kills the handler (SIGKILL, as `Process.Kill`) and ends the supervisor.
+    pub fn stop(&self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        self.shared.changed.notify_all();
+        self.shared.kill();
+        let monitor = self
+            .monitor
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(monitor) = monitor {
+            let _ = monitor.join();
+        }
+        self.shared.set_state(State::Stopped);
+    }
+}
+
+impl Drop for Supervisor {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Shared {
+    fn set_state(&self, state: State) {
+        let mut current = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        // A stopped or failed host stays so.
+        if !matches!(*current, State::Stopped | State::Failed(_)) {
+            *current = state;
+        }
+        self.changed.notify_all();
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    fn kill(&self) {
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(mut process) = child.take() {
+            let _ = process.kill();
+            let _ = process.wait();
+        }
+    }
+
+    /// Sleeps up to `pause`, waking early for a stop or a restart.
+    fn pause(&self, pause: Duration) {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if self.stopping() || self.restart.load(Ordering::SeqCst) {
+            return;
+        }
+        let _ = self.changed.wait_timeout(state, pause);
+    }
+
+    /// Starts, restarts and finally gives up, by the host's rules.
+    fn supervise(&self) {
+        let mut errors: Vec<Instant> = Vec::new();
+        loop {
+            self.set_state(State::Starting);
+            self.client.clear();
+            self.restart.store(false, Ordering::SeqCst);
+            let ended = self.run_once();
+            self.kill();
+            self.client.clear();
+            match ended {
+                Ended::Stopped => return,
+                Ended::Finished => {
+                    self.log.warn(
+                        "The handler exited with code 0: it is not restarted (as in the host), \
+                         and calls to functions now fail with 500.",
+                    );
+                    self.set_state(State::Exited);
+                    return;
+                }
+                Ended::Restart => {}
+                Ended::Error(message) => {
+                    self.log.error(&message);
+                    let now = Instant::now();
+                    if errors
+                        .last()
+                        .is_some_and(|&last| now.duration_since(last) > ERROR_WINDOW)
+                    {
+                        errors.clear();
+                    }
+                    errors.push(now);
+                    if errors.len() >= ERROR_THRESHOLD {
+                        let why = "Exceeded http worker restart retry count. Shutting down Functions Host";
+                        self.log.error(why);
+                        self.set_state(State::Failed(why.into()));
+                        return;
+                    }
+                }
+            }
+            if self.stopping() {
+                return;
+            }
+        }
+    }
+
+    /// One process, from start to exit.
+    fn run_once(&self) -> Ended {
+        let mut process = match self.spawn() {
+            Ok(started) => started,
+            Err(message) => return Ended::Error(message),
+        };
+        let pid = process.id();
+        let stdout = process.stdout.take();
+        let stderr = process.stderr.take();
+        let tail = Arc::new(Mutex::new(VecDeque::new()));
+        let mut drained = Vec::new();
+        if let Some(out) = stdout {
+            drained.push(pipe_lines(out, self.log, false, Arc::clone(&tail)));
+        }
+        if let Some(err) = stderr {
+            drained.push(pipe_lines(err, self.log, true, Arc::clone(&tail)));
+        }
+        *self.child.lock().unwrap_or_else(|e| e.into_inner()) = Some(process);
+        let exited = |status: ExitStatus| {
+            for done in &drained {
+                let _ = done.recv_timeout(OUTPUT_DRAIN);
+            }
+            self.classify(status, pid, &tail)
+        };
+
+        // Readiness: any HTTP answer to `GET /`; refused means not yet.
+        let mut slept = Duration::ZERO;
+        loop {
+            if self.stopping() {
+                return Ended::Stopped;
+            }
+            if let Some(status) = self.try_wait() {
+                return exited(status);
+            }
+            match self.ping() {
+                Ping::Ready => break,
+                Ping::NotYet if slept < INIT_TIMEOUT => {
+                    self.pause(PING_INTERVAL);
+                    slept += PING_INTERVAL;
+                }
+                Ping::NotYet => {
+                    return Ended::Error("Initializing HttpWorker timed out.".into());
+                }
+                Ping::Failed(why) => {
+                    return Ended::Error(format!("Failed to start http worker process: {why}"));
+                }
+            }
+        }
+        self.log.info("Worker process started and initialized.");
+        self.set_state(State::Ready);
+
+        loop {
+            if self.stopping() {
+                return Ended::Stopped;
+            }
+            if self.restart.swap(false, Ordering::SeqCst) {
+                self.log.info("Restarting the handler.");
+                return Ended::Restart;
+            }
+            if let Some(status) = self.try_wait() {
+                return exited(status);
+            }
+            self.pause(WATCH_INTERVAL);
+        }
+    }
+
+    fn spawn(&self) -> Result<Child, String> {
+        let launch = &self.launch;
+        let port = self.client.port().to_string();
+        let worker_id = util::guid();
+        let root = launch.root.display().to_string();
+        let own = [
+            ("FUNCTIONS_CUSTOMHANDLER_PORT", port.as_str()),
+            ("FUNCTIONS_HTTPWORKER_PORT", port.as_str()),
+            ("FUNCTIONS_CUSTOMHANDLER_WORKER_ID", worker_id.as_str()),
+            ("FUNCTIONS_HTTPWORKER_ID", worker_id.as_str()),
+            ("FUNCTIONS_APP_ROOT_PATH", root.as_str()),
+        ];
+        let lookup = |name: &str| {
+            own.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+                .or_else(|| lookup_env(&launch.env, name))
+        };
+        // Arguments are joined unquoted into one command line: an item with spaces splits.
+        let args: Vec<String> = launch
+            .arguments
+            .iter()
+            .map(|a| expand(a, &lookup, true))
+            .flat_map(|a| a.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        let mut command = Command::new(&launch.program);
+        command
+            .args(&args)
+            .current_dir(&launch.cwd)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if std::env::var_os("FUNCTIONS_WORKER_RUNTIME").is_none() {
+            command.env("FUNCTIONS_WORKER_RUNTIME", "custom");
+        }
+        command.envs(launch.env.iter().map(|(k, v)| (k, v)));
+        command.envs(own);
+        let shown = std::iter::once(launch.program.display().to_string())
+            .chain(args.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let process = command.spawn().map_err(|e| {
+            format!(
+                "Failed to start http worker process: {shown}: {e} (cwd {})",
+                launch.cwd.display()
+            )
+        })?;
+        self.log.info(&format!(
+            "Started handler (pid {}): {shown} in {} with FUNCTIONS_CUSTOMHANDLER_PORT={port}",
+            process.id(),
+            launch.cwd.display()
+        ));
+        Ok(process)
+    }
+
+    fn try_wait(&self) -> Option<ExitStatus> {
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        let status = child.as_mut()?.try_wait().ok().flatten()?;
+        *child = None;
+        Some(status)
+    }
+
+    /// What an exit means, by the host's rules.
+    fn classify(&self, status: ExitStatus, pid: u32, tail: &Mutex<VecDeque<String>>) -> Ended {
+        let code = exit_code(status);
+        match code {
+            0 => Ended::Finished,
+            200 => {
+                self.log
+                    .info("Language Worker Process exited and needs to be restarted.");
+                Ended::Restart
+            }
+            _ => {
+                let tail = tail.lock().unwrap_or_else(|e| e.into_inner());
+                let lines: Vec<&str> = tail.iter().map(String::as_str).collect();
+                let mut message = format!(
+                    "Language Worker Process exited. Pid={pid}. {} exited with code {code} (0x{code:X})",
+                    self.launch.program.display()
+                );
+                if !lines.is_empty() {
+                    message.push_str(": ");
+                    message.push_str(&lines.join(","));
+                }
+                Ended::Error(message)
+            }
+        }
+    }
+
+    /// One readiness ping: the bare `GET /` of the host, with no added headers.
+    fn ping(&self) -> Ping {
+        let host = format!("127.0.0.1:{}", self.client.port());
+        let request = Request {
+            method: "GET",
+            target: "/",
+            headers: vec![("Host".into(), host)],
+            body: Body::None,
+        };
+        match self.client.send(&request, Instant::now() + INIT_TIMEOUT) {
+            Ok(_) => Ping::Ready,
+            Err(client::Error::Connect(_)) => Ping::NotYet,
+            Err(client::Error::Timeout) => Ping::Failed("no answer to GET / in time".into()),
+            // Any other failure after connecting counts as ready in the host too.
+            Err(_) => Ping::Ready,
+        }
+    }
+}
+
+enum Ping {
+    Ready,
+    NotYet,
+    Failed(String),
+}
+
+/// The exit code as .NET reports it on Linux: a death by signal N is 128 + N.
+pub fn exit_code(status: ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+/// Logs each line of a handler pipe: stdout as information, stderr as errors (warnings when the
+/// line says "warn"), keeping stderr's last lines. The receiver gets `()` at end of stream.
+fn pipe_lines(
+    source: impl Read + Send + 'static,
+    log: Log,
+    is_stderr: bool,
+    tail: Arc<Mutex<VecDeque<String>>>,
+) -> Receiver<()> {
+    let (done, finished) = mpsc::channel();
+    thread::spawn(move || {
+        let mut reader = BufReader::new(source);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let text = String::from_utf8_lossy(&line);
+            let text = text.trim_end_matches(['\r', '\n']);
+            // `LanguageWorkerConsoleLog` lines are the host's system logs, prefix removed.
+            let text = text
+                .strip_prefix("LanguageWorkerConsoleLog")
+                .unwrap_or(text);
+            if !is_stderr {
+                log.info(&format!("handler: {text}"));
+            } else if text.to_ascii_lowercase().contains("warn") {
+                log.warn(&format!("handler warning: {text}"));
+            } else {
+                log.error(&format!("handler error: {text}"));
+                let mut tail = tail.lock().unwrap_or_else(|e| e.into_inner());
+                if tail.len() == STDERR_TAIL {
+                    tail.pop_front();
+                }
+                tail.push_back(text.to_string());
+            }
+        }
+        let _ = done.send(());
+    });
+    finished
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expansion() {
+        let lookup = |name: &str| match name {
+            "FUNCTIONS_CUSTOMHANDLER_PORT" => Some("4000".to_string()),
+            "HOME" => Some("/h".to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            expand("--port %FUNCTIONS_CUSTOMHANDLER_PORT%", &lookup, true),
+            "--port 4000"
+        );
+        assert_eq!(expand("%HOME%/x %NOPE% 100%", &lookup, true), "/h/x  100%");
+        assert_eq!(
+            expand("%HOME%/x %NOPE% 100%", &lookup, false),
+            "/h/x %NOPE% 100%"
+        );
+        assert_eq!(expand("a%%b", &lookup, true), "a%%b");
+    }
+
+    fn app(root: &Path, executable: &str, working_directory: &str) -> AppConfig {
+        AppConfig {
+            root: root.to_path_buf(),
+            route_prefix: "api".into(),
+            forwarding: false,
+            proxying: false,
+            executable: executable.into(),
+            arguments: vec!["--port".into(), "%FUNCTIONS_CUSTOMHANDLER_PORT%".into()],
+            working_directory: working_directory.into(),
+            functions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn launch_resolves_like_the_host() {
+        let root = std::env::temp_dir().join(format!("funchost-launch-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("handler"), "").unwrap();
+        // Relative to the app root when that file exists; cwd = the app root by default.
+        let launch = Launch::new(&app(&root, "handler", ""), None, Vec::new()).unwrap();
+        assert_eq!(
+            (launch.program, launch.cwd.clone()),
+            (root.join("handler"), root.clone())
+        );
+        assert_eq!(
+            launch.arguments,
+            ["--port", "%FUNCTIONS_CUSTOMHANDLER_PORT%"]
+        );
+        // Otherwise a command looked up on PATH; a relative workingDirectory is under the root.
+        let launch = Launch::new(&app(&root, "not-here", "sub"), None, Vec::new()).unwrap();
+        assert_eq!(
+            (launch.program, launch.cwd),
+            (PathBuf::from("not-here"), root.join("sub"))
+        );
+        // %VAR% from the settings; --handler wins over host.json.
+        let env = vec![("FUNCHOST_EXE".to_string(), "handler".to_string())];
+        let launch = Launch::new(&app(&root, "%FUNCHOST_EXE%", ""), None, env).unwrap();
+        assert_eq!(launch.program, root.join("handler"));
+        let launch = Launch::new(
+            &app(&root, "handler", ""),
+            Some(Path::new("/bin/true")),
+            Vec::new(),
+        )
+        .unwrap();
+        assert_eq!(launch.program, PathBuf::from("/bin/true"));
+        let error = Launch::new(&app(&root, "", ""), None, Vec::new()).unwrap_err();
+        assert!(
+            error.ends_with(
+                "customHandler.description.defaultExecutablePath is empty (give --handler PATH)"
+            ),
+            "{error}"
+        );
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn exit_codes() {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(exit_code(ExitStatus::from_raw(0)), 0);
+        assert_eq!(exit_code(ExitStatus::from_raw(200 << 8)), 200);
+        assert_eq!(exit_code(ExitStatus::from_raw(9)), 137);
+    }
+}

@@ -1,0 +1,1503 @@
+//! funchost, the local stand-in for the Functions host, end to end.
+//!
+//! Two handlers sit behind it: the real one (`CARGO_BIN_EXE_handler`) in all three modes, and a
+//! fake one, this test binary started again through `handler.sh`, which answers every call with
+//! the exact bytes it received (so the request shapes of azure-host.md can be compared byte for
+//! byte) and misbehaves on demand: `?exit=N`, `?hang=1`, `?reply=<raw HTTP response>`.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use handler::chunked::ChunkedDecoder;
+use handler::json::{self, Value};
+use support::{free_port, greeting, read_reply, Reply, TempDir, WAIT};
+
+const FUNCHOST: &str = env!("CARGO_BIN_EXE_funchost");
+const HANDLER: &str = env!("CARGO_BIN_EXE_handler");
+
+// ---- The local host as a process --------------------------------------------------------------
+
+/// `funchost start` on a free port, stopped (with its handler) when dropped: closing its stdin
+/// makes it kill the handler and exit (`--watch-stdin`).
+struct LocalHost {
+    port: u16,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    out: Receiver<String>,
+    err: Receiver<String>,
+    seen_out: Vec<String>,
+    seen_err: Vec<String>,
+}
+
+impl LocalHost {
+    /// Starts funchost for `app` and waits until it serves.
+    fn start(app: &Path, handler: Option<&str>, extra: &[&str]) -> LocalHost {
+        LocalHost::start_env(app, handler, extra, &[])
+    }
+
+    fn start_env(
+        app: &Path,
+        handler: Option<&str>,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+    ) -> LocalHost {
+        let mut host = LocalHost::spawn(app, handler, extra, envs);
+        host.wait_out("Host started on");
+        host
+    }
+
+    fn spawn(
+        app: &Path,
+        handler: Option<&str>,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+    ) -> LocalHost {
+        let port = free_port();
+        let mut command = Command::new(FUNCHOST);
+        command
+            .args([
+                "start",
+                "--watch-stdin",
+                "--port",
+                &port.to_string(),
+                "--app",
+            ])
+            .arg(app)
+            .args(extra)
+            .env("FUNCHOST_FAKE_BIN", std::env::current_exe().unwrap())
+            .envs(envs.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(handler) = handler {
+            command.args(["--handler", handler]);
+        }
+        let mut child = command.spawn().expect("start funchost");
+        let out = lines(child.stdout.take().unwrap());
+        let err = lines(child.stderr.take().unwrap());
+        LocalHost {
+            port,
+            stdin: child.stdin.take(),
+            child,
+            out,
+            err,
+            seen_out: Vec::new(),
+            seen_err: Vec::new(),
+        }
+    }
+
+    /// The first stdout line containing `needle`, waiting for it.
+    fn wait_out(&mut self, needle: &str) -> String {
+        self.wait_count(true, needle, 1)
+    }
+
+    /// The first stderr line containing `needle`, waiting for it.
+    fn wait_err(&mut self, needle: &str) -> String {
+        self.wait_count(false, needle, 1)
+    }
+
+    /// Waits until `count` lines of stdout (or stderr) contain `needle`; the last of them.
+    fn wait_count(&mut self, stdout: bool, needle: &str, count: usize) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let (rx, seen) = if stdout {
+                (&self.out, &mut self.seen_out)
+            } else {
+                (&self.err, &mut self.seen_err)
+            };
+            let found: Vec<&String> = seen.iter().filter(|l| l.contains(needle)).collect();
+            if found.len() >= count {
+                return found[count - 1].clone();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => seen.push(line),
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {
+                    self.drain();
+                    panic!(
+                        "no {count} line(s) with {needle:?}\nstdout: {:#?}\nstderr: {:#?}",
+                        self.seen_out, self.seen_err
+                    );
+                }
+            }
+        }
+    }
+
+    /// Collects the lines printed so far.
+    fn drain(&mut self) {
+        self.seen_out.extend(self.out.try_iter());
+        self.seen_err.extend(self.err.try_iter());
+    }
+
+    /// The pid of the handler started last.
+    fn handler_pid(&mut self) -> u32 {
+        self.drain();
+        let line = self
+            .seen_out
+            .iter()
+            .rev()
+            .find(|l| l.contains("Started handler (pid "))
+            .expect("a started handler");
+        pid_in(line)
+    }
+
+    fn connect(&self) -> TcpStream {
+        let stream =
+            TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)).expect("connect to funchost");
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        stream.set_write_timeout(Some(WAIT)).unwrap();
+        stream
+    }
+
+    /// Sends raw bytes on a new connection and reads one response, chunked bodies decoded.
+    fn exchange(&self, request: &[u8]) -> Reply {
+        let mut stream = self.connect();
+        stream.write_all(request).unwrap();
+        read_any_reply(&mut stream, request.starts_with(b"HEAD "))
+    }
+
+    /// `GET target` as curl sends it to `localhost:7071`.
+    fn get(&self, target: &str) -> Reply {
+        self.exchange(curl("GET", target, &[], "").as_bytes())
+    }
+
+    /// Waits for funchost to exit on its own.
+    fn wait_exit(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                self.drain();
+                return status;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        panic!("funchost did not exit");
+    }
+}
+
+impl Drop for LocalHost {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn lines(source: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(source).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn pid_in(line: &str) -> u32 {
+    let after = line.split("(pid ").nth(1).expect("a pid");
+    after
+        .split(')')
+        .next()
+        .unwrap()
+        .parse()
+        .expect("a numeric pid")
+}
+
+/// Whether process `pid` is gone (reaped) or a zombie.
+fn is_gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+    }
+}
+
+fn wait_gone(pid: u32) -> bool {
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline {
+        if is_gone(pid) {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+/// A request as curl writes it to `http://localhost:7071`, with `headers` added and, for a
+/// non-empty `body`, a Content-Length.
+fn curl(method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> String {
+    let mut request = format!("{method} {target} HTTP/1.1\r\nHost: localhost:7071\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if !body.is_empty() {
+        request.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    request
+}
+
+/// One response; a chunked body is decoded into `body`.
+fn read_any_reply(stream: &mut TcpStream, head_request: bool) -> Reply {
+    let mut reply = read_reply(stream, head_request).expect("a response");
+    let chunked = reply
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+    if chunked && !head_request {
+        let mut decoder = ChunkedDecoder::new();
+        let mut pending = Vec::new();
+        let mut byte = [0u8; 1];
+        // Byte by byte so nothing past the body is consumed.
+        while !decoder.is_done() {
+            assert_eq!(
+                stream.read(&mut byte).unwrap(),
+                1,
+                "connection closed inside a chunked body"
+            );
+            decoder
+                .decode(&byte, &mut pending)
+                .expect("valid chunked body");
+        }
+        reply.body = pending;
+    }
+    reply
+}
+
+/// Every byte but unreserved ones percent-encoded: a safe query value.
+fn enc(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A raw HTTP response with a Content-Length, for the fake's `reply` directive.
+fn raw_reply(status: &str, content_type: Option<&str>, body: &str) -> String {
+    let ct = content_type.map_or(String::new(), |ct| format!("Content-Type: {ct}\r\n"));
+    format!(
+        "HTTP/1.1 {status}\r\n{ct}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// `text` with every GUID replaced by `<guid>`, after checking it is one.
+fn without_guids(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(|c: char| c.is_ascii_hexdigit()) {
+        let candidate = rest.get(at..at + 36);
+        if candidate.is_some_and(is_guid) {
+            out.push_str(&rest[..at]);
+            out.push_str("<guid>");
+            rest = &rest[at + 36..];
+        } else {
+            let next = at + rest[at..].chars().next().unwrap().len_utf8();
+            out.push_str(&rest[..next]);
+            rest = &rest[next..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn is_guid(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit() && !c.is_ascii_uppercase(),
+        })
+}
+
+/// Splits the raw request a fake echoed into its head (up to the blank line) and body.
+fn split_raw(raw: &str) -> (&str, &str) {
+    raw.split_once("\r\n\r\n").expect("a request head")
+}
+
+fn dechunk(bytes: &[u8]) -> Vec<u8> {
+    let mut decoder = ChunkedDecoder::new();
+    let mut body = Vec::new();
+    let used = decoder
+        .decode(bytes, &mut body)
+        .expect("a valid chunked body");
+    assert!(
+        decoder.is_done() && used == bytes.len(),
+        "one whole chunked body"
+    );
+    body
+}
+
+fn parse(text: &str) -> Value {
+    json::parse(text.as_bytes()).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+fn fixture(mode: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/funchost")
+        .join(mode)
+}
+
+// ---- Apps for the fake handler ----------------------------------------------------------------
+
+const ECHO: &str = r#"{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"anonymous"},{"type":"http","direction":"out","name":"res"}]}"#;
+const ITEMS: &str = r#"{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","methods":["get"],"route":"items/{id:int}"},{"type":"http","direction":"out","name":"res"}]}"#;
+const MULTI: &str = r#"{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","methods":["post"]},{"type":"http","direction":"out","name":"res"},{"type":"queue","direction":"out","name":"msg","queueName":"q"}]}"#;
+const TIMER: &str = r#"{"bindings":[{"type":"timerTrigger","direction":"in","name":"myTimer","schedule":"0 */5 * * * *"}]}"#;
+const QUEUE: &str = r#"{"bindings":[{"type":"queueTrigger","direction":"in","name":"msg","queueName":"in"},{"type":"queue","direction":"out","name":"out","queueName":"out"}]}"#;
+
+/// Runs this test binary's `fake_handler_entry_point` with the arguments funchost passes.
+const SCRIPT: &str = "#!/bin/sh\nFUNCHOST_FAKE_HANDLER=1 FAKE_ARGC=\"$#\" FAKE_ARGS=\"$*\" exec \"$FUNCHOST_FAKE_BIN\" fake_handler_entry_point --exact --nocapture --test-threads=1\n";
+
+/// An app whose handler is the fake: functions Echo (any method), Items (`items/{id:int}`),
+/// Multi (an extra queue output), Timer and Queue. `mode` goes into `customHandler`.
+fn fake_app(name: &str, mode: &str) -> TempDir {
+    let host = format!(
+        r#"{{"version":"2.0","customHandler":{{"description":{{"defaultExecutablePath":"handler.sh","workingDirectory":"","arguments":["--port","%FUNCTIONS_CUSTOMHANDLER_PORT%","%NOT_A_SETTING_FUNCHOST%","two words"]}}{mode}}}}}"#
+    );
+    let settings = r#"{"IsEncrypted":false,"Values":{"FUNCHOST_TEST_SETTING":"from-local-settings","FUNCTIONS_WORKER_RUNTIME":"custom"}}"#;
+    let app = TempDir::new(&format!("funchost-{name}"))
+        .with("host.json", &host)
+        .with("local.settings.json", settings)
+        .with("Echo/function.json", ECHO)
+        .with("Items/function.json", ITEMS)
+        .with("Multi/function.json", MULTI)
+        .with("Timer/function.json", TIMER)
+        .with("Queue/function.json", QUEUE)
+        .with("handler.sh", SCRIPT);
+    let script = app.path().join("handler.sh");
+    let mut permissions = std::fs::metadata(&script).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&script, permissions).unwrap();
+    app
+}
+
+const FORWARDING: &str = r#","enableForwardingHttpRequest":true"#;
+const PAYLOAD: &str = "";
+const PROXYING: &str = r#","enableProxyingHttpRequest":true"#;
+
+// ---- The fake handler -------------------------------------------------------------------------
+
+/// Not a test: the fake handler's `main`. funchost starts this binary through `handler.sh`,
+/// which sets FUNCHOST_FAKE_HANDLER; run as part of the suite, it returns at once.
+#[test]
+fn fake_handler_entry_point() {
+    if std::env::var_os("FUNCHOST_FAKE_HANDLER").is_some() {
+        fake::main();
+    }
+}
+
+mod fake {
+    use super::*;
+    use handler::parse::{parse_head, BodyKind, Head, Status};
+    use handler::query;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    pub fn main() -> ! {
+        let var = |name: &str| std::env::var(name).unwrap_or_default();
+        let port: u16 = var("FUNCTIONS_CUSTOMHANDLER_PORT")
+            .parse()
+            .expect("FUNCTIONS_CUSTOMHANDLER_PORT");
+        if let Ok(ms) = var("FAKE_START_DELAY_MS").parse() {
+            thread::sleep(Duration::from_millis(ms));
+        }
+        let cwd = std::env::current_dir().unwrap();
+        println!(
+            "fake: started port={port} httpworker_port={} worker_id={} httpworker_id={} root={} cwd={} runtime={} setting={} argc={} args={}",
+            var("FUNCTIONS_HTTPWORKER_PORT"),
+            var("FUNCTIONS_CUSTOMHANDLER_WORKER_ID"),
+            var("FUNCTIONS_HTTPWORKER_ID"),
+            var("FUNCTIONS_APP_ROOT_PATH"),
+            cwd.display(),
+            var("FUNCTIONS_WORKER_RUNTIME"),
+            var("FUNCHOST_TEST_SETTING"),
+            var("FAKE_ARGC"),
+            var("FAKE_ARGS"),
+        );
+        eprintln!("fake: an error line on stderr");
+        eprintln!("fake: a Warning line on stderr");
+        let listener =
+            TcpListener::bind((Ipv4Addr::LOCALHOST, port)).expect("bind the fake's port");
+        let pinged = Arc::new(AtomicBool::new(false));
+        for stream in listener.incoming().flatten() {
+            let pinged = Arc::clone(&pinged);
+            thread::spawn(move || serve(stream, &pinged));
+        }
+        std::process::exit(9)
+    }
+
+    fn serve(mut stream: TcpStream, pinged: &AtomicBool) {
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
+        let mut buf = Vec::new();
+        while let Some((head, raw, body)) = read_request(&mut stream, &mut buf) {
+            let (path, query) = query::split_target(&head.target);
+            let answer = if head.method == "GET" && path == "/" {
+                if !pinged.swap(true, Ordering::SeqCst) {
+                    println!(
+                        "fake: ping {}",
+                        String::from_utf8_lossy(&raw).replace("\r\n", "|")
+                    );
+                }
+                raw_reply("404 Not Found", Some("text/plain"), "Not Found").into_bytes()
+            } else {
+                answer(&head, path, query, &raw, &body)
+            };
+            if stream.write_all(&answer).is_err() || !head.keep_alive {
+                return;
+            }
+        }
+    }
+
+    /// One request: its head, the raw bytes received (head and framed body), the decoded body.
+    fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<(Head, Vec<u8>, Vec<u8>)> {
+        let mut chunk = [0u8; 8192];
+        let (head, used) = loop {
+            match parse_head(buf) {
+                Ok(Status::Complete(found)) => break found,
+                Ok(Status::Partial) => {}
+                Err(_) => return None,
+            }
+            let n = stream.read(&mut chunk).ok().filter(|&n| n > 0)?;
+            buf.extend_from_slice(&chunk[..n]);
+        };
+        let mut raw: Vec<u8> = buf.drain(..used).collect();
+        if head.expect_continue {
+            stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").ok()?;
+        }
+        let mut body = Vec::new();
+        match head.body {
+            BodyKind::None => {}
+            BodyKind::Length(n) => {
+                while buf.len() < n {
+                    let got = stream.read(&mut chunk).ok().filter(|&g| g > 0)?;
+                    buf.extend_from_slice(&chunk[..got]);
+                }
+                body.extend(buf.drain(..n));
+                raw.extend_from_slice(&body);
+            }
+            BodyKind::Chunked => {
+                let mut decoder = ChunkedDecoder::new();
+                loop {
+                    let used = decoder.decode(buf, &mut body).ok()?;
+                    raw.extend(buf.drain(..used));
+                    if decoder.is_done() {
+                        break;
+                    }
+                    let got = stream.read(&mut chunk).ok().filter(|&g| g > 0)?;
+                    buf.extend_from_slice(&chunk[..got]);
+                }
+            }
+        }
+        Some((head, raw, body))
+    }
+
+    /// The answer to a call: what its directives ask for, else an echo of the raw request.
+    fn answer(head: &Head, path: &str, query: &str, raw: &[u8], body: &[u8]) -> Vec<u8> {
+        let payload = head.method == "POST" && !path.to_ascii_lowercase().starts_with("/api/");
+        let invocation = payload.then(|| json::parse(body).expect("an invocation in JSON"));
+        let data = invocation.as_ref().and_then(|i| i.get("Data"));
+        let is_http = data.is_some_and(|d| d.get("req").is_some());
+        let directives: Vec<(String, String)> = match data {
+            None => query::pairs(query).collect(),
+            Some(data) => {
+                let source = if is_http {
+                    data.get("req").and_then(|r| r.get("Query"))
+                } else {
+                    data.as_object().and_then(|m| m.first()).map(|(_, v)| v)
+                };
+                source
+                    .and_then(Value::as_object)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                    .collect()
+            }
+        };
+        let directive = |name: &str| {
+            directives
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        if let Some(code) = directive("exit") {
+            println!("fake: exiting with code {code}");
+            std::process::exit(code.parse().expect("a numeric exit code"));
+        }
+        if directive("hang").is_some() {
+            // Killed by funchost long before this ends.
+            thread::sleep(Duration::from_secs(600));
+        }
+        if let Some(reply) = directive("reply") {
+            return reply.into_bytes();
+        }
+        let raw_text = String::from_utf8_lossy(raw).into_owned();
+        match invocation {
+            None => raw_reply("200 OK", Some("text/plain"), &raw_text).into_bytes(),
+            Some(_) if is_http => {
+                let mut reply = String::from(r#"{"Outputs":{"res":{"body":"#);
+                json::write_string(&mut reply, &raw_text);
+                reply.push_str(r#"}},"Logs":["fake: echoed"],"ReturnValue":null}"#);
+                raw_reply("200 OK", Some("application/json"), &reply).into_bytes()
+            }
+            Some(invocation) => {
+                let reply = format!(
+                    r#"{{"Outputs":{{"out":{{"seen":true}}}},"Logs":["fake: triggered"],"ReturnValue":{}}}"#,
+                    invocation.to_json()
+                );
+                raw_reply("200 OK", Some("application/json; charset=utf-8"), &reply).into_bytes()
+            }
+        }
+    }
+}
+
+// ---- The real handler in the three modes ------------------------------------------------------
+
+#[test]
+fn forwarding_mode_serves_the_real_handler() {
+    let mut host = LocalHost::start(&fixture("forwarding"), Some(HANDLER), &[]);
+    host.wait_out("HTTP calls: HelloRust forwarding (enableForwardingHttpRequest)");
+    host.wait_out(&format!(
+        "\tHelloRust: [GET,POST] http://localhost:{}/api/HelloRust",
+        host.port
+    ));
+    let reply = host.get("/api/HelloRust?name=Rust");
+    assert_eq!((reply.status, reply.text()), (200, greeting(Some("Rust"))));
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    let execute_now = curl(
+        "POST",
+        "/api/hellorust",
+        &[("Content-Type", "application/json")],
+        r#"{"name":"Azure"}"#,
+    );
+    let reply = host.exchange(execute_now.as_bytes());
+    assert_eq!((reply.status, reply.text()), (200, greeting(Some("Azure"))));
+    let reply = host.get("/api/HelloRust");
+    assert_eq!((reply.status, reply.text()), (200, greeting(None)));
+    // Not a route, and a method the function does not list: the host's 404, handler not called.
+    assert_eq!(host.get("/api/Nope").status, 404);
+    assert_eq!(
+        host.exchange(curl("DELETE", "/api/HelloRust", &[], "").as_bytes())
+            .status,
+        404
+    );
+    host.wait_out("Functions.HelloRust: GET /api/HelloRust?name=Rust -> 200 in ");
+    host.wait_out("Functions.HelloRust: POST /api/hellorust -> 200 in ");
+    host.wait_out("handler: listening on http://127.0.0.1:");
+}
+
+#[test]
+fn payload_mode_serves_the_real_handler() {
+    let mut host = LocalHost::start(&fixture("payload"), Some(HANDLER), &[]);
+    host.wait_out("HTTP calls: HelloRust payload (JSON invocations)");
+    let reply = host.get("/api/HelloRust?name=Rust");
+    assert_eq!((reply.status, reply.text()), (200, greeting(Some("Rust"))));
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    let execute_now = curl(
+        "POST",
+        "/api/HelloRust",
+        &[("Content-Type", "application/json")],
+        r#"{"name":"Azure"}"#,
+    );
+    let reply = host.exchange(execute_now.as_bytes());
+    assert_eq!((reply.status, reply.text()), (200, greeting(Some("Azure"))));
+    let form = curl(
+        "POST",
+        "/api/HelloRust",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        "name=Form",
+    );
+    assert_eq!(
+        host.exchange(form.as_bytes()).text(),
+        greeting(Some("Form"))
+    );
+    // A chunked client body has no Content-Length: the host leaves `Body` out (#7930).
+    let chunked = "POST /api/HelloRust HTTP/1.1\r\nHost: localhost:7071\r\nContent-Type: application/json\r\n\
+                   Transfer-Encoding: chunked\r\n\r\n10\r\n{\"name\":\"Azure\"}\r\n0\r\n\r\n";
+    let reply = host.exchange(chunked.as_bytes());
+    assert_eq!((reply.status, reply.text()), (200, greeting(None)));
+    host.wait_out("Functions.HelloRust: GET /api/HelloRust?name=Rust -> 200 in ");
+}
+
+#[test]
+fn proxying_mode_serves_the_real_handler() {
+    let mut host = LocalHost::start(&fixture("proxying"), Some(HANDLER), &[]);
+    host.wait_out("HTTP calls: HelloRust proxying (enableProxyingHttpRequest)");
+    let reply = host.get("/api/HelloRust?name=Rust");
+    assert_eq!((reply.status, reply.text()), (200, greeting(Some("Rust"))));
+    let post = curl(
+        "POST",
+        "/api/HelloRust",
+        &[("Content-Type", "application/json")],
+        r#"{"name":"Azure"}"#,
+    );
+    assert_eq!(
+        host.exchange(post.as_bytes()).text(),
+        greeting(Some("Azure"))
+    );
+    // Streamed through, a chunked body stays chunked and reaches the handler.
+    let chunked = "POST /api/HelloRust HTTP/1.1\r\nHost: localhost:7071\r\nContent-Type: application/json\r\n\
+                   Transfer-Encoding: chunked\r\n\r\n7\r\n{\"name\"\r\n9\r\n:\"Chunk\"}\r\n0\r\n\r\n";
+    let reply = host.exchange(chunked.as_bytes());
+    assert_eq!((reply.status, reply.text()), (200, greeting(Some("Chunk"))));
+}
+
+#[test]
+fn forwarding_refuses_chunked_client_bodies_with_500() {
+    let mut host = LocalHost::start(&fixture("forwarding"), Some(HANDLER), &[]);
+    let chunked = "POST /api/HelloRust HTTP/1.1\r\nHost: localhost:7071\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+    let reply = host.exchange(chunked.as_bytes());
+    assert_eq!((reply.status, reply.body.len()), (500, 0));
+    host.wait_err("Functions.HelloRust: POST /api/HelloRust -> 500 in ");
+    host.wait_err(
+        "'Transfer-Encoding: chunked' header can not be used when content object is not specified",
+    );
+}
+
+#[test]
+fn keep_alive_and_many_concurrent_connections() {
+    let host = LocalHost::start(&fixture("forwarding"), Some(HANDLER), &[]);
+    // One connection, several requests in turn.
+    let mut stream = host.connect();
+    for name in ["a", "b", "c"] {
+        stream
+            .write_all(curl("GET", &format!("/api/HelloRust?name={name}"), &[], "").as_bytes())
+            .unwrap();
+        let reply = read_any_reply(&mut stream, false);
+        assert_eq!(reply.text(), greeting(Some(name)));
+    }
+    // More keep-alive connections at once than the handler has workers (64).
+    let port = host.port;
+    let clients: Vec<_> = (0..72)
+        .map(|i| {
+            thread::spawn(move || {
+                let mut stream = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+                stream.set_read_timeout(Some(WAIT)).unwrap();
+                (0..2)
+                    .map(|j| {
+                        let name = format!("c{i}r{j}");
+                        stream
+                            .write_all(
+                                curl("GET", &format!("/api/HelloRust?name={name}"), &[], "")
+                                    .as_bytes(),
+                            )
+                            .unwrap();
+                        read_any_reply(&mut stream, false).text() == greeting(Some(&name))
+                    })
+                    .filter(|ok| *ok)
+                    .count()
+            })
+        })
+        .collect();
+    let answered: usize = clients.into_iter().map(|c| c.join().unwrap()).sum();
+    assert_eq!(answered, 144);
+}
+
+// ---- The exact requests funchost sends --------------------------------------------------------
+
+#[test]
+fn forwarded_requests_have_the_hosts_shape() {
+    let app = fake_app("forwarded-shape", FORWARDING);
+    let host = LocalHost::start(app.path(), None, &[]);
+    let request = "GET /api/Echo?b=2&a=1&A=3&n=x+y&flag&code=k&e=%C3%A9&s=a%2Fb HTTP/1.1\r\nHost: localhost:7071\r\n\
+                   User-Agent: test/1.0\r\nAccept: */*\r\nX-Multi: 1\r\nx-multi: 2\r\n\r\n";
+    let reply = host.exchange(request.as_bytes());
+    assert_eq!(reply.status, 200);
+    let expected = "GET /api/Echo?b=2&a=1,3&n=x%20y&flag=&code=k&e=%C3%A9&s=a%2Fb HTTP/1.1\r\nHost: localhost:7071\r\n\
+                    User-Agent: test/1.0 Azure-Functions-Host/4.1037.0.0\r\nAccept: */*\r\nX-Multi: 1, 2\r\n\
+                    X-Azure-Functions-HostVersion: 4.1037.0.0\r\nX-Azure-Functions-InvocationId: <guid>\r\n\r\n";
+    assert_eq!(without_guids(&reply.text()), expected);
+
+    // A body goes with its Content-Type and Content-Length, after the host's headers.
+    let post = curl(
+        "POST",
+        "/api/Echo",
+        &[("Content-Type", "application/json")],
+        r#"{"name":"Azure"}"#,
+    );
+    let expected = "POST /api/Echo HTTP/1.1\r\nHost: localhost:7071\r\nUser-Agent: curl/8.5.0 Azure-Functions-Host/4.1037.0.0\r\n\
+                    Accept: */*\r\nX-Azure-Functions-HostVersion: 4.1037.0.0\r\nX-Azure-Functions-InvocationId: <guid>\r\n\
+                    Content-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"name\":\"Azure\"}";
+    assert_eq!(
+        without_guids(&host.exchange(post.as_bytes()).text()),
+        expected
+    );
+
+    // POST without a body: Content-Length: 0 (and Content-Type dropped).
+    let empty = "POST /api/Echo HTTP/1.1\r\nHost: localhost:7071\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n";
+    let expected = "POST /api/Echo HTTP/1.1\r\nHost: localhost:7071\r\nUser-Agent: Azure-Functions-Host/4.1037.0.0\r\n\
+                    X-Azure-Functions-HostVersion: 4.1037.0.0\r\nX-Azure-Functions-InvocationId: <guid>\r\nContent-Length: 0\r\n\r\n";
+    assert_eq!(
+        without_guids(&host.exchange(empty.as_bytes()).text()),
+        expected
+    );
+}
+
+#[test]
+fn expect_100_continue_is_answered_and_forwarded() {
+    let app = fake_app("expect", FORWARDING);
+    let host = LocalHost::start(app.path(), None, &[]);
+    let mut stream = host.connect();
+    let head = "POST /api/Echo HTTP/1.1\r\nHost: localhost:7071\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n";
+    stream.write_all(head.as_bytes()).unwrap();
+    let interim = read_reply(&mut stream, false).expect("100 Continue");
+    assert_eq!(interim.status_line, "HTTP/1.1 100 Continue");
+    stream.write_all(b"hello").unwrap();
+    let reply = read_any_reply(&mut stream, false);
+    let expected = "POST /api/Echo HTTP/1.1\r\nHost: localhost:7071\r\nExpect: 100-continue\r\nUser-Agent: Azure-Functions-Host/4.1037.0.0\r\n\
+                    X-Azure-Functions-HostVersion: 4.1037.0.0\r\nX-Azure-Functions-InvocationId: <guid>\r\n\
+                    Content-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello";
+    assert_eq!(without_guids(&reply.text()), expected);
+}
+
+#[test]
+fn forwarded_responses_pass_back_whole_and_unfollowed() {
+    let app = fake_app("forwarded-response", FORWARDING);
+    let host = LocalHost::start(app.path(), None, &[]);
+    let redirect = "HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nX-Custom: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+    let reply = host.get(&format!("/api/Echo?reply={}", enc(redirect)));
+    assert_eq!(reply.status, 302);
+    assert_eq!(reply.header("location"), Some("/elsewhere"));
+    assert_eq!(reply.header("x-custom"), Some("a"));
+    assert_eq!(reply.header("content-length"), Some("3"));
+    assert_eq!(reply.header("transfer-encoding"), None);
+    assert_eq!(reply.text(), "abc");
+    // Non-2xx answers pass through as they are.
+    let teapot = raw_reply("418 I'm a teapot", Some("text/plain"), "short and stout");
+    let reply = host.get(&format!("/api/Echo?reply={}", enc(&teapot)));
+    assert_eq!(
+        (reply.status, reply.text()),
+        (418, "short and stout".to_string())
+    );
+}
+
+#[test]
+fn payload_invocations_have_the_hosts_shape() {
+    let app = fake_app("payload-shape", PAYLOAD);
+    let mut host = LocalHost::start(app.path(), None, &[]);
+    let handler_port = host.wait_out("fake: started port=");
+    let handler_port: u16 = handler_port
+        .split("port=")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let reply = host.get("/api/Echo?name=Rust&code=k");
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    let raw = reply.text();
+    let (head, body) = split_raw(&raw);
+    let expected_head = format!(
+        "POST /Echo HTTP/1.1\r\nHost: 127.0.0.1:{handler_port}\r\nUser-Agent: Azure-Functions-Host/4.1037.0.0\r\n\
+         X-Azure-Functions-HostVersion: 4.1037.0.0\r\nX-Azure-Functions-InvocationId: <guid>\r\n\
+         Content-Type: application/json; charset=utf-8\r\nTransfer-Encoding: chunked"
+    );
+    assert_eq!(without_guids(head), expected_head);
+    let invocation = String::from_utf8(dechunk(body.as_bytes())).unwrap();
+    let mut value = parse(&invocation);
+    // The clock and the random GUID vary: check their form, then pin them.
+    let Value::Object(members) = &mut value else {
+        panic!("an object")
+    };
+    let metadata = &mut members.iter_mut().find(|(k, _)| k == "Metadata").unwrap().1;
+    let Value::Object(metadata) = metadata else {
+        panic!("Metadata object")
+    };
+    let sys = &mut metadata.iter_mut().find(|(k, _)| k == "sys").unwrap().1;
+    let Value::Object(sys) = sys else {
+        panic!("sys object")
+    };
+    for (name, value) in sys.iter_mut() {
+        let text = value.as_str().unwrap().to_string();
+        match name.as_str() {
+            "UtcNow" => {
+                assert!(
+                    text.len() == 28 && text.ends_with('Z') && &text[19..20] == ".",
+                    "{text}"
+                );
+                *value = Value::from("<now>");
+            }
+            "RandGuid" => {
+                assert!(is_guid(&text), "{text}");
+                *value = Value::from("<guid>");
+            }
+            _ => {}
+        }
+    }
+    let expected = r#"{"Data":{"req":{"Url":"http://localhost:7071/api/Echo?name=Rust&code=k","Method":"GET","Query":{"name":"Rust","code":"k"},"Headers":{"Host":["localhost:7071"],"User-Agent":["curl/8.5.0"],"Accept":["*/*"]},"Params":{},"Identities":[{"AuthenticationType":null,"IsAuthenticated":false,"Actor":null,"BootstrapContext":null,"Claims":[],"Label":null,"Name":null,"NameClaimType":"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name","RoleClaimType":"http://schemas.microsoft.com/ws/2008/06/identity/claims/role"}]}},"Metadata":{"name":"\"Rust\"","Query":{"name":"Rust","code":"k"},"Headers":{"Host":"localhost:7071","User-Agent":"curl/8.5.0","Accept":"*/*"},"sys":{"MethodName":"Echo","UtcNow":"<now>","RandGuid":"<guid>"}}}"#;
+    assert_eq!(value.to_json(), expected);
+    host.wait_out("Functions.Echo: fake: echoed");
+
+    // Route values: Params, and double-encoded in Metadata; no Content-Length, no Body.
+    let raw = host.get("/api/items/42?x=1").text();
+    let (head, body) = split_raw(&raw);
+    assert!(head.starts_with("POST /Items HTTP/1.1\r\n"), "{head}");
+    let invocation = parse(std::str::from_utf8(&dechunk(body.as_bytes())).unwrap());
+    let req = invocation.get("Data").and_then(|d| d.get("req")).unwrap();
+    assert_eq!(req.get("Params").unwrap().to_json(), r#"{"id":"42"}"#);
+    assert_eq!(req.get("Body"), None);
+    let metadata = invocation.get("Metadata").unwrap();
+    assert_eq!(metadata.get("id").unwrap().to_json(), r#""\"42\"""#);
+    assert_eq!(metadata.get("x").unwrap().to_json(), r#""\"1\"""#);
+}
+
+#[test]
+fn payload_bodies_route_values_and_extra_outputs() {
+    let app = fake_app("payload-body", FORWARDING);
+    let mut host = LocalHost::start(app.path(), None, &[]);
+    // Multi has a queue output besides http: payload mode, whatever host.json says.
+    let body = r#"{"name":"Azure","n":2}"#;
+    let post = curl(
+        "POST",
+        "/api/Multi",
+        &[("Content-Type", "application/json")],
+        body,
+    );
+    let raw = host.exchange(post.as_bytes()).text();
+    let (head, chunked) = split_raw(&raw);
+    assert!(head.starts_with("POST /Multi HTTP/1.1\r\n"), "{head}");
+    let invocation = parse(std::str::from_utf8(&dechunk(chunked.as_bytes())).unwrap());
+    let req = invocation.get("Data").and_then(|d| d.get("req")).unwrap();
+    assert_eq!(req.get("Body").and_then(Value::as_str), Some(body));
+    assert_eq!(
+        req.get("Headers")
+            .unwrap()
+            .get("Content-Length")
+            .unwrap()
+            .to_json(),
+        r#"["22"]"#
+    );
+    let metadata = invocation.get("Metadata").unwrap();
+    assert_eq!(metadata.get("name").unwrap().to_json(), r#""\"Azure\"""#);
+    assert_eq!(metadata.get("n").unwrap().to_json(), r#""\"2\"""#);
+    // Items is HTTP in and out: forwarded, to its own route; `{id:int}` must be a number.
+    assert!(host
+        .get("/api/items/42?x=1")
+        .text()
+        .starts_with("GET /api/items/42?x=1 HTTP/1.1\r\n"));
+    assert_eq!(host.get("/api/items/forty-two").status, 404);
+    // Other outputs are logged.
+    let reply =
+        r#"{"Outputs":{"res":{"body":"queued"},"msg":{"q":1}},"Logs":[],"ReturnValue":null}"#;
+    let reply = raw_reply("200 OK", Some("application/json"), reply);
+    let post = curl(
+        "POST",
+        &format!("/api/Multi?reply={}", enc(&reply)),
+        &[],
+        "",
+    );
+    assert_eq!(host.exchange(post.as_bytes()).text(), "queued");
+    host.wait_out(r#"Functions.Multi: output 'msg' = {"q":1}"#);
+}
+
+#[test]
+fn payload_replies_are_read_as_the_host_reads_them() {
+    let app = fake_app("payload-replies", PAYLOAD);
+    let mut host = LocalHost::start(app.path(), None, &[]);
+    fn call(host: &LocalHost, reply: &str) -> Reply {
+        host.get(&format!("/api/Echo?reply={}", enc(reply)))
+    }
+
+    let res = r#"{"Outputs":{"res":{"statusCode":"201","status":404,"body":{"a":[1,2]},"headers":{"X-Res":"yes","content-type":"application/json"}}},"Logs":["one","two"],"ReturnValue":null}"#;
+    let reply = call(&host, &raw_reply("200 OK", Some("application/json"), res));
+    assert_eq!(reply.status, 201);
+    assert_eq!(reply.header("x-res"), Some("yes"));
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
+    assert_eq!(reply.text(), "{\n  \"a\": [\n    1,\n    2\n  ]\n}");
+
+    let reply = call(
+        &host,
+        &raw_reply(
+            "200 OK",
+            Some("text/json"),
+            r#"{"Outputs":{"res":{"statusCode":202,"body":"plain"}}}"#,
+        ),
+    );
+    assert_eq!((reply.status, reply.text()), (202, "plain".to_string()));
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+
+    // No `res`: 200 with `{}`.
+    let reply = call(
+        &host,
+        &raw_reply("200 OK", Some("application/json"), r#"{"Outputs":{}}"#),
+    );
+    assert_eq!((reply.status, reply.text()), (200, "{}".to_string()));
+
+    // Everything the host cannot use is a 500 with an empty body.
+    for (bad, why) in [
+        (
+            raw_reply("404 Not Found", Some("application/json"), "{}"),
+            "the handler answered 404 Not Found",
+        ),
+        (
+            raw_reply("200 OK", Some("text/plain"), "{}"),
+            "Content-Type is text/plain",
+        ),
+        (
+            raw_reply("200 OK", Some("application/json"), "{oops"),
+            "not valid JSON",
+        ),
+        (
+            raw_reply(
+                "200 OK",
+                Some("application/json"),
+                r#"{"Outputs":{"res":"text"}}"#,
+            ),
+            "Outputs.res must be an object",
+        ),
+        (
+            raw_reply("200 OK", Some("application/json"), ""),
+            "the reply is an empty body; the real host would wait for functionTimeout",
+        ),
+        (
+            raw_reply("200 OK", Some("application/json"), "null"),
+            "the reply is null; the real host would wait for functionTimeout",
+        ),
+    ] {
+        let reply = call(&host, &bad);
+        assert_eq!((reply.status, reply.body.len()), (500, 0), "{bad}");
+        host.wait_err(why);
+    }
+    host.wait_out("Functions.Echo: one");
+    host.wait_out("Functions.Echo: two");
+}
+
+#[test]
+fn proxied_requests_pass_through_and_stream() {
+    let app = fake_app("proxied", PROXYING);
+    let mut host = LocalHost::start(app.path(), None, &[]);
+    let started = host.wait_out("fake: started port=");
+    let handler_port = started
+        .split("port=")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    let request = "GET /api/Echo?a=1&a=2&n=x+y HTTP/1.1\r\nHost: localhost:7071\r\nUser-Agent: curl/8.5.0\r\n\
+                   Connection: keep-alive\r\nX-Forwarded-For: 10.0.0.9\r\n\r\n";
+    let reply = host.exchange(request.as_bytes());
+    let expected = format!(
+        "GET /api/Echo?a=1&a=2&n=x+y HTTP/1.1\r\nHost: 127.0.0.1:{handler_port}\r\nUser-Agent: curl/8.5.0\r\n\
+         X-Forwarded-For: 127.0.0.1\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: localhost:7071\r\n\
+         x-ms-invocation-id: <guid>\r\nX-Azure-Functions-HostVersion: 4.1037.0.0\r\nX-Azure-Functions-InvocationId: <guid>\r\n\r\n"
+    );
+    assert_eq!(without_guids(&reply.text()), expected);
+    // A chunked request body stays chunked on its way to the handler.
+    let chunked = "POST /api/Echo HTTP/1.1\r\nHost: localhost:7071\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+    let raw = host.exchange(chunked.as_bytes()).text();
+    let (head, body) = split_raw(&raw);
+    assert!(head.ends_with("Transfer-Encoding: chunked"), "{head}");
+    assert_eq!(dechunk(body.as_bytes()), b"abcde");
+    // A chunked answer is streamed back chunked, with the handler's reason phrase.
+    let streamed = "HTTP/1.1 201 Made\r\nX-R: 1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+    let reply = host.get(&format!("/api/Echo?reply={}", enc(streamed)));
+    assert_eq!(reply.status_line, "HTTP/1.1 201 Made");
+    assert_eq!(reply.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(reply.header("x-r"), Some("1"));
+    assert_eq!(reply.text(), "hello world");
+}
+
+// ---- The handler process ----------------------------------------------------------------------
+
+#[test]
+fn the_handler_starts_as_the_host_starts_it() {
+    let app = fake_app("environment", FORWARDING);
+    let mut host = LocalHost::start_env(app.path(), None, &[], &[("FAKE_START_DELAY_MS", "300")]);
+    let root = app.path().canonicalize().unwrap().display().to_string();
+    let line = host.wait_out("fake: started port=");
+    let field = |name: &str| {
+        let start = line
+            .find(&format!(" {name}="))
+            .unwrap_or_else(|| panic!("{name} in {line}"))
+            + name.len()
+            + 2;
+        line[start..].split(' ').next().unwrap().to_string()
+    };
+    let port = line
+        .split("port=")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(field("httpworker_port"), port);
+    assert!(is_guid(&field("worker_id")), "{line}");
+    assert_eq!(field("httpworker_id"), field("worker_id"));
+    assert_eq!(field("root"), root);
+    assert_eq!(field("cwd"), root);
+    assert_eq!(field("runtime"), "custom");
+    assert_eq!(field("setting"), "from-local-settings");
+    // `%FUNCTIONS_CUSTOMHANDLER_PORT%` expanded, an unknown `%X%` deleted, "two words" split.
+    assert_eq!(field("argc"), "4");
+    assert!(
+        line.ends_with(&format!("args=--port {port} two words")),
+        "{line}"
+    );
+    // Readiness: a bare GET / (no host headers), any status will do.
+    host.wait_out(&format!(
+        "handler: fake: ping GET / HTTP/1.1|Host: 127.0.0.1:{port}||"
+    ));
+    // stdout lines are information, stderr lines errors (or warnings).
+    host.wait_err("handler error: fake: an error line on stderr");
+    host.wait_err("handler warning: fake: a Warning line on stderr");
+    host.wait_out("Started handler (pid ");
+    host.wait_out("Worker process started and initialized.");
+}
+
+#[test]
+fn exit_code_200_restarts_without_counting() {
+    let app = fake_app("exit-200", FORWARDING);
+    let mut host = LocalHost::start(app.path(), None, &[]);
+    let mut pids = vec![host.handler_pid()];
+    for round in 1..=4 {
+        let reply = host.get("/api/Echo?exit=200");
+        assert_eq!((reply.status, reply.body.len()), (500, 0));
+        host.wait_count(
+            true,
+            "Language Worker Process exited and needs to be restarted.",
+            round,
+        );
+        host.wait_count(true, "Worker process started and initialized.", round + 1);
+        pids.push(host.handler_pid());
+        assert_eq!(host.get("/api/Echo").status, 200);
+    }
+    pids.dedup();
+    assert_eq!(pids.len(), 5, "a new process each time: {pids:?}");
+    assert!(
+        host.child.try_wait().unwrap().is_none(),
+        "funchost keeps running"
+    );
+}
+
+#[test]
+fn three_errors_stop_the_host() {
+    let app = fake_app("exit-3", FORWARDING);
+    let mut host = LocalHost::start(app.path(), None, &[]);
+    for round in 1..=2 {
+        assert_eq!(host.get("/api/Echo?exit=3").status, 500);
+        host.wait_count(false, "exited with code 3 (0x3)", round);
+        host.wait_count(true, "Worker process started and initialized.", round + 1);
+    }
+    let pid = host.handler_pid();
+    // The host may stop before or after answering this one: only the exit is certain.
+    let mut stream = host.connect();
+    stream
+        .write_all(curl("GET", "/api/Echo?exit=3", &[], "").as_bytes())
+        .unwrap();
+    if let Some(reply) = read_reply(&mut stream, false) {
+        assert_eq!(reply.status, 500);
+    }
+    let status = host.wait_exit();
+    assert_eq!(status.code(), Some(1));
+    host.wait_err("Exceeded http worker restart retry count. Shutting down Functions Host");
+    host.wait_err("handler error: fake: an error line on stderr");
+    assert!(wait_gone(pid));
+}
+
+#[test]
+fn exit_code_0_is_not_restarted() {
+    let app = fake_app("exit-0", FORWARDING);
+    let mut host = LocalHost::start(app.path(), None, &[]);
+    assert_eq!(host.get("/api/Echo?exit=0").status, 500);
+    host.wait_err("The handler exited with code 0: it is not restarted");
+    let reply = host.get("/api/Echo");
+    assert_eq!((reply.status, reply.body.len()), (500, 0));
+    host.wait_err("cannot connect to the handler");
+    host.drain();
+    assert_eq!(
+        host.seen_out
+            .iter()
+            .filter(|l| l.contains("Started handler (pid "))
+            .count(),
+        1
+    );
+    assert!(
+        host.child.try_wait().unwrap().is_none(),
+        "funchost keeps running"
+    );
+}
+
+#[test]
+fn a_function_timeout_restarts_the_handler() {
+    let app = fake_app("timeout", FORWARDING);
+    let mut host = LocalHost::start(app.path(), None, &["--function-timeout", "1"]);
+    let first = host.handler_pid();
+    let reply = host.get("/api/Echo?hang=1");
+    assert_eq!((reply.status, reply.body.len()), (500, 0));
+    host.wait_err("Timeout value of 00:00:01 was exceeded by function: Functions.Echo");
+    host.wait_count(true, "Worker process started and initialized.", 2);
+    assert_ne!(host.handler_pid(), first);
+    assert!(wait_gone(first));
+    assert_eq!(host.get("/api/Echo").status, 200);
+}
+
+#[test]
+fn stopping_funchost_kills_the_handler() {
+    let app = fake_app("stop", FORWARDING);
+    let mut host = LocalHost::start(app.path(), None, &[]);
+    let pid = host.handler_pid();
+    assert!(!is_gone(pid));
+    drop(host.stdin.take());
+    assert!(host.wait_exit().success());
+    assert!(wait_gone(pid));
+}
+
+// ---- Other endpoints and the command line -----------------------------------------------------
+
+#[test]
+fn landing_page_status_and_admin_invocations() {
+    let app = fake_app("admin", FORWARDING);
+    let mut host = LocalHost::start(app.path(), None, &[]);
+    host.wait_out("\tTimer: timerTrigger");
+    host.wait_out("\tQueue: queueTrigger");
+    host.wait_out(&format!("\tEcho:  http://localhost:{}/api/Echo", host.port));
+    host.wait_out(&format!(
+        "\tItems: [GET] http://localhost:{}/api/items/{{id:int}}",
+        host.port
+    ));
+    let reply = host.get("/");
+    assert_eq!(reply.status, 200);
+    assert!(reply
+        .text()
+        .contains("Your Functions 4.0 app is up and running"));
+    let reply = host.get("/admin/host/status");
+    assert_eq!(
+        parse(&reply.text()).get("state").and_then(Value::as_str),
+        Some("Running")
+    );
+    fn admin(host: &LocalHost, name: &str, body: &str) -> Reply {
+        let request = curl(
+            "POST",
+            &format!("/admin/functions/{name}"),
+            &[("Content-Type", "application/json")],
+            body,
+        );
+        host.exchange(request.as_bytes())
+    }
+    assert_eq!(admin(&host, "Queue", r#"{"input":"hi"}"#).status, 202);
+    host.wait_out("Functions.Queue: queueTrigger invocation -> 200 in ");
+    host.wait_out("Functions.Queue: fake: triggered");
+    assert_eq!(admin(&host, "Nope", "{}").status, 404);
+    assert_eq!(admin(&host, "Echo", "{}").status, 400);
+    assert_eq!(host.get("/elsewhere").status, 404);
+}
+
+/// Runs `funchost ARGS` to its end with `stdin` as input.
+fn run(args: &[&str], stdin: &str) -> (ExitStatus, String, String) {
+    let mut child = Command::new(FUNCHOST)
+        .args(args)
+        .env("FUNCHOST_FAKE_BIN", std::env::current_exe().unwrap())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run funchost");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).unwrap();
+    drop(input);
+    let mut out_pipe = child.stdout.take().unwrap();
+    let mut err_pipe = child.stderr.take().unwrap();
+    let out = thread::spawn(move || {
+        let mut text = String::new();
+        let _ = out_pipe.read_to_string(&mut text);
+        text
+    });
+    let err = thread::spawn(move || {
+        let mut text = String::new();
+        let _ = err_pipe.read_to_string(&mut text);
+        text
+    });
+    let deadline = Instant::now() + WAIT * 2;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("funchost {args:?} did not finish");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    (status, out.join().unwrap(), err.join().unwrap())
+}
+
+#[test]
+fn invoke_sends_one_http_call_with_the_real_handler() {
+    let forwarding = fixture("forwarding");
+    let app = forwarding.to_str().unwrap();
+    let (status, out, err) = run(
+        &[
+            "invoke",
+            "HelloRust",
+            "--app",
+            app,
+            "--handler",
+            HANDLER,
+            "--path",
+            "/api/HelloRust?name=Rust",
+        ],
+        "",
+    );
+    assert!(status.success(), "{err}");
+    assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+    assert!(
+        out.contains("\r\nContent-Type: text/plain; charset=utf-8\r\n"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with(&format!("\r\n\r\n{}", greeting(Some("Rust")))),
+        "{out}"
+    );
+    assert!(
+        err.contains("Functions.HelloRust: GET /api/HelloRust?name=Rust -> 200 in "),
+        "{err}"
+    );
+    let pid = pid_in(
+        err.lines()
+            .find(|l| l.contains("Started handler (pid "))
+            .unwrap(),
+    );
+    assert!(wait_gone(pid), "the handler is stopped");
+
+    // Payload mode, the body from stdin.
+    let payload = fixture("payload");
+    let app = payload.to_str().unwrap();
+    let args = [
+        "invoke",
+        "HelloRust",
+        "--app",
+        app,
+        "--handler",
+        HANDLER,
+        "--data",
+        "-",
+        "--header",
+        "Content-Type: application/json",
+    ];
+    let (status, out, _) = run(&args, r#"{"name":"Azure"}"#);
+    assert!(status.success());
+    assert!(out.ends_with(&greeting(Some("Azure"))), "{out}");
+}
+
+#[test]
+fn invoke_reports_failures_in_its_exit_status() {
+    let app = fake_app("invoke-fail", FORWARDING);
+    let dir = app.path().to_str().unwrap();
+    let teapot = raw_reply("418 I'm a teapot", Some("text/plain"), "no");
+    let path = format!("/api/Echo?reply={}", enc(&teapot));
+    let (status, out, _) = run(&["invoke", "Echo", "--app", dir, "--path", &path], "");
+    assert_eq!(status.code(), Some(1));
+    assert!(out.starts_with("HTTP/1.1 418 "), "{out}");
+    let (status, out, err) = run(&["invoke", "Nope", "--app", dir], "");
+    assert_eq!((status.code(), out.as_str()), (Some(1), ""));
+    assert_eq!(err, format!("funchost: no function named Nope in {} (functions: Echo, Items, Multi, Queue, Timer)\n", app.path().canonicalize().unwrap().display()));
+    let (status, _, err) = run(
+        &[
+            "invoke",
+            "Items",
+            "--app",
+            dir,
+            "--path",
+            "/api/items/1",
+            "--method",
+            "POST",
+        ],
+        "",
+    );
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        err.contains(
+            "funchost: Items does not accept POST (methods: get); the host would answer 404"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn invoke_runs_non_http_functions_in_payload_mode() {
+    let app = fake_app("invoke-timer", FORWARDING);
+    let dir = app.path().to_str().unwrap();
+    let timer = r#"{"Schedule":{"AdjustForDST":true},"ScheduleStatus":null,"IsPastDue":false}"#;
+    let (status, out, err) = run(&["invoke", "Timer", "--app", dir, "--data", "-"], timer);
+    assert!(status.success(), "{err}");
+    let reply = parse(out.trim_end());
+    let invocation = reply.get("ReturnValue").unwrap();
+    assert_eq!(
+        invocation.get("Data").unwrap().to_json(),
+        format!(r#"{{"myTimer":{timer}}}"#)
+    );
+    let sys = invocation
+        .get("Metadata")
+        .and_then(|m| m.get("sys"))
+        .unwrap();
+    assert_eq!(sys.get("MethodName").and_then(Value::as_str), Some("Timer"));
+    assert!(err.contains("Functions.Timer: fake: triggered"), "{err}");
+    assert!(
+        err.contains(r#"Functions.Timer: output 'out' = {"seen":true}"#),
+        "{err}"
+    );
+    assert!(
+        err.contains("Functions.Timer: timerTrigger invocation -> 200 in "),
+        "{err}"
+    );
+
+    // A string is sent double-encoded, as the host sends strings.
+    let data = app.path().join("message.json");
+    std::fs::write(&data, r#""hello""#).unwrap();
+    let (status, out, _) = run(
+        &[
+            "invoke",
+            "Queue",
+            "--app",
+            dir,
+            "--data",
+            data.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(status.success());
+    let data = parse(out.trim_end())
+        .get("ReturnValue")
+        .and_then(|r| r.get("Data"))
+        .unwrap()
+        .to_json();
+    assert_eq!(data, r#"{"msg":"\"hello\""}"#);
+
+    // A reply the host cannot use fails the invocation.
+    let bad = format!(
+        r#"{{"reply":{}}}"#,
+        Value::from(raw_reply("500 Internal Server Error", None, "")).to_json()
+    );
+    let (status, _, err) = run(&["invoke", "Timer", "--app", dir, "--data", "-"], &bad);
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        err.contains("the handler answered 500 Internal Server Error"),
+        "{err}"
+    );
+}
+
+#[test]
+fn command_line_errors_are_one_line() {
+    let (status, out, err) = run(&["--bogus"], "");
+    assert_eq!(
+        (status.code(), out.as_str(), err.as_str()),
+        (
+            Some(2),
+            "",
+            "funchost: unknown option --bogus (see funchost --help)\n"
+        )
+    );
+    let empty = TempDir::new("funchost-empty");
+    let dir = empty.path().to_str().unwrap();
+    let (status, _, err) = run(
+        &["start", "--app", dir, "--port", &free_port().to_string()],
+        "",
+    );
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(
+        err,
+        format!(
+            "funchost: no host.json in {} (give --app DIR)\n",
+            empty.path().canonicalize().unwrap().display()
+        )
+    );
+    let busy = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let forwarding = fixture("forwarding");
+    let (status, _, err) = run(
+        &[
+            "start",
+            "--app",
+            forwarding.to_str().unwrap(),
+            "--port",
+            &port,
+        ],
+        "",
+    );
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        err.starts_with(&format!("funchost: cannot listen on 127.0.0.1:{port}: "))
+            && err.lines().count() == 1,
+        "{err}"
+    );
+    let (status, out, _) = run(&["--help"], "");
+    assert!(status.success());
+    assert!(out.contains("funchost [start] [--app DIR] [--port 7071] [--handler PATH]"));
+    assert!(out.contains("funchost invoke NAME [--data FILE|-]"));
+    assert!(out.lines().count() <= 45, "one screen");
+}
+
+#[test]
+fn a_missing_handler_fails_three_times_then_stops() {
+    let forwarding = fixture("forwarding");
+    let app = forwarding.to_str().unwrap();
+    let (status, _, err) = run(
+        &[
+            "start",
+            "--app",
+            app,
+            "--port",
+            &free_port().to_string(),
+            "--handler",
+            "/nonexistent/handler",
+        ],
+        "",
+    );
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(
+        err.matches("Failed to start http worker process: /nonexistent/handler")
+            .count(),
+        3,
+        "{err}"
+    );
+    assert!(
+        err.contains("Exceeded http worker restart retry count. Shutting down Functions Host"),
+        "{err}"
+    );
+    assert!(err.ends_with("funchost: the handler did not start: Exceeded http worker restart retry count. Shutting down Functions Host\n"), "{err}");
+}
