@@ -12,13 +12,16 @@
 //! can never take the workers a waiting client needs.
 
 use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::conn::{self, Check, Conn, Context, Next};
-use crate::limits::{MAX_WORKERS, POLL_MAX_PAUSE, WORKER_IDLE_EXIT, WORKER_STACK_BYTES};
+use crate::limits::{
+    MAX_WORKERS, POLL_MAX_PAUSE, POLL_MAX_SHARE, WORKER_IDLE_EXIT, WORKER_STACK_BYTES,
+};
 use crate::router::Router;
 
 /// The pool: clone-free handle shared by the accept loop, the workers and the poller.
@@ -125,9 +128,12 @@ impl Pool {
             let Some(conn) = self.next_ready(resting) else {
                 return;
             };
-            match conn::serve(conn, &self.ctx) {
-                Next::Park(conn) => self.park(conn),
-                Next::Close => {}
+            // A function's panic is already a 500 (`app::run_guarded`); this catches a panic in
+            // the server's own code, which closes that connection and leaves the worker and the
+            // pool's counts intact.
+            match catch_unwind(AssertUnwindSafe(|| conn::serve(conn, &self.ctx))) {
+                Ok(Next::Park(conn)) => self.park(conn),
+                Ok(Next::Close) | Err(_) => {}
             }
         }
     }
@@ -153,8 +159,9 @@ impl Pool {
     }
 
     /// The poller: sweep quiet connections, queue the ready, drop the expired. The pause
-    /// between sweeps doubles while nothing happens, up to `POLL_MAX_PAUSE`, and is zero while
-    /// connections keep becoming ready; with nothing parked the poller sleeps until a park.
+    /// between sweeps doubles while nothing happens, up to `POLL_MAX_PAUSE` (longer only when a
+    /// sweep is so long that it would take more than `POLL_MAX_SHARE` of a core), and is zero
+    /// while connections keep becoming ready; with nothing parked the poller sleeps until a park.
     fn poll(self: Arc<Self>) {
         let mut watched: Vec<Conn> = Vec::new();
         let mut pause = Duration::ZERO;
@@ -194,7 +201,9 @@ impl Pool {
             pause = if woke > 0 {
                 Duration::ZERO
             } else {
-                (pause * 2 + Duration::from_micros(50)).min(POLL_MAX_PAUSE)
+                let sweep = now.elapsed();
+                let longest = POLL_MAX_PAUSE.max(sweep * (100 - POLL_MAX_SHARE) / POLL_MAX_SHARE);
+                (pause * 2 + Duration::from_micros(50)).min(longest)
             };
         }
     }
