@@ -51,6 +51,8 @@ pub struct Conn {
     /// Bytes are expected at once: the connection is new, or the poller saw bytes (or the end)
     /// waiting. A worker then reads without a linger permit, since the read will not wait.
     expecting: bool,
+    /// The request being answered is a HEAD, so even a refusal carries no body (RFC 9110 §9.3.2).
+    head_request: bool,
     /// The read timeout currently set on the socket, to skip redundant system calls.
     read_timeout: Option<Duration>,
     /// Keeps the server's count of open connections; released when the connection is dropped.
@@ -99,11 +101,14 @@ pub enum Check {
     Expired,
 }
 
-/// State a worker needs while serving: the routes, and the count of lingering workers.
+/// State a worker needs while serving: the routes, the count of lingering workers, and whether
+/// to print a line per request.
 #[derive(Debug)]
 pub struct Context {
     pub router: Router,
     pub lingering: AtomicUsize,
+    /// `HANDLER_LOG_REQUESTS=1`: one stdout line per request (see `log_request`).
+    pub log_requests: bool,
 }
 
 impl Conn {
@@ -115,6 +120,7 @@ impl Conn {
             head_started: None,
             idle_deadline: Instant::now() + HEAD_TIMEOUT,
             expecting: true,
+            head_request: false,
             read_timeout: None,
             _slot: slot,
         }
@@ -160,8 +166,15 @@ impl Conn {
     /// Answers a protocol error and closes, with a gentle close when `gently` (see
     /// `close_gently`), so the client can read the answer while it is still sending.
     fn refuse(&mut self, error: HttpError, gently: bool) {
+        // A head refused before it parsed is a HEAD if its request line says so.
+        let start = self
+            .buf
+            .iter()
+            .position(|&b| b != b'\r' && b != b'\n')
+            .unwrap_or(0);
+        let head_only = self.head_request || self.buf[start..].starts_with(b"HEAD ");
         let framing = Framing {
-            head_only: false,
+            head_only,
             keep_alive: false,
             http10: false,
         };
@@ -314,6 +327,8 @@ fn answer(conn: &mut Conn, head: Head, ctx: &Context, out: &mut Vec<u8>) -> Resu
         out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
         flush(conn, out).map_err(|_| Failure::Io)?;
     }
+    conn.head_request = head.method == "HEAD";
+    let started = ctx.log_requests.then(Instant::now);
     let body = read_body(conn, head.body, out)?;
     let (path, query) = crate::query::split_target(&head.target);
     let request = Request {
@@ -324,15 +339,41 @@ fn answer(conn: &mut Conn, head: Head, ctx: &Context, out: &mut Vec<u8>) -> Resu
         body,
         ..Request::default()
     };
-    let head_only = request.method == "HEAD";
+    let logged = started.map(|at| {
+        (
+            at,
+            request.method.clone(),
+            request.path.clone(),
+            invocation_id(&request),
+        )
+    });
     let response = app::respond(&ctx.router, request);
+    if let Some((at, method, path, id)) = logged {
+        log_request(&method, &path, response.status, at, id.as_deref());
+    }
     let framing = Framing {
-        head_only,
+        head_only: conn.head_request,
         keep_alive: head.keep_alive,
         http10: head.version == Version::Http10,
     };
     response::encode(&response, framing, &date::now(), out);
+    conn.head_request = false;
     Ok(head.keep_alive)
+}
+
+fn invocation_id(request: &Request) -> Option<String> {
+    request
+        .header("x-azure-functions-invocationid")
+        .map(str::to_string)
+}
+
+/// One line per request on stdout, which the host logs at Information:
+/// `GET /api/HelloRust 200 84us id=<invocation id>`.
+fn log_request(method: &str, path: &str, status: u16, started: Instant, id: Option<&str>) {
+    let micros = started.elapsed().as_micros();
+    let id = id.map(|id| format!(" id={id}")).unwrap_or_default();
+    let mut stdout = io::stdout().lock();
+    let _ = writeln!(stdout, "{method} {path} {status} {micros}us{id}");
 }
 
 /// Reads a whole body; bytes already buffered are used first and any bytes after the body stay

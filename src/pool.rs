@@ -50,11 +50,12 @@ struct Parked {
 
 impl Pool {
     /// A pool that serves with `router`; no thread starts until there is work.
-    pub fn new(router: Router) -> Arc<Pool> {
+    pub fn new(router: Router, log_requests: bool) -> Arc<Pool> {
         Arc::new(Pool {
             ctx: Context {
                 router,
                 lingering: AtomicUsize::new(0),
+                log_requests,
             },
             ready: Mutex::new(Ready::default()),
             work: Condvar::new(),

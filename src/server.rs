@@ -47,8 +47,8 @@ pub fn bind(port: u16) -> std::io::Result<TcpListener> {
 
 /// Accepts connections forever, handing each to the pool. Never returns: every error is
 /// per-connection or transient, and the loop backs off and goes on (tiny_http#283).
-pub fn serve(listener: TcpListener, router: Router) -> ! {
-    let pool = Pool::new(router);
+pub fn serve(listener: TcpListener, router: Router, log_requests: bool) -> ! {
+    let pool = Pool::new(router, log_requests);
     pool.prestart();
     let cap = connection_cap(std::fs::read_to_string("/proc/self/limits").ok().as_deref());
     let open = Arc::new(AtomicUsize::new(0));

@@ -13,6 +13,10 @@ use crate::server;
 /// The variable the host sets to the app root; without it the working directory is the root.
 pub const APP_ROOT_VAR: &str = "FUNCTIONS_APP_ROOT_PATH";
 
+/// Set to `1` for one stdout line per request: method, path, status, microseconds and the
+/// host's invocation id. Off by default: the host logs every stdout line.
+pub const LOG_VAR: &str = "HANDLER_LOG_REQUESTS";
+
 /// Serves the functions of `table`, as the app's files in the app root route them, on the port
 /// the host gives. Returns only on a start-up error, whose one line is on stderr: exit code 2
 /// for a bad port, 1 for bad app files or a port that cannot be bound (never 0, after which
@@ -56,7 +60,9 @@ pub fn run(table: &'static [Function]) -> ExitCode {
         ""
     };
     println!("listening on http://127.0.0.1:{port}{default_note} ({about})");
-    server::serve(listener, router)
+    // Read once here: per request the check is one bool, so logging off costs nothing.
+    let log_requests = std::env::var_os(LOG_VAR).is_some_and(|v| v == "1");
+    server::serve(listener, router, log_requests)
 }
 
 /// The routes from the app's files, and what the listening line says about them. Warns on

@@ -412,8 +412,6 @@ fn rest_until_closed(stream: &mut TcpStream) -> Vec<u8> {
 }
 
 #[test]
-#[ignore = "BUG: Conn::refuse always sends the reason as content, also when the refused \
-            request is a HEAD (RFC 9110 §9.3.2: MUST NOT send content)"]
 fn refusal_of_a_head_request_sends_no_body() {
     let server = Server::start();
     for request in [

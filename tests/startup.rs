@@ -354,3 +354,45 @@ fn probe_loop_right_after_spawn_is_answered_on_first_connection() {
     let reply = read_reply(&mut stream, false).expect("the first accepted probe is answered");
     assert_is_http_status_line(&reply.status_line);
 }
+
+/// `HANDLER_LOG_REQUESTS=1` prints one line per request with method, path, status,
+/// microseconds and the host's invocation id.
+#[test]
+fn request_log_line_when_asked_for() {
+    let server = Server::start_with(&[("HANDLER_LOG_REQUESTS", "1")], None);
+    let reply = server.exchange(
+        b"GET /api/HelloRust?name=Log HTTP/1.1\r\nHost: h\r\n\
+          X-Azure-Functions-InvocationId: 0b1e4c6a-3c7e-4f7e-9a61-8f3f0f5b2d11\r\n\r\n",
+    );
+    assert_eq!(reply.status, 200);
+    let line = server
+        .stdout
+        .recv_timeout(WAIT)
+        .expect("a request log line");
+    let fields: Vec<&str> = line.split(' ').collect();
+    assert_eq!(fields.len(), 5, "{line}");
+    assert_eq!(&fields[..3], ["GET", "/api/HelloRust", "200"], "{line}");
+    let micros = fields[3].strip_suffix("us").expect("microseconds");
+    assert!(micros.parse::<u64>().is_ok(), "{line}");
+    assert_eq!(fields[4], "id=0b1e4c6a-3c7e-4f7e-9a61-8f3f0f5b2d11");
+
+    // Without an invocation id (a direct call) the line ends after the time.
+    assert_eq!(server.exchange(&support::get("/nope")).status, 404);
+    let line = server.stdout.recv_timeout(WAIT).expect("a second log line");
+    assert!(
+        line.starts_with("GET /nope 404 ") && line.ends_with("us"),
+        "{line}"
+    );
+}
+
+/// Off by default: the host logs every stdout line, so a quiet handler prints nothing per request.
+#[test]
+fn no_request_log_line_by_default() {
+    let server = Server::start();
+    for _ in 0..3 {
+        assert_eq!(server.exchange(&support::get("/api/HelloRust")).status, 200);
+    }
+    // A line would be written before the response left; give the reader thread time to see it.
+    let extra = server.stdout.recv_timeout(Duration::from_millis(500));
+    assert!(extra.is_err(), "unexpected stdout line: {extra:?}");
+}
