@@ -234,15 +234,19 @@ impl Conn {
     /// Reads once, appending to the buffer. `Ok(0)` is end of stream.
     fn read_more(&mut self, timeout: Duration) -> io::Result<usize> {
         self.set_read_timeout(timeout)?;
-        let mut chunk = [0u8; READ_CHUNK];
         let room = MAX_HEAD_BYTES
             .saturating_sub(self.buf.len())
             .clamp(1, READ_CHUNK);
-        let n = self.stream.read(&mut chunk[..room])?;
+        // Read straight into the buffer's own memory: no copy, and no 8 KiB stack array that
+        // would stay resident in every worker's stack.
+        let len = self.buf.len();
+        self.buf.resize(len + room, 0);
+        let result = self.stream.read(&mut self.buf[len..]);
+        self.buf.truncate(len + *result.as_ref().unwrap_or(&0));
+        let n = result?;
         if n > 0 && self.head_started.is_none() {
             self.head_started = Some(Instant::now());
         }
-        self.buf.extend_from_slice(&chunk[..n]);
         Ok(n)
     }
 }
@@ -381,8 +385,8 @@ fn log_request(method: &str, path: &str, status: u16, started: Instant, id: Opti
 /// `out` are sent: a client may wait for them before it sends more. Memory grows with the bytes
 /// that arrive, not with what `Content-Length` announces.
 fn read_body(conn: &mut Conn, kind: BodyKind, out: &mut Vec<u8>) -> Result<Vec<u8>, Failure> {
-    conn.set_read_timeout(BODY_READ_TIMEOUT)
-        .map_err(|_| Failure::Io)?;
+    // The body timeout is set only when the socket must be read, so the common case (a body
+    // that came with its head, or none) makes no extra system call.
     match kind {
         BodyKind::None => Ok(Vec::new()),
         BodyKind::Length(len) => {
@@ -390,6 +394,8 @@ fn read_body(conn: &mut Conn, kind: BodyKind, out: &mut Vec<u8>) -> Result<Vec<u
             let mut body: Vec<u8> = conn.buf.drain(..buffered).collect();
             if buffered < len {
                 flush(conn, out).map_err(|_| Failure::Io)?;
+                conn.set_read_timeout(BODY_READ_TIMEOUT)
+                    .map_err(|_| Failure::Io)?;
                 let missing = (len - buffered) as u64;
                 let read = (&conn.stream)
                     .take(missing)
@@ -410,6 +416,8 @@ fn read_body(conn: &mut Conn, kind: BodyKind, out: &mut Vec<u8>) -> Result<Vec<u
             conn.buf.drain(..used);
             if !decoder.is_done() {
                 flush(conn, out).map_err(|_| Failure::Io)?;
+                conn.set_read_timeout(BODY_READ_TIMEOUT)
+                    .map_err(|_| Failure::Io)?;
             }
             let mut chunk = [0u8; READ_CHUNK];
             while !decoder.is_done() {

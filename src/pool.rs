@@ -14,7 +14,7 @@
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::AtomicUsize;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -75,15 +75,6 @@ impl Pool {
         self.work.notify_one();
     }
 
-    /// Starts one worker ahead of the first connection, so the readiness probe does not wait
-    /// for a thread to be created.
-    pub fn prestart(self: &Arc<Self>) {
-        let mut ready = lock(&self.ready);
-        if ready.workers == 0 {
-            self.spawn_worker(&mut ready);
-        }
-    }
-
     fn spawn_worker(self: &Arc<Self>, ready: &mut Ready) {
         let pool = Arc::clone(self);
         let spawned = thread::Builder::new()
@@ -124,9 +115,8 @@ impl Pool {
 
     /// A worker: serve ready connections; exit after a quiet spell if above the resting size.
     fn work(self: Arc<Self>) {
-        let resting = resting_workers();
         loop {
-            let Some(conn) = self.next_ready(resting) else {
+            let Some(conn) = self.next_ready() else {
                 return;
             };
             // A function's panic is already a 500 (`app::run_guarded`); this catches a panic in
@@ -139,7 +129,7 @@ impl Pool {
         }
     }
 
-    fn next_ready(&self, resting: usize) -> Option<Conn> {
+    fn next_ready(&self) -> Option<Conn> {
         let mut ready = lock(&self.ready);
         loop {
             if let Some(conn) = ready.queue.pop_front() {
@@ -152,7 +142,7 @@ impl Pool {
                 .unwrap_or_else(PoisonError::into_inner);
             ready = guard;
             ready.free -= 1;
-            if timeout.timed_out() && ready.queue.is_empty() && ready.workers > resting {
+            if timeout.timed_out() && ready.queue.is_empty() && ready.workers > resting_workers() {
                 ready.workers -= 1;
                 return None;
             }
@@ -215,12 +205,16 @@ impl Pool {
     }
 }
 
-/// Workers kept at rest: one per core, at least two. Asked by each worker rather than at
-/// start-up, so the cold start does not pay for reading the CPU quota.
+/// Workers kept at rest: one per core, at least two. Read the first time a worker could exit,
+/// not at start-up or when a worker starts: finding the core count reads the CPU quota from
+/// files, which measurably slowed the first answer.
 fn resting_workers() -> usize {
-    thread::available_parallelism()
-        .map_or(2, |n| n.get().max(2))
-        .min(MAX_WORKERS)
+    static RESTING: OnceLock<usize> = OnceLock::new();
+    *RESTING.get_or_init(|| {
+        thread::available_parallelism()
+            .map_or(2, |n| n.get().max(2))
+            .min(MAX_WORKERS)
+    })
 }
 
 /// Locks, recovering from poisoning: the state is only counters and queues, left consistent at

@@ -3,7 +3,7 @@
 
 use std::io::{ErrorKind, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 
@@ -49,14 +49,23 @@ pub fn bind(port: u16) -> std::io::Result<TcpListener> {
 /// per-connection or transient, and the loop backs off and goes on (tiny_http#283).
 pub fn serve(listener: TcpListener, router: Router, log_requests: bool) -> ! {
     let pool = Pool::new(router, log_requests);
-    pool.prestart();
-    let cap = connection_cap(std::fs::read_to_string("/proc/self/limits").ok().as_deref());
+    // The open-file limit is read only once connections pile up, so start-up (and the host's
+    // first readiness probe) does not pay for opening /proc; below FD_RESERVE open connections
+    // no sane limit binds.
+    let mut cap: Option<usize> = None;
     let open = Arc::new(AtomicUsize::new(0));
     let mut failing = false;
     loop {
         match listener.accept() {
             Ok((stream, _)) => {
                 failing = false;
+                let cap = if open.load(Ordering::Acquire) < FD_RESERVE {
+                    MAX_CONNECTIONS
+                } else {
+                    *cap.get_or_insert_with(|| {
+                        connection_cap(std::fs::read_to_string("/proc/self/limits").ok().as_deref())
+                    })
+                };
                 let Some(slot) = Slot::take(&open, cap) else {
                     refuse_overloaded(stream);
                     continue;

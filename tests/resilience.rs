@@ -474,6 +474,17 @@ fn the_accept_loop_survives_running_out_of_descriptors() {
     const FDS: usize = 48;
     let mut server = Server::start();
     assert!(new_client(&server, "before") < AT_ONCE);
+    // The server reads its open-file limit once, when more than FD_RESERVE connections are open; hold
+    // that many first, so the cap comes from the generous limit and `accept` is what fails.
+    let held: Vec<TcpStream> = (0..=FD_RESERVE)
+        .map(|i| {
+            let mut stream = server.connect();
+            let name = format!("h{i}");
+            stream.write_all(&hello(&name).0).unwrap();
+            expect_greeting(&mut stream, &name, &greeting(Some(&name)));
+            stream
+        })
+        .collect();
     let status = Command::new("prlimit")
         .arg(format!("--pid={}", server.pid()))
         .arg(format!("--nofile={FDS}:{FDS}"))
@@ -514,6 +525,7 @@ fn the_accept_loop_survives_running_out_of_descriptors() {
     assert!(lines[0].contains("Too many open files"), "{lines:?}");
     // Room again: the served clients leave, and every waiting one is answered.
     drop(served);
+    drop(held);
     for (stream, name) in &mut waiting {
         stream.set_read_timeout(Some(support::WAIT)).unwrap();
         expect_greeting(stream, name, &greeting(Some(name)));
