@@ -91,7 +91,12 @@ impl Opts {
                 }
             }
         }
-        for path in std::iter::once(&opts.bin).chain(opts.vs.as_ref()) {
+        // Handlers start in a temporary app directory, so a relative path must be made
+        // absolute against the directory the bench was started from.
+        for path in std::iter::once(&mut opts.bin).chain(opts.vs.as_mut()) {
+            if let Ok(absolute) = std::path::absolute(&*path) {
+                *path = absolute;
+            }
             if !path.is_file() {
                 eprintln!("{bench}: no handler binary at {}", path.display());
                 std::process::exit(2);
