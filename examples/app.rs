@@ -1,5 +1,6 @@
 //! An app with more functions than the shipped one, served by the same library: HelloRust, a
-//! timer trigger (`Tick`) and an HTTP trigger with a route template (`Product`). The tests run
+//! timer trigger (`Tick`), an HTTP trigger with a route template (`Product`) and one that
+//! panics (`Boom`), to show a panic costs one 500 and nothing else. The tests run
 //! it against the app folders in tests/fixtures/ (`cargo test` builds examples); the shipped
 //! handler leaves these out because a timer trigger needs a storage account to run under
 //! `func start`, and a registered function with no function.json in the app would be warned
@@ -16,6 +17,10 @@ use handler::request::Request;
 use handler::response::Response;
 
 static FUNCTIONS: &[Function] = &[
+    Function {
+        name: "Boom",
+        run: boom,
+    },
     Function {
         name: "HelloRust",
         run: hello_rust::run,
@@ -52,6 +57,13 @@ fn tick(req: &Request) -> Response {
     let when = if *late { "ran late" } else { "on time" };
     req.log(format!("Tick {when}; next run at {next}"));
     Response::new(200)
+}
+
+/// A function with a bug: the server answers its request 500 and goes on.
+fn boom(req: &Request) -> Response {
+    let items: Vec<u32> = Vec::new();
+    let index = req.query_param("item").map_or(0, |s| s.len());
+    Response::text(200, items[index].to_string())
 }
 
 /// An HTTP trigger at `products/{id}`: the id comes from the path when the request is

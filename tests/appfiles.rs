@@ -61,6 +61,9 @@ fn loads_the_fixture_apps() {
         name: "Tick".to_string(),
         bindings: vec![binding("timerTrigger", "in", "myTimer")],
     };
+    let mut boom = hello_rust();
+    boom.name = "Boom".to_string();
+    boom.bindings[0].methods = vec!["get".to_string()];
     assert_eq!(
         app,
         AppConfig {
@@ -71,11 +74,11 @@ fn loads_the_fixture_apps() {
             executable: "app".to_string(),
             arguments: Vec::new(),
             working_directory: String::new(),
-            functions: vec![hello_rust(), product, tick],
+            functions: vec![boom, hello_rust(), product, tick],
         }
     );
     let forwards: Vec<bool> = app.functions.iter().map(|f| app.forwards(f)).collect();
-    assert_eq!(forwards, [true, true, false]);
+    assert_eq!(forwards, [true, true, true, false]);
 
     let payload = load(&fixture("payload"));
     assert_eq!(
@@ -207,7 +210,7 @@ fn a_registered_function_without_function_json_is_a_warning() {
         None,
     );
     let mut warnings: Vec<String> = Vec::new();
-    while warnings.len() < 2 {
+    while warnings.len() < 3 {
         warnings.push(
             server
                 .stderr
@@ -215,7 +218,7 @@ fn a_registered_function_without_function_json_is_a_warning() {
                 .expect("a warning"),
         );
     }
-    let expected: Vec<String> = ["Product", "Tick"]
+    let expected: Vec<String> = ["Boom", "Product", "Tick"]
         .iter()
         .map(|name| {
             format!(

@@ -251,8 +251,8 @@ fn timer_invocation_answers_outputs_and_logs() {
     let server = example_app();
     assert!(
         server.listening.ends_with(
-            "(functions: HelloRust [GET,POST /v1/HelloRust], Product [GET /v1/products/{id}], \
-             Tick [payload])"
+            "(functions: Boom [GET /v1/Boom], HelloRust [GET,POST /v1/HelloRust], \
+             Product [GET /v1/products/{id}], Tick [payload])"
         ),
         "{}",
         server.listening
@@ -408,4 +408,49 @@ fn mutated_invocations_get_a_json_result_or_a_framing_400() {
     );
     let reply = invoke(&server, "HelloRust", &good);
     assert_json_200(&reply, &text_result(200, &greeting(Some("Rust")), ""));
+}
+
+/// A panic in a function answers that request 500, in both modes, and the server goes on: the
+/// same connection and new ones are served, and stderr has one line about the panic.
+#[test]
+fn a_panicking_function_answers_500_and_the_server_goes_on() {
+    let mut server = example_app();
+    let mut stream = server.connect();
+    for _ in 0..3 {
+        stream.write_all(&support::get("/v1/Boom")).unwrap();
+        let reply = read_reply(&mut stream, false).expect("a 500");
+        assert_eq!(
+            (reply.status, reply.text().as_str()),
+            (500, "Internal Server Error")
+        );
+    }
+    // The same connection, then a new one, still get their answers.
+    stream
+        .write_all(&support::get("/v1/HelloRust?name=After"))
+        .unwrap();
+    let reply = read_reply(&mut stream, false).expect("a greeting");
+    assert_eq!(reply.text(), greeting(Some("After")));
+    assert_eq!(server.exchange(&support::get("/v1/HelloRust")).status, 200);
+    // Payload mode: the host gets a 200 whose `res` carries the 500.
+    let json = r#"{"Data":{"req":{"Url":"http://localhost:7071/v1/Boom","Method":"GET","Query":{},"Headers":{},"Params":{},"Identities":[]}},"Metadata":{}}"#;
+    let reply = invoke(&server, "Boom", json);
+    assert_eq!(reply.status, 200);
+    let value = handler::json::parse(&reply.body).expect("a JSON reply");
+    let res = value
+        .get("Outputs")
+        .and_then(|o| o.get("res"))
+        .expect("Outputs.res");
+    assert_eq!(
+        res.get("statusCode").map(|s| s.to_json()),
+        Some("500".to_string())
+    );
+    assert!(server.is_running());
+    let errors: Vec<String> = server.stderr.try_iter().collect();
+    assert!(!errors.is_empty(), "the panic was not reported on stderr");
+    for line in &errors {
+        assert!(
+            line.starts_with("handler: ") && line.contains("panicked"),
+            "{line}"
+        );
+    }
 }
