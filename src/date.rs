@@ -26,7 +26,7 @@ pub fn imf_fixdate(unix_seconds: u64) -> String {
 
 /// Year, month (1-12) and day (1-31) of a day count since 1970-01-01, by Howard Hinnant's
 /// `civil_from_days` for the proleptic Gregorian calendar.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
+pub fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
     let era = z / 146_097;
     let doe = z - era * 146_097;

@@ -59,7 +59,7 @@ pub fn json_time(at: SystemTime) -> String {
 fn utc(at: SystemTime) -> (String, u32) {
     let since = at.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs();
-    let (year, month, day) = civil_from_days(secs / 86_400);
+    let (year, month, day) = handler::date::civil_from_days(secs / 86_400);
     let text = format!(
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
         secs % 86_400 / 3600,
@@ -67,19 +67,6 @@ fn utc(at: SystemTime) -> (String, u32) {
         secs % 60
     );
     (text, since.subsec_nanos())
-}
-
-/// Year, month and day of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + u64::from(month <= 2), month, day)
 }
 
 /// Standard base64 with padding, as .NET's `Convert.ToBase64String` writes it.
