@@ -37,9 +37,18 @@ pub fn run_guarded(run: fn(&Request) -> Response, req: &Request) -> Response {
     run_caught(run, req).unwrap_or_else(|| Response::text(500, "Internal Server Error"))
 }
 
-/// Runs a function; `None` if it panicked.
+/// Runs a function; `None` if it panicked. A status that is not a final one (200-599) is a bug
+/// too: a 1xx would leave the client waiting for the real answer, so it becomes a 500.
 pub(crate) fn run_caught(run: fn(&Request) -> Response, req: &Request) -> Option<Response> {
-    catch_unwind(AssertUnwindSafe(|| run(req))).ok()
+    let response = catch_unwind(AssertUnwindSafe(|| run(req))).ok()?;
+    if (200..=599).contains(&response.status) {
+        return Some(response);
+    }
+    eprintln!(
+        "handler: a function answered status {}, which is not a final status (200-599); answered 500",
+        response.status
+    );
+    Some(Response::text(500, "Internal Server Error"))
 }
 
 /// Prints a function's log lines on stdout, each as `<Name>: <line>`.

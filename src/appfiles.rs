@@ -363,7 +363,7 @@ fn offset(error: JsonError) -> Option<usize> {
         | InvalidUnicode { offset }
         | ControlCharacter { offset }
         | TrailingData { offset } => Some(offset),
-        Empty | UnexpectedEnd | TooDeep | TooLarge => None,
+        Empty | UnexpectedEnd | TooDeep | TooLarge | TooManyValues => None,
     }
 }
 

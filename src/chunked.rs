@@ -2,7 +2,9 @@
 //! feeds whatever bytes have arrived and gets back how many were used and whether the body ended.
 
 use crate::error::HttpError;
-use crate::limits::{MAX_BODY_BYTES, MAX_CHUNK_LINE_BYTES, MAX_TRAILER_BYTES};
+use crate::limits::{
+    MAX_BODY_BYTES, MAX_CHUNK_EXTENSION_BYTES, MAX_CHUNK_LINE_BYTES, MAX_TRAILER_BYTES,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -37,6 +39,7 @@ pub struct ChunkedDecoder {
     digits: usize,
     line_bytes: usize,
     trailer_bytes: usize,
+    extension_bytes: usize,
     total: usize,
 }
 
@@ -54,6 +57,7 @@ impl ChunkedDecoder {
             digits: 0,
             line_bytes: 0,
             trailer_bytes: 0,
+            extension_bytes: 0,
             total: 0,
         }
     }
@@ -116,6 +120,7 @@ impl ChunkedDecoder {
             // `chunk-size BWS ";"`: only whitespace may stand between the size and `;` or CR.
             State::SizeSpace => {
                 self.count_line_byte()?;
+                self.count_extension_byte()?;
                 match b {
                     b' ' | b'\t' => State::SizeSpace,
                     b';' => State::Extension,
@@ -126,6 +131,7 @@ impl ChunkedDecoder {
             // Extensions are legal and ignored; only their length and characters are checked.
             State::Extension => {
                 self.count_line_byte()?;
+                self.count_extension_byte()?;
                 match b {
                     b'\r' => State::SizeLf,
                     b'\n' | 0 => return Err(HttpError::Chunked),
@@ -156,6 +162,14 @@ impl ChunkedDecoder {
             // `decode` copies data itself and stops at Done; neither reaches here.
             State::Data(_) | State::Done => return Err(HttpError::Chunked),
         };
+        Ok(())
+    }
+
+    fn count_extension_byte(&mut self) -> Result<(), HttpError> {
+        self.extension_bytes += 1;
+        if self.extension_bytes > MAX_CHUNK_EXTENSION_BYTES {
+            return Err(HttpError::Chunked);
+        }
         Ok(())
     }
 

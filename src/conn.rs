@@ -21,8 +21,9 @@ use crate::chunked::ChunkedDecoder;
 use crate::date;
 use crate::error::HttpError;
 use crate::limits::{
-    BODY_READ_TIMEOUT, HEAD_LINGER, HEAD_TIMEOUT, IDLE_TIMEOUT, LINGER, MAX_HEAD_BYTES,
-    MAX_LINGERING, WRITE_TIMEOUT,
+    BODY_READ_TIMEOUT, BODY_TIMEOUT, HEAD_LINGER, HEAD_TIMEOUT, IDLE_TIMEOUT, LINGER,
+    MAX_BODY_WAITING, MAX_HEAD_BYTES, MAX_LINGERING, REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME,
+    WRITE_TIMEOUT,
 };
 use crate::parse::{self, BodyKind, Head, Status, Version};
 use crate::request::Request;
@@ -51,8 +52,12 @@ pub struct Conn {
     /// Bytes are expected at once: the connection is new, or the poller saw bytes (or the end)
     /// waiting. A worker then reads without a linger permit, since the read will not wait.
     expecting: bool,
-    /// The request being answered is a HEAD, so even a refusal carries no body (RFC 9110 §9.3.2).
-    head_request: bool,
+    /// Whether the request being answered is a HEAD, so that even a refusal carries no body
+    /// (RFC 9110 §9.3.2); `None` until its head has parsed.
+    head_request: Option<bool>,
+    /// When the connection was accepted, until its first byte: the first head's deadline runs
+    /// from here, so a client cannot wait silently and then trickle.
+    accepted: Option<Instant>,
     /// The read timeout currently set on the socket, to skip redundant system calls.
     read_timeout: Option<Duration>,
     /// Keeps the server's count of open connections; released when the connection is dropped.
@@ -107,6 +112,8 @@ pub enum Check {
 pub struct Context {
     pub router: Router,
     pub lingering: AtomicUsize,
+    /// Workers waiting for the rest of a request body, against `MAX_BODY_WAITING`.
+    pub body_waiting: AtomicUsize,
     /// `HANDLER_LOG_REQUESTS=1`: one stdout line per request (see `log_request`).
     pub log_requests: bool,
 }
@@ -120,7 +127,8 @@ impl Conn {
             head_started: None,
             idle_deadline: Instant::now() + HEAD_TIMEOUT,
             expecting: true,
-            head_request: false,
+            head_request: None,
+            accepted: Some(Instant::now()),
             read_timeout: None,
             _slot: slot,
         }
@@ -146,7 +154,7 @@ impl Conn {
             Err(e) if e.kind() == ErrorKind::WouldBlock => match self.head_started {
                 Some(start) if now >= start + HEAD_TIMEOUT => {
                     // The poller must not block: answer without the gentle close's wait.
-                    self.refuse(HttpError::Timeout, false);
+                    self.refuse(HttpError::Timeout, None);
                     Check::Expired
                 }
                 None if now >= self.idle_deadline => Check::Expired,
@@ -163,16 +171,21 @@ impl Conn {
         self.stream.set_nonblocking(false)
     }
 
-    /// Answers a protocol error and closes, with a gentle close when `gently` (see
-    /// `close_gently`), so the client can read the answer while it is still sending.
-    fn refuse(&mut self, error: HttpError, gently: bool) {
-        // A head refused before it parsed is a HEAD if its request line says so.
-        let start = self
-            .buf
-            .iter()
-            .position(|&b| b != b'\r' && b != b'\n')
-            .unwrap_or(0);
-        let head_only = self.head_request || self.buf[start..].starts_with(b"HEAD ");
+    /// Answers a protocol error and closes. With a context, the close is gentle (see
+    /// `close_gently`), so the client can read the answer while it is still sending: long if a
+    /// `MAX_BODY_WAITING` permit is free (a proxy may still be writing a large body), else brief.
+    /// The poller passes none: it must never block.
+    fn refuse(&mut self, error: HttpError, gently: Option<&Context>) {
+        // A head refused before it parsed is a HEAD if its request line says so; after, the
+        // buffer holds a body or the next request, which says nothing about this one.
+        let head_only = self.head_request.unwrap_or_else(|| {
+            let start = self
+                .buf
+                .iter()
+                .position(|&b| b != b'\r' && b != b'\n')
+                .unwrap_or(0);
+            self.buf[start..].starts_with(b"HEAD ")
+        });
         let framing = Framing {
             head_only,
             keep_alive: false,
@@ -187,8 +200,9 @@ impl Conn {
             &mut out,
         );
         let _ = self.write_all(&out);
-        if gently {
-            close_gently(&self.stream);
+        if let Some(ctx) = gently {
+            let long = Permit::take(&ctx.body_waiting, MAX_BODY_WAITING);
+            close_gently(&self.stream, long.is_some());
         }
     }
 
@@ -231,6 +245,31 @@ impl Conn {
         result
     }
 
+    /// Reads at most `max` body bytes, appending to `into`, within `BODY_READ_TIMEOUT` and what
+    /// is left before `deadline` (the whole body's).
+    fn read_body_bytes(
+        &mut self,
+        into: &mut Vec<u8>,
+        max: usize,
+        deadline: Instant,
+    ) -> Result<(), Failure> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Failure::Io);
+        }
+        self.set_read_timeout(left.min(BODY_READ_TIMEOUT))
+            .map_err(|_| Failure::Io)?;
+        let len = into.len();
+        into.resize(len + max, 0);
+        let result = self.stream.read(&mut into[len..]);
+        into.truncate(len + *result.as_ref().unwrap_or(&0));
+        match result {
+            Ok(n) if n > 0 => Ok(()),
+            Err(e) if e.kind() == ErrorKind::Interrupted => Ok(()),
+            _ => Err(Failure::Io),
+        }
+    }
+
     /// Reads once, appending to the buffer. `Ok(0)` is end of stream.
     fn read_more(&mut self, timeout: Duration) -> io::Result<usize> {
         self.set_read_timeout(timeout)?;
@@ -245,7 +284,7 @@ impl Conn {
         self.buf.truncate(len + *result.as_ref().unwrap_or(&0));
         let n = result?;
         if n > 0 && self.head_started.is_none() {
-            self.head_started = Some(Instant::now());
+            self.head_started = Some(self.accepted.take().unwrap_or_else(Instant::now));
         }
         Ok(n)
     }
@@ -276,7 +315,7 @@ pub fn serve(mut conn: Conn, ctx: &Context) -> Next {
             }
             Err(error) => {
                 let _ = flush(&mut conn, &mut out);
-                conn.refuse(error, true);
+                conn.refuse(error, Some(ctx));
                 return Next::Close;
             }
         };
@@ -285,7 +324,7 @@ pub fn serve(mut conn: Conn, ctx: &Context) -> Next {
             Ok(keep_alive) => keep_alive,
             Err(Failure::Refuse(error)) => {
                 let _ = flush(&mut conn, &mut out);
-                conn.refuse(error, true);
+                conn.refuse(error, Some(ctx));
                 return Next::Close;
             }
             Err(Failure::Io) => {
@@ -305,7 +344,7 @@ pub fn serve(mut conn: Conn, ctx: &Context) -> Next {
             if conn.buf.is_empty() {
                 let _ = conn.stream.shutdown(Shutdown::Write);
             } else {
-                close_gently(&conn.stream);
+                close_gently(&conn.stream, false);
             }
             return Next::Close;
         }
@@ -331,9 +370,9 @@ fn answer(conn: &mut Conn, head: Head, ctx: &Context, out: &mut Vec<u8>) -> Resu
         out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
         flush(conn, out).map_err(|_| Failure::Io)?;
     }
-    conn.head_request = head.method == "HEAD";
+    conn.head_request = Some(head.method == "HEAD");
     let started = ctx.log_requests.then(Instant::now);
-    let body = read_body(conn, head.body, out)?;
+    let body = read_body(conn, head.body, ctx, out)?;
     let (path, query) = crate::query::split_target(&head.target);
     let request = Request {
         method: head.method,
@@ -356,12 +395,12 @@ fn answer(conn: &mut Conn, head: Head, ctx: &Context, out: &mut Vec<u8>) -> Resu
         log_request(&method, &path, response.status, at, id.as_deref());
     }
     let framing = Framing {
-        head_only: conn.head_request,
+        head_only: conn.head_request == Some(true),
         keep_alive: head.keep_alive,
         http10: head.version == Version::Http10,
     };
     response::encode(&response, framing, &date::now(), out);
-    conn.head_request = false;
+    conn.head_request = None;
     Ok(head.keep_alive)
 }
 
@@ -384,25 +423,23 @@ fn log_request(method: &str, path: &str, status: u16, started: Instant, id: Opti
 /// buffered for the next request. Before waiting on the socket for the rest, the answers in
 /// `out` are sent: a client may wait for them before it sends more. Memory grows with the bytes
 /// that arrive, not with what `Content-Length` announces.
-fn read_body(conn: &mut Conn, kind: BodyKind, out: &mut Vec<u8>) -> Result<Vec<u8>, Failure> {
-    // The body timeout is set only when the socket must be read, so the common case (a body
-    // that came with its head, or none) makes no extra system call.
+fn read_body(
+    conn: &mut Conn,
+    kind: BodyKind,
+    ctx: &Context,
+    out: &mut Vec<u8>,
+) -> Result<Vec<u8>, Failure> {
+    let deadline = Instant::now() + BODY_TIMEOUT;
     match kind {
         BodyKind::None => Ok(Vec::new()),
         BodyKind::Length(len) => {
             let buffered = len.min(conn.buf.len());
             let mut body: Vec<u8> = conn.buf.drain(..buffered).collect();
-            if buffered < len {
-                flush(conn, out).map_err(|_| Failure::Io)?;
-                conn.set_read_timeout(BODY_READ_TIMEOUT)
-                    .map_err(|_| Failure::Io)?;
-                let missing = (len - buffered) as u64;
-                let read = (&conn.stream)
-                    .take(missing)
-                    .read_to_end(&mut body)
-                    .map_err(|_| Failure::Io)?;
-                if read as u64 != missing {
-                    return Err(Failure::Io);
+            if body.len() < len {
+                let _permit = wait_for_body(conn, ctx, out)?;
+                while body.len() < len {
+                    let want = (len - body.len()).min(FLUSH_AT);
+                    conn.read_body_bytes(&mut body, want, deadline)?;
                 }
             }
             Ok(body)
@@ -415,25 +452,31 @@ fn read_body(conn: &mut Conn, kind: BodyKind, out: &mut Vec<u8>) -> Result<Vec<u
                 .map_err(Failure::Refuse)?;
             conn.buf.drain(..used);
             if !decoder.is_done() {
-                flush(conn, out).map_err(|_| Failure::Io)?;
-                conn.set_read_timeout(BODY_READ_TIMEOUT)
-                    .map_err(|_| Failure::Io)?;
-            }
-            let mut chunk = [0u8; READ_CHUNK];
-            while !decoder.is_done() {
-                let n = match conn.stream.read(&mut chunk) {
-                    Ok(0) | Err(_) => return Err(Failure::Io),
-                    Ok(n) => n,
-                };
-                let used = decoder
-                    .decode(&chunk[..n], &mut body)
-                    .map_err(Failure::Refuse)?;
-                // Bytes past the end of the body are the next pipelined request.
-                conn.buf.extend_from_slice(&chunk[used..n]);
+                let _permit = wait_for_body(conn, ctx, out)?;
+                let mut chunk = Vec::with_capacity(READ_CHUNK);
+                while !decoder.is_done() {
+                    chunk.clear();
+                    conn.read_body_bytes(&mut chunk, READ_CHUNK, deadline)?;
+                    let used = decoder.decode(&chunk, &mut body).map_err(Failure::Refuse)?;
+                    // Bytes past the end of the body are the next pipelined request.
+                    conn.buf.extend_from_slice(&chunk[used..]);
+                }
             }
             Ok(body)
         }
     }
+}
+
+/// Before a worker waits on the socket for the rest of a body: the answers already in `out` go
+/// out (the client may wait for them), and one of `MAX_BODY_WAITING` permits is taken, or the
+/// request is refused 503, so slow uploads cannot hold every worker.
+fn wait_for_body<'a>(
+    conn: &mut Conn,
+    ctx: &'a Context,
+    out: &mut Vec<u8>,
+) -> Result<Permit<'a>, Failure> {
+    flush(conn, out).map_err(|_| Failure::Io)?;
+    Permit::take(&ctx.body_waiting, MAX_BODY_WAITING).ok_or(Failure::Refuse(HttpError::Busy))
 }
 
 /// Waits a little for more bytes on the worker's own time. `Ok(true)`: bytes arrived;
@@ -446,7 +489,7 @@ fn wait_for_bytes(conn: &mut Conn, ctx: &Context) -> Result<bool, ()> {
         Some(start) => {
             let left = (start + HEAD_TIMEOUT).saturating_duration_since(now);
             if left.is_zero() {
-                conn.refuse(HttpError::Timeout, true);
+                conn.refuse(HttpError::Timeout, Some(ctx));
                 return Err(());
             }
             conn.read_more(HEAD_LINGER.min(left))
@@ -455,7 +498,7 @@ fn wait_for_bytes(conn: &mut Conn, ctx: &Context) -> Result<bool, ()> {
         None if expecting => conn.read_more(HEAD_LINGER),
         // Between requests: linger for the next one if few enough workers already do.
         None => {
-            let Some(_permit) = LingerPermit::take(&ctx.lingering) else {
+            let Some(_permit) = Permit::take(&ctx.lingering, MAX_LINGERING) else {
                 return Ok(false);
             };
             conn.read_more(LINGER)
@@ -470,21 +513,22 @@ fn wait_for_bytes(conn: &mut Conn, ctx: &Context) -> Result<bool, ()> {
     }
 }
 
-/// One of `MAX_LINGERING` permits to wait on an idle connection, released on drop.
-struct LingerPermit<'a>(&'a AtomicUsize);
+/// One of a bounded number of permits (to linger on an idle connection, or to wait for the rest
+/// of a body), released on drop.
+struct Permit<'a>(&'a AtomicUsize);
 
-impl<'a> LingerPermit<'a> {
-    fn take(count: &'a AtomicUsize) -> Option<Self> {
+impl<'a> Permit<'a> {
+    fn take(count: &'a AtomicUsize, max: usize) -> Option<Self> {
         count
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < MAX_LINGERING).then_some(n + 1)
+                (n < max).then_some(n + 1)
             })
             .ok()
-            .map(|_| LingerPermit(count))
+            .map(|_| Permit(count))
     }
 }
 
-impl Drop for LingerPermit<'_> {
+impl Drop for Permit<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
@@ -501,17 +545,25 @@ fn flush(conn: &mut Conn, out: &mut Vec<u8>) -> io::Result<()> {
 
 /// Closes so that the client reads the last response: closing with unread input makes the
 /// kernel send a reset that can destroy the response in flight (RFC 9112 §9.6). So stop
-/// writing, then read and discard briefly before the socket is dropped.
-pub fn close_gently(stream: &TcpStream) {
-    const DRAIN_FOR: Duration = Duration::from_millis(100);
-    const DRAIN_MAX: usize = 64 * 1024;
+/// writing, then read and discard before the socket is dropped: briefly, or with `long` up to
+/// `REFUSAL_DRAIN_BYTES` for `REFUSAL_DRAIN_TIME`, enough for a proxy still sending a body the
+/// server refused (nginx otherwise turns the 413 into a 502).
+pub fn close_gently(stream: &TcpStream, long: bool) {
+    let (drain_for, drain_max) = if long {
+        (REFUSAL_DRAIN_TIME, REFUSAL_DRAIN_BYTES)
+    } else {
+        (Duration::from_millis(100), 64 * 1024)
+    };
     let _ = stream.shutdown(Shutdown::Write);
-    let _ = stream.set_read_timeout(Some(DRAIN_FOR));
-    let deadline = Instant::now() + DRAIN_FOR;
-    let mut sink = [0u8; 4096];
+    let deadline = Instant::now() + drain_for;
+    let mut sink = vec![0u8; 64 * 1024];
     let mut drained = 0;
     let mut reader = stream;
-    while drained < DRAIN_MAX && Instant::now() < deadline {
+    while drained < drain_max {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            break;
+        }
         match reader.read(&mut sink) {
             Ok(0) | Err(_) => break,
             Ok(n) => drained += n,

@@ -42,6 +42,8 @@ pub enum HttpError {
     Timeout,
     /// `Expect` with something other than `100-continue`.
     Expectation,
+    /// The body has not fully arrived and `MAX_BODY_WAITING` workers already wait on bodies.
+    Busy,
 }
 
 impl HttpError {
@@ -62,6 +64,7 @@ impl HttpError {
             HttpError::Expectation => 417,
             HttpError::HeadTooLarge => 431,
             HttpError::UnknownCoding => 501,
+            HttpError::Busy => 503,
             HttpError::Version => 505,
         }
     }
@@ -85,6 +88,7 @@ impl fmt::Display for HttpError {
             HttpError::BodyTooLarge => "request body too large",
             HttpError::Timeout => "request head not received in time",
             HttpError::Expectation => "unsupported expectation",
+            HttpError::Busy => "too many slow request bodies; retry",
         })
     }
 }

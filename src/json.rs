@@ -7,7 +7,7 @@
 //! Nesting and size are capped by `JSON_MAX_DEPTH` and `JSON_MAX_BYTES`, so no input can
 //! overflow the stack of a worker.
 
-use crate::limits::{JSON_MAX_BYTES, JSON_MAX_DEPTH};
+use crate::limits::{JSON_MAX_BYTES, JSON_MAX_DEPTH, JSON_MAX_VALUES};
 use std::fmt;
 
 /// A JSON value.
@@ -51,6 +51,8 @@ pub enum JsonError {
     TooDeep,
     /// Input longer than `JSON_MAX_BYTES`.
     TooLarge,
+    /// More than `JSON_MAX_VALUES` values (each costs far more memory than its text).
+    TooManyValues,
 }
 
 impl fmt::Display for JsonError {
@@ -67,6 +69,7 @@ impl fmt::Display for JsonError {
             TrailingData { offset } => write!(f, "trailing data at offset {offset}"),
             TooDeep => write!(f, "nesting deeper than {JSON_MAX_DEPTH}"),
             TooLarge => write!(f, "document larger than {JSON_MAX_BYTES} bytes"),
+            TooManyValues => write!(f, "more than {JSON_MAX_VALUES} values"),
         }
     }
 }
@@ -85,6 +88,7 @@ pub fn parse(input: &[u8]) -> Result<Value, JsonError> {
         bytes: input,
         pos: 0,
         depth: 0,
+        values: 0,
     };
     reader.skip_whitespace();
     if reader.pos == input.len() {
@@ -103,6 +107,8 @@ struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
     depth: usize,
+    /// Values read so far, against `JSON_MAX_VALUES`.
+    values: usize,
 }
 
 impl Reader<'_> {
@@ -139,6 +145,10 @@ impl Reader<'_> {
     }
 
     fn value(&mut self) -> Result<Value, JsonError> {
+        self.values += 1;
+        if self.values > JSON_MAX_VALUES {
+            return Err(JsonError::TooManyValues);
+        }
         match self.peek() {
             Some(b'{') => self.object(),
             Some(b'[') => self.array(),
@@ -618,6 +628,17 @@ mod tests {
             let text = String::from_utf8_lossy(input);
             assert_eq!(parse(input), Err(*expected), "{reason}: {text:?}");
         }
+    }
+
+    #[test]
+    fn value_count_limit() {
+        // The array itself is one value, so it may hold JSON_MAX_VALUES - 1 elements.
+        let array = |n: usize| format!("[{}]", vec!["1"; n].join(","));
+        assert!(parse(array(JSON_MAX_VALUES - 1).as_bytes()).is_ok());
+        assert_eq!(
+            parse(array(JSON_MAX_VALUES).as_bytes()),
+            Err(JsonError::TooManyValues)
+        );
     }
 
     #[test]

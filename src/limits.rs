@@ -49,6 +49,12 @@ pub const JSON_MAX_DEPTH: usize = 64;
 /// `MAX_BODY_BYTES`; this is the same cap, stated for readers called on other input.
 pub const JSON_MAX_BYTES: usize = MAX_BODY_BYTES;
 
+/// Most values (numbers, strings, literals, arrays, objects) in one JSON document. A parsed
+/// value takes 30-80 bytes however short its text (`1,` is two bytes), so a body of small values
+/// would cost about 33 times its size without this: 8 MiB became 270 MB. 50,000 values bound a
+/// parse to about 4 MB while host payloads hold a few dozen.
+pub const JSON_MAX_VALUES: usize = 50_000;
+
 // ---- Connections and workers -------------------------------------------------------------------
 
 /// Open connections at most. Past it, a new connection gets `503 Service Unavailable` with
@@ -96,6 +102,32 @@ pub const HEAD_LINGER: Duration = Duration::from_millis(10);
 /// connection gets `408 Request Timeout` and is closed (slowloris). Real clients send a head in
 /// one packet; 10 s is generous for a slow network and short enough to shed trickling clients.
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The whole of a request body must arrive within this time from the end of its head. With
+/// `MAX_BODY_WAITING`, it bounds how long slow uploads can hold workers; 30 s lets the largest
+/// body (8 MiB) through at 280 KB/s, and loopback from the host delivers at memory speed.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Most workers waiting on the socket for the rest of a request body at once. Past it, a
+/// request whose body has not fully arrived gets `503` and the connection closes, so slow
+/// uploads can hold at most this many workers: with `MAX_LINGERING`, 40 of `MAX_WORKERS` at
+/// most ever wait on clients, and 24 are always there for requests that have arrived whole.
+pub const MAX_BODY_WAITING: usize = 24;
+
+/// Total chunk-extension bytes allowed in one chunked body. Extensions are legal and ignored,
+/// but unbounded they let a client send gigabytes of framing for a few bytes of data (hyper caps
+/// them the same way).
+pub const MAX_CHUNK_EXTENSION_BYTES: usize = 16 * 1024;
+
+/// After refusing a request whose body is still arriving (a 413, say), the server reads and
+/// discards up to this much for up to `REFUSAL_DRAIN_TIME` before closing, so the client (or a
+/// proxy such as nginx still writing the body) reads the answer instead of a reset. Covers the
+/// host's own 100 MB body limit. Draining takes a `MAX_BODY_WAITING` permit; without one the
+/// drain is brief.
+pub const REFUSAL_DRAIN_BYTES: usize = 128 * 1024 * 1024;
+
+/// See `REFUSAL_DRAIN_BYTES`.
+pub const REFUSAL_DRAIN_TIME: Duration = Duration::from_secs(2);
 
 /// Each read of a request body must return data within this time, so a body keeps flowing or
 /// the connection is closed. Loopback from the host delivers bodies at memory speed.

@@ -55,6 +55,7 @@ impl Pool {
             ctx: Context {
                 router,
                 lingering: AtomicUsize::new(0),
+                body_waiting: AtomicUsize::new(0),
                 log_requests,
             },
             ready: Mutex::new(Ready::default()),

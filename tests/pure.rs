@@ -427,6 +427,7 @@ fn every_error_answers_its_status() {
         (Expectation, 417),
         (HeadTooLarge, 431),
         (UnknownCoding, 501),
+        (Busy, 503),
         (Version, 505),
     ];
     /// Does not compile when a variant is added and missing from the table above.
@@ -434,7 +435,7 @@ fn every_error_answers_its_status() {
         match error {
             RequestLine | Method | Target | Header | Host | ContentLength | Framing | Chunked
             | Timeout | BodyTooLarge | TargetTooLong | Expectation | HeadTooLarge
-            | UnknownCoding | Version => {}
+            | UnknownCoding | Busy | Version => {}
         }
     }
     for (error, status) in table {
