@@ -486,6 +486,7 @@ pub fn write_string(out: &mut String, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::xorshift::{seed_from_env, Rng};
 
     fn s(text: &str) -> Value {
         Value::from(text)
@@ -707,38 +708,8 @@ mod tests {
         assert_eq!(parse(payload.to_json().as_bytes()), Ok(payload));
     }
 
-    /// xorshift64: enough randomness to explore, and replayable from its seed.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-
-        fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-            items[self.below(items.len())]
-        }
-    }
-
     fn fuzz_seed() -> u64 {
-        let from_env = std::env::var("JSON_FUZZ_SEED").ok().and_then(|text| {
-            let text = text.trim();
-            match text.strip_prefix("0x") {
-                Some(hex) => u64::from_str_radix(hex, 16).ok(),
-                None => text.parse().ok(),
-            }
-        });
-        // Zero is the one state xorshift never leaves.
-        from_env
-            .filter(|&seed| seed != 0)
-            .unwrap_or(0x9e37_79b9_7f4a_7c15)
+        seed_from_env("JSON_FUZZ_SEED", 0x9e37_79b9_7f4a_7c15)
     }
 
     fn random_number(rng: &mut Rng) -> String {
@@ -759,8 +730,8 @@ mod tests {
             (0..=rng.below(4)).for_each(|_| text.push(digit(rng)));
         }
         if rng.below(3) == 0 {
-            text.push(rng.pick(&['e', 'E']));
-            text.push_str(rng.pick(&["", "+", "-"]));
+            text.push(*rng.pick(&['e', 'E']));
+            text.push_str(rng.pick::<&str>(&["", "+", "-"]));
             (0..=rng.below(3)).for_each(|_| text.push(digit(rng)));
         }
         text
@@ -771,7 +742,7 @@ mod tests {
             'a', 'Z', ' ', '"', '\\', '/', '\n', '\t', '\0', '\u{1f}', '\u{7f}', 'ü', '€', '😀',
             '\u{2028}', '\u{ffff}',
         ];
-        (0..rng.below(8)).map(|_| rng.pick(CHARS)).collect()
+        (0..rng.below(8)).map(|_| *rng.pick(CHARS)).collect()
     }
 
     fn random_value(rng: &mut Rng, depth: usize) -> Value {
@@ -804,8 +775,8 @@ mod tests {
                     doc.remove(at);
                 }
                 2 => doc.truncate(at),
-                3 => doc.insert(at, rng.next() as u8),
-                _ => doc.insert(at, rng.pick(BYTES)),
+                3 => doc.insert(at, rng.next_u64() as u8),
+                _ => doc.insert(at, *rng.pick(BYTES)),
             }
         }
     }
@@ -813,7 +784,7 @@ mod tests {
     #[test]
     fn random_values_round_trip() {
         let seed = fuzz_seed();
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         for i in 0..2000 {
             let value = random_value(&mut rng, 4);
             let text = value.to_json();
@@ -828,12 +799,12 @@ mod tests {
     #[test]
     fn mutated_input_never_panics() {
         let seed = fuzz_seed();
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let mut bases: Vec<Vec<u8>> = accept_cases().into_iter().map(|(t, _)| t.into()).collect();
         bases.push(AZURE_PAYLOAD.into());
         for i in 0..5000 {
             let doc: Vec<u8> = if i % 5 == 4 {
-                (0..rng.below(64)).map(|_| rng.next() as u8).collect()
+                (0..rng.below(64)).map(|_| rng.next_u64() as u8).collect()
             } else {
                 let mut doc = match rng.below(2) {
                     0 => bases[rng.below(bases.len())].clone(),

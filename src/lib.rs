@@ -28,5 +28,6 @@ pub mod response;
 pub mod router;
 pub mod server;
 pub mod start;
+pub mod xorshift;
 
 pub use start::run;

@@ -416,6 +416,7 @@ fn write_response(answer: Response, logs: &mut Vec<String>, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::xorshift::Rng;
 
     fn hello(req: &Request) -> Response {
         req.log(format!("{} {}?{}", req.method, req.path, req.query));
@@ -733,22 +734,6 @@ mod tests {
         assert_eq!(reply(&timer, &function(fails), r#"{"Data":{}}"#).0, 200);
     }
 
-    /// xorshift64: a deterministic stream of pseudo-random numbers, no crates.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
-
     /// Invocations the host could send: three HTTP ones and a timer's.
     const SEEDS: [&str; 4] = [
         r#"{"Data":{"req":{"Url":"http://localhost:7071/api/Hello?name=Rust","Method":"GET","Query":{"name":"Rust"},"Headers":{"Accept":["*/*"],"Host":["localhost:7071"]},"Params":{},"Identities":[{"AuthenticationType":null,"IsAuthenticated":false,"Claims":[]}]}},"Metadata":{"name":"\"Rust\"","sys":{"MethodName":"Hello"}}}"#,
@@ -812,7 +797,7 @@ mod tests {
             name: "Hello",
             run: echo,
         };
-        let mut rng = Rng(0x5eed_1234_abcd_0001);
+        let mut rng = Rng::new(0x5eed_1234_abcd_0001);
         let mut refused = 0;
         for round in 0..20_000 {
             let seed = rng.below(SEEDS.len());
@@ -824,7 +809,7 @@ mod tests {
             if rng.below(4) == 0 {
                 let at = rng.below(body.len());
                 match rng.below(3) {
-                    0 => body[at] = rng.next() as u8,
+                    0 => body[at] = rng.next_u64() as u8,
                     1 => body.truncate(at),
                     _ => {
                         body.drain(at..(at + rng.below(8)).min(body.len()));

@@ -14,6 +14,7 @@ use handler::limits::{
     MAX_TARGET_BYTES, MAX_TRAILER_BYTES,
 };
 use handler::parse::{parse_head, BodyKind, Head, Status, Version};
+use handler::xorshift::{seed_from_env, Rng};
 
 type Parsed = Result<Status<(Head, usize)>, HttpError>;
 
@@ -1173,53 +1174,7 @@ fn a_chunk_size_line_one_over_the_limit_is_refused() {
 const FUZZ_SEED: u64 = 0x5EED_C0FF_EE00_2024;
 
 fn fuzz_seed() -> u64 {
-    match std::env::var("PARSER_FUZZ_SEED") {
-        Ok(s) => s
-            .parse()
-            .unwrap_or_else(|_| panic!("PARSER_FUZZ_SEED={s:?} is not a decimal u64")),
-        Err(_) => FUZZ_SEED,
-    }
-}
-
-/// xorshift64: tiny, seeded, and the same on every platform.
-struct Rng(u64);
-
-impl Rng {
-    /// The generator of case `case` under `seed`: each case can be replayed on its own.
-    fn for_case(seed: u64, case: usize) -> Rng {
-        // splitmix64, so neighbouring cases start far apart; `| 1` avoids the all-zero state.
-        let mut z = seed ^ (case as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        Rng((z ^ (z >> 31)) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    /// A number in `0..n`.
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// A number in `lo..=hi`.
-    fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + self.below(hi - lo + 1)
-    }
-
-    fn one_in(&mut self, n: usize) -> bool {
-        self.below(n) == 0
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
+    seed_from_env("PARSER_FUZZ_SEED", FUZZ_SEED)
 }
 
 const TCHARS: &[u8] =

@@ -7,6 +7,7 @@ mod support;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use handler::xorshift::Rng;
 use support::{chunked, example, greeting, invocation, read_reply, Reply, Server, TempDir};
 
 /// An app folder under tests/fixtures/.
@@ -330,22 +331,6 @@ fn route_parameters_reach_the_function_in_both_modes() {
 
 // ---- Never a panic, never a non-JSON answer ----------------------------------------------------
 
-/// xorshift64: a deterministic stream of pseudo-random numbers, no crates.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// Mutated invocations, framing included, sent to the real binary: each gets a 200 JSON result
 /// (for HelloRust, whatever its `res` says) or, when the chunked framing itself is broken, the
 /// server's 400; the server keeps serving.
@@ -353,14 +338,14 @@ impl Rng {
 fn mutated_invocations_get_a_json_result_or_a_framing_400() {
     let server = handler_in("payload");
     let good = http_data("/api/HelloRust?name=Rust", r#"{"name":"Rust"}"#, "");
-    let mut rng = Rng(0x0dd_ba11_cafe_f00d);
+    let mut rng = Rng::new(0x0dd_ba11_cafe_f00d);
     let mut framing_errors = 0;
     for round in 0..300 {
         let mut json = good.clone().into_bytes();
         for _ in 0..=rng.below(3) {
             let at = rng.below(json.len());
             match rng.below(3) {
-                0 => json[at] = rng.next() as u8,
+                0 => json[at] = rng.next_u64() as u8,
                 1 => {
                     json.drain(at..(at + rng.below(16)).min(json.len()));
                 }
