@@ -199,11 +199,6 @@ impl Pool {
             };
         }
     }
-
-    /// The number of worker threads now running.
-    pub fn workers(&self) -> usize {
-        lock(&self.ready).workers
-    }
 }
 
 /// Workers kept at rest: one per core, at least two. Read the first time a worker could exit,

@@ -38,10 +38,7 @@ impl Request {
 
     /// The first value of the header `name`, compared ignoring ASCII case.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        find_header(&self.headers, name)
     }
 
     /// The decoded query parameter `key`; see [`query::lookup`] for repeats and case.
@@ -51,17 +48,12 @@ impl Request {
 
     /// The value of the route parameter `name`.
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        find_header(&self.params, name)
     }
 
     /// The media type of the body, lower-cased, without parameters: `application/json`.
     pub fn media_type(&self) -> Option<String> {
-        let value = self.header("content-type")?;
-        let media = value.split(';').next().unwrap_or("").trim();
-        Some(media.to_ascii_lowercase())
+        self.header("content-type").map(media_type)
     }
 
     /// Records a log line. In payload mode it goes to the reply's `Logs`, where the host logs it
@@ -74,4 +66,23 @@ impl Request {
     pub fn take_logs(&self) -> Vec<String> {
         self.logs.take()
     }
+}
+
+/// The first value of `name` among name-value pairs, names compared ignoring ASCII case, as
+/// header names are (and route parameter names, by the host).
+pub fn find_header<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// The media type of a `Content-Type` value: lower-cased, without parameters.
+pub fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }

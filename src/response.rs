@@ -51,10 +51,7 @@ impl Response {
 
     /// The first value of the header `name`, compared ignoring ASCII case.
     pub fn header_value(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        crate::request::find_header(&self.headers, name)
     }
 }
 

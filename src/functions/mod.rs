@@ -23,11 +23,6 @@ pub static FUNCTIONS: &[Function] = &[Function {
     run: hello_rust::run,
 }];
 
-/// The registered function called `name`, compared ignoring ASCII case as the host does.
-pub fn by_name(name: &str) -> Option<&'static Function> {
-    find(FUNCTIONS, name)
-}
-
 /// The function of `table` called `name`, compared ignoring ASCII case.
 pub fn find(table: &'static [Function], name: &str) -> Option<&'static Function> {
     table.iter().find(|f| f.name.eq_ignore_ascii_case(name))

@@ -120,23 +120,13 @@ pub struct Head {
 impl Head {
     /// The first value of `name`, ignoring ASCII case.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        handler::request::find_header(&self.headers, name)
     }
 
     /// The media type without parameters, lower-cased.
     pub fn media_type(&self) -> Option<String> {
-        let value = self.header("content-type")?;
-        Some(
-            value
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase(),
-        )
+        self.header("content-type")
+            .map(handler::request::media_type)
     }
 }
 

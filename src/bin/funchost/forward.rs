@@ -148,21 +148,8 @@ pub fn response(reply: Reply) -> Response {
 mod tests {
     use super::*;
 
-    fn incoming(method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Incoming {
-        Incoming {
-            method: method.into(),
-            target: target.into(),
-            headers: headers
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
-            body: body.as_bytes().to_vec(),
-            chunked: false,
-        }
-    }
-
     fn target_of(t: &str) -> String {
-        target(&incoming("GET", t, &[], ""))
+        target(&Incoming::for_test("GET", t, &[], ""))
     }
 
     #[test]
@@ -190,7 +177,7 @@ mod tests {
 
     #[test]
     fn headers_are_copied_but_content_headers() {
-        let req = incoming(
+        let req = Incoming::for_test(
             "POST",
             "/api/h",
             &[
@@ -224,14 +211,14 @@ mod tests {
 
     #[test]
     fn bodies_need_a_content_length() {
-        let get = incoming("GET", "/", &[("Host", "h")], "");
+        let get = Incoming::for_test("GET", "/", &[("Host", "h")], "");
         let sent = request(&get, "/", "ID").unwrap();
         assert!(matches!(sent.body, Body::None));
         assert!(sent
             .headers
             .iter()
             .any(|(n, v)| n == "User-Agent" && v == "Azure-Functions-Host/4.1037.0.0"));
-        let post = incoming(
+        let post = Incoming::for_test(
             "POST",
             "/",
             &[("Host", "h"), ("Content-Type", "text/plain")],
@@ -240,7 +227,7 @@ mod tests {
         let sent = request(&post, "/", "ID").unwrap();
         assert!(matches!(sent.body, Body::Length(b"")));
         assert!(!sent.headers.iter().any(|(n, _)| n == "Content-Type"));
-        let mut chunked = incoming(
+        let mut chunked = Incoming::for_test(
             "POST",
             "/",
             &[("Host", "h"), ("Transfer-Encoding", "chunked")],

@@ -40,6 +40,21 @@ pub struct Incoming {
 }
 
 impl Incoming {
+    /// A request with a Content-Length body (or none), for the unit tests.
+    #[cfg(test)]
+    pub fn for_test(method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Incoming {
+        Incoming {
+            method: method.into(),
+            target: target.into(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+            chunked: false,
+        }
+    }
+
     pub fn path(&self) -> &str {
         split_target(&self.target).0
     }
@@ -49,10 +64,7 @@ impl Incoming {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        handler::request::find_header(&self.headers, name)
     }
 
     /// `Content-Length`, if the client sent one.
@@ -62,15 +74,8 @@ impl Incoming {
 
     /// The media type without parameters, lower-cased.
     pub fn media_type(&self) -> Option<String> {
-        let value = self.header("content-type")?;
-        Some(
-            value
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase(),
-        )
+        self.header("content-type")
+            .map(handler::request::media_type)
     }
 }
 

@@ -520,19 +520,6 @@ mod tests {
         json::parse(text.as_bytes()).unwrap()
     }
 
-    fn incoming(method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Incoming {
-        Incoming {
-            method: method.into(),
-            target: target.into(),
-            headers: headers
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
-            body: body.as_bytes().to_vec(),
-            chunked: false,
-        }
-    }
-
     fn reply(status: u16, content_type: Option<&str>, body: &str) -> Reply {
         let mut headers = Vec::new();
         if let Some(ct) = content_type {
@@ -557,7 +544,7 @@ mod tests {
 
     #[test]
     fn the_documented_get_request() {
-        let req = incoming(
+        let req = Incoming::for_test(
             "GET",
             "/api/HelloRust?name=Rust",
             &[
@@ -577,7 +564,7 @@ mod tests {
 
     #[test]
     fn query_repeats_code_body_and_route_values() {
-        let req = incoming(
+        let req = Incoming::for_test(
             "POST",
             "/api/items/7?A=1&a=2&code=k&flag&sp=a+b%20c",
             &[
@@ -632,7 +619,7 @@ mod tests {
 
     #[test]
     fn body_is_left_out_without_content_length_and_base64_for_binary() {
-        let mut req = incoming(
+        let mut req = Incoming::for_test(
             "POST",
             "/api/f",
             &[("Host", "h"), ("Transfer-Encoding", "chunked")],
@@ -640,7 +627,7 @@ mod tests {
         );
         req.chunked = true;
         assert_eq!(request_object(&req, &[]).get("Body"), None);
-        let req = incoming(
+        let req = Incoming::for_test(
             "POST",
             "/api/f",
             &[
