@@ -7,17 +7,17 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use handler::chunked::ChunkedDecoder;
 use handler::json::{self, Value};
-use support::{free_port, greeting, read_reply, Reply, TempDir, WAIT};
+use support::{free_port, greeting, lines, read_reply, wait_for_exit, Reply, TempDir, WAIT};
 
 const FUNCHOST: &str = env!("CARGO_BIN_EXE_funchost");
 const HANDLER: &str = env!("CARGO_BIN_EXE_handler");
@@ -195,19 +195,6 @@ impl Drop for LocalHost {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn lines(source: impl Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(source).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
 }
 
 fn pid_in(line: &str) -> u32 {
@@ -1239,31 +1226,8 @@ fn run(args: &[&str], stdin: &str) -> (ExitStatus, String, String) {
     let mut input = child.stdin.take().unwrap();
     input.write_all(stdin.as_bytes()).unwrap();
     drop(input);
-    let mut out_pipe = child.stdout.take().unwrap();
-    let mut err_pipe = child.stderr.take().unwrap();
-    let out = thread::spawn(move || {
-        let mut text = String::new();
-        let _ = out_pipe.read_to_string(&mut text);
-        text
-    });
-    let err = thread::spawn(move || {
-        let mut text = String::new();
-        let _ = err_pipe.read_to_string(&mut text);
-        text
-    });
-    let deadline = Instant::now() + WAIT * 2;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("funchost {args:?} did not finish");
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    (status, out.join().unwrap(), err.join().unwrap())
+    let exited = wait_for_exit(child, WAIT * 2);
+    (exited.status, exited.stdout, exited.stderr)
 }
 
 #[test]

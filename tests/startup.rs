@@ -8,11 +8,11 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::{free_port, greeting, read_reply, Server, WAIT};
+use support::{free_port, greeting, read_reply, wait_for_exit, Server, WAIT};
 
 const PORT_VAR: &str = "FUNCTIONS_CUSTOMHANDLER_PORT";
 
@@ -30,47 +30,6 @@ fn spawn(port: Option<&std::ffi::OsStr>) -> Child {
         command.env(PORT_VAR, port);
     }
     command.spawn().expect("start the handler binary")
-}
-
-/// What a process that exits by itself left behind.
-struct Exited {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-/// Waits for `child` to exit on its own; kills it and fails if it is still running after
-/// `WAIT` (a handler that should have refused to start is serving instead).
-fn wait_for_exit(mut child: Child) -> Exited {
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let stdout = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let stderr = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let deadline = Instant::now() + WAIT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the handler did not exit within {WAIT:?}");
-        }
-        thread::sleep(Duration::from_millis(5));
-    };
-    Exited {
-        status,
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-    }
 }
 
 /// Kills a child when dropped, so a failing assertion never leaves a handler running.
@@ -203,7 +162,7 @@ fn port_set_listening_line_names_the_port_and_no_default() {
 /// Each bad value: exit code 2, one stderr line naming the variable and the value, no panic
 /// message, nothing on stdout.
 fn assert_bad_port_refused(value: &std::ffi::OsStr, shown: &str) {
-    let exited = wait_for_exit(spawn(Some(value)));
+    let exited = wait_for_exit(spawn(Some(value)), WAIT);
     assert_eq!(
         exited.status.code(),
         Some(2),
@@ -266,7 +225,7 @@ fn non_utf8_port_value_exits_2() {
 fn port_in_use_exits_non_zero_not_200_with_one_clear_line() {
     let taken = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     let port = taken.local_addr().unwrap().port();
-    let exited = wait_for_exit(spawn(Some(port.to_string().as_ref())));
+    let exited = wait_for_exit(spawn(Some(port.to_string().as_ref())), WAIT);
     let code = exited.status.code();
     assert!(
         code.is_some() && code != Some(0) && code != Some(200),

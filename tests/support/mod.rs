@@ -121,7 +121,8 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-fn lines(source: impl Read + Send + 'static) -> Receiver<String> {
+/// The lines `source` prints, as they come.
+pub fn lines(source: impl Read + Send + 'static) -> Receiver<String> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         for line in BufReader::new(source).lines() {
@@ -307,7 +308,13 @@ pub fn run_to_exit(program: &Path, envs: &[(&str, &str)], cwd: Option<&Path>) ->
     if let Some(dir) = cwd {
         command.current_dir(dir);
     }
-    let mut child = command.spawn().expect("start the program");
+    let child = command.spawn().expect("start the program");
+    wait_for_exit(child, WAIT)
+}
+
+/// Waits for `child` to exit on its own, collecting its stdout and stderr; kills it and fails
+/// if it is still running after `limit`.
+pub fn wait_for_exit(mut child: Child, limit: Duration) -> Exited {
     let collect = |mut source: Box<dyn Read + Send>| {
         thread::spawn(move || {
             let mut text = String::new();
@@ -317,7 +324,7 @@ pub fn run_to_exit(program: &Path, envs: &[(&str, &str)], cwd: Option<&Path>) ->
     };
     let stdout = collect(Box::new(child.stdout.take().unwrap()));
     let stderr = collect(Box::new(child.stderr.take().unwrap()));
-    let deadline = Instant::now() + WAIT;
+    let deadline = Instant::now() + limit;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
@@ -325,7 +332,7 @@ pub fn run_to_exit(program: &Path, envs: &[(&str, &str)], cwd: Option<&Path>) ->
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("{} did not exit within {WAIT:?}", program.display());
+            panic!("a child process did not exit within {limit:?}");
         }
         thread::sleep(Duration::from_millis(5));
     };
