@@ -399,7 +399,7 @@ fn answer(conn: &mut Conn, head: Head, ctx: &Context, out: &mut Vec<u8>) -> Resu
         keep_alive: head.keep_alive,
         http10: head.version == Version::Http10,
     };
-    response::encode(&response, framing, &date::now(), out);
+    date::with_now(|date| response::encode(&response, framing, date, out));
     conn.head_request = None;
     Ok(head.keep_alive)
 }

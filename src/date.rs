@@ -46,6 +46,12 @@ thread_local! {
 
 /// The current time as an IMF-fixdate, formatted at most once per second per thread.
 pub fn now() -> String {
+    with_now(str::to_string)
+}
+
+/// Calls `f` with the current time as an IMF-fixdate, borrowed from the per-thread cache: the
+/// per-request path needs no allocation for it.
+pub fn with_now<R>(f: impl FnOnce(&str) -> R) -> R {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -54,6 +60,6 @@ pub fn now() -> String {
         if cache.0 != secs {
             *cache = (secs, imf_fixdate(secs));
         }
-        cache.1.clone()
+        f(&cache.1)
     })
 }
