@@ -10,6 +10,7 @@ use std::thread;
 use crate::conn::{Conn, Slot};
 use crate::limits::{ACCEPT_BACKOFF, FD_RESERVE, MAX_CONNECTIONS, WRITE_TIMEOUT};
 use crate::pool::Pool;
+use crate::response::{self, Framing, Response};
 use crate::router::Router;
 
 /// The variable the Functions host sets to the port it will send requests to.
@@ -119,18 +120,19 @@ pub fn connection_cap(proc_limits: Option<&str>) -> usize {
 
 /// Past the connection cap: answer 503 and close, without blocking the accept loop.
 fn refuse_overloaded(mut stream: TcpStream) {
-    const BODY: &str = "Service Unavailable: too many open connections\n";
     let _ = stream.set_nonblocking(true);
-    let response = format!(
-        "HTTP/1.1 503 Service Unavailable\r\nDate: {}\r\nContent-Type: text/plain; charset=utf-8\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{BODY}",
-        crate::date::now(),
-        BODY.len()
-    );
+    let refusal = Response::text(503, "Service Unavailable: too many open connections\n");
+    let framing = Framing {
+        head_only: false,
+        keep_alive: false,
+        http10: false,
+    };
+    let mut out = Vec::new();
+    crate::date::with_now(|date| response::encode(&refusal, framing, date, &mut out));
     // Read what the client already sent, so closing does not reset the answer away.
     let mut sink = [0u8; 4096];
     let _ = std::io::Read::read(&mut stream, &mut sink);
-    let _ = stream.write_all(response.as_bytes());
+    let _ = stream.write_all(&out);
     let _ = stream.shutdown(std::net::Shutdown::Write);
 }
 
