@@ -10,10 +10,10 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use handler::parse::{parse_head, BodyKind, Status};
-use handler::request::Request;
-use handler::response::{encode, Framing};
-use handler::router::Router;
+use handler::azure::request::Request;
+use handler::azure::router::Router;
+use handler::http::parse::{parse_head, BodyKind, Status};
+use handler::http::response::{encode, Framing};
 
 /// What the Functions host forwards for `GET /api/HelloRust?name=Shing` from a browser through
 /// the front end: the client's headers plus the platform's.
@@ -122,7 +122,7 @@ fn main() {
     let post = post_json();
     let batch = pipelined();
     let router = Router::builtin();
-    let date = handler::date::now();
+    let date = handler::http::date::now();
 
     let mut rows: Vec<(String, usize, (f64, f64))> = Vec::new();
     rows.push((
@@ -145,7 +145,7 @@ fn main() {
         measure(batches, 1, || {
             let used = parse_one(black_box(&post));
             let body = &post[used - JSON_BODY.len()..used];
-            black_box(handler::json::parse(body).ok());
+            black_box(handler::azure::json::parse(body).ok());
         }),
     ));
     rows.push((
@@ -168,7 +168,7 @@ fn main() {
             };
             let mut request = Request::new(&head.method, &head.target);
             request.headers = head.headers;
-            let response = handler::app::respond(&router, request);
+            let response = handler::azure::app::respond(&router, request);
             let mut out = Vec::with_capacity(256);
             let framing = Framing {
                 head_only: false,

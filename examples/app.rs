@@ -11,10 +11,10 @@
 
 use std::process::ExitCode;
 
+use handler::azure::json::{self, Value};
+use handler::azure::request::Request;
 use handler::functions::{hello_rust, Function};
-use handler::json::{self, Value};
-use handler::request::Request;
-use handler::response::Response;
+use handler::http::response::Response;
 
 static FUNCTIONS: &[Function] = &[
     Function {

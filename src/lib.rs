@@ -10,24 +10,9 @@
 //! ARCHITECTURE.md has the map and the invariants.
 #![forbid(unsafe_code)]
 
-pub mod app;
-pub mod appfiles;
-pub mod chunked;
-pub mod conn;
-pub mod date;
-pub mod error;
+pub mod azure;
 pub mod functions;
-pub mod json;
-pub mod limits;
-pub mod parse;
-pub mod payload;
-pub mod pool;
-pub mod query;
-pub mod request;
-pub mod response;
-pub mod router;
-pub mod server;
-pub mod start;
+pub mod http;
 pub mod xorshift;
 
-pub use start::run;
+pub use azure::start::run;

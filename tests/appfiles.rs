@@ -6,7 +6,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use handler::appfiles::{self, AppConfig, Binding, FunctionConfig};
+use handler::azure::appfiles::{self, AppConfig, Binding, FunctionConfig};
 use support::{example, greeting, run_to_exit, Server, TempDir};
 
 fn fixture(name: &str) -> PathBuf {

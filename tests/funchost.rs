@@ -15,8 +15,8 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use handler::chunked::ChunkedDecoder;
-use handler::json::{self, Value};
+use handler::azure::json::{self, Value};
+use handler::http::chunked::ChunkedDecoder;
 use support::{free_port, greeting, lines, read_reply, wait_for_exit, Reply, TempDir, WAIT};
 
 const FUNCHOST: &str = env!("CARGO_BIN_EXE_funchost");
@@ -399,8 +399,8 @@ fn fake_handler_entry_point() {
 
 mod fake {
     use super::*;
-    use handler::parse::{parse_head, BodyKind, Head, Status};
-    use handler::query;
+    use handler::http::parse::{parse_head, BodyKind, Head, Status};
+    use handler::http::query;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
 

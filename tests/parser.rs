@@ -7,13 +7,13 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use handler::chunked::ChunkedDecoder;
-use handler::error::HttpError;
-use handler::limits::{
+use handler::http::chunked::ChunkedDecoder;
+use handler::http::error::HttpError;
+use handler::http::limits::{
     MAX_BODY_BYTES, MAX_CHUNK_LINE_BYTES, MAX_HEADERS, MAX_HEAD_BYTES, MAX_METHOD_BYTES,
     MAX_TARGET_BYTES, MAX_TRAILER_BYTES,
 };
-use handler::parse::{parse_head, BodyKind, Head, Status, Version};
+use handler::http::parse::{parse_head, BodyKind, Head, Status, Version};
 use handler::xorshift::{seed_from_env, Rng};
 
 type Parsed = Result<Status<(Head, usize)>, HttpError>;

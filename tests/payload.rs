@@ -420,7 +420,7 @@ fn a_panicking_function_answers_500_and_the_server_goes_on() {
     let json = r#"{"Data":{"req":{"Url":"http://localhost:7071/v1/Boom","Method":"GET","Query":{},"Headers":{},"Params":{},"Identities":[]}},"Metadata":{}}"#;
     let reply = invoke(&server, "Boom", json);
     assert_eq!(reply.status, 200);
-    let value = handler::json::parse(&reply.body).expect("a JSON reply");
+    let value = handler::azure::json::parse(&reply.body).expect("a JSON reply");
     let res = value
         .get("Outputs")
         .and_then(|o| o.get("res"))

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use support::{get, greeting, is_closed, read_reply, Reply, Server};
 
-use handler::limits::{MAX_BODY_BYTES, MAX_HEADERS, MAX_HEAD_BYTES, MAX_TARGET_BYTES};
+use handler::http::limits::{MAX_BODY_BYTES, MAX_HEADERS, MAX_HEAD_BYTES, MAX_TARGET_BYTES};
 
 const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 
@@ -458,7 +458,7 @@ fn keep_alive_connection_quiet_past_the_linger_still_serves() {
         .write_all(&get("/api/HelloRust?name=Before"))
         .unwrap();
     assert_greets(&next(&mut stream), Some("Before"));
-    thread::sleep(handler::limits::LINGER + Duration::from_millis(500));
+    thread::sleep(handler::http::limits::LINGER + Duration::from_millis(500));
     stream.write_all(&get("/api/HelloRust?name=After")).unwrap();
     assert_greets(&next(&mut stream), Some("After"));
 }
@@ -797,7 +797,7 @@ fn chunk_line_over_its_limit_is_400() {
     let request = format!(
         "POST /api/HelloRust HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\
          5;ext={}\r\nhello\r\n0\r\n\r\n",
-        "e".repeat(handler::limits::MAX_CHUNK_LINE_BYTES)
+        "e".repeat(handler::http::limits::MAX_CHUNK_LINE_BYTES)
     );
     assert_refused(&server, request.as_bytes(), 400);
 }
@@ -808,7 +808,7 @@ fn trailers_over_their_limit_are_431() {
     let request = format!(
         "POST /api/HelloRust HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\
          5\r\nhello\r\n0\r\nX-Trailer: {}\r\n\r\n",
-        "t".repeat(handler::limits::MAX_TRAILER_BYTES)
+        "t".repeat(handler::http::limits::MAX_TRAILER_BYTES)
     );
     assert_refused(&server, request.as_bytes(), 431);
 }

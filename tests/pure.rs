@@ -4,15 +4,15 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use handler::app::respond;
-use handler::date::{self, imf_fixdate};
-use handler::error::HttpError;
+use handler::azure::app::respond;
+use handler::azure::request::Request;
+use handler::azure::router::{Found, Router};
 use handler::functions::Function;
-use handler::query::{decode_form, decode_path, lookup, split_target};
-use handler::request::Request;
-use handler::response::{encode, Framing, Response};
-use handler::router::{Found, Router};
-use handler::server::port_from_env;
+use handler::http::date::{self, imf_fixdate};
+use handler::http::error::HttpError;
+use handler::http::query::{decode_form, decode_path, lookup, split_target};
+use handler::http::response::{encode, Framing, Response};
+use handler::http::server::port_from_env;
 
 // ---- query ---------------------------------------------------------------------------------------
 

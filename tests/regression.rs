@@ -7,17 +7,17 @@ use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use handler::app;
-use handler::chunked::ChunkedDecoder;
-use handler::error::HttpError;
+use handler::azure::app;
+use handler::azure::json::{self, JsonError};
+use handler::azure::request::Request;
+use handler::azure::router::Router;
 use handler::functions::Function;
-use handler::json::{self, JsonError};
-use handler::limits::{
+use handler::http::chunked::ChunkedDecoder;
+use handler::http::error::HttpError;
+use handler::http::limits::{
     HEAD_TIMEOUT, JSON_MAX_VALUES, MAX_BODY_BYTES, MAX_BODY_WAITING, MAX_CHUNK_EXTENSION_BYTES,
 };
-use handler::request::Request;
-use handler::response::Response;
-use handler::router::Router;
+use handler::http::response::Response;
 use support::{get, greeting, is_closed, read_reply, Server};
 
 /// A JSON body of many small values cost 33 times its size to parse (8 MiB became 270 MB, and

@@ -12,7 +12,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use handler::limits::{
+use handler::http::limits::{
     FD_RESERVE, HEAD_TIMEOUT, LINGER, MAX_CONNECTIONS, MAX_LINGERING, MAX_WORKERS, WRITE_TIMEOUT,
 };
 use support::{get, greeting, is_closed, proc_status, read_reply, Reply, Server};

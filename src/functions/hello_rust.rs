@@ -1,9 +1,9 @@
 //! HelloRust: the HTTP trigger of the Azure quickstart, answering GET and POST.
 
-use crate::json;
-use crate::query;
-use crate::request::Request;
-use crate::response::Response;
+use crate::azure::json;
+use crate::azure::request::Request;
+use crate::http::query;
+use crate::http::response::Response;
 
 /// The answer without a name, byte for byte the quickstart's.
 pub const NO_NAME: &str = "This HTTP triggered function executed successfully. \

@@ -5,8 +5,8 @@
 //! function.json in the app (README, "Adding a function"). At start-up every function.json must
 //! have a function here of the same name; routes and methods come from the function.json.
 
-use crate::request::Request;
-use crate::response::Response;
+use crate::azure::request::Request;
+use crate::http::response::Response;
 
 pub mod hello_rust;
 

@@ -11,7 +11,7 @@ use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use handler::chunked::ChunkedDecoder;
+use handler::http::chunked::ChunkedDecoder;
 
 /// Pooled connections idle longer than this are closed (.NET 6+ `PooledConnectionIdleTimeout`).
 pub const POOL_IDLE: Duration = Duration::from_secs(60);
@@ -120,13 +120,13 @@ pub struct Head {
 impl Head {
     /// The first value of `name`, ignoring ASCII case.
     pub fn header(&self, name: &str) -> Option<&str> {
-        handler::request::find_header(&self.headers, name)
+        handler::azure::request::find_header(&self.headers, name)
     }
 
     /// The media type without parameters, lower-cased.
     pub fn media_type(&self) -> Option<String> {
         self.header("content-type")
-            .map(handler::request::media_type)
+            .map(handler::azure::request::media_type)
     }
 }
 

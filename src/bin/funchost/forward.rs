@@ -2,7 +2,7 @@
 //! request rebuilt as the host's `ToHttpRequestMessage` does, and the handler's answer passed
 //! back whole.
 
-use handler::response::Response;
+use handler::http::response::Response;
 
 use crate::client::{Body, Reply, Request};
 use crate::host::{Incoming, HOST_VERSION};

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use handler::appfiles::{AppConfig, FunctionConfig};
-use handler::json::Value;
-use handler::query::split_target;
-use handler::response::Response;
+use handler::azure::appfiles::{AppConfig, FunctionConfig};
+use handler::azure::json::Value;
+use handler::http::query::split_target;
+use handler::http::response::Response;
 
 use crate::client::{self, Body, Client, Reply, Request};
 use crate::log::Log;
@@ -64,7 +64,7 @@ impl Incoming {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        handler::request::find_header(&self.headers, name)
+        handler::azure::request::find_header(&self.headers, name)
     }
 
     /// `Content-Length`, if the client sent one.
@@ -75,7 +75,7 @@ impl Incoming {
     /// The media type without parameters, lower-cased.
     pub fn media_type(&self) -> Option<String> {
         self.header("content-type")
-            .map(handler::request::media_type)
+            .map(handler::azure::request::media_type)
     }
 }
 

@@ -3,9 +3,9 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-use handler::appfiles::FunctionConfig;
-use handler::json;
-use handler::response::{self, Framing};
+use handler::azure::appfiles::FunctionConfig;
+use handler::azure::json;
+use handler::http::response::{self, Framing};
 
 use crate::host::{Host, Incoming};
 use crate::routes::{self, Template};
@@ -63,7 +63,7 @@ pub fn http_request(
         }
     };
     let template = Template::new(&host.app.route_prefix, function.route());
-    let path = handler::query::split_target(&target).0;
+    let path = handler::http::query::split_target(&target).0;
     let params = template.matches(path).ok_or_else(|| {
         format!(
             "{path} does not reach {} (its URL is {})",
@@ -139,7 +139,7 @@ pub fn run(host: &Host, call: &Call) -> ExitCode {
             http10: false,
         };
         let mut bytes = Vec::new();
-        response::encode(&response, framing, &handler::date::now(), &mut bytes);
+        response::encode(&response, framing, &handler::http::date::now(), &mut bytes);
         let _ = out.write_all(&bytes);
         let _ = out.flush();
         return status((200..300).contains(&response.status));

@@ -27,8 +27,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::thread;
 
-use handler::appfiles::{self, AppConfig};
-use handler::json::{self, Value};
+use handler::azure::appfiles::{self, AppConfig};
+use handler::azure::json::{self, Value};
 
 use crate::cli::{Command, Common};
 use crate::host::{Host, READY_WAIT};

@@ -3,9 +3,9 @@
 
 use std::fmt;
 
-use handler::json::{self, Value};
-use handler::query;
-use handler::response::Response;
+use handler::azure::json::{self, Value};
+use handler::http::query;
+use handler::http::response::Response;
 
 use crate::client::Reply;
 use crate::host::Incoming;

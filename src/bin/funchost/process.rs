@@ -13,7 +13,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use handler::appfiles::AppConfig;
+use handler::azure::appfiles::AppConfig;
 
 use crate::client::{self, Body, Client, Request};
 use crate::log::Log;

@@ -6,9 +6,9 @@ use std::io;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use handler::appfiles::FunctionConfig;
-use handler::parse::{BodyKind, Head};
-use handler::response::Response;
+use handler::azure::appfiles::FunctionConfig;
+use handler::http::parse::{BodyKind, Head};
+use handler::http::response::Response;
 
 use crate::client::{self, Body, Client, Conn, Framing, Reply, Request};
 use crate::host::{Host, HOST_VERSION};
@@ -263,9 +263,9 @@ fn relay(
         out.push_str(&format!("{name}: {value}\r\n"));
     }
     if !has_date {
-        out.push_str(&format!("Date: {}\r\n", handler::date::now()));
+        out.push_str(&format!("Date: {}\r\n", handler::http::date::now()));
     }
-    let http10 = head.version == handler::parse::Version::Http10;
+    let http10 = head.version == handler::http::parse::Version::Http10;
     let (client_chunked, mut keep_alive) = match answer.framing {
         Framing::Empty => (false, head.keep_alive),
         Framing::Length(n) => {

@@ -3,7 +3,7 @@
 //! case, and the function's `methods` as a constraint (a method not listed gets 404, as a route
 //! constraint that does not match does in the host).
 
-use handler::query::decode_path;
+use handler::http::query::decode_path;
 
 /// One piece of a route template.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,12 +14,12 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use handler::chunked::ChunkedDecoder;
-use handler::error::HttpError;
-use handler::json::{self, Value};
-use handler::parse::{self, BodyKind, Head, Status, Version};
-use handler::query::split_target;
-use handler::response::{self, Framing, Response};
+use handler::azure::json::{self, Value};
+use handler::http::chunked::ChunkedDecoder;
+use handler::http::error::HttpError;
+use handler::http::parse::{self, BodyKind, Head, Status, Version};
+use handler::http::query::split_target;
+use handler::http::response::{self, Framing, Response};
 
 use crate::host::{Host, Incoming, Mode, HOST_VERSION};
 use crate::proxy;
@@ -97,7 +97,7 @@ fn refuse(mut stream: TcpStream) {
         http10: false,
     };
     let busy = Response::text(503, "Service Unavailable: too many open connections\n");
-    response::encode(&busy, framing, &handler::date::now(), &mut out);
+    response::encode(&busy, framing, &handler::http::date::now(), &mut out);
     let _ = stream.write_all(&out);
     let _ = stream.shutdown(Shutdown::Write);
 }
@@ -368,7 +368,7 @@ impl ServerConn {
             http10: head.version == Version::Http10,
         };
         let mut out = Vec::new();
-        response::encode(response, framing, &handler::date::now(), &mut out);
+        response::encode(response, framing, &handler::http::date::now(), &mut out);
         self.write_all(&out).is_ok() && keep_alive
     }
 
@@ -381,7 +381,7 @@ impl ServerConn {
         };
         let mut out = Vec::new();
         let answer = Response::text(error.status(), format!("{error}\n"));
-        response::encode(&answer, framing, &handler::date::now(), &mut out);
+        response::encode(&answer, framing, &handler::http::date::now(), &mut out);
         let _ = self.write_all(&out);
     }
 

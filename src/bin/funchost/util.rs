@@ -59,7 +59,7 @@ pub fn json_time(at: SystemTime) -> String {
 fn utc(at: SystemTime) -> (String, u32) {
     let since = at.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs();
-    let (year, month, day) = handler::date::civil_from_days(secs / 86_400);
+    let (year, month, day) = handler::http::date::civil_from_days(secs / 86_400);
     let text = format!(
         "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
         secs % 86_400 / 3600,

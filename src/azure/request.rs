@@ -2,7 +2,7 @@
 
 use std::cell::RefCell;
 
-use crate::query;
+use crate::http::query;
 
 /// An HTTP request as a function sees it. The same value is built from a forwarded request and,
 /// in payload mode, from the host's JSON invocation, so a function does not know which mode

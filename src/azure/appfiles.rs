@@ -16,7 +16,7 @@ use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use crate::json::{self, JsonError, Value};
+use crate::azure::json::{self, JsonError, Value};
 
 /// The host settings file at the app root.
 pub const HOST_JSON: &str = "host.json";

@@ -5,8 +5,8 @@
 //! caller reads more and calls again with the whole buffer. The caller enforces the deadline;
 //! this module enforces the sizes.
 
-use crate::error::HttpError;
-use crate::limits::{
+use crate::http::error::HttpError;
+use crate::http::limits::{
     MAX_BODY_BYTES, MAX_HEADERS, MAX_HEAD_BYTES, MAX_METHOD_BYTES, MAX_TARGET_BYTES,
 };
 

@@ -5,10 +5,10 @@
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::payload;
-use crate::request::Request;
-use crate::response::Response;
-use crate::router::{Found, Mode, Router};
+use crate::azure::payload;
+use crate::azure::request::Request;
+use crate::azure::router::{Found, Mode, Router};
+use crate::http::response::Response;
 
 /// Answers one request: a forwarded request with the function its method and path route to,
 /// a payload-mode invocation (`POST /<FunctionName>`) with the JSON result (`payload`).

@@ -1,8 +1,8 @@
 //! Decoding of `Transfer-Encoding: chunked` request bodies (RFC 9112 §7.1). No I/O: the caller
 //! feeds whatever bytes have arrived and gets back how many were used and whether the body ended.
 
-use crate::error::HttpError;
-use crate::limits::{
+use crate::http::error::HttpError;
+use crate::http::limits::{
     MAX_BODY_BYTES, MAX_CHUNK_EXTENSION_BYTES, MAX_CHUNK_LINE_BYTES, MAX_TRAILER_BYTES,
 };
 

@@ -18,11 +18,11 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::conn::{self, Check, Conn, Context, Next};
-use crate::limits::{
+use crate::azure::router::Router;
+use crate::http::conn::{self, Check, Conn, Context, Next};
+use crate::http::limits::{
     MAX_WORKERS, POLL_MAX_PAUSE, POLL_MAX_SHARE, WORKER_IDLE_EXIT, WORKER_STACK_BYTES,
 };
-use crate::router::Router;
 
 /// The pool: clone-free handle shared by the accept loop, the workers and the poller.
 #[derive(Debug)]

@@ -16,19 +16,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::app;
-use crate::chunked::ChunkedDecoder;
-use crate::date;
-use crate::error::HttpError;
-use crate::limits::{
+use crate::azure::app;
+use crate::azure::request::Request;
+use crate::azure::router::Router;
+use crate::http::chunked::ChunkedDecoder;
+use crate::http::date;
+use crate::http::error::HttpError;
+use crate::http::limits::{
     BODY_READ_TIMEOUT, BODY_TIMEOUT, HEAD_LINGER, HEAD_TIMEOUT, IDLE_TIMEOUT, LINGER,
     MAX_BODY_WAITING, MAX_HEAD_BYTES, MAX_LINGERING, REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME,
     WRITE_TIMEOUT,
 };
-use crate::parse::{self, BodyKind, Head, Status, Version};
-use crate::request::Request;
-use crate::response::{self, Framing, Response};
-use crate::router::Router;
+use crate::http::parse::{self, BodyKind, Head, Status, Version};
+use crate::http::response::{self, Framing, Response};
 
 /// Bytes read from the socket per call: a typical request in one read, and a small stack cost.
 const READ_CHUNK: usize = 8 * 1024;
@@ -373,7 +373,7 @@ fn answer(conn: &mut Conn, head: Head, ctx: &Context, out: &mut Vec<u8>) -> Resu
     conn.head_request = Some(head.method == "HEAD");
     let started = ctx.log_requests.then(Instant::now);
     let body = read_body(conn, head.body, ctx, out)?;
-    let (path, query) = crate::query::split_target(&head.target);
+    let (path, query) = crate::http::query::split_target(&head.target);
     let request = Request {
         method: head.method,
         path: path.to_string(),

@@ -10,10 +10,10 @@
 
 use std::fmt::Write;
 
-use crate::appfiles::{AppConfig, DEFAULT_ROUTE_PREFIX};
+use crate::azure::appfiles::{AppConfig, DEFAULT_ROUTE_PREFIX};
+use crate::azure::payload::Shape;
 use crate::functions::{self, Function};
-use crate::payload::Shape;
-use crate::query::decode_path;
+use crate::http::query::decode_path;
 
 /// One piece of a route template such as `products/{id}`. The template syntax is ASP.NET
 /// Core's, which the host uses; constraints (`{id:int}`) are accepted and not checked, since
@@ -331,8 +331,8 @@ impl Route {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::Request;
-    use crate::response::Response;
+    use crate::azure::request::Request;
+    use crate::http::response::Response;
 
     fn nothing(_: &Request) -> Response {
         Response::new(204)
@@ -423,7 +423,7 @@ mod tests {
             executable: String::new(),
             arguments: Vec::new(),
             working_directory: String::new(),
-            functions: vec![crate::appfiles::FunctionConfig {
+            functions: vec![crate::azure::appfiles::FunctionConfig {
                 name: "a".to_string(),
                 bindings: vec![
                     binding("httpTrigger", "in", "req", &["post"]),
@@ -453,8 +453,8 @@ mod tests {
         direction: &str,
         name: &str,
         methods: &[&str],
-    ) -> crate::appfiles::Binding {
-        crate::appfiles::Binding {
+    ) -> crate::azure::appfiles::Binding {
+        crate::azure::appfiles::Binding {
             kind: kind.to_string(),
             direction: direction.to_string(),
             name: name.to_string(),

@@ -51,7 +51,7 @@ impl Response {
 
     /// The first value of the header `name`, compared ignoring ASCII case.
     pub fn header_value(&self, name: &str) -> Option<&str> {
-        crate::request::find_header(&self.headers, name)
+        crate::azure::request::find_header(&self.headers, name)
     }
 }
 
@@ -131,7 +131,7 @@ pub(crate) fn passes_through(name: &str, value: &str) -> bool {
         .iter()
         .any(|owned| owned.eq_ignore_ascii_case(name))
         && !name.is_empty()
-        && name.bytes().all(crate::parse::is_tchar)
+        && name.bytes().all(crate::http::parse::is_tchar)
         && value
             .bytes()
             .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))

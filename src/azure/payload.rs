@@ -46,13 +46,13 @@
 //! - An unknown function (`POST /Nope`) is the router's 404: that is the host's
 //!   "custom handler endpoint not found" case, not an invocation.
 
-use crate::app;
-use crate::appfiles::FunctionConfig;
+use crate::azure::app;
+use crate::azure::appfiles::FunctionConfig;
+use crate::azure::json::{self, Value};
+use crate::azure::request::Request;
 use crate::functions::Function;
-use crate::json::{self, Value};
-use crate::parse::is_tchar;
-use crate::request::Request;
-use crate::response::{self, Response};
+use crate::http::parse::is_tchar;
+use crate::http::response::{self, Response};
 
 /// Where a function's invocation data is and where its answer goes: what payload mode needs
 /// from its function.json.
@@ -314,7 +314,7 @@ fn split_url(url: &str) -> (&str, &str) {
         None => url,
     };
     let rest = rest.split('#').next().unwrap_or("");
-    let (path, query) = crate::query::split_target(rest);
+    let (path, query) = crate::http::query::split_target(rest);
     (if path.is_empty() { "/" } else { path }, query)
 }
 

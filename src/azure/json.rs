@@ -7,7 +7,7 @@
 //! Nesting and size are capped by `JSON_MAX_DEPTH` and `JSON_MAX_BYTES`, so no input can
 //! overflow the stack of a worker.
 
-use crate::limits::{JSON_MAX_BYTES, JSON_MAX_DEPTH, JSON_MAX_VALUES};
+use crate::http::limits::{JSON_MAX_BYTES, JSON_MAX_DEPTH, JSON_MAX_VALUES};
 use std::fmt;
 
 /// A JSON value.

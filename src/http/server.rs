@@ -7,11 +7,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 
-use crate::conn::{Conn, Slot};
-use crate::limits::{ACCEPT_BACKOFF, FD_RESERVE, MAX_CONNECTIONS, WRITE_TIMEOUT};
-use crate::pool::Pool;
-use crate::response::{self, Framing, Response};
-use crate::router::Router;
+use crate::azure::router::Router;
+use crate::http::conn::{Conn, Slot};
+use crate::http::limits::{ACCEPT_BACKOFF, FD_RESERVE, MAX_CONNECTIONS, WRITE_TIMEOUT};
+use crate::http::pool::Pool;
+use crate::http::response::{self, Framing, Response};
 
 /// The variable the Functions host sets to the port it will send requests to.
 pub const PORT_VAR: &str = "FUNCTIONS_CUSTOMHANDLER_PORT";
@@ -128,7 +128,7 @@ fn refuse_overloaded(mut stream: TcpStream) {
         http10: false,
     };
     let mut out = Vec::new();
-    crate::date::with_now(|date| response::encode(&refusal, framing, date, &mut out));
+    crate::http::date::with_now(|date| response::encode(&refusal, framing, date, &mut out));
     // Read what the client already sent, so closing does not reset the answer away.
     let mut sink = [0u8; 4096];
     let _ = std::io::Read::read(&mut stream, &mut sink);

@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::appfiles::{self, FUNCTION_JSON, HOST_JSON};
+use crate::azure::appfiles::{self, FUNCTION_JSON, HOST_JSON};
+use crate::azure::router::Router;
 use crate::functions::Function;
-use crate::router::Router;
-use crate::server;
+use crate::http::server;
 
 /// The variable the host sets to the app root; without it the working directory is the root.
 pub const APP_ROOT_VAR: &str = "FUNCTIONS_APP_ROOT_PATH";

@@ -1,0 +1,9 @@
+//! The Azure Functions app: its files, routes, payload mode and start-up.
+
+pub mod app;
+pub mod appfiles;
+pub mod json;
+pub mod payload;
+pub mod request;
+pub mod router;
+pub mod start;
