@@ -10,10 +10,11 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use handler::azure::request::Request;
+use handler::azure::app::App;
 use handler::azure::router::Router;
-use handler::http::parse::{parse_head, BodyKind, Status};
+use handler::http::parse::{parse_head, BodyKind, Field, Status};
 use handler::http::response::{encode, Framing};
+use handler::http::{Handler, Request};
 
 /// What the Functions host forwards for `GET /api/HelloRust?name=Shing` from a browser through
 /// the front end: the client's headers plus the platform's.
@@ -66,8 +67,8 @@ fn pipelined() -> Vec<u8> {
 }
 
 /// Parses one head and returns the bytes it used (and skips a Length body, as `conn` does).
-fn parse_one(buf: &[u8]) -> usize {
-    match parse_head(buf) {
+fn parse_one(buf: &[u8], fields: &mut Vec<Field>) -> usize {
+    match parse_head(buf, fields) {
         Ok(Status::Complete((head, used))) => match head.body {
             BodyKind::Length(n) => used + n,
             _ => used,
@@ -121,7 +122,8 @@ fn main() {
 
     let post = post_json();
     let batch = pipelined();
-    let router = Router::builtin();
+    let app = App::new(Router::builtin(), false);
+    let mut fields = Vec::new();
     let date = handler::http::date::now();
 
     let mut rows: Vec<(String, usize, (f64, f64))> = Vec::new();
@@ -129,21 +131,21 @@ fn main() {
         format!("host-forwarded GET, {} headers", header_count(HOST_GET)),
         HOST_GET.len(),
         measure(batches, 1, || {
-            black_box(parse_one(black_box(HOST_GET)));
+            black_box(parse_one(black_box(HOST_GET), &mut fields));
         }),
     ));
     rows.push((
         "POST, JSON body: head".into(),
         post.len(),
         measure(batches, 1, || {
-            black_box(parse_one(black_box(&post)));
+            black_box(parse_one(black_box(&post), &mut fields));
         }),
     ));
     rows.push((
         "POST, JSON body: head + JSON parse".into(),
         post.len(),
         measure(batches, 1, || {
-            let used = parse_one(black_box(&post));
+            let used = parse_one(black_box(&post), &mut fields);
             let body = &post[used - JSON_BODY.len()..used];
             black_box(handler::azure::json::parse(body).ok());
         }),
@@ -154,7 +156,7 @@ fn main() {
         measure(batches, PIPELINE_DEPTH, || {
             let mut at = 0;
             while at < batch.len() {
-                at += parse_one(black_box(&batch[at..]));
+                at += parse_one(black_box(&batch[at..]), &mut fields);
             }
             black_box(at);
         }),
@@ -163,12 +165,12 @@ fn main() {
         "host-forwarded GET: parse + route + run + encode".into(),
         HOST_GET.len(),
         measure(batches, 1, || {
-            let Ok(Status::Complete((head, _))) = parse_head(black_box(HOST_GET)) else {
+            let Ok(Status::Complete((head, _))) = parse_head(black_box(HOST_GET), &mut fields)
+            else {
                 panic!("bench input did not parse");
             };
-            let mut request = Request::new(&head.method, &head.target);
-            request.headers = head.headers;
-            let response = handler::azure::app::respond(&router, request);
+            let request = Request::new(HOST_GET, &head, &fields, &[]);
+            let response = app.handle(&request);
             let mut out = Vec::with_capacity(256);
             let framing = Framing {
                 head_only: false,

@@ -399,10 +399,11 @@ fn fake_handler_entry_point() {
 
 mod fake {
     use super::*;
-    use handler::http::parse::{parse_head, BodyKind, Head, Status};
+    use handler::http::parse::{BodyKind, Status};
     use handler::http::query;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
+    use support::{parse_head, Head};
 
     pub fn main() -> ! {
         let var = |name: &str| std::env::var(name).unwrap_or_default();

@@ -7,16 +7,18 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+mod support;
+
 use handler::http::chunked::ChunkedDecoder;
 use handler::http::error::HttpError;
 use handler::http::limits::{
     MAX_BODY_BYTES, MAX_CHUNK_LINE_BYTES, MAX_HEADERS, MAX_HEAD_BYTES, MAX_METHOD_BYTES,
     MAX_TARGET_BYTES, MAX_TRAILER_BYTES,
 };
-use handler::http::parse::{parse_head, BodyKind, Head, Status, Version};
+use handler::http::parse::{BodyKind, Status, Version};
 use handler::xorshift::{seed_from_env, Rng};
 
-type Parsed = Result<Status<(Head, usize)>, HttpError>;
+use support::{parse_head, Head, Parsed};
 
 // ---- Helpers -----------------------------------------------------------------------------------
 

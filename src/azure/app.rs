@@ -1,14 +1,41 @@
-//! From a whole request to a response: routing, 404 and 405, the two modes, and a panicking
-//! function turned into a 500. No I/O but the function's log lines, so all of it is tested
-//! without sockets.
+//! The Azure Functions app as the server's `Handler`: routing, 404 and 405, the two modes, and
+//! the optional request-log line. No I/O but log lines, so all of it is tested without sockets.
 
 use std::io::Write;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
 
 use crate::azure::payload;
 use crate::azure::request::Request;
 use crate::azure::router::{Found, Mode, Router};
-use crate::http::response::Response;
+use crate::azure::run::{print_logs, run_guarded};
+use crate::http::{self, Handler, Response};
+
+/// The app: its routes, and whether to print a line per request (`HANDLER_LOG_REQUESTS=1`).
+#[derive(Debug)]
+pub struct App {
+    router: Router,
+    log_requests: bool,
+}
+
+impl App {
+    pub fn new(router: Router, log_requests: bool) -> App {
+        App {
+            router,
+            log_requests,
+        }
+    }
+}
+
+impl Handler for App {
+    fn handle(&self, req: &http::Request<'_>) -> Response {
+        let started = self.log_requests.then(Instant::now);
+        let response = respond(&self.router, Request::from_http(req));
+        if let Some(at) = started {
+            log_request(req, response.status, at);
+        }
+        response
+    }
+}
 
 /// Answers one request: a forwarded request with the function its method and path route to,
 /// a payload-mode invocation (`POST /<FunctionName>`) with the JSON result (`payload`).
@@ -31,33 +58,14 @@ pub fn respond(router: &Router, mut req: Request) -> Response {
     response
 }
 
-/// Runs a function; a panic becomes a 500 and the worker goes on. The panic hook has already
-/// printed the panic's one-line message to stderr.
-pub fn run_guarded(run: fn(&Request) -> Response, req: &Request) -> Response {
-    run_caught(run, req).unwrap_or_else(|| Response::text(500, "Internal Server Error"))
-}
-
-/// Runs a function; `None` if it panicked. A status that is not a final one (200-599) is a bug
-/// too: a 1xx would leave the client waiting for the real answer, so it becomes a 500.
-pub(crate) fn run_caught(run: fn(&Request) -> Response, req: &Request) -> Option<Response> {
-    let response = catch_unwind(AssertUnwindSafe(|| run(req))).ok()?;
-    if (200..=599).contains(&response.status) {
-        return Some(response);
+/// One line per request on stdout, which the host logs at Information:
+/// `GET /api/HelloRust 200 84us id=<invocation id>`.
+fn log_request(req: &http::Request<'_>, status: u16, started: Instant) {
+    let micros = started.elapsed().as_micros();
+    let mut stdout = std::io::stdout().lock();
+    let _ = write!(stdout, "{} {} {status} {micros}us", req.method, req.path);
+    if let Some(id) = req.header("x-azure-functions-invocationid") {
+        let _ = write!(stdout, " id={id}");
     }
-    eprintln!(
-        "handler: a function answered status {}, which is not a final status (200-599); answered 500",
-        response.status
-    );
-    Some(Response::text(500, "Internal Server Error"))
-}
-
-/// Prints a function's log lines on stdout, each as `<Name>: <line>`.
-pub(crate) fn print_logs(name: &str, logs: Vec<String>) {
-    if logs.is_empty() {
-        return;
-    }
-    let mut out = std::io::stdout().lock();
-    for line in logs {
-        let _ = writeln!(out, "{name}: {line}");
-    }
+    let _ = writeln!(stdout);
 }

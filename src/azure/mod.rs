@@ -6,4 +6,5 @@ pub mod json;
 pub mod payload;
 pub mod request;
 pub mod router;
+pub mod run;
 pub mod start;

@@ -46,10 +46,10 @@
 //! - An unknown function (`POST /Nope`) is the router's 404: that is the host's
 //!   "custom handler endpoint not found" case, not an invocation.
 
-use crate::azure::app;
 use crate::azure::appfiles::FunctionConfig;
 use crate::azure::json::{self, Value};
 use crate::azure::request::Request;
+use crate::azure::run;
 use crate::functions::Function;
 use crate::http::parse::is_tchar;
 use crate::http::response::{self, Response};
@@ -119,7 +119,7 @@ pub fn respond(function: &Function, shape: &Shape, body: &[u8]) -> Response {
     result.push_str(if to_return { &http } else { "null" });
     result.push('}');
     if failed {
-        app::print_logs(function.name, logs);
+        run::print_logs(function.name, logs);
         return Response::json(500, result);
     }
     Response::json(200, result)
@@ -136,7 +136,7 @@ fn run(function: &Function, shape: &Shape, body: &[u8]) -> (Response, Vec<String
             return (answer, vec![format!("handler: {reason}")]);
         }
     };
-    let answer = app::run_caught(function.run, &req);
+    let answer = run::run_caught(function.run, &req);
     let mut logs = req.take_logs();
     let answer = answer.unwrap_or_else(|| {
         logs.push(format!(

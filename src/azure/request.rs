@@ -36,6 +36,22 @@ impl Request {
         }
     }
 
+    /// The request the server parsed, as a function sees it.
+    pub fn from_http(req: &crate::http::Request<'_>) -> Self {
+        Request {
+            method: req.method.to_string(),
+            path: req.path.to_string(),
+            query: req.query.to_string(),
+            headers: req
+                .headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v).into_owned()))
+                .collect(),
+            body: req.body.to_vec(),
+            ..Request::default()
+        }
+    }
+
     /// The first value of the header `name`, compared ignoring ASCII case.
     pub fn header(&self, name: &str) -> Option<&str> {
         find_header(&self.headers, name)

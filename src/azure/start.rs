@@ -2,13 +2,16 @@
 //! line, then serving forever. A custom app registers its own function table and calls `run`
 //! (examples/app.rs); the shipped one is `run(functions::FUNCTIONS)`.
 
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
+use crate::azure::app::App;
 use crate::azure::appfiles::{self, FUNCTION_JSON, HOST_JSON};
 use crate::azure::router::Router;
 use crate::functions::Function;
-use crate::http::server;
+use crate::http;
 
 /// The variable the host sets to the app root; without it the working directory is the root.
 pub const APP_ROOT_VAR: &str = "FUNCTIONS_APP_ROOT_PATH";
@@ -32,8 +35,8 @@ pub fn run(table: &'static [Function]) -> ExitCode {
         let message = info.to_string().replace('\n', " ");
         eprintln!("handler: {message}");
     }));
-    let var = std::env::var_os(server::PORT_VAR).map(|v| v.to_string_lossy().into_owned());
-    let port = match server::port_from_env(var.as_deref()) {
+    let var = std::env::var_os(PORT_VAR).map(|v| v.to_string_lossy().into_owned());
+    let port = match port_from_env(var.as_deref()) {
         Ok(port) => port,
         Err(message) => {
             eprintln!("handler: {message}");
@@ -47,7 +50,7 @@ pub fn run(table: &'static [Function]) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let listener = match server::bind(port) {
+    let listener = match bind(port) {
         Ok(listener) => listener,
         Err(e) => {
             eprintln!("handler: cannot listen on 127.0.0.1:{port}: {e}");
@@ -62,7 +65,40 @@ pub fn run(table: &'static [Function]) -> ExitCode {
     println!("listening on http://127.0.0.1:{port}{default_note} ({about})");
     // Read once here: per request the check is one bool, so logging off costs nothing.
     let log_requests = std::env::var_os(LOG_VAR).is_some_and(|v| v == "1");
-    server::serve(listener, router, log_requests)
+    http::serve(listener, Arc::new(App::new(router, log_requests)))
+}
+
+/// The variable the Functions host sets to the port it will send requests to.
+pub const PORT_VAR: &str = "FUNCTIONS_CUSTOMHANDLER_PORT";
+
+/// The port when `PORT_VAR` is unset, as the usual recipe and the quickstart use.
+pub const DEFAULT_PORT: u16 = 3000;
+
+/// The port to listen on, from the value of `PORT_VAR` (`None` when unset).
+///
+/// # Errors
+/// A one-line message naming the variable and the bad value: anything but a decimal number
+/// from 1 to 65535 with no spaces or sign.
+pub fn port_from_env(value: Option<&str>) -> Result<u16, String> {
+    let Some(value) = value else {
+        return Ok(DEFAULT_PORT);
+    };
+    let valid = !value.is_empty() && value.len() <= 5 && value.bytes().all(|b| b.is_ascii_digit());
+    match value.parse::<u16>() {
+        Ok(port) if valid && port != 0 => Ok(port),
+        _ => Err(format!(
+            "{PORT_VAR}={value:?} is not a port number (1-65535)"
+        )),
+    }
+}
+
+/// Binds 127.0.0.1: the host always connects to the IPv4 loopback address, never "localhost"
+/// (which may resolve to ::1), and nothing outside the machine should reach the handler.
+///
+/// # Errors
+/// The OS error, e.g. the port in use.
+pub fn bind(port: u16) -> std::io::Result<TcpListener> {
+    TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
 }
 
 /// The routes from the app's files, and what the listening line says about them. Warns on

@@ -1,9 +1,16 @@
 //! One connection: read bytes, parse, answer, repeat while the client keeps the connection and
 //! keeps sending. This module and `server`/`pool` are the only ones that touch sockets.
 //!
-//! A worker serves a connection only while it has work. When the connection goes quiet (no
-//! next request within `LINGER`, or a head stalls for `HEAD_LINGER`), `serve` hands it back to
-//! be parked, so an idle or slow client never holds a worker.
+//! A connection is served in one of two roles (`Role`). A **worker** holds it in blocking mode:
+//! it may wait a little for the next request (lingering) and waits for bodies. The **sweeper**
+//! holds many connections in non-blocking mode and serves each request that has arrived, never
+//! waiting on a client: whatever would wait (a body still arriving, an error to answer and
+//! drain) it hands to a worker as it is. When a connection goes quiet, `serve` hands it back
+//! to be swept, so an idle or slow client never holds a worker.
+//!
+//! Buffers belong to the thread, not the connection (`Scratch`): a request is parsed and
+//! answered in place, borrowing from them, and a quiet connection keeps only the bytes of a
+//! request that has started to arrive.
 //!
 //! Deadlines: a new connection must start its first request within `HEAD_TIMEOUT`, and every
 //! head must be whole `HEAD_TIMEOUT` after its first byte; a body must keep flowing (each read
@@ -12,44 +19,36 @@
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::azure::app;
-use crate::azure::request::Request;
-use crate::azure::router::Router;
 use crate::http::chunked::ChunkedDecoder;
 use crate::http::date;
 use crate::http::error::HttpError;
 use crate::http::limits::{
-    BODY_READ_TIMEOUT, BODY_TIMEOUT, HEAD_LINGER, HEAD_TIMEOUT, IDLE_TIMEOUT, LINGER,
-    MAX_BODY_WAITING, MAX_HEAD_BYTES, MAX_LINGERING, REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME,
-    WRITE_TIMEOUT,
+    BODY_READ_TIMEOUT, BODY_TIMEOUT, BRIEF_DRAIN_BYTES, BRIEF_DRAIN_TIME, FLUSH_AT, HEAD_LINGER,
+    HEAD_TIMEOUT, IDLE_TIMEOUT, LINGER, MAX_BODY_WAITING, MAX_HEAD_BYTES, MAX_LINGERING,
+    READ_CHUNK, REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME, SCRATCH_KEEP_BYTES, WRITE_TIMEOUT,
 };
-use crate::http::parse::{self, BodyKind, Head, Status, Version};
+use crate::http::parse::{self, BodyKind, Field, Head, Status, Version};
+use crate::http::request::Request;
 use crate::http::response::{self, Framing, Response};
-
-/// Bytes read from the socket per call: a typical request in one read, and a small stack cost.
-const READ_CHUNK: usize = 8 * 1024;
-
-/// Responses waiting to be written are flushed once they pass this size, even while more
-/// pipelined requests are buffered, so a client that pipelines without reading cannot make the
-/// output buffer grow without bound.
-const FLUSH_AT: usize = 64 * 1024;
+use crate::http::Handler;
 
 /// An open connection, between or during requests.
 #[derive(Debug)]
 pub struct Conn {
     stream: TcpStream,
-    /// Bytes received and not yet used: part of a head, or pipelined requests.
-    buf: Vec<u8>,
+    /// Bytes received and not yet used while no thread serves the connection: the start of a
+    /// head, or pipelined requests. Empty (and unallocated) for an idle connection.
+    pending: Vec<u8>,
     /// When the first byte of the head being received arrived: the head deadline runs from it.
     head_started: Option<Instant>,
     /// When the connection is closed if no request starts: `HEAD_TIMEOUT` after it was accepted
     /// (a client connects to send a request), then `IDLE_TIMEOUT` after each response.
     idle_deadline: Instant,
-    /// Bytes are expected at once: the connection is new, or the poller saw bytes (or the end)
+    /// Bytes are expected at once: the connection is new, or was handed over with bytes
     /// waiting. A worker then reads without a linger permit, since the read will not wait.
     expecting: bool,
     /// Whether the request being answered is a HEAD, so that even a refusal carries no body
@@ -60,6 +59,8 @@ pub struct Conn {
     accepted: Option<Instant>,
     /// The read timeout currently set on the socket, to skip redundant system calls.
     read_timeout: Option<Duration>,
+    /// Whether the socket is in non-blocking mode (swept), to skip redundant system calls.
+    nonblocking: bool,
     /// Keeps the server's count of open connections; released when the connection is dropped.
     _slot: Slot,
 }
@@ -86,105 +87,250 @@ impl Drop for Slot {
     }
 }
 
+/// Who is serving a connection, which decides what happens when the client is not ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A worker: blocking reads, with deadlines; may linger for the next request.
+    Worker,
+    /// The sweeper: non-blocking, never waits on the client.
+    Sweeper,
+}
+
 /// What to do with a connection after `serve`.
 #[derive(Debug)]
 pub enum Next {
-    /// Quiet: watch it for more bytes without a worker.
+    /// Quiet: sweep it for more bytes without a worker.
     Park(Conn),
+    /// Needs a worker's patience (a body still arriving, a refusal to drain): only the sweeper
+    /// hands over, before it has used any of the request's bytes.
+    HandOff(Conn),
     /// Done: the client closed, the response said close, or an error.
     Close,
 }
 
-/// What parking found when it looked at a connection again.
+/// What a look at a swept connection found.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Check {
-    /// Bytes have arrived or the client closed: a worker should serve it.
+pub enum Probe {
+    /// Bytes arrived (now in the sweeper's `Scratch`), or the client closed: serve it.
     Ready,
     /// Nothing yet, and within its deadlines.
     Waiting,
-    /// Its deadline passed: it has been answered (408 when a head was under way) and must be dropped.
+    /// Its deadline passed or the client left while idle: it has been answered (408 when a
+    /// head was under way) and must be dropped.
     Expired,
 }
 
-/// State a worker needs while serving: the routes, the count of lingering workers, and whether
-/// to print a line per request.
-#[derive(Debug)]
+/// What the threads serving connections share: the handler, and the counts that bound how many
+/// of them wait on clients.
 pub struct Context {
-    pub router: Router,
+    pub handler: Arc<dyn Handler>,
+    /// Workers waiting on their own idle connection for its next request.
     pub lingering: AtomicUsize,
     /// Workers waiting for the rest of a request body, against `MAX_BODY_WAITING`.
     pub body_waiting: AtomicUsize,
-    /// `HANDLER_LOG_REQUESTS=1`: one stdout line per request (see `log_request`).
-    pub log_requests: bool,
+    /// Set while the sweeper keeps finding requests: the machine is busy, and a connection is
+    /// then cheaper to serve by sweeping than by a worker woken for each request.
+    pub sweeper_busy: AtomicBool,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("lingering", &self.lingering)
+            .field("body_waiting", &self.body_waiting)
+            .field("sweeper_busy", &self.sweeper_busy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Context {
+    pub fn new(handler: Arc<dyn Handler>) -> Context {
+        Context {
+            handler,
+            lingering: AtomicUsize::new(0),
+            body_waiting: AtomicUsize::new(0),
+            sweeper_busy: AtomicBool::new(false),
+        }
+    }
+
+    /// A permit to wait on a connection for its next request, or `None` to park it. A worker
+    /// woken for each request costs a context switch, which is free while a core is idle and
+    /// is the main cost of a request once the cores are busy; so workers linger only while the
+    /// sweeper is not busy, and at most one per core (at most `MAX_LINGERING`). Back-to-back
+    /// requests on a few connections are then answered by the thread that waits on each, and
+    /// many busy connections by the sweeper, with no hand-off either way.
+    fn linger_permit(&self) -> Option<Permit<'_>> {
+        if self.sweeper_busy.load(Ordering::Relaxed) {
+            return None;
+        }
+        Permit::take(&self.lingering, linger_cap())
+    }
+}
+
+/// One lingering worker per core, at most `MAX_LINGERING`. Read at the first linger, not at
+/// start-up: finding the core count reads the CPU quota from files.
+fn linger_cap() -> usize {
+    static CAP: OnceLock<usize> = OnceLock::new();
+    *CAP.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, MAX_LINGERING)
+    })
+}
+
+/// A thread's buffers for serving, kept from one request and connection to the next, so that
+/// at steady state serving allocates nothing.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    /// Bytes read and not yet used are `buf[lo..hi]`; the rest of `buf` is room to read into.
+    buf: Vec<u8>,
+    lo: usize,
+    hi: usize,
+    /// The header fields of the head being answered.
+    fields: Vec<Field>,
+    /// A body that did not arrive with its head, or a chunked body, decoded.
+    body: Vec<u8>,
+    /// Encoded responses not yet written.
+    out: Vec<u8>,
+}
+
+impl Scratch {
+    /// The bytes read and not yet used.
+    fn window(&self) -> &[u8] {
+        &self.buf[self.lo..self.hi]
+    }
+
+    /// Makes room to read into after the window, and returns it: moves the window to the
+    /// start, or grows the buffer by `READ_CHUNK` up to a head and a chunk.
+    fn room(&mut self) -> &mut [u8] {
+        if self.lo == self.hi {
+            (self.lo, self.hi) = (0, 0);
+        }
+        if self.buf.len() - self.hi < READ_CHUNK / 2 {
+            if self.lo > 0 {
+                self.buf.copy_within(self.lo..self.hi, 0);
+                (self.lo, self.hi) = (0, self.hi - self.lo);
+            }
+            let most = MAX_HEAD_BYTES + READ_CHUNK;
+            if self.buf.len() - self.hi < READ_CHUNK / 2 && self.buf.len() < most {
+                self.buf.resize((self.buf.len() + READ_CHUNK).min(most), 0);
+            }
+        }
+        let end = self.buf.len().min(self.hi + READ_CHUNK);
+        &mut self.buf[self.hi..end]
+    }
+
+    /// Takes a connection's pending bytes into the window (the window is empty between
+    /// connections).
+    fn load(&mut self, pending: &mut Vec<u8>) {
+        if pending.is_empty() {
+            return;
+        }
+        if self.lo == self.hi {
+            (self.lo, self.hi) = (0, 0);
+        }
+        let need = self.hi + pending.len();
+        if self.buf.len() < need {
+            self.buf.resize(need, 0);
+        }
+        self.buf[self.hi..need].copy_from_slice(pending);
+        self.hi = need;
+        *pending = Vec::new();
+    }
+
+    /// Gives the window's bytes back to the connection leaving this thread; empties the window.
+    fn store(&mut self, pending: &mut Vec<u8>) {
+        if self.lo < self.hi {
+            pending.extend_from_slice(self.window());
+        }
+        (self.lo, self.hi) = (0, 0);
+    }
+
+    /// After a request: frees a body or output buffer that a large request made large.
+    fn trim(&mut self) {
+        if self.body.capacity() > SCRATCH_KEEP_BYTES {
+            self.body = Vec::new();
+        }
+        if self.out.is_empty() && self.out.capacity() > SCRATCH_KEEP_BYTES {
+            self.out = Vec::new();
+        }
+    }
 }
 
 impl Conn {
     /// Wraps a freshly accepted stream.
     pub fn new(stream: TcpStream, slot: Slot) -> Conn {
+        let now = Instant::now();
         Conn {
             stream,
-            buf: Vec::new(),
+            pending: Vec::new(),
             head_started: None,
-            idle_deadline: Instant::now() + HEAD_TIMEOUT,
+            idle_deadline: now + HEAD_TIMEOUT,
             expecting: true,
             head_request: None,
-            accepted: Some(Instant::now()),
+            accepted: Some(now),
             read_timeout: None,
+            nonblocking: false,
             _slot: slot,
         }
     }
 
-    /// Prepares a quiet connection for watching without a thread: non-blocking, buffer trimmed.
-    pub fn park(&mut self) -> io::Result<()> {
-        if self.buf.is_empty() {
-            // An idle connection keeps no buffer, so idle connections cost only their socket.
-            self.buf = Vec::new();
+    /// Puts the socket in non-blocking (swept) or blocking (worker) mode.
+    pub fn set_nonblocking(&mut self, nonblocking: bool) -> io::Result<()> {
+        if self.nonblocking != nonblocking {
+            self.stream.set_nonblocking(nonblocking)?;
+            self.nonblocking = nonblocking;
         }
-        self.stream.set_nonblocking(true)
+        Ok(())
     }
 
-    /// Looks at a parked connection without blocking.
-    pub fn check(&mut self, now: Instant) -> Check {
-        let mut byte = [0u8; 1];
-        match self.stream.peek(&mut byte) {
-            // The client closed while idle: nothing to answer.
-            Ok(0) if self.buf.is_empty() => Check::Expired,
-            // Data, or an error that serving will report.
-            Ok(_) => Check::Ready,
-            Err(e) if e.kind() == ErrorKind::WouldBlock => match self.head_started {
-                Some(start) if now >= start + HEAD_TIMEOUT => {
-                    // The poller must not block: answer without the gentle close's wait.
-                    self.refuse(HttpError::Timeout, None);
-                    Check::Expired
-                }
-                None if now >= self.idle_deadline => Check::Expired,
-                _ => Check::Waiting,
-            },
-            Err(_) => Check::Ready,
-        }
-    }
-
-    /// Makes a parked connection blocking again before a worker serves it.
-    pub fn unpark(&mut self) -> io::Result<()> {
-        self.read_timeout = None;
+    /// Marks a connection handed to a worker with bytes waiting (or about to be read).
+    pub fn expect_bytes(&mut self) {
         self.expecting = true;
-        self.stream.set_nonblocking(false)
+    }
+
+    /// Looks at a swept connection without blocking: reads what has arrived into `scratch`.
+    pub fn probe(&mut self, scratch: &mut Scratch, now: Instant) -> Probe {
+        scratch.load(&mut self.pending);
+        let buffered = scratch.lo < scratch.hi;
+        match self.read_more(scratch, Duration::ZERO) {
+            Ok(0) if !buffered => {
+                // The client closed while idle: nothing to answer.
+                scratch.store(&mut self.pending);
+                Probe::Expired
+            }
+            // Bytes, the end of a started head, or an error that serving will report.
+            Ok(_) => Probe::Ready,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                scratch.store(&mut self.pending);
+                match self.head_started {
+                    Some(start) if now >= start + HEAD_TIMEOUT => {
+                        // The sweeper must not wait: answer without the gentle close's drain.
+                        self.refuse(HttpError::Timeout, None);
+                        Probe::Expired
+                    }
+                    None if now >= self.idle_deadline => Probe::Expired,
+                    _ => Probe::Waiting,
+                }
+            }
+            Err(_) => Probe::Ready,
+        }
     }
 
     /// Answers a protocol error and closes. With a context, the close is gentle (see
     /// `close_gently`), so the client can read the answer while it is still sending: long if a
     /// `MAX_BODY_WAITING` permit is free (a proxy may still be writing a large body), else brief.
-    /// The poller passes none: it must never block.
-    fn refuse(&mut self, error: HttpError, gently: Option<&Context>) {
+    /// The sweeper passes none: it must never wait.
+    fn refuse(&mut self, error: HttpError, gently: Option<(&Context, &[u8])>) {
         // A head refused before it parsed is a HEAD if its request line says so; after, the
         // buffer holds a body or the next request, which says nothing about this one.
         let head_only = self.head_request.unwrap_or_else(|| {
-            let start = self
-                .buf
+            let window = gently.map_or(&self.pending[..], |(_, window)| window);
+            let start = window
                 .iter()
                 .position(|&b| b != b'\r' && b != b'\n')
                 .unwrap_or(0);
-            self.buf[start..].starts_with(b"HEAD ")
+            window[start..].starts_with(b"HEAD ")
         });
         let framing = Framing {
             head_only,
@@ -192,16 +338,19 @@ impl Conn {
             http10: false,
         };
         let mut out = Vec::new();
-        let body = format!("{}\n", error);
-        response::encode(
-            &Response::text(error.status(), body),
-            framing,
-            &date::now(),
-            &mut out,
-        );
+        let body = format!("{error}\n");
+        date::with_now(|now| {
+            response::encode(
+                &Response::text(error.status(), body),
+                framing,
+                now,
+                &mut out,
+            );
+        });
         let _ = self.write_all(&out);
-        if let Some(ctx) = gently {
+        if let Some((ctx, _)) = gently {
             let long = Permit::take(&ctx.body_waiting, MAX_BODY_WAITING);
+            let _ = self.set_nonblocking(false);
             close_gently(&self.stream, long.is_some());
         }
     }
@@ -218,8 +367,11 @@ impl Conn {
 
     /// Writes all of `bytes` within `WRITE_TIMEOUT` in total: the socket's write timeout bounds
     /// each call, and is narrowed to what is left of the deadline only after a partial write,
-    /// so a client that reads a trickle cannot hold the worker for longer either.
+    /// so a client that reads a trickle cannot hold the thread for longer either. A swept
+    /// socket whose client is not reading is made blocking for the rest of the write (rare:
+    /// responses are small), so a write never spins.
     fn write_all(&mut self, mut bytes: &[u8]) -> io::Result<()> {
+        let swept = self.nonblocking;
         let deadline = Instant::now() + WRITE_TIMEOUT;
         let mut narrowed = false;
         let result = loop {
@@ -228,6 +380,12 @@ impl Conn {
                 Ok(0) => break Err(ErrorKind::WriteZero.into()),
                 Ok(n) => bytes = &bytes[n..],
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == ErrorKind::WouldBlock && self.nonblocking => {
+                    if let Err(e) = self.set_nonblocking(false) {
+                        break Err(e);
+                    }
+                    continue;
+                }
                 Err(e) => break Err(e),
             }
             let left = deadline.saturating_duration_since(Instant::now());
@@ -241,6 +399,9 @@ impl Conn {
         };
         if narrowed && result.is_ok() {
             self.stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+        }
+        if swept && result.is_ok() {
+            self.set_nonblocking(true)?;
         }
         result
     }
@@ -270,19 +431,14 @@ impl Conn {
         }
     }
 
-    /// Reads once, appending to the buffer. `Ok(0)` is end of stream.
-    fn read_more(&mut self, timeout: Duration) -> io::Result<usize> {
-        self.set_read_timeout(timeout)?;
-        let room = MAX_HEAD_BYTES
-            .saturating_sub(self.buf.len())
-            .clamp(1, READ_CHUNK);
-        // Read straight into the buffer's own memory: no copy, and no 8 KiB stack array that
-        // would stay resident in every worker's stack.
-        let len = self.buf.len();
-        self.buf.resize(len + room, 0);
-        let result = self.stream.read(&mut self.buf[len..]);
-        self.buf.truncate(len + *result.as_ref().unwrap_or(&0));
-        let n = result?;
+    /// Reads once into the window of `scratch`; a blocking socket waits at most `timeout`.
+    /// `Ok(0)` is end of stream.
+    fn read_more(&mut self, scratch: &mut Scratch, timeout: Duration) -> io::Result<usize> {
+        if !self.nonblocking {
+            self.set_read_timeout(timeout)?;
+        }
+        let n = self.stream.read(scratch.room())?;
+        scratch.hi += n;
         if n > 0 && self.head_started.is_none() {
             self.head_started = Some(self.accepted.take().unwrap_or_else(Instant::now));
         }
@@ -290,66 +446,111 @@ impl Conn {
     }
 }
 
-/// Serves requests on `conn` until it goes quiet, closes, or fails.
-pub fn serve(mut conn: Conn, ctx: &Context) -> Next {
-    let mut out: Vec<u8> = Vec::new();
+/// Serves requests on `conn` until it goes quiet, closes, or fails, with the buffers of
+/// `scratch`, as `role`.
+pub fn serve(mut conn: Conn, scratch: &mut Scratch, ctx: &Context, role: Role) -> Next {
+    scratch.load(&mut conn.pending);
+    if role == Role::Worker && conn.set_nonblocking(false).is_err() {
+        return close(scratch);
+    }
+    let next = serve_requests(&mut conn, scratch, ctx, role);
+    scratch.trim();
+    match next {
+        Ok(Some(handed)) => {
+            // Answers already encoded go out before another thread can add to them.
+            if flush(&mut conn, &mut scratch.out).is_err() {
+                return close(scratch);
+            }
+            scratch.store(&mut conn.pending);
+            match handed {
+                Handed::Park => Next::Park(conn),
+                Handed::Off => Next::HandOff(conn),
+            }
+        }
+        Ok(None) | Err(()) => close(scratch),
+    }
+}
+
+/// Where a connection goes when its thread stops serving it.
+enum Handed {
+    Park,
+    Off,
+}
+
+fn close(scratch: &mut Scratch) -> Next {
+    (scratch.lo, scratch.hi) = (0, 0);
+    scratch.out.clear();
+    Next::Close
+}
+
+/// The request loop of `serve`: `Ok(Some(_))` hands the connection on with the window's bytes,
+/// `Ok(None)` closes it once answered, `Err(())` closes it at once.
+fn serve_requests(
+    conn: &mut Conn,
+    scratch: &mut Scratch,
+    ctx: &Context,
+    role: Role,
+) -> Result<Option<Handed>, ()> {
     loop {
-        let parsed = parse::parse_head(&conn.buf);
+        let parsed = parse::parse_head(&scratch.buf[scratch.lo..scratch.hi], &mut scratch.fields);
         let (head, used) = match parsed {
             Ok(Status::Complete(done)) => done,
             Ok(Status::Partial) => {
                 // Nothing more to answer until more bytes come: send what is ready first.
-                if flush(&mut conn, &mut out).is_err() {
-                    return Next::Close;
-                }
+                flush(conn, &mut scratch.out).map_err(drop)?;
                 loop {
-                    let before = conn.buf.len();
-                    match wait_for_bytes(&mut conn, ctx) {
-                        Ok(true) if parse::worth_parsing(&conn.buf, before) => break,
-                        Ok(true) => {}
-                        Ok(false) => return Next::Park(conn),
-                        Err(()) => return Next::Close,
+                    let before = scratch.hi - scratch.lo;
+                    match wait_for_bytes(conn, scratch, ctx, role)? {
+                        true if parse::worth_parsing(scratch.window(), before) => break,
+                        true => {}
+                        false => return Ok(Some(Handed::Park)),
                     }
                 }
                 continue;
             }
+            // A refusal drains the connection, which may wait: a worker does it, finding the
+            // same error in the same bytes.
+            Err(_) if role == Role::Sweeper => return Ok(Some(Handed::Off)),
             Err(error) => {
-                let _ = flush(&mut conn, &mut out);
-                conn.refuse(error, Some(ctx));
-                return Next::Close;
+                let _ = flush(conn, &mut scratch.out);
+                let Scratch { buf, lo, hi, .. } = &*scratch;
+                conn.refuse(error, Some((ctx, &buf[*lo..*hi])));
+                return Err(());
             }
         };
-        conn.buf.drain(..used);
-        let keep_alive = match answer(&mut conn, head, ctx, &mut out) {
-            Ok(keep_alive) => keep_alive,
+        let keep_alive = match answer(conn, scratch, head, used, ctx, role) {
+            Ok(Some(keep_alive)) => keep_alive,
+            Ok(None) => return Ok(Some(Handed::Off)),
             Err(Failure::Refuse(error)) => {
-                let _ = flush(&mut conn, &mut out);
-                conn.refuse(error, Some(ctx));
-                return Next::Close;
+                let _ = flush(conn, &mut scratch.out);
+                // The request's head has parsed: `head_request` says whether it was a HEAD.
+                conn.refuse(error, Some((ctx, &[])));
+                return Err(());
             }
             Err(Failure::Io) => {
                 // Earlier pipelined answers still go out, if the client is there to take them.
-                let _ = flush(&mut conn, &mut out);
-                return Next::Close;
+                let _ = flush(conn, &mut scratch.out);
+                return Err(());
             }
         };
         // Bytes already here after this request start the next head: its deadline runs from
         // now, when the server turns to it, not from when another byte happens to arrive.
         let now = Instant::now();
-        conn.head_started = (!conn.buf.is_empty()).then_some(now);
+        conn.head_started = (scratch.lo < scratch.hi).then_some(now);
         conn.idle_deadline = now + IDLE_TIMEOUT;
         if !keep_alive {
-            let _ = flush(&mut conn, &mut out);
+            let _ = flush(conn, &mut scratch.out);
             // Pipelined requests after a `close` are unread input: read them away first.
-            if conn.buf.is_empty() {
+            if scratch.lo == scratch.hi {
                 let _ = conn.stream.shutdown(Shutdown::Write);
             } else {
+                let _ = conn.set_nonblocking(false);
                 close_gently(&conn.stream, false);
             }
-            return Next::Close;
+            return Ok(None);
         }
-        if out.len() >= FLUSH_AT && flush(&mut conn, &mut out).is_err() {
-            return Next::Close;
+        if scratch.out.len() >= FLUSH_AT {
+            flush(conn, &mut scratch.out).map_err(drop)?;
         }
     }
 }
@@ -362,109 +563,160 @@ enum Failure {
     Io,
 }
 
-/// Reads the body, runs the function and appends the encoded response to `out`. Returns
-/// whether the connection stays open.
-fn answer(conn: &mut Conn, head: Head, ctx: &Context, out: &mut Vec<u8>) -> Result<bool, Failure> {
-    if head.expect_continue && conn.buf.is_empty() {
-        // RFC 9110 §10.1.1: the client waits (the host for 1 s) for this before sending the body.
-        out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
-        flush(conn, out).map_err(|_| Failure::Io)?;
-    }
-    conn.head_request = Some(head.method == "HEAD");
-    let started = ctx.log_requests.then(Instant::now);
-    let body = read_body(conn, head.body, ctx, out)?;
-    let (path, query) = crate::http::query::split_target(&head.target);
-    let request = Request {
-        method: head.method,
-        path: path.to_string(),
-        query: query.to_string(),
-        headers: head.headers,
-        body,
-        ..Request::default()
+/// Where a request's body is once it has arrived.
+enum Body {
+    /// In the window, at these offsets from its start, right after the head.
+    InWindow(usize, usize),
+    /// In `Scratch::body`; the window holds only the head.
+    InScratch,
+}
+
+/// Reads the body of the request whose head (`used` bytes of the window) has parsed, runs the
+/// handler and appends the encoded response to `scratch.out`. Returns whether the connection
+/// stays open, or `None` when the sweeper must hand the request to a worker: its body has not
+/// all arrived.
+fn answer(
+    conn: &mut Conn,
+    scratch: &mut Scratch,
+    head: Head,
+    used: usize,
+    ctx: &Context,
+    role: Role,
+) -> Result<Option<bool>, Failure> {
+    let is_head = head.method.of(scratch.window()) == b"HEAD";
+    conn.head_request = Some(is_head);
+    let (body, after) = match read_body(conn, scratch, &head, used, ctx, role)? {
+        Some(found) => found,
+        None => {
+            conn.head_request = None;
+            return Ok(None);
+        }
     };
-    let logged = started.map(|at| {
-        (
-            at,
-            request.method.clone(),
-            request.path.clone(),
-            invocation_id(&request),
-        )
-    });
-    let response = app::respond(&ctx.router, request);
-    if let Some((at, method, path, id)) = logged {
-        log_request(&method, &path, response.status, at, id.as_deref());
-    }
+    let Scratch {
+        buf,
+        lo,
+        hi,
+        fields,
+        body: body_buf,
+        out,
+    } = scratch;
+    let window = &buf[*lo..*hi];
+    let body = match body {
+        Body::InWindow(start, end) => &window[start..end],
+        Body::InScratch => &body_buf[..],
+    };
+    let request = Request::new(window, &head, fields, body);
+    let response = ctx.handler.handle(&request);
     let framing = Framing {
-        head_only: conn.head_request == Some(true),
+        head_only: is_head,
         keep_alive: head.keep_alive,
         http10: head.version == Version::Http10,
     };
-    date::with_now(|date| response::encode(&response, framing, date, out));
+    date::with_now(|now| response::encode(&response, framing, now, out));
     conn.head_request = None;
-    Ok(head.keep_alive)
+    // The request's bytes are used; bytes read past a chunked body start the next request.
+    *lo = match after {
+        Some(end) => *lo + end,
+        None => *hi,
+    };
+    Ok(Some(head.keep_alive))
 }
 
-fn invocation_id(request: &Request) -> Option<String> {
-    request
-        .header("x-azure-functions-invocationid")
-        .map(str::to_string)
-}
-
-/// One line per request on stdout, which the host logs at Information:
-/// `GET /api/HelloRust 200 84us id=<invocation id>`.
-fn log_request(method: &str, path: &str, status: u16, started: Instant, id: Option<&str>) {
-    let micros = started.elapsed().as_micros();
-    let id = id.map(|id| format!(" id={id}")).unwrap_or_default();
-    let mut stdout = io::stdout().lock();
-    let _ = writeln!(stdout, "{method} {path} {status} {micros}us{id}");
-}
-
-/// Reads a whole body; bytes already buffered are used first and any bytes after the body stay
-/// buffered for the next request. Before waiting on the socket for the rest, the answers in
-/// `out` are sent: a client may wait for them before it sends more. Memory grows with the bytes
-/// that arrive, not with what `Content-Length` announces.
+/// Finds the whole body of the request whose head is the first `used` bytes of the window:
+/// where it is, and where the request ends in the window (`None`: at the window's end, when
+/// the body was read past it). Bytes already in the window are used first, and bytes past the
+/// body stay there for the next request. Before waiting on the socket for the rest, the answers
+/// in `out` are sent: a client may wait for them before it sends more. Memory grows with the
+/// bytes that arrive, not with what `Content-Length` announces. The sweeper waits for nothing:
+/// `None` when the body has not all arrived.
 fn read_body(
     conn: &mut Conn,
-    kind: BodyKind,
+    scratch: &mut Scratch,
+    head: &Head,
+    used: usize,
     ctx: &Context,
-    out: &mut Vec<u8>,
-) -> Result<Vec<u8>, Failure> {
-    let deadline = Instant::now() + BODY_TIMEOUT;
-    match kind {
-        BodyKind::None => Ok(Vec::new()),
+    role: Role,
+) -> Result<Option<(Body, Option<usize>)>, Failure> {
+    let buffered = scratch.hi - scratch.lo - used;
+    match head.body {
+        BodyKind::None => Ok(Some((Body::InWindow(used, used), Some(used)))),
+        BodyKind::Length(len) if len <= buffered => {
+            Ok(Some((Body::InWindow(used, used + len), Some(used + len))))
+        }
+        _ if role == Role::Sweeper => Ok(None),
         BodyKind::Length(len) => {
-            let buffered = len.min(conn.buf.len());
-            let mut body: Vec<u8> = conn.buf.drain(..buffered).collect();
-            if body.len() < len {
-                let _permit = wait_for_body(conn, ctx, out)?;
-                while body.len() < len {
-                    let want = (len - body.len()).min(FLUSH_AT);
-                    conn.read_body_bytes(&mut body, want, deadline)?;
-                }
+            continue_if_expected(conn, scratch, head, buffered)?;
+            let deadline = Instant::now() + BODY_TIMEOUT;
+            scratch.body.clear();
+            let start = scratch.lo + used;
+            scratch
+                .body
+                .extend_from_slice(&scratch.buf[start..start + buffered]);
+            let _permit = wait_for_body(conn, ctx, &mut scratch.out)?;
+            while scratch.body.len() < len {
+                let want = (len - scratch.body.len()).min(FLUSH_AT);
+                conn.read_body_bytes(&mut scratch.body, want, deadline)?;
             }
-            Ok(body)
+            scratch.hi = scratch.lo + used;
+            Ok(Some((Body::InScratch, None)))
         }
         BodyKind::Chunked => {
             let mut decoder = ChunkedDecoder::new();
-            let mut body = Vec::new();
-            let used = decoder
-                .decode(&conn.buf, &mut body)
+            scratch.body.clear();
+            let start = scratch.lo + used;
+            let taken = decoder
+                .decode(&scratch.buf[start..scratch.hi], &mut scratch.body)
                 .map_err(Failure::Refuse)?;
-            conn.buf.drain(..used);
-            if !decoder.is_done() {
-                let _permit = wait_for_body(conn, ctx, out)?;
-                let mut chunk = Vec::with_capacity(READ_CHUNK);
-                while !decoder.is_done() {
-                    chunk.clear();
-                    conn.read_body_bytes(&mut chunk, READ_CHUNK, deadline)?;
-                    let used = decoder.decode(&chunk, &mut body).map_err(Failure::Refuse)?;
-                    // Bytes past the end of the body are the next pipelined request.
-                    conn.buf.extend_from_slice(&chunk[used..]);
-                }
+            if decoder.is_done() {
+                return Ok(Some((Body::InScratch, Some(used + taken))));
             }
-            Ok(body)
+            continue_if_expected(conn, scratch, head, buffered)?;
+            let deadline = Instant::now() + BODY_TIMEOUT;
+            let _permit = wait_for_body(conn, ctx, &mut scratch.out)?;
+            // The window keeps the head, which the request borrows: the rest of the body is
+            // read through a buffer of its own, and what follows it is appended afterwards.
+            let mut chunk = Vec::with_capacity(READ_CHUNK);
+            let mut rest = Vec::new();
+            while !decoder.is_done() {
+                chunk.clear();
+                conn.read_body_bytes(&mut chunk, READ_CHUNK, deadline)?;
+                let taken = decoder
+                    .decode(&chunk, &mut scratch.body)
+                    .map_err(Failure::Refuse)?;
+                // Bytes past the end of the body are the next pipelined request.
+                rest.extend_from_slice(&chunk[taken..]);
+            }
+            scratch.hi = scratch.lo + used;
+            if !rest.is_empty() {
+                // Placed after the head: the window's end moves past them once answered.
+                let need = scratch.hi + rest.len();
+                if scratch.buf.len() < need {
+                    scratch.buf.resize(need, 0);
+                }
+                scratch.buf[scratch.hi..need].copy_from_slice(&rest);
+                scratch.hi = need;
+                return Ok(Some((Body::InScratch, Some(used))));
+            }
+            Ok(Some((Body::InScratch, None)))
         }
     }
+}
+
+/// RFC 9110 §10.1.1: a client that sent `Expect: 100-continue` waits (the host for 1 s) for
+/// `100 Continue` before it sends the body; it is sent when none of the body is here yet.
+fn continue_if_expected(
+    conn: &mut Conn,
+    scratch: &mut Scratch,
+    head: &Head,
+    buffered: usize,
+) -> Result<(), Failure> {
+    if head.expect_continue && buffered == 0 {
+        scratch
+            .out
+            .extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+        flush(conn, &mut scratch.out).map_err(|_| Failure::Io)?;
+    }
+    Ok(())
 }
 
 /// Before a worker waits on the socket for the rest of a body: the answers already in `out` go
@@ -479,9 +731,24 @@ fn wait_for_body<'a>(
     Permit::take(&ctx.body_waiting, MAX_BODY_WAITING).ok_or(Failure::Refuse(HttpError::Busy))
 }
 
-/// Waits a little for more bytes on the worker's own time. `Ok(true)`: bytes arrived;
-/// `Ok(false)`: quiet, park it; `Err`: closed or failed.
-fn wait_for_bytes(conn: &mut Conn, ctx: &Context) -> Result<bool, ()> {
+/// Waits a little for more bytes, on the thread's own time (the sweeper does not wait).
+/// `Ok(true)`: bytes arrived; `Ok(false)`: quiet, park it; `Err`: closed or failed.
+fn wait_for_bytes(
+    conn: &mut Conn,
+    scratch: &mut Scratch,
+    ctx: &Context,
+    role: Role,
+) -> Result<bool, ()> {
+    if role == Role::Sweeper {
+        conn.expecting = false;
+        return match conn.read_more(scratch, Duration::ZERO) {
+            Ok(0) => Err(()),
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => Ok(false),
+            Err(e) if e.kind() == ErrorKind::Interrupted => Ok(true),
+            Err(_) => Err(()),
+        };
+    }
     let now = Instant::now();
     let expecting = std::mem::replace(&mut conn.expecting, false);
     let result = match conn.head_started {
@@ -489,19 +756,20 @@ fn wait_for_bytes(conn: &mut Conn, ctx: &Context) -> Result<bool, ()> {
         Some(start) => {
             let left = (start + HEAD_TIMEOUT).saturating_duration_since(now);
             if left.is_zero() {
-                conn.refuse(HttpError::Timeout, Some(ctx));
+                let Scratch { buf, lo, hi, .. } = &*scratch;
+                conn.refuse(HttpError::Timeout, Some((ctx, &buf[*lo..*hi])));
                 return Err(());
             }
-            conn.read_more(HEAD_LINGER.min(left))
+            conn.read_more(scratch, HEAD_LINGER.min(left))
         }
-        // New, or the poller saw bytes: they are there (or coming at once), no need to linger.
-        None if expecting => conn.read_more(HEAD_LINGER),
-        // Between requests: linger for the next one if few enough workers already do.
+        // New, or handed over with bytes: they are there (or coming at once), no need to linger.
+        None if expecting => conn.read_more(scratch, HEAD_LINGER),
+        // Between requests: linger for the next one if the policy allows.
         None => {
-            let Some(_permit) = Permit::take(&ctx.lingering, MAX_LINGERING) else {
+            let Some(_permit) = ctx.linger_permit() else {
                 return Ok(false);
             };
-            conn.read_more(LINGER)
+            conn.read_more(scratch, LINGER)
         }
     };
     match result {
@@ -552,7 +820,7 @@ pub fn close_gently(stream: &TcpStream, long: bool) {
     let (drain_for, drain_max) = if long {
         (REFUSAL_DRAIN_TIME, REFUSAL_DRAIN_BYTES)
     } else {
-        (Duration::from_millis(100), 64 * 1024)
+        (BRIEF_DRAIN_TIME, BRIEF_DRAIN_BYTES)
     };
     let _ = stream.shutdown(Shutdown::Write);
     let deadline = Instant::now() + drain_for;

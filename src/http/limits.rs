@@ -25,6 +25,11 @@ pub const MAX_METHOD_BYTES: usize = 32;
 /// (may_minihttp#18, cinatra#211). Beyond it the answer is 431.
 pub const MAX_HEADERS: usize = 100;
 
+/// Most bytes read from a socket in one call, and the step by which a worker's read buffer grows.
+/// A typical request arrives in one read; a worker's buffer grows to at most `MAX_HEAD_BYTES`
+/// plus this (a head and what follows it), and keeps that size.
+pub const READ_CHUNK: usize = 8 * 1024;
+
 /// Largest request body, in bytes, decided from `Content-Length` before any of it is read, or
 /// while decoding a chunked body. Bodies are buffered whole before the function runs, so this
 /// bounds memory per busy worker. The host itself accepts 100 MB; a function that needs more
@@ -154,6 +159,44 @@ pub const POLL_MAX_PAUSE: Duration = Duration::from_millis(2);
 /// it cost more (22 % at 2000); the pause then stretches to keep this share, and the first
 /// request on a long-idle connection waits a few milliseconds at most (4.5 ms at 2000).
 pub const POLL_MAX_SHARE: u32 = 10;
+
+/// Encoded responses waiting to be written are flushed once they pass this size, even while
+/// more pipelined requests are buffered, so a client that pipelines without reading cannot make
+/// the output buffer grow without bound.
+pub const FLUSH_AT: usize = 64 * 1024;
+
+/// A worker keeps the buffers it served a request with for the next one, so that serving
+/// allocates nothing once they have grown; a body or output buffer that grew past this (a large
+/// upload) is freed afterwards instead, so large requests do not leave every worker holding
+/// megabytes.
+pub const SCRATCH_KEEP_BYTES: usize = 64 * 1024;
+
+/// How long the sweeper (the thread that serves busy keep-alive connections inline, see
+/// `pool.rs`) may wait inside one request (on I/O, a lock, a slow client) before another
+/// thread takes over the sweeping, so that a slow function delays the other connections'
+/// requests by about this much at most. Waiting for a CPU does not count (see
+/// `SWEEP_STALL_RUNNING`): on a busy machine every thread waits for one, and a second sweeper
+/// would only add to the queue.
+pub const SWEEP_STALL: Duration = Duration::from_millis(2);
+
+/// How long the sweeper may spend on one request while running or runnable (computing, or
+/// preempted) before another thread takes over: long enough that a loaded machine's time
+/// slices never trigger it, short enough that a function computing for long cannot stall the
+/// other connections for long.
+pub const SWEEP_STALL_RUNNING: Duration = Duration::from_millis(20);
+
+/// Longest pause between two looks of the sweeper's watchdog while the sweeper has not been
+/// serving. While it serves, the watchdog looks every `SWEEP_STALL / 2`; after a quiet spell it
+/// backs off to this, so idle connections cost few wake-ups.
+pub const WATCH_MAX_PAUSE: Duration = Duration::from_millis(20);
+
+/// After a refusal, a connection whose client may still be sending is drained for at most this
+/// long and this many bytes before it is closed, when no `MAX_BODY_WAITING` permit allows the
+/// long drain (`REFUSAL_DRAIN_TIME`, `REFUSAL_DRAIN_BYTES`).
+pub const BRIEF_DRAIN_TIME: Duration = Duration::from_millis(100);
+
+/// See `BRIEF_DRAIN_TIME`.
+pub const BRIEF_DRAIN_BYTES: usize = 64 * 1024;
 
 /// After `accept` fails (out of file descriptors, a connection reset in the backlog), the accept
 /// loop sleeps this long before trying again, so an exhausted system is not spun on.

@@ -34,24 +34,77 @@ pub enum BodyKind {
     Chunked,
 }
 
-/// A parsed request head, with the framing decisions already made.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a piece of the head is: a range of the buffer the head was parsed from. The head
+/// borrows nothing, so the buffer can grow (a body arriving) while the request is assembled;
+/// `Request` turns spans back into text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    fn new(start: usize, end: usize) -> Span {
+        // Heads are at most MAX_HEAD_BYTES (plus leading empty lines, also within it).
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
+    /// The bytes of `buf` this span covers.
+    pub fn of(self, buf: &[u8]) -> &[u8] {
+        &buf[self.start as usize..self.end as usize]
+    }
+
+    /// The text of `buf` this span covers: parts the parser checked to be ASCII, or a field
+    /// value that is UTF-8 (see `Head::values_utf8`); otherwise empty.
+    pub fn str_of(self, buf: &[u8]) -> &str {
+        std::str::from_utf8(self.of(buf)).unwrap_or_default()
+    }
+
+    /// The offsets this span covers.
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    fn shifted(self, by: usize) -> Span {
+        Span::new(self.start as usize + by, self.end as usize + by)
+    }
+}
+
+/// One header field line: its name as sent and its value trimmed of whitespace.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Field {
+    pub name: Span,
+    pub value: Span,
+}
+
+/// A parsed request head, with the framing decisions already made. Its fields are in the
+/// `Vec<Field>` given to `parse_head`, in the order received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Head {
-    pub method: String,
-    /// The target in origin form (`/path?query`), as received; an absolute-form target
-    /// (`http://host/path`) is reduced to its path and query, `*` is kept as is.
-    pub target: String,
+    pub method: Span,
+    /// The path of the target in origin form, as received; empty for the `/` of an
+    /// absolute-form target without a path (`http://host?q`), which is reduced to its path and
+    /// query; `*` is kept as is.
+    pub path: Span,
+    /// The query, without the `?`; empty when there is none.
+    pub query: Span,
     pub version: Version,
-    /// Header fields in the order received, names as sent, values trimmed of whitespace.
-    pub headers: Vec<(String, String)>,
     pub body: BodyKind,
     /// Whether the connection stays open after the response (RFC 9112 §9.3).
     pub keep_alive: bool,
     /// `Expect: 100-continue` on HTTP/1.1: the client waits for `100 Continue` before the body.
     pub expect_continue: bool,
+    /// Whether every field value is UTF-8. Values may hold obs-text (RFC 9110 §5.5), which a
+    /// reader of text then decodes lossily.
+    pub values_utf8: bool,
 }
 
-/// Parses one request head from the start of `buf`.
+/// Parses one request head from the start of `buf`. Its fields go to `fields`, which is
+/// cleared first (the caller keeps one and reuses it, so parsing allocates nothing once it has
+/// grown); spans in the head and the fields index `buf`.
 ///
 /// Empty lines before the request line are skipped, as RFC 9112 §2.2 asks of servers, and
 /// counted in the bytes used and against `MAX_HEAD_BYTES`.
@@ -63,21 +116,32 @@ pub struct Head {
 ///
 /// # Errors
 /// The `HttpError` that says what is wrong; the connection must then be closed.
-pub fn parse_head(buf: &[u8]) -> Result<Status<(Head, usize)>, HttpError> {
+pub fn parse_head(buf: &[u8], fields: &mut Vec<Field>) -> Result<Status<(Head, usize)>, HttpError> {
+    fields.clear();
     let start = leading_empty_lines(buf);
     match find_head_end(&buf[start..]) {
         Some(end) if start + end <= MAX_HEAD_BYTES => {
-            let head = complete_head(&buf[start..start + end])?;
+            let head = complete_head(&buf[start..start + end], fields)?;
+            for field in fields.iter_mut() {
+                field.name = field.name.shifted(start);
+                field.value = field.value.shifted(start);
+            }
+            let head = Head {
+                method: head.method.shifted(start),
+                path: head.path.shifted(start),
+                query: head.query.shifted(start),
+                ..head
+            };
             Ok(Status::Complete((head, start + end)))
         }
         // Too large: judged on its first MAX_HEAD_BYTES, as if it had arrived slowly.
         Some(_) => {
-            check_prefix(&buf[start.min(MAX_HEAD_BYTES)..MAX_HEAD_BYTES])?;
+            check_prefix(&buf[start.min(MAX_HEAD_BYTES)..MAX_HEAD_BYTES], fields)?;
             Err(HttpError::HeadTooLarge)
         }
         None => {
             let limit = buf.len().min(MAX_HEAD_BYTES);
-            check_prefix(&buf[start.min(limit)..limit])?;
+            check_prefix(&buf[start.min(limit)..limit], fields)?;
             if buf.len() >= MAX_HEAD_BYTES {
                 return Err(HttpError::HeadTooLarge);
             }
@@ -99,11 +163,16 @@ pub fn worth_parsing(buf: &[u8], before: usize) -> bool {
 
 /// The offset just past the first CRLF CRLF, if any.
 fn find_head_end(buf: &[u8]) -> Option<usize> {
-    find(buf, b"\r\n\r\n").map(|i| i + 4)
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    // Every CRLF CRLF has an LF at its end: look for LFs (memchr-fast) and check behind each.
+    let mut from = 3;
+    while from < buf.len() {
+        let lf = from + buf[from..].iter().position(|&b| b == b'\n')?;
+        if lf >= 3 && &buf[lf - 3..lf] == b"\r\n\r" {
+            return Some(lf + 1);
+        }
+        from = lf + 1;
+    }
+    None
 }
 
 fn leading_empty_lines(buf: &[u8]) -> usize {
@@ -115,33 +184,34 @@ fn leading_empty_lines(buf: &[u8]) -> usize {
 }
 
 /// A whole head, ending in CRLF CRLF: the same checks as `check_prefix`, in the same order,
-/// then the framing.
-fn complete_head(head: &[u8]) -> Result<Head, HttpError> {
+/// then the framing. Spans are relative to `head`.
+fn complete_head(head: &[u8], fields: &mut Vec<Field>) -> Result<Head, HttpError> {
     first_byte(head)?;
     // The head ends in CRLF CRLF, so it has a line feed.
     let lf = head
         .iter()
         .position(|&b| b == b'\n')
         .unwrap_or(head.len() - 1);
-    let (method, target, version) = request_line(&head[..=lf])?;
+    let line = request_line(&head[..=lf])?;
     // The field lines, each with its line end, without the final empty line.
-    let headers = parse_fields(&head[lf + 1..head.len() - 2])?;
-    let framing = decide_framing(version, &headers)?;
+    let values_utf8 = parse_fields(head, lf + 1, head.len() - 2, fields)?;
+    let framing = decide_framing(line.version, head, fields)?;
     Ok(Head {
-        method,
-        target,
-        version,
-        headers,
+        method: line.method,
+        path: line.path,
+        query: line.query,
+        version: line.version,
         body: framing.body,
         keep_alive: framing.keep_alive,
         expect_continue: framing.expect_continue,
+        values_utf8,
     })
 }
 
 /// Everything that can be refused in a head that has not ended: the first byte, the request
 /// line (or, while it has not ended, its method and target lengths), and each field line that
 /// has ended.
-fn check_prefix(rest: &[u8]) -> Result<(), HttpError> {
+fn check_prefix(rest: &[u8], fields: &mut Vec<Field>) -> Result<(), HttpError> {
     if rest == b"\r" {
         return Ok(());
     }
@@ -150,12 +220,11 @@ fn check_prefix(rest: &[u8]) -> Result<(), HttpError> {
         return request_line_lengths(rest);
     };
     request_line(&rest[..=lf])?;
-    let fields = &rest[lf + 1..];
-    let ended = fields
+    let ended = rest[lf + 1..]
         .iter()
         .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    parse_fields(&fields[..ended]).map(drop)
+        .map_or(lf + 1, |i| lf + 1 + i + 1);
+    parse_fields(rest, lf + 1, ended, fields).map(drop)
 }
 
 /// A first byte that cannot start a method (a TLS handshake, binary noise) is refused at once.
@@ -166,10 +235,18 @@ fn first_byte(head: &[u8]) -> Result<(), HttpError> {
     }
 }
 
+/// A request line's parts, as spans of the line.
+struct RequestLine {
+    method: Span,
+    path: Span,
+    query: Span,
+    version: Version,
+}
+
 /// The request line with its line end. Lines end in CRLF (RFC 9112 §2.2): a bare LF would never
 /// end the head, so it is refused at once rather than at the head deadline, and a printf or nc
 /// user sees the mistake.
-fn request_line(line: &[u8]) -> Result<(String, String, Version), HttpError> {
+fn request_line(line: &[u8]) -> Result<RequestLine, HttpError> {
     let line = &line[..line.len().saturating_sub(1)];
     let (line, bare_lf) = match line.strip_suffix(b"\r") {
         Some(line) => (line, false),
@@ -207,7 +284,7 @@ fn request_line_lengths(line: &[u8]) -> Result<(), HttpError> {
 }
 
 /// `request-line = method SP request-target SP HTTP-version` (RFC 9112 §3).
-fn parse_request_line(line: &[u8]) -> Result<(String, String, Version), HttpError> {
+fn parse_request_line(line: &[u8]) -> Result<RequestLine, HttpError> {
     request_line_lengths(line)?;
     let mut parts = line.split(|&b| b == b' ');
     let (Some(method), Some(target), Some(version), None) =
@@ -219,8 +296,14 @@ fn parse_request_line(line: &[u8]) -> Result<(String, String, Version), HttpErro
         return Err(HttpError::Method);
     }
     let version = parse_version(version)?;
-    let target = origin_form(target)?;
-    Ok((ascii_string(method), target, version))
+    let target_at = method.len() + 1;
+    let (path, query) = origin_form(target)?;
+    Ok(RequestLine {
+        method: Span::new(0, method.len()),
+        path: path.shifted(target_at),
+        query: query.shifted(target_at),
+        version,
+    })
 }
 
 fn parse_version(v: &[u8]) -> Result<Version, HttpError> {
@@ -237,44 +320,62 @@ fn parse_version(v: &[u8]) -> Result<Version, HttpError> {
 }
 
 /// Reduces a request target to origin form (RFC 9112 §3.2): `/path?query` as is, `*` as is,
-/// and absolute-form `http://authority/path?query` to its path and query. Targets are visible
-/// ASCII only: anything else must arrive percent-encoded.
-fn origin_form(target: &[u8]) -> Result<String, HttpError> {
+/// and absolute-form `http://authority/path?query` to its path and query (an empty path is
+/// `/`, RFC 9110 §4.2.3, and left empty here). Targets are visible ASCII only: anything else
+/// must arrive percent-encoded. The path and query, as spans of `target`.
+fn origin_form(target: &[u8]) -> Result<(Span, Span), HttpError> {
     if target.is_empty() || !target.iter().all(|&b| (0x21..=0x7e).contains(&b)) {
         return Err(HttpError::Target);
     }
     // A fragment is the client's business and never sent (RFC 9110 §7.1); drop one if it is.
-    let target = match target.iter().position(|&b| b == b'#') {
-        Some(hash) => &target[..hash],
-        None => target,
+    let end = target
+        .iter()
+        .position(|&b| b == b'#')
+        .unwrap_or(target.len());
+    let target = &target[..end];
+    let start = if target.first() == Some(&b'/') || target == b"*" {
+        0
+    } else {
+        let scheme_len = [&b"http://"[..], b"https://"]
+            .into_iter()
+            .find(|scheme| {
+                target.len() > scheme.len() && target[..scheme.len()].eq_ignore_ascii_case(scheme)
+            })
+            .ok_or(HttpError::Target)?
+            .len();
+        match target[scheme_len..]
+            .iter()
+            .position(|&b| b == b'/' || b == b'?')
+        {
+            Some(0) => return Err(HttpError::Target), // no authority
+            Some(i) => scheme_len + i,
+            None => end,
+        }
     };
-    if target.first() == Some(&b'/') || target == b"*" {
-        return Ok(ascii_string(target));
-    }
-    let scheme_len = [&b"http://"[..], b"https://"]
-        .into_iter()
-        .find(|scheme| {
-            target.len() > scheme.len() && target[..scheme.len()].eq_ignore_ascii_case(scheme)
-        })
-        .ok_or(HttpError::Target)?
-        .len();
-    let rest = &target[scheme_len..];
-    match rest.iter().position(|&b| b == b'/' || b == b'?') {
-        Some(0) => Err(HttpError::Target), // no authority
-        Some(i) if rest[i] == b'/' => Ok(ascii_string(&rest[i..])),
-        // An empty path means "/" (RFC 9110 §4.2.3): "http://h?q" is "/?q".
-        Some(i) => Ok(format!("/{}", ascii_string(&rest[i..]))),
-        None => Ok("/".to_string()),
-    }
+    Ok(match target[start..].iter().position(|&b| b == b'?') {
+        Some(q) => (Span::new(start, start + q), Span::new(start + q + 1, end)),
+        None => (Span::new(start, end), Span::new(end, end)),
+    })
 }
 
-/// Parses field lines, each ending in CRLF (RFC 9112 §5): `field-name ":" OWS field-value OWS`.
-fn parse_fields(fields: &[u8]) -> Result<Vec<(String, String)>, HttpError> {
-    let mut headers = Vec::new();
-    for line in fields.split_inclusive(|&b| b == b'\n') {
+/// Parses the field lines of `head[from..to]`, each ending in CRLF (RFC 9112 §5):
+/// `field-name ":" OWS field-value OWS`, appending them to `fields` as spans of `head`.
+/// Whether every value is UTF-8.
+fn parse_fields(
+    head: &[u8],
+    from: usize,
+    to: usize,
+    fields: &mut Vec<Field>,
+) -> Result<bool, HttpError> {
+    fields.clear();
+    let mut utf8 = true;
+    let mut at = from;
+    for line in head[from..to].split_inclusive(|&b| b == b'\n') {
+        let line_at = at;
+        at += line.len();
         // A line without its CR (a bare LF) keeps the LF, and the value check refuses it.
         let line = line.strip_suffix(b"\r\n").unwrap_or(line);
-        if headers.len() == MAX_HEADERS {
+        if fields.len() == MAX_HEADERS {
             return Err(HttpError::HeadTooLarge);
         }
         // obs-fold: a line starting with whitespace continues the previous one. RFC 9112 §5.2
@@ -293,13 +394,17 @@ fn parse_fields(fields: &[u8]) -> Result<Vec<(String, String)>, HttpError> {
         if value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
             return Err(HttpError::Header);
         }
-        let value = trim_ows(value);
-        headers.push((
-            ascii_string(name),
-            String::from_utf8_lossy(value).into_owned(),
-        ));
+        let (lead, trimmed) = trim_ows(value);
+        if !trimmed.is_ascii() {
+            utf8 &= std::str::from_utf8(trimmed).is_ok();
+        }
+        let value_at = line_at + colon + 1 + lead;
+        fields.push(Field {
+            name: Span::new(line_at, line_at + colon),
+            value: Span::new(value_at, value_at + trimmed.len()),
+        });
     }
-    Ok(headers)
+    Ok(utf8)
 }
 
 struct Framing {
@@ -310,39 +415,44 @@ struct Framing {
 
 /// Decides body framing, persistence and expectations from the header fields
 /// (RFC 9112 §6.3, §9.3; RFC 9110 §10.1.1).
-fn decide_framing(version: Version, headers: &[(String, String)]) -> Result<Framing, HttpError> {
+fn decide_framing(version: Version, head: &[u8], fields: &[Field]) -> Result<Framing, HttpError> {
     let mut content_length: Option<u64> = None;
-    let mut codings: Vec<String> = Vec::new();
+    let mut codings = 0;
+    let mut unknown_coding = false;
     let mut has_te = false;
     let mut hosts = 0;
     let mut close = false;
     let mut keep_alive_token = false;
     let mut expect_continue = false;
 
-    for (name, value) in headers {
-        if name.eq_ignore_ascii_case("content-length") {
+    for field in fields {
+        let (name, value) = (field.name.of(head), field.value.of(head));
+        if name.eq_ignore_ascii_case(b"content-length") {
             // "Content-Length: 5, 5" and repeated fields with one value are allowed; any
             // disagreement is a framing attack (RFC 9112 §6.3 rule 5).
-            for element in value.split(',') {
-                let n = parse_decimal(element.trim()).ok_or(HttpError::ContentLength)?;
+            for element in value.split(|&b| b == b',') {
+                let n = parse_decimal(trim_ows(element).1).ok_or(HttpError::ContentLength)?;
                 if content_length.is_some_and(|prev| prev != n) {
                     return Err(HttpError::ContentLength);
                 }
                 content_length = Some(n);
             }
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             has_te = true;
-            codings.extend(list_tokens(value));
-        } else if name.eq_ignore_ascii_case("host") {
-            hosts += 1;
-        } else if name.eq_ignore_ascii_case("connection") {
-            for token in list_tokens(value) {
-                close |= token == "close";
-                keep_alive_token |= token == "keep-alive";
+            for coding in list_tokens(value) {
+                codings += 1;
+                unknown_coding |= !coding.eq_ignore_ascii_case(b"chunked");
             }
-        } else if name.eq_ignore_ascii_case("expect") && version == Version::Http11 {
+        } else if name.eq_ignore_ascii_case(b"host") {
+            hosts += 1;
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            for token in list_tokens(value) {
+                close |= token.eq_ignore_ascii_case(b"close");
+                keep_alive_token |= token.eq_ignore_ascii_case(b"keep-alive");
+            }
+        } else if name.eq_ignore_ascii_case(b"expect") && version == Version::Http11 {
             // An HTTP/1.0 client cannot expect 100 Continue; the expectation is ignored there.
-            if value.eq_ignore_ascii_case("100-continue") {
+            if value.eq_ignore_ascii_case(b"100-continue") {
                 expect_continue = true;
             } else {
                 return Err(HttpError::Expectation);
@@ -360,11 +470,11 @@ fn decide_framing(version: Version, headers: &[(String, String)]) -> Result<Fram
         if content_length.is_some() || version == Version::Http10 {
             return Err(HttpError::Framing);
         }
-        if codings.iter().any(|c| c != "chunked") {
+        if unknown_coding {
             return Err(HttpError::UnknownCoding);
         }
         // Only "chunked", exactly once and last, frames a request body.
-        if codings.len() != 1 {
+        if codings != 1 {
             return Err(HttpError::Framing);
         }
         BodyKind::Chunked
@@ -389,36 +499,34 @@ fn decide_framing(version: Version, headers: &[(String, String)]) -> Result<Fram
 }
 
 /// `1*DIGIT`, saturating: a length too large for u64 is still too large for the body limit.
-fn parse_decimal(s: &str) -> Option<u64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+fn parse_decimal(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    Some(s.bytes().fold(0u64, |n, d| {
+    Some(s.iter().fold(0u64, |n, d| {
         n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
     }))
 }
 
-/// The lower-cased, non-empty elements of a comma-separated list (RFC 9110 §5.6.1).
-fn list_tokens(value: &str) -> impl Iterator<Item = String> + '_ {
+/// The non-empty elements of a comma-separated list (RFC 9110 §5.6.1), trimmed; compare them
+/// ignoring ASCII case.
+pub(crate) fn list_tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
     value
-        .split(',')
-        .map(|t| t.trim().to_ascii_lowercase())
+        .split(|&b| b == b',')
+        .map(|t| trim_ows(t).1)
         .filter(|t| !t.is_empty())
 }
 
-fn trim_ows(mut v: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = v {
-        v = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = v {
-        v = rest;
-    }
-    v
-}
-
-/// Bytes already checked to be ASCII.
-fn ascii_string(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| b as char).collect()
+/// `v` without leading and trailing spaces and tabs, and how many bytes led.
+fn trim_ows(v: &[u8]) -> (usize, &[u8]) {
+    let lead = v.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+    let v = &v[lead..];
+    let trail = v
+        .iter()
+        .rev()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    (lead, &v[..v.len() - trail])
 }
 
 /// `tchar` (RFC 9110 §5.6.2): the characters of methods and header names.

@@ -1,74 +1,123 @@
-//! Workers and the poller: who serves a connection, and who watches it while it is quiet.
+//! Who serves a connection: workers, and one sweeper.
 //!
-//! - **Workers** take ready connections from a queue and serve them (`conn::serve`). The pool
-//!   starts empty, grows by one whenever a connection waits and no worker is free, up to
-//!   `MAX_WORKERS`, and a free worker above the resting size exits after `WORKER_IDLE_EXIT`.
-//! - **The poller**, one thread started on first use, holds every quiet connection (idle
-//!   keep-alive, or a head that stalled) in non-blocking mode, sweeps them with a one-byte
-//!   `peek`, and queues those with bytes for a worker. It closes those past their deadline.
+//! - **Workers** take jobs from a queue: a connection with bytes to read (a new one, or one the
+//!   sweeper hands over because it must wait for a body or drain a refusal), served blocking
+//!   (`conn::serve` as `Role::Worker`). The pool starts empty, grows by one whenever a job waits
+//!   and no worker is free, up to `MAX_WORKERS`, and a free worker above the resting size exits
+//!   after `WORKER_IDLE_EXIT`. After a response a worker may linger for the same client's next
+//!   request (see `Context::linger_permit`); otherwise it parks the connection.
+//! - **The sweeper**, one worker at a time, holds every parked connection in non-blocking mode
+//!   and sweeps them: it reads each, and serves whatever request has arrived itself, inline,
+//!   with no hand-off and no thread woken. Busy keep-alive connections therefore cost one read
+//!   and one write per request and no context switch, which a thread per connection cannot do
+//!   without a readiness API (std has none). Between sweeps that find nothing it pauses, the
+//!   pause doubling up to `POLL_MAX_PAUSE`.
+//! - **The watchdog** relieves a sweeper stuck in a slow function: past `SWEEP_STALL` on one
+//!   request, another worker becomes the sweeper, and the stuck one becomes a worker once its
+//!   request is done. The sweeper leaves its connections behind a mutex while it runs a
+//!   request, so relief can take them; nothing else ever takes that mutex, so it is never
+//!   contended on the way.
 //!
-//! So a thread is spent on a connection only while it has a request to answer, plus at most
-//! `MAX_LINGERING` workers waiting briefly for a busy client's next request; idle connections
-//! can never take the workers a waiting client needs.
+//! So no thread waits on an idle client except at most one lingering worker per core, and idle
+//! connections can never take the workers a waiting client needs.
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::azure::router::Router;
-use crate::http::conn::{self, Check, Conn, Context, Next};
+use crate::http::conn::{self, Conn, Context, Next, Probe, Role, Scratch};
 use crate::http::limits::{
-    MAX_WORKERS, POLL_MAX_PAUSE, POLL_MAX_SHARE, WORKER_IDLE_EXIT, WORKER_STACK_BYTES,
+    MAX_WORKERS, POLL_MAX_PAUSE, POLL_MAX_SHARE, SWEEP_STALL, SWEEP_STALL_RUNNING, WATCH_MAX_PAUSE,
+    WORKER_IDLE_EXIT, WORKER_STACK_BYTES,
 };
+use crate::http::Handler;
 
-/// The pool: clone-free handle shared by the accept loop, the workers and the poller.
+/// The pool, shared by the accept loop, the workers, the sweeper and the watchdog.
 #[derive(Debug)]
 pub struct Pool {
     ctx: Context,
     ready: Mutex<Ready>,
     work: Condvar,
-    parked: Mutex<Parked>,
-    parked_changed: Condvar,
+    sweep: Sweep,
+}
+
+/// Work for a worker.
+#[derive(Debug)]
+enum Job {
+    /// Serve a connection that has bytes to read.
+    Serve(Conn),
+    /// Become the sweeper of this generation.
+    Sweep(u64),
 }
 
 #[derive(Debug, Default)]
 struct Ready {
-    queue: VecDeque<Conn>,
+    queue: VecDeque<Job>,
     workers: usize,
     free: usize,
 }
 
+/// The sweeper's state.
+#[derive(Debug)]
+struct Sweep {
+    /// The swept connections: held by the sweeper while it sweeps, left here while it serves a
+    /// request, so that a stalled sweeper's connections can be taken over.
+    set: Mutex<Vec<Conn>>,
+    /// Connections parked by workers since the sweeper last looked, and whether a sweeper has
+    /// been started.
+    inbox: Mutex<Inbox>,
+    /// How many connections are in the inbox, so that the sweeper only locks it when needed.
+    inbox_len: AtomicUsize,
+    /// Wakes a pausing sweeper when a connection is parked.
+    parked: Condvar,
+    /// The current sweeper's generation: a sweeper whose generation is older has been relieved.
+    generation: AtomicU64,
+    /// Microseconds since `epoch`, plus one, at which the sweeper started serving its current
+    /// request; 0 while it is not serving.
+    serving_since: AtomicU64,
+    /// The sweeper's thread id (Linux), so the watchdog can see whether it waits on I/O or on
+    /// a CPU; 0 where unknown.
+    sweeper_tid: AtomicU64,
+    epoch: Instant,
+}
+
 #[derive(Debug, Default)]
-struct Parked {
-    /// Connections handed over since the poller's last sweep.
-    inbox: Vec<Conn>,
-    poller_started: bool,
+struct Inbox {
+    conns: Vec<Conn>,
+    started: bool,
 }
 
 impl Pool {
-    /// A pool that serves with `router`; no thread starts until there is work.
-    pub fn new(router: Router, log_requests: bool) -> Arc<Pool> {
+    /// A pool that serves with `handler`; no thread starts until there is work.
+    pub fn new(handler: Arc<dyn Handler>) -> Arc<Pool> {
         Arc::new(Pool {
-            ctx: Context {
-                router,
-                lingering: AtomicUsize::new(0),
-                body_waiting: AtomicUsize::new(0),
-                log_requests,
-            },
+            ctx: Context::new(handler),
             ready: Mutex::new(Ready::default()),
             work: Condvar::new(),
-            parked: Mutex::new(Parked::default()),
-            parked_changed: Condvar::new(),
+            sweep: Sweep {
+                set: Mutex::new(Vec::new()),
+                inbox: Mutex::new(Inbox::default()),
+                inbox_len: AtomicUsize::new(0),
+                parked: Condvar::new(),
+                generation: AtomicU64::new(0),
+                serving_since: AtomicU64::new(0),
+                sweeper_tid: AtomicU64::new(0),
+                epoch: Instant::now(),
+            },
         })
     }
 
     /// Queues a connection that has bytes to read, starting a worker if none is free.
     pub fn submit(self: &Arc<Self>, conn: Conn) {
+        self.queue(Job::Serve(conn));
+    }
+
+    fn queue(self: &Arc<Self>, job: Job) {
         let mut ready = lock(&self.ready);
-        ready.queue.push_back(conn);
+        ready.queue.push_back(job);
         if ready.queue.len() > ready.free && ready.workers < MAX_WORKERS {
             self.spawn_worker(&mut ready);
         }
@@ -84,57 +133,72 @@ impl Pool {
             .spawn(move || pool.work());
         match spawned {
             Ok(_) => ready.workers += 1,
-            // Out of threads: queued connections wait for a running worker instead.
+            // Out of threads: queued jobs wait for a running worker instead.
             Err(e) => eprintln!("handler: cannot start a worker thread: {e}"),
         }
     }
 
-    /// Hands a quiet connection to the poller.
+    /// Hands a quiet connection to the sweeper, starting one (and its watchdog) on first use.
     fn park(self: &Arc<Self>, mut conn: Conn) {
-        if conn.park().is_err() {
+        if conn.set_nonblocking(true).is_err() {
             return;
         }
-        let mut parked = lock(&self.parked);
-        parked.inbox.push(conn);
-        if !parked.poller_started {
+        let mut inbox = lock(&self.sweep.inbox);
+        inbox.conns.push(conn);
+        self.sweep
+            .inbox_len
+            .store(inbox.conns.len(), Ordering::Release);
+        let start = !std::mem::replace(&mut inbox.started, true);
+        drop(inbox);
+        self.sweep.parked.notify_one();
+        if start {
+            self.queue(Job::Sweep(0));
             let pool = Arc::clone(self);
-            match thread::Builder::new()
-                .name("poller".into())
-                .spawn(move || pool.poll())
+            if let Err(e) = thread::Builder::new()
+                .name("watchdog".into())
+                .stack_size(WORKER_STACK_BYTES)
+                .spawn(move || pool.watch())
             {
-                Ok(_) => parked.poller_started = true,
-                Err(e) => {
-                    // No poller: drop what was parked rather than leave it unwatched.
-                    eprintln!("handler: cannot start the poller thread: {e}");
-                    parked.inbox.clear();
-                }
+                // Without a watchdog a slow function delays swept connections; still served.
+                eprintln!("handler: cannot start the sweeper's watchdog: {e}");
             }
         }
-        drop(parked);
-        self.parked_changed.notify_one();
     }
 
-    /// A worker: serve ready connections; exit after a quiet spell if above the resting size.
+    /// A worker: run jobs; exit after a quiet spell if above the resting size.
     fn work(self: Arc<Self>) {
-        loop {
-            let Some(conn) = self.next_ready() else {
-                return;
-            };
-            // A function's panic is already a 500 (`app::run_guarded`); this catches a panic in
-            // the server's own code, which closes that connection and leaves the worker and the
-            // pool's counts intact.
-            match catch_unwind(AssertUnwindSafe(|| conn::serve(conn, &self.ctx))) {
-                Ok(Next::Park(conn)) => self.park(conn),
-                Ok(Next::Close) | Err(_) => {}
+        let mut scratch = Scratch::default();
+        while let Some(job) = self.next_job() {
+            match job {
+                Job::Serve(conn) => self.serve(conn, &mut scratch, Role::Worker),
+                Job::Sweep(generation) => self.sweep(generation, &mut scratch),
             }
         }
     }
 
-    fn next_ready(&self) -> Option<Conn> {
+    /// Serves a connection and passes it on. A function's panic is already a 500 (the
+    /// handler's business); this catches a panic in the server's own code, which closes that
+    /// connection and leaves the thread and the pool's counts intact.
+    fn serve(self: &Arc<Self>, conn: Conn, scratch: &mut Scratch, role: Role) {
+        let next = catch_unwind(AssertUnwindSafe(|| {
+            conn::serve(conn, scratch, &self.ctx, role)
+        }));
+        match next {
+            Ok(Next::Park(conn)) => self.park(conn),
+            Ok(Next::HandOff(mut conn)) => {
+                conn.expect_bytes();
+                self.submit(conn);
+            }
+            Ok(Next::Close) => {}
+            Err(_) => *scratch = Scratch::default(),
+        }
+    }
+
+    fn next_job(&self) -> Option<Job> {
         let mut ready = lock(&self.ready);
         loop {
-            if let Some(conn) = ready.queue.pop_front() {
-                return Some(conn);
+            if let Some(job) = ready.queue.pop_front() {
+                return Some(job);
             }
             ready.free += 1;
             let (guard, timeout) = self
@@ -150,54 +214,173 @@ impl Pool {
         }
     }
 
-    /// The poller: sweep quiet connections, queue the ready, drop the expired. The pause
-    /// between sweeps doubles while nothing happens, up to `POLL_MAX_PAUSE` (longer only when a
-    /// sweep is so long that it would take more than `POLL_MAX_SHARE` of a core), and is zero
-    /// while connections keep becoming ready; with nothing parked the poller sleeps until a park.
-    fn poll(self: Arc<Self>) {
-        let mut watched: Vec<Conn> = Vec::new();
+    /// The sweeper of `generation`: sweep the parked connections and serve those with a
+    /// request, until relieved; then return, to go on as a worker.
+    ///
+    /// A sweep reads every connection once (non-blocking); one with bytes is served at once,
+    /// inline, and goes back to the set when quiet again. The pause between sweeps is zero
+    /// while sweeps keep finding requests, and doubles while they find none, up to
+    /// `POLL_MAX_PAUSE` (longer only when a sweep is so long that it would take more than
+    /// `POLL_MAX_SHARE` of a core); with nothing parked the sweeper sleeps until a park.
+    fn sweep(self: &Arc<Self>, generation: u64, scratch: &mut Scratch) {
+        let sweep = &self.sweep;
+        let relieved = || sweep.generation.load(Ordering::Acquire) != generation;
         let mut pause = Duration::ZERO;
+        sweep
+            .sweeper_tid
+            .store(thread_id().unwrap_or(0), Ordering::Release);
+        let mut set = lock(&sweep.set);
         loop {
-            {
-                let mut parked = lock(&self.parked);
-                if watched.is_empty() && parked.inbox.is_empty() {
-                    parked = self
-                        .parked_changed
-                        .wait(parked)
-                        .unwrap_or_else(PoisonError::into_inner);
-                } else if !pause.is_zero() && parked.inbox.is_empty() {
-                    parked = self
-                        .parked_changed
-                        .wait_timeout(parked, pause)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0;
+            // Locks are taken in one order, the set then the inbox.
+            if sweep.inbox_len.load(Ordering::Acquire) > 0 || set.is_empty() || !pause.is_zero() {
+                let empty = set.is_empty();
+                let inbox = lock(&sweep.inbox);
+                if inbox.conns.is_empty() && (empty || !pause.is_zero()) {
+                    drop(set);
+                    drop(wait(&sweep.parked, inbox, (!empty).then_some(pause)));
+                    set = lock(&sweep.set);
+                    if relieved() {
+                        return;
+                    }
+                } else {
+                    drop(inbox);
                 }
-                watched.append(&mut parked.inbox);
+                let mut inbox = lock(&sweep.inbox);
+                set.append(&mut inbox.conns);
+                sweep.inbox_len.store(0, Ordering::Release);
             }
             let now = Instant::now();
-            let mut woke = 0;
+            let mut served = 0;
             let mut i = 0;
-            while i < watched.len() {
-                match watched[i].check(now) {
-                    Check::Waiting => i += 1,
-                    Check::Expired => drop(watched.swap_remove(i)),
-                    Check::Ready => {
-                        let mut conn = watched.swap_remove(i);
-                        if conn.unpark().is_ok() {
-                            self.submit(conn);
-                            woke += 1;
+            while i < set.len() {
+                match set[i].probe(scratch, now) {
+                    Probe::Waiting => i += 1,
+                    Probe::Expired => drop(set.swap_remove(i)),
+                    Probe::Ready => {
+                        let conn = set.swap_remove(i);
+                        drop(set);
+                        sweep.serving_since.store(
+                            sweep.epoch.elapsed().as_micros() as u64 + 1,
+                            Ordering::Release,
+                        );
+                        let next = catch_unwind(AssertUnwindSafe(|| {
+                            conn::serve(conn, scratch, &self.ctx, Role::Sweeper)
+                        }))
+                        .unwrap_or_else(|_| {
+                            *scratch = Scratch::default();
+                            Next::Close
+                        });
+                        served += 1;
+                        if relieved() {
+                            self.pass_on(next);
+                            return;
+                        }
+                        sweep.serving_since.store(0, Ordering::Release);
+                        set = lock(&sweep.set);
+                        if relieved() {
+                            drop(set);
+                            self.pass_on(next);
+                            return;
+                        }
+                        match next {
+                            Next::Park(conn) => set.push(conn),
+                            next => self.pass_on(next),
                         }
                     }
                 }
             }
-            pause = if woke > 0 {
+            let busy = served > 0;
+            if self.ctx.sweeper_busy.load(Ordering::Relaxed) != busy {
+                self.ctx.sweeper_busy.store(busy, Ordering::Relaxed);
+            }
+            pause = if busy {
                 Duration::ZERO
             } else {
-                let sweep = now.elapsed();
-                let longest = POLL_MAX_PAUSE.max(sweep * (100 - POLL_MAX_SHARE) / POLL_MAX_SHARE);
+                let took = now.elapsed();
+                let longest = POLL_MAX_PAUSE.max(took * (100 - POLL_MAX_SHARE) / POLL_MAX_SHARE);
                 (pause * 2 + Duration::from_micros(50)).min(longest)
             };
         }
+    }
+
+    /// Where a connection the sweeper has served goes when the sweeper cannot keep it.
+    fn pass_on(self: &Arc<Self>, next: Next) {
+        match next {
+            Next::Park(conn) => self.park(conn),
+            Next::HandOff(mut conn) => {
+                conn.expect_bytes();
+                self.submit(conn);
+            }
+            Next::Close => {}
+        }
+    }
+
+    /// The watchdog: looks at the sweeper every `SWEEP_STALL / 2` while it serves, backing off
+    /// to `WATCH_MAX_PAUSE` while it does not, and relieves it when one request has kept it
+    /// waiting for `SWEEP_STALL` (or running for `SWEEP_STALL_RUNNING`): a worker becomes the
+    /// sweeper of the next generation.
+    fn watch(self: Arc<Self>) {
+        let sweep = &self.sweep;
+        let mut pause = WATCH_MAX_PAUSE;
+        loop {
+            thread::sleep(pause);
+            let since = sweep.serving_since.load(Ordering::Acquire);
+            if since == 0 {
+                pause = (pause * 2).min(WATCH_MAX_PAUSE);
+                continue;
+            }
+            pause = SWEEP_STALL / 2;
+            let now = sweep.epoch.elapsed().as_micros() as u64 + 1;
+            let serving = Duration::from_micros(now.saturating_sub(since));
+            let stalled = serving >= SWEEP_STALL_RUNNING
+                || (serving >= SWEEP_STALL
+                    && is_waiting(sweep.sweeper_tid.load(Ordering::Acquire)) != Some(false));
+            if stalled
+                && sweep
+                    .serving_since
+                    .compare_exchange(since, 0, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+            {
+                let next = sweep.generation.fetch_add(1, Ordering::AcqRel) + 1;
+                self.queue(Job::Sweep(next));
+            }
+        }
+    }
+}
+
+/// This thread's id, from `/proc/thread-self` (Linux); `None` elsewhere.
+fn thread_id() -> Option<u64> {
+    let link = std::fs::read_link("/proc/thread-self").ok()?;
+    link.file_name()?.to_str()?.parse().ok()
+}
+
+/// Whether thread `tid` of this process is waiting on something other than a CPU: state `S`
+/// (sleeping) or `D` (uninterruptible) in its `/proc` stat, as opposed to `R` (running or
+/// runnable) or `t` (stopped by a tracer). `None` when it cannot be told.
+fn is_waiting(tid: u64) -> Option<bool> {
+    if tid == 0 {
+        return None;
+    }
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
+    // `pid (comm) state ...`: the name may hold anything, so look after its last `)`.
+    let state = stat[stat.rfind(')')? + 1..].split_whitespace().next()?;
+    Some(matches!(state, "S" | "D"))
+}
+
+/// Waits on `condvar` with `guard`, for at most `timeout` if there is one.
+fn wait<'a, T>(
+    condvar: &Condvar,
+    guard: MutexGuard<'a, T>,
+    timeout: Option<Duration>,
+) -> MutexGuard<'a, T> {
+    match timeout {
+        Some(timeout) => {
+            condvar
+                .wait_timeout(guard, timeout)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0
+        }
+        None => condvar.wait(guard).unwrap_or_else(PoisonError::into_inner),
     }
 }
 
@@ -213,8 +396,9 @@ fn resting_workers() -> usize {
     })
 }
 
-/// Locks, recovering from poisoning: the state is only counters and queues, left consistent at
-/// every unlock, and functions run outside every lock, so a panic cannot leave it half-changed.
+/// Locks, recovering from poisoning: the state is only counters, queues and connections, left
+/// consistent at every unlock, and requests are served outside every lock, so a panic cannot
+/// leave it half-changed.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -1,55 +1,21 @@
-//! Start-up and the accept loop: the port from the environment, the listening socket, and
-//! handing each connection to the pool.
+//! The accept loop: each connection counted against the cap and handed to the pool.
 
 use std::io::{ErrorKind, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 
-use crate::azure::router::Router;
 use crate::http::conn::{Conn, Slot};
 use crate::http::limits::{ACCEPT_BACKOFF, FD_RESERVE, MAX_CONNECTIONS, WRITE_TIMEOUT};
 use crate::http::pool::Pool;
 use crate::http::response::{self, Framing, Response};
-
-/// The variable the Functions host sets to the port it will send requests to.
-pub const PORT_VAR: &str = "FUNCTIONS_CUSTOMHANDLER_PORT";
-
-/// The port when `PORT_VAR` is unset, as the usual recipe and the quickstart use.
-pub const DEFAULT_PORT: u16 = 3000;
-
-/// The port to listen on, from the value of `PORT_VAR` (`None` when unset).
-///
-/// # Errors
-/// A one-line message naming the variable and the bad value: anything but a decimal number
-/// from 1 to 65535 with no spaces or sign.
-pub fn port_from_env(value: Option<&str>) -> Result<u16, String> {
-    let Some(value) = value else {
-        return Ok(DEFAULT_PORT);
-    };
-    let valid = !value.is_empty() && value.len() <= 5 && value.bytes().all(|b| b.is_ascii_digit());
-    match value.parse::<u16>() {
-        Ok(port) if valid && port != 0 => Ok(port),
-        _ => Err(format!(
-            "{PORT_VAR}={value:?} is not a port number (1-65535)"
-        )),
-    }
-}
-
-/// Binds 127.0.0.1: the host always connects to the IPv4 loopback address, never "localhost"
-/// (which may resolve to ::1), and nothing outside the machine should reach the handler.
-///
-/// # Errors
-/// The OS error, e.g. the port in use.
-pub fn bind(port: u16) -> std::io::Result<TcpListener> {
-    TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
-}
+use crate::http::Handler;
 
 /// Accepts connections forever, handing each to the pool. Never returns: every error is
 /// per-connection or transient, and the loop backs off and goes on (tiny_http#283).
-pub fn serve(listener: TcpListener, router: Router, log_requests: bool) -> ! {
-    let pool = Pool::new(router, log_requests);
+pub fn serve(listener: TcpListener, handler: Arc<dyn Handler>) -> ! {
+    let pool = Pool::new(handler);
     // The open-file limit is read only once connections pile up, so start-up (and the host's
     // first readiness probe) does not pay for opening /proc; below FD_RESERVE open connections
     // no sane limit binds.

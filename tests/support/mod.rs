@@ -403,3 +403,57 @@ pub fn invocation(port: u16, function: &str, json: &str) -> Vec<u8> {
     request.extend(chunked(json.as_bytes(), 4096));
     request
 }
+
+/// A parsed head with its text owned, for comparing with expectations (the library's head
+/// points into the buffer it was parsed from). Values that are not UTF-8 are decoded lossily.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub method: String,
+    /// The target in origin form, as received (`/path?query`); an absolute-form target is
+    /// reduced to its path and query.
+    pub target: String,
+    pub version: handler::http::parse::Version,
+    pub headers: Vec<(String, String)>,
+    pub body: handler::http::parse::BodyKind,
+    pub keep_alive: bool,
+    pub expect_continue: bool,
+}
+
+pub type Parsed =
+    Result<handler::http::parse::Status<(Head, usize)>, handler::http::error::HttpError>;
+
+/// `parse::parse_head`, with the head's text owned.
+pub fn parse_head(buf: &[u8]) -> Parsed {
+    use handler::http::parse::{self, Status};
+    let mut fields = Vec::new();
+    let (head, used) = match parse::parse_head(buf, &mut fields)? {
+        Status::Complete(done) => done,
+        Status::Partial => return Ok(Status::Partial),
+    };
+    let path = match head.path.str_of(buf) {
+        "" => "/",
+        path => path,
+    };
+    let target = if head.query.range().start > head.path.range().end {
+        format!("{path}?{}", head.query.str_of(buf))
+    } else {
+        path.to_string()
+    };
+    let headers = fields
+        .iter()
+        .map(|f| {
+            let value = String::from_utf8_lossy(f.value.of(buf)).into_owned();
+            (f.name.str_of(buf).to_string(), value)
+        })
+        .collect();
+    let owned = Head {
+        method: head.method.str_of(buf).to_string(),
+        target,
+        version: head.version,
+        headers,
+        body: head.body,
+        keep_alive: head.keep_alive,
+        expect_continue: head.expect_continue,
+    };
+    Ok(Status::Complete((owned, used)))
+}

@@ -7,12 +7,12 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use handler::azure::appfiles::FunctionConfig;
-use handler::http::parse::{BodyKind, Head};
+use handler::http::parse::BodyKind;
 use handler::http::response::Response;
 
 use crate::client::{self, Body, Client, Conn, Framing, Reply, Request};
 use crate::host::{Host, HOST_VERSION};
-use crate::server::ServerConn;
+use crate::server::{Head, ServerConn};
 use crate::util;
 
 /// Attempts to reach the handler before giving up (`RetryProxyHandler`).

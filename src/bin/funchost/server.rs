@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use handler::azure::json::{self, Value};
 use handler::http::chunked::ChunkedDecoder;
 use handler::http::error::HttpError;
-use handler::http::parse::{self, BodyKind, Head, Status, Version};
+use handler::http::parse::{self, BodyKind, Field, Status, Version};
 use handler::http::query::split_target;
 use handler::http::response::{self, Framing, Response};
 
@@ -249,7 +249,7 @@ impl ServerConn {
         let mut started = (!self.buf.is_empty()).then(Instant::now);
         loop {
             if !self.buf.is_empty() {
-                match parse::parse_head(&self.buf) {
+                match parse_owned(&self.buf) {
                     Ok(Status::Complete((head, used))) => {
                         self.buf.drain(..used);
                         return ReadHead::Head(head);
@@ -395,4 +395,53 @@ impl ServerConn {
 
 fn is_timeout(e: &io::Error) -> bool {
     matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+}
+
+/// A request head with its text owned, from the library's parser (whose head points into the
+/// buffer it was parsed from).
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub method: String,
+    /// `/path?query`.
+    pub target: String,
+    pub version: Version,
+    pub headers: Vec<(String, String)>,
+    pub body: BodyKind,
+    pub keep_alive: bool,
+    pub expect_continue: bool,
+}
+
+fn parse_owned(buf: &[u8]) -> Result<Status<(Head, usize)>, HttpError> {
+    let mut fields: Vec<Field> = Vec::new();
+    let (head, used) = match parse::parse_head(buf, &mut fields)? {
+        Status::Complete(done) => done,
+        Status::Partial => return Ok(Status::Partial),
+    };
+    let path = match head.path.str_of(buf) {
+        "" => "/",
+        path => path,
+    };
+    let query = head.query.str_of(buf);
+    let target = if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    };
+    let headers = fields
+        .iter()
+        .map(|f| {
+            let value = String::from_utf8_lossy(f.value.of(buf)).into_owned();
+            (f.name.str_of(buf).to_string(), value)
+        })
+        .collect();
+    let owned = Head {
+        method: head.method.str_of(buf).to_string(),
+        target,
+        version: head.version,
+        headers,
+        body: head.body,
+        keep_alive: head.keep_alive,
+        expect_continue: head.expect_continue,
+    };
+    Ok(Status::Complete((owned, used)))
 }
