@@ -44,7 +44,7 @@ fn main() -> ExitCode {
 /// "IsPastDue":false}`; it logs when it runs next and answers 200, or 500 for data that is not a
 /// timer's, which tells the host the invocation failed.
 fn tick(req: &Request) -> Response {
-    let timer = json::parse(&req.body).unwrap_or(Value::Null);
+    let timer = json::parse(req.body()).unwrap_or(Value::Null);
     let Some(Value::Bool(late)) = timer.get("IsPastDue") else {
         req.log("not a timer's data: no IsPastDue");
         return Response::new(500);

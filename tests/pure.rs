@@ -454,13 +454,17 @@ fn greeting(name: &str) -> String {
     format!("Hello, {name}. This HTTP triggered function executed successfully.")
 }
 
-fn request(method: &str, target: &str, content_type: Option<&str>, body: &[u8]) -> Request {
+fn request(
+    method: &str,
+    target: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Request<'static> {
     let mut req = Request::new(method, target);
     if let Some(content_type) = content_type {
-        req.headers = vec![("Content-Type".to_string(), content_type.to_string())];
+        req = req.with_header("Content-Type", content_type);
     }
-    req.body = body.to_vec();
-    req
+    req.with_body(body.to_vec())
 }
 
 /// Status, Content-Type and body text of the builtin router's answer.

@@ -39,8 +39,8 @@ impl Handler for App {
 
 /// Answers one request: a forwarded request with the function its method and path route to,
 /// a payload-mode invocation (`POST /<FunctionName>`) with the JSON result (`payload`).
-pub fn respond(router: &Router, mut req: Request) -> Response {
-    let (route, params) = match router.find(&req.method, &req.path) {
+pub fn respond(router: &Router, req: Request) -> Response {
+    let (route, params) = match router.find(req.method(), req.path()) {
         Found::Route(route, params) => (route, params),
         Found::MethodNotAllowed(allow) => {
             return Response::text(405, "Method Not Allowed").header("Allow", &allow);
@@ -48,9 +48,9 @@ pub fn respond(router: &Router, mut req: Request) -> Response {
         Found::NotFound => return Response::text(404, "Not Found"),
     };
     if let Mode::Payload(shape) = &route.mode {
-        return payload::respond(route.function, shape, &req.body);
+        return payload::respond(route.function, shape, req.body());
     }
-    req.params = params;
+    let req = req.with_params(params);
     let response = run_guarded(route.function.run, &req);
     // Forwarding mode has no Logs array: a function's log lines go to stdout, which the host
     // logs at Information level.

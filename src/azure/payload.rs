@@ -52,6 +52,7 @@ use crate::azure::request::Request;
 use crate::azure::run;
 use crate::functions::Function;
 use crate::http::parse::is_tchar;
+use crate::http::request::{find_header, media_type};
 use crate::http::response::{self, Response};
 
 /// Where a function's invocation data is and where its answer goes: what payload mode needs
@@ -152,7 +153,7 @@ fn run(function: &Function, shape: &Shape, body: &[u8]) -> (Response, Vec<String
 ///
 /// # Errors
 /// Why the invocation cannot be read, naming the member at fault.
-pub fn invocation(name: &str, shape: &Shape, body: &[u8]) -> Result<Request, String> {
+pub fn invocation(name: &str, shape: &Shape, body: &[u8]) -> Result<Request<'static>, String> {
     let value = json::parse(body).map_err(|e| format!("the body is not JSON ({e})"))?;
     let data = value
         .get_ignore_case("Data")
@@ -163,13 +164,13 @@ pub fn invocation(name: &str, shape: &Shape, body: &[u8]) -> Result<Request, Str
         .get_ignore_case(trigger)
         .ok_or_else(|| format!("no \"Data.{trigger}\""))?;
     if !shape.http {
-        return Ok(Request {
-            method: "POST".to_string(),
-            path: format!("/{name}"),
-            headers: vec![("Content-Type".to_string(), "application/json".to_string())],
-            body: input.to_json().into_bytes(),
-            ..Request::default()
-        });
+        return Ok(Request::built(
+            "POST".to_string(),
+            format!("/{name}"),
+            String::new(),
+            vec![("Content-Type".to_string(), "application/json".to_string())],
+            input.to_json().into_bytes(),
+        ));
     }
     if input.as_object().is_none() {
         return Err(format!("Data.{trigger} is not an object"));
@@ -179,7 +180,7 @@ pub fn invocation(name: &str, shape: &Shape, body: &[u8]) -> Result<Request, Str
 
 /// A request from an HTTP trigger's data, an object. The error is the member at fault and what
 /// it should be.
-fn http_request(req: &Value) -> Result<Request, (&'static str, &'static str)> {
+fn http_request(req: &Value) -> Result<Request<'static>, (&'static str, &'static str)> {
     let member = |key| {
         req.get_ignore_case(key)
             .filter(|v| !matches!(v, Value::Null))
@@ -238,27 +239,19 @@ fn http_request(req: &Value) -> Result<Request, (&'static str, &'static str)> {
             }
         }
     }
-    let mut request = Request {
-        method,
-        path: path.to_string(),
-        query,
-        headers,
-        params,
-        ..Request::default()
-    };
-    request.body = match member("Body") {
+    let binary = find_header(&headers, "content-type")
+        .map(media_type)
+        .is_some_and(|m| m == "application/octet-stream" || m.starts_with("multipart/"));
+    let body = match member("Body") {
         None => Vec::new(),
-        Some(Value::String(body)) => {
-            let binary = request
-                .media_type()
-                .is_some_and(|m| m == "application/octet-stream" || m.starts_with("multipart/"));
-            match binary.then(|| base64(body)).flatten() {
-                Some(bytes) => bytes,
-                None => body.clone().into_bytes(),
-            }
-        }
+        Some(Value::String(body)) => match binary.then(|| base64(body)).flatten() {
+            Some(bytes) => bytes,
+            None => body.clone().into_bytes(),
+        },
         Some(value) => value.to_json().into_bytes(),
     };
+    let request =
+        Request::built(method, path.to_string(), query, headers, body).with_params(params);
     Ok(request)
 }
 
@@ -385,7 +378,7 @@ fn write_response(answer: Response, logs: &mut Vec<String>, out: &mut String) {
                 joined.push_str(", ");
                 joined.push_str(&value);
             }
-            None => fields.push((name, value)),
+            None => fields.push((name.into_owned(), value.into_owned())),
         }
     }
     let typed = fields
@@ -419,7 +412,7 @@ mod tests {
     use crate::xorshift::Rng;
 
     fn hello(req: &Request) -> Response {
-        req.log(format!("{} {}?{}", req.method, req.path, req.query));
+        req.log(format!("{} {}?{}", req.method(), req.path(), req.query()));
         Response::text(200, "hi")
     }
 
@@ -428,11 +421,11 @@ mod tests {
         run: hello,
     };
 
-    fn invoke(shape: &Shape, body: &str) -> Result<Request, String> {
+    fn invoke(shape: &Shape, body: &str) -> Result<Request<'static>, String> {
         invocation("Hello", shape, body.as_bytes())
     }
 
-    fn http(req: &str) -> Result<Request, String> {
+    fn http(req: &str) -> Result<Request<'static>, String> {
         invoke(
             &Shape::quickstart(),
             &format!(r#"{{"Data":{{"req":{req}}}}}"#),
@@ -449,12 +442,14 @@ mod tests {
             "Params":{"id":"7","n":3,"gone":null},"Identities":[],"Body":"{\"name\":\"Azure\"}"}"#,
         )
         .unwrap();
-        assert_eq!(req.method, "POST");
-        assert_eq!(req.path, "/api/Hello");
-        assert_eq!(req.query, "name=Rust%20Lang&x=a%26b%3Dc");
+        assert_eq!(req.method(), "POST");
+        assert_eq!(req.path(), "/api/Hello");
+        assert_eq!(req.query(), "name=Rust%20Lang&x=a%26b%3Dc");
         assert_eq!(req.query_param("x").as_deref(), Some("a&b=c"));
         assert_eq!(
-            req.headers,
+            req.headers()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect::<Vec<_>>(),
             [
                 ("Accept", "*/*"),
                 ("Content-Type", "application/json"),
@@ -464,10 +459,12 @@ mod tests {
             .map(|(n, v)| (n.to_string(), v.to_string()))
         );
         assert_eq!(
-            req.params,
+            req.params()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect::<Vec<_>>(),
             [("id", "7"), ("n", "3")].map(|(n, v)| (n.to_string(), v.to_string()))
         );
-        assert_eq!(req.body, br#"{"name":"Azure"}"#);
+        assert_eq!(req.body(), br#"{"name":"Azure"}"#);
     }
 
     #[test]
@@ -487,7 +484,7 @@ mod tests {
         ];
         for (query, url, expected) in cases {
             let req = http(&format!(r#"{{"Method":"GET","Url":"{url}"{query}}}"#)).unwrap();
-            assert_eq!(req.query, *expected, "{query}");
+            assert_eq!(req.query(), *expected, "{query}");
         }
     }
 
@@ -529,7 +526,7 @@ mod tests {
         ];
         for (body, expected) in cases {
             let req = http(&format!(r#"{{"Method":"POST"{body}}}"#)).unwrap();
-            assert_eq!(req.body, *expected, "{body}");
+            assert_eq!(req.body(), *expected, "{body}");
         }
     }
 
@@ -603,9 +600,9 @@ mod tests {
             r#"{"Data":{"mytimer":{"IsPastDue":false}},"Metadata":{"sys":{}}}"#,
         )
         .unwrap();
-        assert_eq!((req.method.as_str(), req.path.as_str()), ("POST", "/Hello"));
+        assert_eq!((req.method(), req.path()), ("POST", "/Hello"));
         assert_eq!(req.media_type().as_deref(), Some("application/json"));
-        assert_eq!(req.body, br#"{"IsPastDue":false}"#);
+        assert_eq!(req.body(), br#"{"IsPastDue":false}"#);
     }
 
     fn reply(shape: &Shape, function: &Function, body: &str) -> (u16, String) {
@@ -787,11 +784,11 @@ mod tests {
     #[test]
     fn random_invocations_always_get_a_json_result() {
         fn echo(req: &Request) -> Response {
-            req.log(String::from_utf8_lossy(&req.body).into_owned());
+            req.log(String::from_utf8_lossy(req.body()).into_owned());
             Response::new(200)
-                .header("X-Query", &req.query)
-                .header("X-Path", &req.path)
-                .body(req.body.clone())
+                .header("X-Query", req.query())
+                .header("X-Path", req.path())
+                .body(req.body().to_vec())
         }
         let function = Function {
             name: "Hello",

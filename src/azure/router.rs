@@ -166,14 +166,10 @@ impl Router {
     /// Another method than POST on a payload path is not found: the host only POSTs there, and
     /// an `Allow` header would advertise a resource clients cannot use.
     pub fn find(&self, method: &str, path: &str) -> Found<'_> {
-        let segments: Vec<String> = path
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(decode_path)
-            .collect();
+        let segments = path.split('/').filter(|s| !s.is_empty());
         let mut allowed: Vec<&str> = Vec::new();
         for route in &self.routes {
-            let Some(params) = route.matches(&segments) else {
+            let Some(params) = route.matches(segments.clone()) else {
                 continue;
             };
             if route.allows(method) {
@@ -265,24 +261,36 @@ fn segment(s: &str) -> Segment {
 }
 
 impl Route {
-    fn matches(&self, segments: &[String]) -> Option<Vec<(String, String)>> {
+    /// The route's parameters if it matches the path's segments (still percent-encoded). Only
+    /// a parameter's value is copied: matching a route without parameters allocates nothing.
+    fn matches<'p>(
+        &self,
+        mut rest: impl Iterator<Item = &'p str>,
+    ) -> Option<Vec<(String, String)>> {
         let mut params = Vec::new();
-        let mut rest = segments.iter();
         for pattern in &self.segments {
             match pattern {
                 Segment::Literal(lit) => {
-                    if !rest.next()?.eq_ignore_ascii_case(lit) {
+                    if !decode_path(rest.next()?).eq_ignore_ascii_case(lit) {
                         return None;
                     }
                 }
-                Segment::Param(name) => params.push((name.clone(), rest.next()?.clone())),
+                Segment::Param(name) => {
+                    let value = decode_path(rest.next()?).into_owned();
+                    params.push((name.clone(), value));
+                }
                 Segment::Optional(name, default) => {
-                    if let Some(value) = rest.next().or(default.as_ref()) {
-                        params.push((name.clone(), value.clone()));
-                    }
+                    let value = match rest.next() {
+                        Some(value) => decode_path(value).into_owned(),
+                        None => match default {
+                            Some(default) => default.clone(),
+                            None => continue,
+                        },
+                    };
+                    params.push((name.clone(), value));
                 }
                 Segment::CatchAll(name) => {
-                    let value = rest.by_ref().map(String::as_str).collect::<Vec<_>>();
+                    let value: Vec<_> = rest.by_ref().map(decode_path).collect();
                     if !value.is_empty() {
                         params.push((name.clone(), value.join("/")));
                     }

@@ -1,5 +1,7 @@
 //! HelloRust: the HTTP trigger of the Azure quickstart, answering GET and POST.
 
+use std::borrow::Cow;
+
 use crate::azure::json;
 use crate::azure::request::Request;
 use crate::http::query;
@@ -31,36 +33,36 @@ pub fn run(req: &Request) -> Response {
 ///
 /// # Errors
 /// A short reason when a body that should be JSON is not.
-fn name(req: &Request) -> Result<Option<String>, String> {
-    let non_empty = |s: Option<String>| s.filter(|s| !s.is_empty());
+fn name<'r>(req: &'r Request) -> Result<Option<Cow<'r, str>>, String> {
+    fn non_empty(s: Option<Cow<'_, str>>) -> Option<Cow<'_, str>> {
+        s.filter(|s| !s.is_empty())
+    }
     if let Some(name) = non_empty(req.query_param("name")) {
         return Ok(Some(name));
     }
-    if req.body.is_empty() {
+    let body = req.body();
+    if body.is_empty() {
         return Ok(None);
     }
     let media = req.media_type();
-    let looks_json = req.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let looks_json = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
     let is_json = match media.as_deref() {
         Some(m) => m == "application/json" || m.ends_with("+json"),
         None => looks_json,
     };
     if is_json {
-        let value = json::parse(&req.body).map_err(|e| format!("Invalid JSON body: {e}."))?;
-        return Ok(non_empty(
-            value
-                .get("name")
-                .and_then(json::Value::as_str)
-                .map(str::to_string),
-        ));
+        let value = json::parse(body).map_err(|e| format!("Invalid JSON body: {e}."))?;
+        let name = value.get("name").and_then(json::Value::as_str);
+        return Ok(non_empty(name.map(|n| Cow::Owned(n.to_string()))));
     }
     let is_form = matches!(
         media.as_deref(),
         None | Some("application/x-www-form-urlencoded")
     );
     if is_form {
-        let body = String::from_utf8_lossy(&req.body);
-        return Ok(non_empty(query::lookup(&body, "name")));
+        let form = String::from_utf8_lossy(body);
+        let name = query::lookup(&form, "name").map(|n| Cow::Owned(n.into_owned()));
+        return Ok(non_empty(name));
     }
     Ok(None)
 }

@@ -6,6 +6,8 @@
 //! `%`, and bytes that are not UTF-8 become U+FFFD. A client that sends a broken escape gets the
 //! text it sent, not a 400.
 
+use std::borrow::Cow;
+
 /// Splits a request target into its path and its query (without the `?`).
 pub fn split_target(target: &str) -> (&str, &str) {
     match target.split_once('?') {
@@ -17,13 +19,16 @@ pub fn split_target(target: &str) -> (&str, &str) {
 /// The value of `key` in a query string or form body, keys compared ignoring ASCII case as the
 /// host's query collection does. A key given more than once has its values joined with `,`,
 /// which is also how the host forwards repeats (`a=1&a=2` arrives as `a=1,2`). `None` when the
-/// key is absent; `Some("")` for `key=` or a bare `key`.
-pub fn lookup(query: &str, key: &str) -> Option<String> {
-    let mut found: Option<String> = None;
-    for (name, value) in pairs(query) {
-        if name.eq_ignore_ascii_case(key) {
+/// key is absent; `Some("")` for `key=` or a bare `key`. Borrowed from `query` when the value
+/// needs no decoding and the key is there once.
+pub fn lookup<'a>(query: &'a str, key: &str) -> Option<Cow<'a, str>> {
+    let mut found: Option<Cow<'a, str>> = None;
+    for (name, value) in raw_pairs(query) {
+        if decode_form(name).eq_ignore_ascii_case(key) {
+            let value = decode_form(value);
             match &mut found {
                 Some(joined) => {
+                    let joined = joined.to_mut();
                     joined.push(',');
                     joined.push_str(&value);
                 }
@@ -37,32 +42,39 @@ pub fn lookup(query: &str, key: &str) -> Option<String> {
 /// Every `name=value` pair of a query string or form body, decoded, in order. Empty pieces
 /// (`a=1&&b=2`) are skipped.
 pub fn pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    raw_pairs(query).map(|(name, value)| {
+        (
+            decode_form(name).into_owned(),
+            decode_form(value).into_owned(),
+        )
+    })
+}
+
+/// The pieces of a query string, split at `&` and the first `=`, not decoded.
+fn raw_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
     query
         .split('&')
         .filter(|piece| !piece.is_empty())
-        .map(|piece| {
-            let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
-            (decode_form(name), decode_form(value))
-        })
+        .map(|piece| piece.split_once('=').unwrap_or((piece, "")))
 }
 
 /// Decodes one form-encoded component: `+` is a space, then percent-decoding.
-pub fn decode_form(s: &str) -> String {
+pub fn decode_form(s: &str) -> Cow<'_, str> {
     decode(s, true)
 }
 
 /// Percent-decodes a path segment: `+` stays a `+` there.
-pub fn decode_path(s: &str) -> String {
+pub fn decode_path(s: &str) -> Cow<'_, str> {
     decode(s, false)
 }
 
-fn decode(s: &str, plus_is_space: bool) -> String {
+fn decode(s: &str, plus_is_space: bool) -> Cow<'_, str> {
     let bytes = s.as_bytes();
     if !bytes
         .iter()
         .any(|&b| b == b'%' || (plus_is_space && b == b'+'))
     {
-        return s.to_string();
+        return Cow::Borrowed(s);
     }
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -83,7 +95,7 @@ fn decode(s: &str, plus_is_space: bool) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 fn hex(b: &u8) -> Option<u8> {

@@ -102,3 +102,22 @@ impl std::fmt::Debug for Headers<'_> {
             .finish()
     }
 }
+
+/// The first value of `name` among name-value pairs, names compared ignoring ASCII case, as
+/// header names are.
+pub fn find_header<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// The media type of a `Content-Type` value: lower-cased, without parameters.
+pub fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}

@@ -1,12 +1,16 @@
-//! What a function returns, and how the server turns it into bytes. The server owns the framing:
+//! What a handler returns, and how the server turns it into bytes. The server owns the framing:
 //! `Content-Length`, `Connection` and `Date` are written here and nowhere else.
 
-/// A function's answer: a status, its own headers and a body. Framing headers a function sets
+use std::borrow::Cow;
+
+/// A handler's answer: a status, its own headers and a body. Framing headers a handler sets
 /// (`Content-Length`, `Transfer-Encoding`, `Connection`, ...) are dropped when encoding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
     pub status: u16,
-    pub headers: Vec<(String, String)>,
+    /// Header fields in order. Names and values are borrowed when they are constants, such as
+    /// the `Content-Type` of `text` and `json`, so those cost no allocation.
+    pub headers: Vec<(Cow<'static, str>, Cow<'static, str>)>,
     pub body: Vec<u8>,
 }
 
@@ -26,20 +30,28 @@ impl Response {
     /// A `text/plain; charset=utf-8` response.
     pub fn text(status: u16, body: impl Into<String>) -> Self {
         Response::new(status)
-            .header("Content-Type", TEXT_PLAIN)
+            .constant_header("Content-Type", TEXT_PLAIN)
             .body(body.into().into_bytes())
     }
 
     /// An `application/json` response; `json` must already be JSON text.
     pub fn json(status: u16, json: impl Into<String>) -> Self {
         Response::new(status)
-            .header("Content-Type", "application/json")
+            .constant_header("Content-Type", "application/json")
             .body(json.into().into_bytes())
     }
 
     /// Adds a header.
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_string(), value.to_string()));
+        let field = (Cow::Owned(name.to_string()), Cow::Owned(value.to_string()));
+        self.headers.push(field);
+        self
+    }
+
+    /// Adds a header whose name and value are constants, without copying them.
+    pub fn constant_header(mut self, name: &'static str, value: &'static str) -> Self {
+        self.headers
+            .push((Cow::Borrowed(name), Cow::Borrowed(value)));
         self
     }
 
@@ -51,7 +63,10 @@ impl Response {
 
     /// The first value of the header `name`, compared ignoring ASCII case.
     pub fn header_value(&self, name: &str) -> Option<&str> {
-        crate::azure::request::find_header(&self.headers, name)
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| &**v)
     }
 }
 
@@ -84,7 +99,7 @@ const SERVER_OWNED: [&str; 9] = [
 pub fn encode(response: &Response, framing: Framing, date: &str, out: &mut Vec<u8>) {
     let status = response.status;
     out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(status.to_string().as_bytes());
+    push_decimal(out, status.into());
     out.push(b' ');
     out.extend_from_slice(reason(status).as_bytes());
     out.extend_from_slice(b"\r\nDate: ");
@@ -103,7 +118,9 @@ pub fn encode(response: &Response, framing: Framing, date: &str, out: &mut Vec<u
         if !has_content_type && !response.body.is_empty() {
             push_header(out, "Content-Type", "application/octet-stream");
         }
-        push_header(out, "Content-Length", &response.body.len().to_string());
+        out.extend_from_slice(b"Content-Length: ");
+        push_decimal(out, response.body.len() as u64);
+        out.extend_from_slice(b"\r\n");
     }
     if !framing.keep_alive {
         push_header(out, "Connection", "close");
@@ -114,6 +131,21 @@ pub fn encode(response: &Response, framing: Framing, date: &str, out: &mut Vec<u
     if !bodiless && !framing.head_only {
         out.extend_from_slice(&response.body);
     }
+}
+
+/// Appends `n` in decimal, without the allocation of `to_string`.
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 fn push_header(out: &mut Vec<u8>, name: &str, value: &str) {

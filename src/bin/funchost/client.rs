@@ -120,13 +120,13 @@ pub struct Head {
 impl Head {
     /// The first value of `name`, ignoring ASCII case.
     pub fn header(&self, name: &str) -> Option<&str> {
-        handler::azure::request::find_header(&self.headers, name)
+        handler::http::request::find_header(&self.headers, name)
     }
 
     /// The media type without parameters, lower-cased.
     pub fn media_type(&self) -> Option<String> {
         self.header("content-type")
-            .map(handler::azure::request::media_type)
+            .map(handler::http::request::media_type)
     }
 }
 

@@ -136,6 +136,7 @@ pub fn response(reply: Reply) -> Response {
         .filter(|(n, v)| {
             !(n.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked"))
         })
+        .map(|(n, v)| (n.into(), v.into()))
         .collect();
     Response {
         status: reply.head.status,

@@ -64,7 +64,7 @@ impl Incoming {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        handler::azure::request::find_header(&self.headers, name)
+        handler::http::request::find_header(&self.headers, name)
     }
 
     /// `Content-Length`, if the client sent one.
@@ -75,7 +75,7 @@ impl Incoming {
     /// The media type without parameters, lower-cased.
     pub fn media_type(&self) -> Option<String> {
         self.header("content-type")
-            .map(handler::azure::request::media_type)
+            .map(handler::http::request::media_type)
     }
 }
 

@@ -669,7 +669,8 @@ mod tests {
                 ("b", "True"),
                 ("Content-Type", "text/plain; charset=utf-8")
             ]
-            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .map(|(a, b)| (a.into(), b.into()))
+            .to_vec()
         );
         // statusCode as a string (the Go sample), names in any case, `status` ignored.
         let r =

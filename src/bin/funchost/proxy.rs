@@ -102,6 +102,7 @@ pub fn response(reply: Reply) -> Response {
         .headers
         .into_iter()
         .filter(|(n, _)| !skipped(n, &tokens))
+        .map(|(n, v)| (n.into(), v.into()))
         .collect();
     Response {
         status: reply.head.status,

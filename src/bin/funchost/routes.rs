@@ -78,11 +78,14 @@ impl Template {
                     catch_all,
                 } => {
                     let value = if *catch_all {
-                        let rest: Vec<String> =
-                            actual.iter().skip(i).map(|s| decode_path(s)).collect();
+                        let rest: Vec<String> = actual
+                            .iter()
+                            .skip(i)
+                            .map(|s| decode_path(s).into_owned())
+                            .collect();
                         Some(rest.join("/")).filter(|v| !v.is_empty())
                     } else {
-                        actual.get(i).map(|s| decode_path(s))
+                        actual.get(i).map(|s| decode_path(s).into_owned())
                     };
                     match value {
                         Some(value) if satisfies(constraint.as_deref(), &value) => {
