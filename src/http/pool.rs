@@ -236,6 +236,10 @@ impl Pool {
                 let empty = set.is_empty();
                 let inbox = lock(&sweep.inbox);
                 if inbox.conns.is_empty() && (empty || !pause.is_zero()) {
+                    if empty {
+                        // Nothing to sweep: not busy, whatever the last sweep found.
+                        self.ctx.sweeper_busy.store(false, Ordering::Relaxed);
+                    }
                     drop(set);
                     drop(wait(&sweep.parked, inbox, (!empty).then_some(pause)));
                     set = lock(&sweep.set);
