@@ -130,6 +130,16 @@ for bench in startup throughput; do
     echo "run.sh: cargo bench --bench $bench -- ${args[*]}" >&2
     cargo bench --bench "$bench" -- "${args[@]}" >/dev/null
 done
+# wrk, the load generator reviewers use, when it is installed (apt-get install wrk).
+if command -v wrk >/dev/null 2>&1; then
+    wrk_args=(--bin "$bin" --summary "$summary")
+    [ -z "$vs" ] || wrk_args+=(--vs "$vs")
+    [ "$quick" = 0 ] || wrk_args+=(--secs 1 --rounds 1)
+    echo "run.sh: benches/wrk.sh ${wrk_args[*]}" >&2
+    benches/wrk.sh "${wrk_args[@]}" >/dev/null
+else
+    echo "run.sh: wrk not found (apt-get install wrk): skipping the wrk rows" >&2
+fi
 
 # One table: size, then what the benches appended to the summary.
 kib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1024 }'; }
