@@ -115,23 +115,15 @@ impl Pool {
         self.queue(Job::Serve(conn));
     }
 
-    /// Queues a job, starting a worker if none is free. Sweeping goes first, and may take one
-    /// thread past `MAX_WORKERS`: while no thread sweeps, every parked connection waits, so a
-    /// pool whose workers are all busy (or stuck on clients that do not read) must still get a
-    /// sweeper.
+    /// Queues a job, starting a worker if none is free. Sweeping goes first: while no thread
+    /// sweeps, every parked connection waits.
     fn queue(self: &Arc<Self>, job: Job) {
         let mut ready = lock(&self.ready);
-        let cap = match job {
-            Job::Serve(_) => {
-                ready.queue.push_back(job);
-                MAX_WORKERS
-            }
-            Job::Sweep(_) => {
-                ready.queue.push_front(job);
-                MAX_WORKERS + 1
-            }
-        };
-        if ready.queue.len() > ready.free && ready.workers < cap {
+        match job {
+            Job::Serve(_) => ready.queue.push_back(job),
+            Job::Sweep(_) => ready.queue.push_front(job),
+        }
+        if ready.queue.len() > ready.free && ready.workers < MAX_WORKERS {
             self.spawn_worker(&mut ready);
         }
         drop(ready);
