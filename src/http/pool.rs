@@ -88,6 +88,8 @@ struct Sweep {
 struct Inbox {
     conns: Vec<Conn>,
     started: bool,
+    /// The sweeper sleeps with no connection at all: the watchdog sleeps too, until a park.
+    sleeping: bool,
 }
 
 impl Pool {
@@ -155,7 +157,8 @@ impl Pool {
             .store(inbox.conns.len(), Ordering::Release);
         let start = !std::mem::replace(&mut inbox.started, true);
         drop(inbox);
-        self.sweep.parked.notify_one();
+        // Wakes the sweeper, and the watchdog if it sleeps with it.
+        self.sweep.parked.notify_all();
         if start {
             self.queue(Job::Sweep(0));
             let pool = Arc::clone(self);
@@ -246,7 +249,11 @@ impl Pool {
                         self.ctx.sweeper_busy.store(false, Ordering::Relaxed);
                     }
                     drop(set);
-                    drop(wait(&sweep.parked, inbox, (!empty).then_some(pause)));
+                    let mut inbox = inbox;
+                    inbox.sleeping = empty;
+                    let mut inbox = wait(&sweep.parked, inbox, (!empty).then_some(pause));
+                    inbox.sleeping = false;
+                    drop(inbox);
                     set = lock(&sweep.set);
                     if relieved() {
                         return;
@@ -325,13 +332,18 @@ impl Pool {
     }
 
     /// The watchdog: looks at the sweeper every `SWEEP_STALL / 2` while it serves, backing off
-    /// to `WATCH_MAX_PAUSE` while it does not, and relieves it when one request has kept it
+    /// to `WATCH_MAX_PAUSE` while it does not and sleeping while it has nothing to sweep, and relieves it when one request has kept it
     /// waiting for `SWEEP_STALL` (or running for `SWEEP_STALL_RUNNING`): a worker becomes the
     /// sweeper of the next generation.
     fn watch(self: Arc<Self>) {
         let sweep = &self.sweep;
         let mut pause = WATCH_MAX_PAUSE;
         loop {
+            let mut inbox = lock(&sweep.inbox);
+            while inbox.sleeping && inbox.conns.is_empty() {
+                inbox = wait(&sweep.parked, inbox, None);
+            }
+            drop(inbox);
             thread::sleep(pause);
             let since = sweep.serving_since.load(Ordering::Acquire);
             if since == 0 {
