@@ -15,7 +15,7 @@ use handler::http::limits::{
     MAX_BODY_BYTES, MAX_CHUNK_LINE_BYTES, MAX_HEADERS, MAX_HEAD_BYTES, MAX_METHOD_BYTES,
     MAX_TARGET_BYTES, MAX_TRAILER_BYTES,
 };
-use handler::http::parse::{BodyKind, Status, Version};
+use handler::http::parse::{worth_parsing, BodyKind, Status, Version};
 use handler::xorshift::{seed_from_env, Rng};
 
 use support::{parse_head, Head, Parsed};
@@ -868,6 +868,97 @@ fn a_long_method_with_an_allowed_target_parses_split_as_whole() {
     )));
     assert_eq!(parse_head(&input), whole);
     assert_every_prefix_agrees("a long method", &input, &whole);
+}
+
+/// `worth_parsing` says yes wherever new bytes change what a `Partial` buffer parses to, and no
+/// away from where they can: here, at each limit of a request line that has not ended, wherever
+/// it starts.
+#[test]
+fn worth_parsing_says_yes_where_an_unfinished_request_line_can_be_refused() {
+    let method = "M".repeat(MAX_METHOD_BYTES + 1);
+    let target = format!("GET /{}", "t".repeat(MAX_TARGET_BYTES));
+    let empty = "\r\n".repeat(100);
+    let value = "v".repeat(MAX_HEAD_BYTES);
+    // (what, the bytes before, the new bytes, whether they are worth parsing)
+    let cases: Vec<(&str, String, &str, bool)> = vec![
+        ("the first bytes", String::new(), "G", true),
+        (
+            "a method passing its limit",
+            method[..1].to_string(),
+            &method[1..],
+            true,
+        ),
+        (
+            "the same after empty lines",
+            format!("{empty}M"),
+            &method[1..],
+            true,
+        ),
+        (
+            "the line after an empty line",
+            "\r\n".to_string(),
+            "\0",
+            true,
+        ),
+        ("a CR then not an LF", "\r\n\r".to_string(), "X", true),
+        (
+            "a target passing its limit",
+            target[..9].to_string(),
+            &target[9..],
+            true,
+        ),
+        (
+            "the same after empty lines",
+            format!("{empty}{}", &target[..9]),
+            &target[9..],
+            true,
+        ),
+        ("a line end", "GET / HTTP/1.1\r".to_string(), "\n", true),
+        (
+            "a CR that may start an empty line",
+            empty.clone(),
+            "\r",
+            false,
+        ),
+        (
+            "a target within its limit",
+            target[..40].to_string(),
+            &target[40..100],
+            false,
+        ),
+        (
+            "the version",
+            target[..100].to_string(),
+            " HTTP/1.1\r",
+            false,
+        ),
+        (
+            "a field line",
+            format!("GET / HTTP/1.1\r\nX-A: {}", &value[..9000]),
+            &value[..100],
+            false,
+        ),
+        (
+            "the head limit",
+            "GET / HTTP/1.1\r\nX-A: ".to_string(),
+            &value,
+            true,
+        ),
+    ];
+    for (what, before, new, worth) in cases {
+        let buf = format!("{before}{new}");
+        assert_eq!(parse_head(before.as_bytes()), Ok(Status::Partial), "{what}");
+        assert_eq!(
+            worth_parsing(buf.as_bytes(), before.len()),
+            worth,
+            "{what}: {} bytes then {}",
+            before.len(),
+            new.len()
+        );
+        if !worth {
+            assert_eq!(parse_head(buf.as_bytes()), Ok(Status::Partial), "{what}");
+        }
+    }
 }
 
 #[test]
