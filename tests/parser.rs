@@ -870,6 +870,29 @@ fn a_long_method_with_an_allowed_target_parses_split_as_whole() {
     assert_every_prefix_agrees("a long method", &input, &whole);
 }
 
+/// A CR at the end of a request line that has not ended may be the start of its CRLF, which
+/// is not part of the line: it counts toward the method or target length only once the next
+/// byte shows it is not followed by LF.
+#[test]
+fn a_cr_that_may_start_the_line_end_does_not_count_toward_a_limit() {
+    let method = "M".repeat(MAX_METHOD_BYTES);
+    let target = format!("GET /{}", "t".repeat(MAX_TARGET_BYTES - 1));
+    for (line, error) in [
+        (method, HttpError::Method),
+        (target, HttpError::TargetTooLong),
+    ] {
+        let parse = |end: &str| parse_head(format!("{line}{end}").as_bytes());
+        assert_eq!(parse("\r"), Ok(Status::Partial), "{line:.8}... CR");
+        assert_eq!(
+            parse("\r\n"),
+            Err(HttpError::RequestLine),
+            "{line:.8}... CRLF"
+        );
+        assert_eq!(parse("\rX"), Err(error), "{line:.8}... CR X");
+        assert_eq!(parse("X"), Err(error), "{line:.8}... X");
+    }
+}
+
 /// `worth_parsing` says yes wherever new bytes change what a `Partial` buffer parses to, and no
 /// away from where they can: here, at each limit of a request line that has not ended, wherever
 /// it starts.
@@ -902,6 +925,12 @@ fn worth_parsing_says_yes_where_an_unfinished_request_line_can_be_refused() {
         ),
         ("a CR then not an LF", "\r\n\r".to_string(), "X", true),
         (
+            "a CR after a method at its limit",
+            method[1..].to_string() + "\r",
+            "X",
+            true,
+        ),
+        (
             "a target passing its limit",
             target[..9].to_string(),
             &target[9..],
@@ -911,6 +940,12 @@ fn worth_parsing_says_yes_where_an_unfinished_request_line_can_be_refused() {
             "the same after empty lines",
             format!("{empty}{}", &target[..9]),
             &target[9..],
+            true,
+        ),
+        (
+            "a target at its limit, then CR, then not an LF",
+            target[..target.len() - 1].to_string() + "\r",
+            "X",
             true,
         ),
         ("a line end", "GET / HTTP/1.1\r".to_string(), "\n", true),

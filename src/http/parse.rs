@@ -160,12 +160,13 @@ pub fn parse_head(buf: &[u8], fields: &mut Vec<Field>) -> Result<Status<(Head, u
 /// LF), when it reaches `MAX_HEAD_BYTES`, or while its request line has not ended, at the
 /// lengths where that line can be refused before its LF: up to the byte that passes
 /// `MAX_METHOD_BYTES` (its first byte included), and around the byte that passes
-/// `MAX_TARGET_BYTES` after a method of any allowed length. Field lines are judged only once
-/// they end. The line starts after the empty lines the buffer starts with; they are recognized
-/// by looking back from the new bytes only as far as those lengths reach, so a call costs the
-/// new bytes and about 70 more. A head that trickles in byte by byte thus costs linear time
-/// here, and is parsed again once per line and about 70 times more, rather than once per byte
-/// (hyper's `is_complete_fast`).
+/// `MAX_TARGET_BYTES` after a method of any allowed length. A CR at the end of that line counts
+/// only once the next byte comes, and field lines are judged only once they end. The line
+/// starts after the empty lines the buffer starts with; they are recognized by looking back
+/// from the new bytes only as far as those lengths reach, so a call costs the new bytes and
+/// about 70 more. A head that trickles in byte by byte thus costs linear time here, and is
+/// parsed again once per line and about 70 times more, rather than once per byte (hyper's
+/// `is_complete_fast`).
 pub fn worth_parsing(buf: &[u8], before: usize) -> bool {
     let before = before.min(buf.len());
     if before == 0 || buf.len() >= MAX_HEAD_BYTES || buf[before..].contains(&b'\n') {
@@ -252,14 +253,17 @@ fn complete_head(head: &[u8], fields: &mut Vec<Field>) -> Result<Head, HttpError
 /// Everything that can be refused in a head that has not ended: the first byte, the request
 /// line (or, while it has not ended, its method and target lengths), and each field line that
 /// has ended.
+///
+/// A request line that has not ended is judged without a CR at its end: that CR may be the
+/// start of its CRLF, which `request_line` strips, so counting it would refuse a method or
+/// target one byte short of its limit before the LF shows whether it belongs to the line.
 fn check_prefix(rest: &[u8], fields: &mut Vec<Field>) -> Result<(), HttpError> {
-    if rest == b"\r" {
-        return Ok(());
-    }
-    first_byte(rest)?;
     let Some(lf) = rest.iter().position(|&b| b == b'\n') else {
-        return request_line_lengths(rest);
+        let line = rest.strip_suffix(b"\r").unwrap_or(rest);
+        first_byte(line)?;
+        return request_line_lengths(line);
     };
+    first_byte(rest)?;
     request_line(&rest[..=lf])?;
     let ended = rest[lf + 1..]
         .iter()
