@@ -3,19 +3,23 @@
 //! Every table case is also fed split at every byte boundary (hyper's "shotgun"): a head that
 //! arrives in pieces must parse as one that arrives whole does, and an error may come early but
 //! never be a different error. A seeded randomized test then builds requests from random pieces
-//! and mutates them; set `PARSER_FUZZ_SEED` to replay a failure it reports.
+//! and mutates them; set `PARSER_FUZZ_SEED` to replay a failure it reports. The last section
+//! holds the parser to that promise as the server relies on it, reads and `worth_parsing`
+//! included, at every limit and on damaged heads stretched to one.
 
+use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
 
 mod support;
 
 use handler::http::chunked::ChunkedDecoder;
 use handler::http::error::HttpError;
 use handler::http::limits::{
-    MAX_BODY_BYTES, MAX_CHUNK_LINE_BYTES, MAX_HEADERS, MAX_HEAD_BYTES, MAX_METHOD_BYTES,
-    MAX_TARGET_BYTES, MAX_TRAILER_BYTES,
+    MAX_BODY_BYTES, MAX_CHUNK_EXTENSION_BYTES, MAX_CHUNK_LINE_BYTES, MAX_HEADERS, MAX_HEAD_BYTES,
+    MAX_METHOD_BYTES, MAX_TARGET_BYTES, MAX_TRAILER_BYTES,
 };
-use handler::http::parse::{BodyKind, Status, Version};
+use handler::http::parse::{worth_parsing, BodyKind, Status, Version};
 use handler::xorshift::{seed_from_env, Rng};
 
 use support::{parse_head, Head, Parsed};
@@ -870,6 +874,132 @@ fn a_long_method_with_an_allowed_target_parses_split_as_whole() {
     assert_every_prefix_agrees("a long method", &input, &whole);
 }
 
+/// A CR at the end of a request line that has not ended may be the start of its CRLF, which
+/// is not part of the line: it counts toward the method or target length only once the next
+/// byte shows it is not followed by LF.
+#[test]
+fn a_cr_that_may_start_the_line_end_does_not_count_toward_a_limit() {
+    let method = "M".repeat(MAX_METHOD_BYTES);
+    let target = format!("GET /{}", "t".repeat(MAX_TARGET_BYTES - 1));
+    for (line, error) in [
+        (method, HttpError::Method),
+        (target, HttpError::TargetTooLong),
+    ] {
+        let parse = |end: &str| parse_head(format!("{line}{end}").as_bytes());
+        assert_eq!(parse("\r"), Ok(Status::Partial), "{line:.8}... CR");
+        assert_eq!(
+            parse("\r\n"),
+            Err(HttpError::RequestLine),
+            "{line:.8}... CRLF"
+        );
+        assert_eq!(parse("\rX"), Err(error), "{line:.8}... CR X");
+        assert_eq!(parse("X"), Err(error), "{line:.8}... X");
+    }
+}
+
+/// `worth_parsing` says yes wherever new bytes change what a `Partial` buffer parses to, and no
+/// away from where they can: here, at each limit of a request line that has not ended, wherever
+/// it starts.
+#[test]
+fn worth_parsing_says_yes_where_an_unfinished_request_line_can_be_refused() {
+    let method = "M".repeat(MAX_METHOD_BYTES + 1);
+    let target = format!("GET /{}", "t".repeat(MAX_TARGET_BYTES));
+    let empty = "\r\n".repeat(100);
+    let value = "v".repeat(MAX_HEAD_BYTES);
+    // (what, the bytes before, the new bytes, whether they are worth parsing)
+    let cases: Vec<(&str, String, &str, bool)> = vec![
+        ("the first bytes", String::new(), "G", true),
+        (
+            "a method passing its limit",
+            method[..1].to_string(),
+            &method[1..],
+            true,
+        ),
+        (
+            "the same after empty lines",
+            format!("{empty}M"),
+            &method[1..],
+            true,
+        ),
+        (
+            "the line after an empty line",
+            "\r\n".to_string(),
+            "\0",
+            true,
+        ),
+        ("a CR then not an LF", "\r\n\r".to_string(), "X", true),
+        (
+            "a CR after a method at its limit",
+            method[1..].to_string() + "\r",
+            "X",
+            true,
+        ),
+        (
+            "a target passing its limit",
+            target[..9].to_string(),
+            &target[9..],
+            true,
+        ),
+        (
+            "the same after empty lines",
+            format!("{empty}{}", &target[..9]),
+            &target[9..],
+            true,
+        ),
+        (
+            "a target at its limit, then CR, then not an LF",
+            target[..target.len() - 1].to_string() + "\r",
+            "X",
+            true,
+        ),
+        ("a line end", "GET / HTTP/1.1\r".to_string(), "\n", true),
+        (
+            "a CR that may start an empty line",
+            empty.clone(),
+            "\r",
+            false,
+        ),
+        (
+            "a target within its limit",
+            target[..40].to_string(),
+            &target[40..100],
+            false,
+        ),
+        (
+            "the version",
+            target[..100].to_string(),
+            " HTTP/1.1\r",
+            false,
+        ),
+        (
+            "a field line",
+            format!("GET / HTTP/1.1\r\nX-A: {}", &value[..9000]),
+            &value[..100],
+            false,
+        ),
+        (
+            "the head limit",
+            "GET / HTTP/1.1\r\nX-A: ".to_string(),
+            &value,
+            true,
+        ),
+    ];
+    for (what, before, new, worth) in cases {
+        let buf = format!("{before}{new}");
+        assert_eq!(parse_head(before.as_bytes()), Ok(Status::Partial), "{what}");
+        assert_eq!(
+            worth_parsing(buf.as_bytes(), before.len()),
+            worth,
+            "{what}: {} bytes then {}",
+            before.len(),
+            new.len()
+        );
+        if !worth {
+            assert_eq!(parse_head(buf.as_bytes()), Ok(Status::Partial), "{what}");
+        }
+    }
+}
+
 #[test]
 fn pipelined_requests_parse_one_after_the_other() {
     let first = b"GET /api/HelloRust?name=a HTTP/1.1\r\nHost: h\r\n\r\n";
@@ -1565,6 +1695,11 @@ const INTERESTING_STRINGS: [&str; 10] = [
 /// Damages `bytes` in one random way.
 fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>) {
     let at = rng.range(0, bytes.len());
+    mutate_at(rng, bytes, at);
+}
+
+/// Damages `bytes` in one random way at offset `at` (at most `bytes.len()`).
+fn mutate_at(rng: &mut Rng, bytes: &mut Vec<u8>, at: usize) {
     let random_byte = |rng: &mut Rng| {
         if rng.one_in(2) {
             rng.below(256) as u8
@@ -1656,4 +1791,576 @@ fn damaged_and_random_input_never_panics_and_parses_consistently() {
             &format!("PARSER_FUZZ_SEED={seed} random case {case}"),
         );
     }
+}
+
+// ---- The same answer however the bytes are split, at every limit ---------------------------------
+//
+// The promise as the server lives it (`conn.rs`): it parses what its first read brought; while
+// the answer is `Partial`, it appends each next read and parses again only if `worth_parsing`
+// says so; it acts on the first answer that is not `Partial`. For every split of an input into
+// two or three reads, that answer must be the answer for the whole input; every prefix must
+// parse as `Partial` or as that answer (an error may come early, never a different one); and a
+// "no" from `worth_parsing` must never hide a changed answer. Fed one byte at a time, a head
+// must also be parsed again only about once per line, or trickling heads would cost quadratic
+// time. The inputs sit at each limit (one under, at, one over) with CR, LF and empty-line edges,
+// or are built at random, stretched to a limit and damaged there.
+
+/// The answers for the prefixes of `input` that reads end at, each parsed once: the reads of
+/// many splits end at the same offsets.
+struct Prefixes<'a> {
+    input: &'a [u8],
+    answers: HashMap<usize, Parsed>,
+}
+
+impl<'a> Prefixes<'a> {
+    fn new(input: &'a [u8], ends: &[usize]) -> Prefixes<'a> {
+        let answers = ends
+            .iter()
+            .chain([&input.len()])
+            .map(|&end| (end, parse_head(&input[..end])))
+            .collect();
+        Prefixes { input, answers }
+    }
+
+    fn whole(&self) -> &Parsed {
+        &self.answers[&self.input.len()]
+    }
+}
+
+/// Reads ending at `ends` (increasing, inside the input), then one with the rest, are answered
+/// as the whole input is: see this section's comment.
+fn assert_reads_agree(why: &str, prefixes: &Prefixes, ends: &[usize]) {
+    let input = prefixes.input;
+    let whole = prefixes.whole();
+    let partial: Parsed = Ok(Status::Partial);
+    let mut answer = &partial;
+    let mut before = 0;
+    for &end in ends.iter().chain([&input.len()]) {
+        let now = &prefixes.answers[&end];
+        assert!(
+            prefix_agrees(now, whole, end),
+            "{why}: reads ending at {ends:?}: the first {end} bytes give {now:?}, all {} give \
+             {whole:?}",
+            input.len()
+        );
+        if *answer == partial {
+            if worth_parsing(&input[..end], before) {
+                answer = now;
+            } else {
+                assert_eq!(
+                    now, &partial,
+                    "{why}: reads ending at {ends:?}: worth_parsing said no to bytes \
+                     {before}..{end}, which change the answer"
+                );
+            }
+        }
+        before = end;
+    }
+    assert_eq!(
+        answer, whole,
+        "{why}: what the server answers to reads ending at {ends:?}"
+    );
+}
+
+/// `input` fed one byte at a time is answered as the whole is, and parsed again at most once per
+/// line end and about twice `MAX_METHOD_BYTES` times more (the lengths at which a request line
+/// that has not ended can be refused, near its start and near its target limit). Returns how
+/// many times it was parsed.
+fn assert_trickle_agrees(why: &str, input: &[u8], whole: &Parsed) -> usize {
+    let mut parses = 0;
+    let mut answer = Ok(Status::Partial);
+    let mut fed = input.len();
+    for end in 1..=input.len() {
+        if worth_parsing(&input[..end], end - 1) {
+            parses += 1;
+            answer = parse_head(&input[..end]);
+            if answer != Ok(Status::Partial) {
+                fed = end;
+                break;
+            }
+        }
+    }
+    assert_eq!(&answer, whole, "{why}: fed one byte at a time");
+    let line_ends = input[..fed].iter().filter(|&&b| b == b'\n').count();
+    assert!(
+        parses <= line_ends + 2 * (MAX_METHOD_BYTES + 4),
+        "{why}: fed one byte at a time, parsed {parses} times for {line_ends} line ends"
+    );
+    parses
+}
+
+/// The empty lines `input` starts with, as the parser skips them: where its request line starts.
+fn request_line_start(input: &[u8]) -> usize {
+    let mut start = 0;
+    while input[start..].starts_with(b"\r\n") {
+        start += 2;
+    }
+    start
+}
+
+/// Where reads may end in `input`, in increasing order and inside it: at every offset of a short
+/// input; in a long one, around each length at which a limit is reached (counted from the request
+/// line's start, and `marks`), next to bytes that carry framing (CR, LF, SP), and at a few
+/// offsets at random; at most `most` of the ones next to framing, drawn at random.
+fn read_ends(rng: &mut Rng, input: &[u8], marks: &[usize], most: usize) -> Vec<usize> {
+    let len = input.len();
+    if len <= 200 {
+        return (1..len).collect();
+    }
+    let start = request_line_start(input);
+    let mut limits = vec![start, MAX_HEAD_BYTES, start + MAX_METHOD_BYTES];
+    // A request line that has not ended can be refused for its target at any of these lengths.
+    let target_limit = start + MAX_TARGET_BYTES;
+    if !input[start..target_limit.min(len)].contains(&b'\n') {
+        limits.extend(target_limit..=target_limit + MAX_METHOD_BYTES + 2);
+    }
+    limits.extend_from_slice(marks);
+    let mut ends: Vec<usize> = limits
+        .iter()
+        .flat_map(|&at| at.saturating_sub(2)..=at + 2)
+        .collect();
+    let mut framing: Vec<usize> = input
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| matches!(b, b'\r' | b'\n' | b' '))
+        .flat_map(|(i, _)| [i, i + 1])
+        .collect();
+    while framing.len() > most {
+        framing.swap_remove(rng.below(framing.len()));
+    }
+    ends.extend(framing);
+    ends.extend((0..8).map(|_| rng.range(1, len)));
+    ends.retain(|&end| 0 < end && end < len);
+    ends.sort_unstable();
+    ends.dedup();
+    ends
+}
+
+/// Pairs of `ends` to split an input into three reads at: all of them, or `most` at random.
+fn pairs(rng: &mut Rng, ends: &[usize], most: usize) -> Vec<[usize; 2]> {
+    let n = ends.len();
+    if n * n.saturating_sub(1) / 2 <= most {
+        return (0..n)
+            .flat_map(|i| (i + 1..n).map(move |j| [ends[i], ends[j]]))
+            .collect();
+    }
+    (0..most)
+        .map(|_| {
+            let (i, j) = (rng.below(n), rng.below(n));
+            [ends[i.min(j)], ends[i.max(j)]]
+        })
+        .filter(|[a, b]| a < b)
+        .collect()
+}
+
+/// What `check_head_splits` tried, for the closing summary of a test.
+#[derive(Default)]
+struct Tally {
+    inputs: usize,
+    reads: usize,
+    trickles: usize,
+    parses_trickling: usize,
+}
+
+/// Every check of this section on `input`: whole, in two reads at every end of `read_ends`, in
+/// three at pairs of them, and, if `trickle`, one byte at a time (when that costs little: a head
+/// of many lines fed by the byte is parsed once per line).
+fn check_head_splits(
+    rng: &mut Rng,
+    why: &str,
+    input: &[u8],
+    marks: &[usize],
+    trickle: bool,
+    tally: &mut Tally,
+) {
+    let ends = read_ends(rng, input, marks, 64);
+    let prefixes = Prefixes::new(input, &ends);
+    assert_reads_agree(why, &prefixes, &[]);
+    for &end in &ends {
+        assert_reads_agree(why, &prefixes, &[end]);
+    }
+    let threes = pairs(rng, &ends, 400);
+    for pair in &threes {
+        assert_reads_agree(why, &prefixes, pair);
+    }
+    tally.inputs += 1;
+    tally.reads += 1 + ends.len() + threes.len();
+    let line_ends = input.iter().filter(|&&b| b == b'\n').count();
+    if trickle && line_ends * input.len() <= 4_000_000 {
+        tally.trickles += 1;
+        tally.parses_trickling += assert_trickle_agrees(why, input, prefixes.whole());
+    }
+}
+
+/// Request heads at each of the parser's limits, one under, at and one over it, after what may
+/// come before a request (nothing, empty lines, a stray CR), and ending in each way the bytes
+/// at a limit may end (not yet, a CR, CRLF, a bare LF, a CR then something else, a space, or the
+/// rest of a good head).
+fn heads_at_limits() -> Vec<(String, Vec<u8>)> {
+    let many_empty_lines = "\r\n".repeat(100);
+    let leads = ["", "\r\n", "\r", &many_empty_lines];
+    let line_ends = ["", "\r", "\r\n", "\n", "\rX", "\r\r\n", " ", "\r\n\r\n"];
+    let around = |limit: usize| limit - 1..=limit + 1;
+    let mut cases: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut add = |why: String, parts: &[&str]| cases.push((why, parts.concat().into_bytes()));
+    let lead_name = |lead: &str| match lead.len() {
+        n if n > 8 => format!("{} empty lines", n / 2),
+        _ => format!("{lead:?}"),
+    };
+
+    for lead in leads {
+        for len in around(MAX_METHOD_BYTES) {
+            let method = "M".repeat(len);
+            for end in line_ends.iter().chain(&[" / HTTP/1.1\r\nHost: h\r\n\r\n"]) {
+                let why = format!("{} then a method of {len} then {end:?}", lead_name(lead));
+                add(why, &[lead, &method, end]);
+            }
+        }
+        for method in ["G", &"M".repeat(MAX_METHOD_BYTES)] {
+            for len in around(MAX_TARGET_BYTES) {
+                let target = format!("/{}", "t".repeat(len - 1));
+                let rest = [" HTTP/1.1\r\nHost: h\r\n\r\n", " HTTP/1.1\r", "\r X"];
+                for end in line_ends.iter().chain(&rest) {
+                    let why = format!(
+                        "{} then a method of {} and a target of {len} then {end:?}",
+                        lead_name(lead),
+                        method.len()
+                    );
+                    add(why, &[lead, method, " ", &target, end]);
+                }
+            }
+        }
+    }
+
+    for lead in ["", "\r\n"] {
+        for count in around(MAX_HEADERS) {
+            let mut head = "GET / HTTP/1.1\r\nHost: h\r\n".to_string();
+            for i in 1..count {
+                head.push_str(&format!("X-H{i}: v\r\n"));
+            }
+            let ends = [
+                "\r\n",
+                "",
+                "\r",
+                "\n",
+                "\rX",
+                "X-Last: v",
+                "X-Last: v\r",
+                "X-Last: v\r\n",
+                "X-Last: v\r\n\r\n",
+                "Bad\r\n",
+            ];
+            for end in ends {
+                let why = format!("{} then {count} fields then {end:?}", lead_name(lead));
+                add(why, &[lead, &head, end]);
+            }
+        }
+    }
+
+    for lead in ["", "\r\n"] {
+        for total in MAX_HEAD_BYTES - 2..=MAX_HEAD_BYTES + 1 {
+            let (head, _) = padded_head(total);
+            let head = String::from_utf8(head).unwrap();
+            for cut in 0..=4 {
+                let why = format!(
+                    "{} then a head of {total} without its last {cut} bytes",
+                    lead_name(lead)
+                );
+                add(why, &[lead, &head[..total - cut]]);
+            }
+            let why = format!(
+                "{} then a head of {total} ending in a bare LF",
+                lead_name(lead)
+            );
+            add(why, &[lead, &head[..total - 2], "\n"]);
+            // A bad field line whose LF lands on either side of the limit.
+            let (head, _) = padded_head(total - 3);
+            let head = String::from_utf8(head).unwrap();
+            let why = format!(
+                "{} then a bad field line whose LF is byte {total}",
+                lead_name(lead)
+            );
+            add(why, &[lead, &head[..total - 5], "Bad\r\n\r\n"]);
+        }
+    }
+
+    // One field line that is still going when the head limit passes.
+    let fixed = "GET / HTTP/1.1\r\nHost: h\r\nX-Long: ";
+    for len in MAX_HEAD_BYTES - 3..=MAX_HEAD_BYTES + 1 {
+        let value = "v".repeat(len - fixed.len());
+        for end in ["", "\r", "\r\n", "\r\n\r\n", "\n"] {
+            let why = format!("a field line of {len} bytes then {end:?}");
+            add(why, &[fixed, &value, end]);
+        }
+    }
+
+    // Nothing but empty lines, up to the head limit.
+    for count in MAX_HEAD_BYTES / 2 - 1..=MAX_HEAD_BYTES / 2 + 1 {
+        let lines = "\r\n".repeat(count);
+        for end in ["", "\r", "G", "\rX", "GET / HTTP/1.1\r\nHost: h\r\n\r\n"] {
+            add(format!("{count} empty lines then {end:?}"), &[&lines, end]);
+        }
+    }
+    cases
+}
+
+#[test]
+fn heads_at_every_limit_are_answered_alike_however_they_are_split() {
+    let started = Instant::now();
+    let mut tally = Tally::default();
+    let cases = heads_at_limits();
+    for (i, (why, input)) in cases.iter().enumerate() {
+        let rng = &mut Rng::for_case(fuzz_seed(), i + 3_000_000);
+        let trickle = rng.one_in(3);
+        check_head_splits(rng, why, input, &[], trickle, &mut tally);
+    }
+    println!(
+        "{} heads at limits, {} splits into 1-3 reads, {} fed one byte at a time ({} parses) in \
+         {:?}",
+        tally.inputs,
+        tally.reads,
+        tally.trickles,
+        tally.parses_trickling,
+        started.elapsed()
+    );
+}
+
+/// Stretches the request in `bytes`, as `build_request` makes it, to one of the parser's limits,
+/// one under, at or one over it: its method, its target, its number of fields, the size of its
+/// head, or the empty lines before it. Returns where the stretched part ends, for damage to aim
+/// at, and what was stretched.
+fn stretch_to_a_limit(rng: &mut Rng, bytes: &mut Vec<u8>) -> (usize, String) {
+    let find = |bytes: &[u8], from: usize, what: &[u8]| {
+        from + bytes[from..]
+            .windows(what.len())
+            .position(|w| w == what)
+            .expect("a built request has it")
+    };
+    let start = request_line_start(bytes);
+    let method_end = find(bytes, start, b" ");
+    let target_end = find(bytes, method_end + 1, b" ");
+    let line_end = find(bytes, start, b"\r\n") + 2;
+    let head_end = find(bytes, start, b"\r\n\r\n") + 4;
+    let len = rng.range(0, 2);
+    match rng.below(5) {
+        0 => {
+            let len = MAX_METHOD_BYTES - 1 + len;
+            bytes.splice(start..method_end, std::iter::repeat_n(b'M', len));
+            (start + len, format!("a method of {len}"))
+        }
+        1 => {
+            let len = MAX_TARGET_BYTES - 1 + len;
+            let more = len - (target_end - method_end - 1);
+            bytes.splice(
+                method_end + 2..method_end + 2,
+                std::iter::repeat_n(b't', more),
+            );
+            (method_end + 1 + len, format!("a target of {len}"))
+        }
+        2 => {
+            let fields = bytes[line_end..head_end - 2]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
+            let count = MAX_HEADERS - 1 + len;
+            let fill = b"X-Fill: 1\r\n".repeat(count - fields);
+            bytes.splice(line_end..line_end, fill.iter().copied());
+            (head_end + fill.len(), format!("{count} fields"))
+        }
+        3 => {
+            let total = MAX_HEAD_BYTES - 1 + len;
+            let pad = format!("X-Pad: {}\r\n", "p".repeat(total - head_end - 9));
+            bytes.splice(line_end..line_end, pad.bytes());
+            (total, format!("a head of {total}"))
+        }
+        _ => {
+            let count = match rng.below(4) {
+                0 => 1,
+                1 => 16,
+                2 => MAX_HEAD_BYTES / 2 - 1 - rng.below(3),
+                _ => rng.range(0, MAX_HEAD_BYTES / 2),
+            };
+            bytes.splice(0..0, b"\r\n".repeat(count));
+            (2 * count, format!("{count} more empty lines"))
+        }
+    }
+}
+
+#[test]
+fn damaged_heads_at_random_limits_are_answered_alike_however_they_are_split() {
+    let started = Instant::now();
+    let seed = fuzz_seed();
+    let mut tally = Tally::default();
+    for case in 0..250 {
+        let rng = &mut Rng::for_case(seed, case + 4_000_000);
+        let mut bytes = build_request(rng).bytes;
+        let (stretched, what) = stretch_to_a_limit(rng, &mut bytes);
+        for _ in 0..rng.range(0, 2) {
+            let at = if rng.one_in(2) {
+                (stretched + rng.below(9)).saturating_sub(4)
+            } else {
+                rng.below(bytes.len() + 1)
+            };
+            let at = at.min(bytes.len());
+            mutate_at(rng, &mut bytes, at);
+        }
+        let why = format!("PARSER_FUZZ_SEED={seed} case {case}, {what}");
+        let trickle = rng.one_in(3);
+        check_head_splits(rng, &why, &bytes, &[stretched], trickle, &mut tally);
+    }
+    println!(
+        "{} damaged heads, {} splits into 1-3 reads, {} fed one byte at a time ({} parses) in \
+         {:?}",
+        tally.inputs,
+        tally.reads,
+        tally.trickles,
+        tally.parses_trickling,
+        started.elapsed()
+    );
+}
+
+/// Feeds `input` to one decoder in reads ending at `ends` (increasing, inside the input), then
+/// one with the rest, as the server does: what it has after each read, until one fails.
+fn feed_reads(input: &[u8], ends: &[usize]) -> Vec<(usize, Decoded)> {
+    let mut decoder = ChunkedDecoder::new();
+    let mut body = Vec::new();
+    let (mut used, mut from) = (0, 0);
+    let mut after = Vec::new();
+    for &end in ends.iter().chain([&input.len()]) {
+        if !decoder.is_done() {
+            match decoder.decode(&input[from..end], &mut body) {
+                Ok(n) => used += n,
+                Err(e) => {
+                    after.push((end, Err(e)));
+                    break;
+                }
+            }
+        }
+        from = end;
+        after.push((end, Ok((used, body.clone(), decoder.is_done()))));
+    }
+    after
+}
+
+/// Reads ending at `ends` decode as the whole input does; before the last, what the decoder has
+/// is that answer, or a body that has not ended and is a beginning of the whole's.
+fn assert_chunked_reads_agree(why: &str, input: &[u8], ends: &[usize], whole: &Decoded) {
+    let after = feed_reads(input, ends);
+    for (end, now) in &after {
+        let agrees = match (now, whole) {
+            (Ok((used, body, false)), Ok((_, all, _))) => used == end && all.starts_with(body),
+            (Ok((used, _, false)), Err(_)) => used == end,
+            _ => now == whole,
+        };
+        assert!(
+            agrees,
+            "{why}: reads ending at {ends:?}: after {end} bytes {now:?}, after all {whole:?}"
+        );
+    }
+    let last = &after.last().unwrap().1;
+    assert_eq!(last, whole, "{why}: reads ending at {ends:?}");
+}
+
+/// Chunked bodies at each of the decoder's limits, one under, at and one over it, each ending in
+/// each way the bytes at a limit may end; and where the limit is reached.
+fn chunked_at_limits() -> Vec<(String, Vec<u8>, usize)> {
+    let mut cases = Vec::new();
+    let line_ends = ["\r\n", "", "\r", "\rX", "\n", "\r\r\n"];
+    // A size line (with its CRLF) of about MAX_CHUNK_LINE_BYTES: long by an extension, by
+    // leading zeros, or by whitespace before an extension.
+    for len in MAX_CHUNK_LINE_BYTES - 1..=MAX_CHUNK_LINE_BYTES + 1 {
+        let lines = [
+            ("an extension", format!("1;{}", "e".repeat(len - 4))),
+            ("leading zeros", format!("{}1", "0".repeat(len - 3))),
+            ("whitespace", format!("1{};", " ".repeat(len - 4))),
+        ];
+        for (what, line) in lines {
+            for end in line_ends {
+                let input = format!("5\r\nhello\r\n{line}{end}x\r\n0\r\n\r\n");
+                let why = format!("a size line of {len} by {what}, ending {end:?}");
+                cases.push((why, input.into_bytes(), 10 + len));
+            }
+        }
+    }
+    // Trailers of about MAX_TRAILER_BYTES, as the decoder counts them (each line but its LF):
+    // one line, or a short one then a long one.
+    for len in MAX_TRAILER_BYTES - 1..=MAX_TRAILER_BYTES + 1 {
+        let trailers = [
+            ("one line", format!("X-T: {}", "t".repeat(len - 6))),
+            (
+                "two lines",
+                format!("X-A: a\r\nX-T: {}", "t".repeat(len - 7 - 6)),
+            ),
+        ];
+        for (what, trailer) in trailers {
+            for end in line_ends {
+                let input = format!("5\r\nhello\r\n0\r\n{trailer}{end}\r\n");
+                let why = format!("trailers of {len} in {what}, ending {end:?}");
+                cases.push((why, input.into_bytes(), 13 + len));
+            }
+        }
+    }
+    // Extensions of about MAX_CHUNK_EXTENSION_BYTES in all (each counted with its CR), over
+    // lines of 1,000.
+    for total in MAX_CHUNK_EXTENSION_BYTES - 1..=MAX_CHUNK_EXTENSION_BYTES + 1 {
+        let full = format!("1;{}\r\nx\r\n", "e".repeat(999));
+        let lines = total / 1000;
+        let last = format!("1;{}", "e".repeat(total % 1000 - 1));
+        for end in line_ends {
+            let input = format!("{}{last}{end}x\r\n0\r\n\r\n", full.repeat(lines));
+            let why = format!("extensions of {total} in all, the last ending {end:?}");
+            cases.push((why, input.into_bytes(), lines * full.len() + last.len() + 1));
+        }
+    }
+    cases
+}
+
+#[test]
+fn chunked_bodies_at_every_limit_decode_alike_however_they_are_split() {
+    let started = Instant::now();
+    let seed = fuzz_seed();
+    let (mut inputs, mut reads) = (0, 0);
+    let cases = chunked_at_limits();
+    for (case, (why, input, limit)) in cases.iter().enumerate() {
+        // A damaged copy too, damaged near the limit half of the time.
+        for copy in 0..2 {
+            let rng = &mut Rng::for_case(seed, case * 2 + copy + 5_000_000);
+            let mut input = input.clone();
+            let why = if copy == 0 {
+                why.clone()
+            } else {
+                for _ in 0..rng.range(1, 2) {
+                    let at = if rng.one_in(2) {
+                        (limit + rng.below(9)).saturating_sub(4)
+                    } else {
+                        rng.below(input.len() + 1)
+                    };
+                    let at = at.min(input.len());
+                    mutate_at(rng, &mut input, at);
+                }
+                format!("PARSER_FUZZ_SEED={seed} {why}, damaged")
+            };
+            let whole = feed([&input[..]]);
+            let ends = read_ends(rng, &input, &[*limit], 8);
+            assert_chunked_reads_agree(&why, &input, &[], &whole);
+            for &end in &ends {
+                assert_chunked_reads_agree(&why, &input, &[end], &whole);
+            }
+            let threes = pairs(rng, &ends, 20);
+            for pair in &threes {
+                assert_chunked_reads_agree(&why, &input, pair, &whole);
+            }
+            assert_eq!(
+                feed(input.chunks(1)),
+                whole,
+                "{why}: fed one byte at a time"
+            );
+            inputs += 1;
+            reads += 2 + ends.len() + threes.len();
+        }
+    }
+    println!(
+        "{inputs} chunked bodies at limits, {reads} splits into 1-3 reads or bytes in {:?}",
+        started.elapsed()
+    );
 }

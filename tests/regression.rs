@@ -16,6 +16,7 @@ use handler::http::chunked::ChunkedDecoder;
 use handler::http::error::HttpError;
 use handler::http::limits::{
     HEAD_TIMEOUT, JSON_MAX_VALUES, MAX_BODY_BYTES, MAX_BODY_WAITING, MAX_CHUNK_EXTENSION_BYTES,
+    MAX_METHOD_BYTES, MAX_TARGET_BYTES,
 };
 use handler::http::response::Response;
 use support::{get, greeting, is_closed, read_reply, Server};
@@ -176,4 +177,77 @@ fn a_non_final_status_from_a_function_becomes_500() {
     router.add(&EARLY, "api/Early", &["get"]);
     let response = app::respond(&router, Request::new("GET", "/api/Early"));
     assert_eq!(response.status, 500);
+}
+
+/// Sends `writes` on a new connection, `pause` apart, as a client or proxy that splits its
+/// writes might, and asserts that the answer is `status` and comes at once: within 2 s of the
+/// last write, well before `HEAD_TIMEOUT` would answer a head that never completes.
+fn assert_answered_at_once(server: &Server, writes: &[&[u8]], pause: Duration, status: u16) {
+    let mut stream = server.connect();
+    stream
+        .set_read_timeout(Some(HEAD_TIMEOUT + Duration::from_secs(5)))
+        .unwrap();
+    for (i, bytes) in writes.iter().enumerate() {
+        if i > 0 {
+            thread::sleep(pause);
+        }
+        stream.write_all(bytes).unwrap();
+    }
+    let sent = Instant::now();
+    let reply = read_reply(&mut stream, false).expect("an answer");
+    let sent_text = String::from_utf8_lossy(&writes.concat()).into_owned();
+    let what = format!(
+        "{:?}... ({} bytes) in {} writes {pause:?} apart",
+        sent_text.chars().take(12).collect::<String>(),
+        sent_text.len(),
+        writes.len()
+    );
+    assert_eq!(reply.status, status, "{what}");
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "{what}: answered after {:?}",
+        sent.elapsed()
+    );
+}
+
+/// Pauses between writes: the issue's 0.2 s, which reaches a server that has parked the
+/// connection, and 5 ms, which reaches the worker still lingering on it for the rest of the
+/// head (`HEAD_LINGER`), where `worth_parsing` alone decides whether the bytes are looked at.
+const PAUSES: [Duration; 2] = [Duration::from_millis(200), Duration::from_millis(5)];
+
+/// A 33-byte method sent as "A" then 32 more `A` was answered 408 after HEAD_TIMEOUT, where the
+/// same bytes in one write got 400 at once: `worth_parsing` let the server parse again for bytes
+/// that ended a line or neared the target limit, never for a method passing its limit; nor for
+/// a request line after empty lines, or for a stray CR then a byte that cannot start one. The
+/// worker then parked the connection with the answer in its buffer. `worth_parsing` now says
+/// yes wherever the new bytes can change the answer.
+#[test]
+fn a_method_past_its_limit_in_two_writes_is_refused_at_once() {
+    let server = Server::start();
+    let method = "A".repeat(MAX_METHOD_BYTES + 1);
+    let method = method.as_bytes();
+    for pause in PAUSES {
+        assert_answered_at_once(&server, &[&method[..1], &method[1..]], pause, 400);
+        assert_answered_at_once(&server, &[b"\r\n", method], pause, 400);
+        assert_answered_at_once(&server, &[b"\r\n\r", b"X"], pause, 400);
+    }
+    assert_answered_at_once(&server, &[method], Duration::ZERO, 400);
+    assert_answered_at_once(&server, &[b"\r\n\rX"], Duration::ZERO, 400);
+}
+
+/// `GET /` and 8,191 more target bytes then a CR, with the LF in a later write, was answered
+/// 414, where the same bytes in one write got 400 (a request line without a version): the CR
+/// that was to start the line's CRLF was counted in the target before its LF arrived. A CR at
+/// the end of an unfinished request line now counts only once the next byte shows it is not a
+/// line end.
+#[test]
+fn a_target_at_its_limit_is_not_too_long_for_the_cr_of_its_line_end() {
+    let server = Server::start();
+    let line = format!("GET /{}\r", "a".repeat(MAX_TARGET_BYTES - 1));
+    let line = line.as_bytes();
+    for pause in PAUSES {
+        assert_answered_at_once(&server, &[line, b"\n"], pause, 400);
+    }
+    let whole = [line, b"\n"].concat();
+    assert_answered_at_once(&server, &[&whole], Duration::ZERO, 400);
 }

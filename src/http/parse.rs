@@ -150,15 +150,57 @@ pub fn parse_head(buf: &[u8], fields: &mut Vec<Field>) -> Result<Status<(Head, u
     }
 }
 
-/// Whether a buffer that grew from `before` bytes is worth parsing again: its first bytes (to
-/// refuse garbage at once), new bytes that end a line, or a size at which the target or head
-/// limit may just have been passed. A head that trickles in byte by byte then costs linear
-/// time rather than quadratic (hyper's `is_complete_fast`).
+/// Whether a buffer that grew from `before` bytes is worth parsing again.
+///
+/// The contract: if `buf[..before]` parses as `Partial` and this says no, `buf` parses as
+/// `Partial` too. So a caller that parses again only when this says yes answers every split of
+/// the bytes into reads as it would answer them whole, and as soon as the bytes allow.
+///
+/// A head that has not ended changes its answer only when a line ends (the new bytes hold an
+/// LF), when it reaches `MAX_HEAD_BYTES`, or while its request line has not ended, at the
+/// lengths where that line can be refused before its LF: up to the byte that passes
+/// `MAX_METHOD_BYTES` (its first byte included), and around the byte that passes
+/// `MAX_TARGET_BYTES` after a method of any allowed length. A CR at the end of that line counts
+/// only once the next byte comes, and field lines are judged only once they end. The line
+/// starts after the empty lines the buffer starts with; they are recognized by looking back
+/// from the new bytes only as far as those lengths reach, so a call costs the new bytes and
+/// about 70 more. A head that trickles in byte by byte thus costs linear time here, and is
+/// parsed again once per line and about 70 times more, rather than once per byte (hyper's
+/// `is_complete_fast`).
 pub fn worth_parsing(buf: &[u8], before: usize) -> bool {
-    before == 0
-        || buf[before.min(buf.len())..].contains(&b'\n')
-        || buf.len() >= MAX_HEAD_BYTES
-        || (before <= MAX_TARGET_BYTES + MAX_METHOD_BYTES + 1 && buf.len() > MAX_TARGET_BYTES)
+    let before = before.min(buf.len());
+    if before == 0 || buf.len() >= MAX_HEAD_BYTES || buf[before..].contains(&b'\n') {
+        return true;
+    }
+    // The offsets the request line may start at for the new bytes to be the ones that refuse
+    // it: it was at most a longest method and a CR long before...
+    let method = before.saturating_sub(MAX_METHOD_BYTES + 1)..before + 1;
+    // ...or it was at most a longest method, SP, a longest target and a CR long before, and is
+    // now longer than a one-byte method, SP and a longest target.
+    let (was, now) = (
+        MAX_METHOD_BYTES + MAX_TARGET_BYTES + 2,
+        MAX_TARGET_BYTES + 2,
+    );
+    let target = before.saturating_sub(was)..buf.len().saturating_sub(now).min(before + 1);
+    method
+        .chain(target)
+        .any(|at| request_line_may_start(buf, at))
+}
+
+/// Whether the request line of `buf`, a buffer that holds no whole head and whose newest bytes
+/// hold no LF, may start at offset `at` and have begun there: `at` is the start of `buf` or
+/// follows an empty line that follows the start or another line end (after the request line,
+/// such an empty line would have ended the head, so it is one the buffer starts with), no
+/// further empty line starts at `at`, and the line is more than a CR that may yet start one.
+fn request_line_may_start(buf: &[u8], at: usize) -> bool {
+    let after_empty_lines = match at {
+        0 => true,
+        1 => false,
+        2 => buf.starts_with(b"\r\n"),
+        _ => buf[at - 3..at] == *b"\n\r\n",
+    };
+    let line = &buf[at..];
+    after_empty_lines && !line.starts_with(b"\r\n") && line != b"\r"
 }
 
 /// The offset just past the first CRLF CRLF, if any.
@@ -211,14 +253,17 @@ fn complete_head(head: &[u8], fields: &mut Vec<Field>) -> Result<Head, HttpError
 /// Everything that can be refused in a head that has not ended: the first byte, the request
 /// line (or, while it has not ended, its method and target lengths), and each field line that
 /// has ended.
+///
+/// A request line that has not ended is judged without a CR at its end: that CR may be the
+/// start of its CRLF, which `request_line` strips, so counting it would refuse a method or
+/// target one byte short of its limit before the LF shows whether it belongs to the line.
 fn check_prefix(rest: &[u8], fields: &mut Vec<Field>) -> Result<(), HttpError> {
-    if rest == b"\r" {
-        return Ok(());
-    }
-    first_byte(rest)?;
     let Some(lf) = rest.iter().position(|&b| b == b'\n') else {
-        return request_line_lengths(rest);
+        let line = rest.strip_suffix(b"\r").unwrap_or(rest);
+        first_byte(line)?;
+        return request_line_lengths(line);
     };
+    first_byte(rest)?;
     request_line(&rest[..=lf])?;
     let ended = rest[lf + 1..]
         .iter()
