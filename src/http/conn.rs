@@ -498,11 +498,15 @@ fn serve_requests(
             Ok(Status::Partial) => {
                 // Nothing more to answer until more bytes come: send what is ready first.
                 flush(conn, &mut scratch.out).map_err(drop)?;
+                // Bytes that `worth_parsing` let pass unparsed: before the connection goes
+                // quiet they are parsed once more, so no answer they hold waits for more bytes.
+                let mut unparsed = false;
                 loop {
                     let before = scratch.hi - scratch.lo;
                     match wait_for_bytes(conn, scratch, ctx, role)? {
                         true if parse::worth_parsing(scratch.window(), before) => break,
-                        true => {}
+                        true => unparsed = true,
+                        false if unparsed => break,
                         false => return Ok(Some(Handed::Park)),
                     }
                 }
