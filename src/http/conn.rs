@@ -61,6 +61,8 @@ pub struct Conn {
     read_timeout: Option<Duration>,
     /// Whether the socket is in non-blocking mode (swept), to skip redundant system calls.
     nonblocking: bool,
+    /// When the connection was accepted or last answered a request.
+    active: Instant,
     /// Keeps the server's count of open connections; released when the connection is dropped.
     _slot: Slot,
 }
@@ -271,6 +273,7 @@ impl Conn {
             accepted: Some(now),
             read_timeout: None,
             nonblocking: false,
+            active: now,
             _slot: slot,
         }
     }
@@ -282,6 +285,11 @@ impl Conn {
             self.nonblocking = nonblocking;
         }
         Ok(())
+    }
+
+    /// How long since the connection was accepted or last answered a request.
+    pub fn quiet_for(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.active)
     }
 
     /// Marks a connection handed to a worker with bytes waiting (or about to be read).
@@ -542,6 +550,7 @@ fn serve_requests(
         let now = Instant::now();
         conn.head_started = (scratch.lo < scratch.hi).then_some(now);
         conn.idle_deadline = now + IDLE_TIMEOUT;
+        conn.active = now;
         if !keep_alive {
             let _ = flush(conn, &mut scratch.out);
             // Pipelined requests after a `close` are unread input: read them away first.
@@ -735,7 +744,7 @@ fn wait_for_body<'a>(
     Permit::take(&ctx.body_waiting, MAX_BODY_WAITING).ok_or(Failure::Refuse(HttpError::Busy))
 }
 
-/// Waits a little for more bytes, on the thread's own time (the sweeper does not wait).
+/// Waits a little for more bytes, on the thread's own time (the sweeper does not wait, nor read).
 /// `Ok(true)`: bytes arrived; `Ok(false)`: quiet, park it; `Err`: closed or failed.
 fn wait_for_bytes(
     conn: &mut Conn,
@@ -744,14 +753,11 @@ fn wait_for_bytes(
     role: Role,
 ) -> Result<bool, ()> {
     if role == Role::Sweeper {
+        // The sweeper reads a connection once per sweep (`Conn::probe`), never right after
+        // answering it: a client that waits for each answer has sent nothing more yet, and
+        // the read would only find that out, one system call per request.
         conn.expecting = false;
-        return match conn.read_more(scratch, Duration::ZERO) {
-            Ok(0) => Err(()),
-            Ok(_) => Ok(true),
-            Err(e) if e.kind() == ErrorKind::WouldBlock => Ok(false),
-            Err(e) if e.kind() == ErrorKind::Interrupted => Ok(true),
-            Err(_) => Err(()),
-        };
+        return Ok(false);
     }
     let now = Instant::now();
     let expecting = std::mem::replace(&mut conn.expecting, false);

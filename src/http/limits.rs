@@ -95,12 +95,12 @@ pub const WORKER_IDLE_EXIT: Duration = Duration::from_secs(10);
 // ---- Deadlines -----------------------------------------------------------------------------------
 
 /// How long a worker waits on its own connection for the next request before handing the idle
-/// connection to the poller. Back-to-back requests from one client (the host reusing a pooled
-/// connection) then skip the poller entirely; a connection quiet for longer costs no thread.
+/// connection to the sweeper. Back-to-back requests from one client (the host reusing a pooled
+/// connection) then skip the sweeper entirely; a connection quiet for longer costs no thread.
 pub const LINGER: Duration = Duration::from_millis(500);
 
 /// How long a worker waits for the rest of a request head that has started to arrive before
-/// handing the connection to the poller, so that slow clients never hold a worker.
+/// handing the connection to the sweeper, so that slow clients never hold a worker.
 pub const HEAD_LINGER: Duration = Duration::from_millis(10);
 
 /// A request head must arrive completely within this time from its first byte, or the
@@ -147,14 +147,19 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(65);
 /// closed. Responses are small; a client that cannot take them in 10 s is gone.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Longest pause of the poller between sweeps of its idle connections when none became ready.
-/// The pause doubles from zero while sweeps find nothing, so under load the poller sweeps
-/// continuously and a request on a long-idle connection waits at most this long (plus a sweep).
-/// A sweep costs about 0.3 µs per parked connection (one `peek`), so with 512 idle connections
-/// the poller uses about 6 % of a core.
+/// Longest pause of the sweeper between reads of its cold (idle) connections, and between
+/// rounds that found no request. The pause doubles from zero while rounds find nothing, so
+/// under load the sweeper goes round back to back and a request on a long-idle connection waits
+/// at most this long (plus a round). A read of an idle connection costs about 0.3 µs, so with
+/// 512 idle connections the sweeper uses about 6 % of a core.
 pub const POLL_MAX_PAUSE: Duration = Duration::from_millis(2);
 
-/// Most of one core, in percent, that the poller spends sweeping connections that stay idle.
+/// A swept connection with no request for this long is read only when the cold pause is due
+/// (up to `POLL_MAX_PAUSE`) instead of in every round, so that idle keep-alive connections
+/// cost the sweeper next to nothing while a few busy ones are swept back to back.
+pub const HOT_FOR: Duration = Duration::from_millis(10);
+
+/// Most of one core, in percent, that the sweeper spends reading connections that stay idle.
 /// Past about 700 idle connections a sweep is long enough that `POLL_MAX_PAUSE` alone would let
 /// it cost more (22 % at 2000); the pause then stretches to keep this share, and the first
 /// request on a long-idle connection waits a few milliseconds at most (4.5 ms at 2000).

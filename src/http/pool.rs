@@ -30,8 +30,8 @@ use std::time::{Duration, Instant};
 
 use crate::http::conn::{self, Conn, Context, Next, Probe, Role, Scratch};
 use crate::http::limits::{
-    MAX_WORKERS, POLL_MAX_PAUSE, POLL_MAX_SHARE, SWEEP_STALL, SWEEP_STALL_RUNNING, WATCH_MAX_PAUSE,
-    WORKER_IDLE_EXIT, WORKER_STACK_BYTES,
+    HOT_FOR, MAX_WORKERS, POLL_MAX_PAUSE, POLL_MAX_SHARE, SWEEP_STALL, SWEEP_STALL_RUNNING,
+    WATCH_MAX_PAUSE, WORKER_IDLE_EXIT, WORKER_STACK_BYTES,
 };
 use crate::http::Handler;
 
@@ -65,7 +65,7 @@ struct Ready {
 struct Sweep {
     /// The swept connections: held by the sweeper while it sweeps, left here while it serves a
     /// request, so that a stalled sweeper's connections can be taken over.
-    set: Mutex<Vec<Conn>>,
+    set: Mutex<Swept>,
     /// Connections parked by workers since the sweeper last looked, and whether a sweeper has
     /// been started.
     inbox: Mutex<Inbox>,
@@ -84,6 +84,24 @@ struct Sweep {
     epoch: Instant,
 }
 
+/// The swept connections: hot ones had a request within `HOT_FOR` and are read every round;
+/// cold ones are read when the cold pause is due.
+#[derive(Debug, Default)]
+struct Swept {
+    hot: Vec<Conn>,
+    cold: Vec<Conn>,
+}
+
+impl Swept {
+    fn add(&mut self, conn: Conn, now: Instant) {
+        if conn.quiet_for(now) < HOT_FOR {
+            self.hot.push(conn);
+        } else {
+            self.cold.push(conn);
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Inbox {
     conns: Vec<Conn>,
@@ -100,7 +118,7 @@ impl Pool {
             ready: Mutex::new(Ready::default()),
             work: Condvar::new(),
             sweep: Sweep {
-                set: Mutex::new(Vec::new()),
+                set: Mutex::new(Swept::default()),
                 inbox: Mutex::new(Inbox::default()),
                 inbox_len: AtomicUsize::new(0),
                 parked: Condvar::new(),
@@ -225,33 +243,43 @@ impl Pool {
     /// The sweeper of `generation`: sweep the parked connections and serve those with a
     /// request, until relieved; then return, to go on as a worker.
     ///
-    /// A sweep reads every connection once (non-blocking); one with bytes is served at once,
-    /// inline, and goes back to the set when quiet again. The pause between sweeps is zero
-    /// while sweeps keep finding requests, and doubles while they find none, up to
-    /// `POLL_MAX_PAUSE` (longer only when a sweep is so long that it would take more than
-    /// `POLL_MAX_SHARE` of a core); with nothing parked the sweeper sleeps until a park.
+    /// A round reads every hot connection once (non-blocking), and the cold ones when their
+    /// pause is due; one with bytes is served at once, inline, and goes back to the hot set
+    /// when quiet again. A hot connection with no request for `HOT_FOR` turns cold, so idle
+    /// connections cost a read per cold pause, not per round. Rounds go back to back while they
+    /// find requests; the pause after rounds that find none doubles up to `POLL_MAX_PAUSE`
+    /// (longer only when a cold sweep is so long that it would take more than `POLL_MAX_SHARE`
+    /// of a core); with nothing parked the sweeper sleeps until a park.
     fn sweep(self: &Arc<Self>, generation: u64, scratch: &mut Scratch) {
         let sweep = &self.sweep;
         let relieved = || sweep.generation.load(Ordering::Acquire) != generation;
         let mut pause = Duration::ZERO;
+        let mut cold_pause = Duration::ZERO;
+        let mut cold_due = Instant::now();
         sweep
             .sweeper_tid
             .store(thread_id().unwrap_or(0), Ordering::Release);
         let mut set = lock(&sweep.set);
         loop {
             // Locks are taken in one order, the set then the inbox.
-            if sweep.inbox_len.load(Ordering::Acquire) > 0 || set.is_empty() || !pause.is_zero() {
-                let empty = set.is_empty();
+            let empty = set.hot.is_empty() && set.cold.is_empty();
+            if sweep.inbox_len.load(Ordering::Acquire) > 0 || empty || !pause.is_zero() {
                 let inbox = lock(&sweep.inbox);
                 if inbox.conns.is_empty() && (empty || !pause.is_zero()) {
                     if empty {
-                        // Nothing to sweep: not busy, whatever the last sweep found.
+                        // Nothing to sweep: not busy, whatever the last round found.
                         self.ctx.sweeper_busy.store(false, Ordering::Relaxed);
                     }
+                    let until_cold = cold_due.saturating_duration_since(Instant::now());
+                    let timeout = if set.hot.is_empty() {
+                        until_cold
+                    } else {
+                        pause.min(until_cold)
+                    };
                     drop(set);
                     let mut inbox = inbox;
                     inbox.sleeping = empty;
-                    let mut inbox = wait(&sweep.parked, inbox, (!empty).then_some(pause));
+                    let mut inbox = wait(&sweep.parked, inbox, (!empty).then_some(timeout));
                     inbox.sleeping = false;
                     drop(inbox);
                     set = lock(&sweep.set);
@@ -261,49 +289,58 @@ impl Pool {
                 } else {
                     drop(inbox);
                 }
+                let now = Instant::now();
                 let mut inbox = lock(&sweep.inbox);
-                set.append(&mut inbox.conns);
+                for conn in inbox.conns.drain(..) {
+                    set.add(conn, now);
+                }
                 sweep.inbox_len.store(0, Ordering::Release);
             }
             let now = Instant::now();
             let mut served = 0;
             let mut i = 0;
-            while i < set.len() {
-                match set[i].probe(scratch, now) {
+            while i < set.hot.len() {
+                match set.hot[i].probe(scratch, now) {
+                    Probe::Waiting if set.hot[i].quiet_for(now) >= HOT_FOR => {
+                        let conn = set.hot.swap_remove(i);
+                        set.cold.push(conn);
+                    }
                     Probe::Waiting => i += 1,
-                    Probe::Expired => drop(set.swap_remove(i)),
+                    Probe::Expired => drop(set.hot.swap_remove(i)),
                     Probe::Ready => {
-                        let conn = set.swap_remove(i);
-                        drop(set);
-                        sweep.serving_since.store(
-                            sweep.epoch.elapsed().as_micros() as u64 + 1,
-                            Ordering::Release,
-                        );
-                        let next = catch_unwind(AssertUnwindSafe(|| {
-                            conn::serve(conn, scratch, &self.ctx, Role::Sweeper)
-                        }))
-                        .unwrap_or_else(|_| {
-                            *scratch = Scratch::default();
-                            Next::Close
-                        });
+                        let conn = set.hot.swap_remove(i);
+                        set = match self.serve_inline(conn, set, scratch, &relieved) {
+                            Some(set) => set,
+                            None => return,
+                        };
                         served += 1;
-                        if relieved() {
-                            self.pass_on(next);
-                            return;
-                        }
-                        sweep.serving_since.store(0, Ordering::Release);
-                        set = lock(&sweep.set);
-                        if relieved() {
-                            drop(set);
-                            self.pass_on(next);
-                            return;
-                        }
-                        match next {
-                            Next::Park(conn) => set.push(conn),
-                            next => self.pass_on(next),
+                    }
+                }
+            }
+            if now >= cold_due {
+                let mut found = 0;
+                let mut i = 0;
+                while i < set.cold.len() {
+                    match set.cold[i].probe(scratch, now) {
+                        Probe::Waiting => i += 1,
+                        Probe::Expired => drop(set.cold.swap_remove(i)),
+                        Probe::Ready => {
+                            let conn = set.cold.swap_remove(i);
+                            set = match self.serve_inline(conn, set, scratch, &relieved) {
+                                Some(set) => set,
+                                None => return,
+                            };
+                            found += 1;
                         }
                     }
                 }
+                served += found;
+                cold_pause = if found > 0 {
+                    Duration::ZERO
+                } else {
+                    backoff(cold_pause, now.elapsed())
+                };
+                cold_due = Instant::now() + cold_pause;
             }
             let busy = served > 0;
             if self.ctx.sweeper_busy.load(Ordering::Relaxed) != busy {
@@ -312,11 +349,48 @@ impl Pool {
             pause = if busy {
                 Duration::ZERO
             } else {
-                let took = now.elapsed();
-                let longest = POLL_MAX_PAUSE.max(took * (100 - POLL_MAX_SHARE) / POLL_MAX_SHARE);
-                (pause * 2 + Duration::from_micros(50)).min(longest)
+                backoff(pause, Duration::ZERO)
             };
         }
+    }
+
+    /// Serves a connection that has bytes, inline, with the set unlocked so that a stalled
+    /// sweeper can be relieved; a connection still open goes back to the hot set. The set
+    /// locked again, or `None` when this sweeper has been relieved meanwhile.
+    fn serve_inline<'a>(
+        self: &'a Arc<Self>,
+        conn: Conn,
+        set: MutexGuard<'a, Swept>,
+        scratch: &mut Scratch,
+        relieved: &impl Fn() -> bool,
+    ) -> Option<MutexGuard<'a, Swept>> {
+        let sweep = &self.sweep;
+        drop(set);
+        let since = sweep.epoch.elapsed().as_micros() as u64 + 1;
+        sweep.serving_since.store(since, Ordering::Release);
+        let next = catch_unwind(AssertUnwindSafe(|| {
+            conn::serve(conn, scratch, &self.ctx, Role::Sweeper)
+        }))
+        .unwrap_or_else(|_| {
+            *scratch = Scratch::default();
+            Next::Close
+        });
+        if relieved() {
+            self.pass_on(next);
+            return None;
+        }
+        sweep.serving_since.store(0, Ordering::Release);
+        let mut set = lock(&sweep.set);
+        if relieved() {
+            drop(set);
+            self.pass_on(next);
+            return None;
+        }
+        match next {
+            Next::Park(conn) => set.hot.push(conn),
+            next => self.pass_on(next),
+        }
+        Some(set)
     }
 
     /// Where a connection the sweeper has served goes when the sweeper cannot keep it.
@@ -386,6 +460,14 @@ fn is_waiting(tid: u64) -> Option<bool> {
     // `pid (comm) state ...`: the name may hold anything, so look after its last `)`.
     let state = stat[stat.rfind(')')? + 1..].split_whitespace().next()?;
     Some(matches!(state, "S" | "D"))
+}
+
+/// The next pause after a round that found nothing: doubled (from 50 µs) up to
+/// `POLL_MAX_PAUSE`, or longer when a round of `took` would otherwise cost more than
+/// `POLL_MAX_SHARE` percent of a core.
+fn backoff(pause: Duration, took: Duration) -> Duration {
+    let longest = POLL_MAX_PAUSE.max(took * (100 - POLL_MAX_SHARE) / POLL_MAX_SHARE);
+    (pause * 2 + Duration::from_micros(50)).min(longest)
 }
 
 /// Waits on `condvar` with `guard`, for at most `timeout` if there is one.
