@@ -7,16 +7,17 @@
 //!   after `WORKER_IDLE_EXIT`. After a response a worker may linger for the same client's next
 //!   request (see `Context::linger_permit`); otherwise it parks the connection.
 //! - **The sweeper**, one worker at a time, holds every parked connection in non-blocking mode
-//!   and sweeps them: it reads each, and serves whatever request has arrived itself, inline,
-//!   with no hand-off and no thread woken. Busy keep-alive connections therefore cost one read
-//!   and one write per request and no context switch, which a thread per connection cannot do
-//!   without a readiness API (std has none). Between sweeps that find nothing it pauses, the
-//!   pause doubling up to `POLL_MAX_PAUSE`.
-//! - **The watchdog** relieves a sweeper stuck in a slow function: past `SWEEP_STALL` on one
-//!   request, another worker becomes the sweeper, and the stuck one becomes a worker once its
-//!   request is done. The sweeper leaves its connections behind a mutex while it runs a
-//!   request, so relief can take them; nothing else ever takes that mutex, so it is never
-//!   contended on the way.
+//!   and reads them in rounds, serving whatever request has arrived itself, inline: no hand-off,
+//!   no thread woken. A busy keep-alive connection therefore costs the read that finds its
+//!   request and the write of the answer, and no context switch; the price of having no
+//!   readiness API in std (no epoll) is the reads of connections that had nothing yet. Idle
+//!   connections turn cold after `HOT_FOR` and are read only every `POLL_MAX_PAUSE`, so they
+//!   cost next to nothing while busy ones are swept back to back.
+//! - **The watchdog** relieves a sweeper stuck in one request: past `SWEEP_STALL` waiting (on
+//!   I/O, a lock, a slow client) or `SWEEP_STALL_RUNNING` computing, another worker becomes the
+//!   sweeper, and the stuck one becomes a worker once its request is done. The sweeper leaves
+//!   its connections behind a mutex while it runs a request, so relief can take them; nothing
+//!   else ever takes that mutex, so it is never contended on the way.
 //!
 //! So no thread waits on an idle client except at most one lingering worker per core, and idle
 //! connections can never take the workers a waiting client needs.
