@@ -34,7 +34,7 @@ use crate::http::limits::{
 use crate::http::parse::{self, BodyKind, Field, Head, Status, Version};
 use crate::http::request::Request;
 use crate::http::response::{self, Framing, Response};
-use crate::http::Handler;
+use crate::http::{Handler, Takeover};
 
 /// An open connection, between or during requests.
 #[derive(Debug)]
@@ -585,6 +585,12 @@ fn answer(
 ) -> Result<Option<bool>, Failure> {
     let is_head = head.method.of(scratch.window()) == b"HEAD";
     conn.head_request = Some(is_head);
+    if ctx
+        .handler
+        .takes_over(&Request::new(scratch.window(), &head, &scratch.fields, &[]))
+    {
+        return take_over(conn, scratch, &head, used, ctx, role);
+    }
     let (body, after) = match read_body(conn, scratch, &head, used, ctx, role)? {
         Some(found) => found,
         None => {
@@ -620,6 +626,36 @@ fn answer(
         None => *hi,
     };
     Ok(Some(head.keep_alive))
+}
+
+/// Hands the request whose head (`used` bytes of the window) has parsed to the handler that
+/// takes its connection over, once the answers before it are sent; the connection closes
+/// after it (`Ok(Some(false))`). The sweeper hands it to a worker (`Ok(None)`) instead: a
+/// takeover waits on the client.
+fn take_over(
+    conn: &mut Conn,
+    scratch: &mut Scratch,
+    head: &Head,
+    used: usize,
+    ctx: &Context,
+    role: Role,
+) -> Result<Option<bool>, Failure> {
+    conn.head_request = None;
+    if role == Role::Sweeper {
+        return Ok(None);
+    }
+    flush(conn, &mut scratch.out).map_err(|_| Failure::Io)?;
+    let window = &scratch.buf[scratch.lo..scratch.hi];
+    let takeover = Takeover {
+        stream: &conn.stream,
+        leftover: &window[used..],
+        body: head.body,
+        expect_continue: head.expect_continue,
+    };
+    let request = Request::new(window, head, &scratch.fields, &[]);
+    ctx.handler.take_over(&request, takeover);
+    scratch.lo = scratch.hi;
+    Ok(Some(false))
 }
 
 /// Finds the whole body of the request whose head is the first `used` bytes of the window:
