@@ -8,3 +8,4 @@ pub mod request;
 pub mod router;
 pub mod run;
 pub mod start;
+pub mod template;
