@@ -589,7 +589,12 @@ fn answer(
         .handler
         .takes_over(&Request::new(scratch.window(), &head, &scratch.fields, &[]))
     {
-        return take_over(conn, scratch, &head, used, ctx, role);
+        conn.head_request = None;
+        // A takeover waits on the client: the sweeper hands the request to a worker.
+        return match role {
+            Role::Sweeper => Ok(None),
+            Role::Worker => take_over(conn, scratch, &head, used, &*ctx.handler),
+        };
     }
     let (body, after) = match read_body(conn, scratch, &head, used, ctx, role)? {
         Some(found) => found,
@@ -628,22 +633,16 @@ fn answer(
     Ok(Some(head.keep_alive))
 }
 
-/// Hands the request whose head (`used` bytes of the window) has parsed to the handler that
+/// Hands the request whose head (`used` bytes of the window) has parsed to `handler`, which
 /// takes its connection over, once the answers before it are sent; the connection closes
-/// after it (`Ok(Some(false))`). The sweeper hands it to a worker (`Ok(None)`) instead: a
-/// takeover waits on the client.
+/// after it.
 fn take_over(
     conn: &mut Conn,
     scratch: &mut Scratch,
     head: &Head,
     used: usize,
-    ctx: &Context,
-    role: Role,
+    handler: &dyn Handler,
 ) -> Result<Option<bool>, Failure> {
-    conn.head_request = None;
-    if role == Role::Sweeper {
-        return Ok(None);
-    }
     flush(conn, &mut scratch.out).map_err(|_| Failure::Io)?;
     let window = &scratch.buf[scratch.lo..scratch.hi];
     let takeover = Takeover {
@@ -652,8 +651,7 @@ fn take_over(
         body: head.body,
         expect_continue: head.expect_continue,
     };
-    let request = Request::new(window, head, &scratch.fields, &[]);
-    ctx.handler.take_over(&request, takeover);
+    handler.take_over(&Request::new(window, head, &scratch.fields, &[]), takeover);
     scratch.lo = scratch.hi;
     Ok(Some(false))
 }

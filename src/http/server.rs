@@ -1,7 +1,7 @@
 //! The accept loop: each connection counted against the cap and handed to the pool.
 
 use std::io::{ErrorKind, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -61,6 +61,18 @@ pub fn serve(listener: TcpListener, handler: Arc<dyn Handler>) -> ! {
             }
         }
     }
+}
+
+/// A port nothing listens on right now, chosen by the OS: bind `127.0.0.1:0`, read the port, let
+/// it go. Racy, as the Functions host's own `GetUnusedTcpPort` is: another process may take the
+/// port before it is used.
+///
+/// # Errors
+/// The OS error, when no socket can be bound.
+pub fn unused_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .port())
 }
 
 /// The most connections to keep open: `MAX_CONNECTIONS`, or fewer when the open-file limit

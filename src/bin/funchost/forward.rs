@@ -5,8 +5,7 @@
 use handler::http::response::Response;
 
 use crate::client::{Body, Reply, Request};
-use crate::host::{Incoming, HOST_VERSION};
-use crate::payload::query_collection;
+use crate::incoming::{group_by_name, query_collection, Incoming, HOST_VERSION};
 
 /// Content headers, which .NET refuses on a request's own headers: `TryAddWithoutValidation`
 /// drops them silently. Only `Content-Type` and `Content-Length` come back, with a body.
@@ -70,28 +69,24 @@ pub fn request<'a>(
                 .to_string(),
         );
     }
-    let mut headers: Vec<(String, String)> = Vec::new();
     // Every header is copied (Host, Connection, Expect included); repeats become one line.
-    for (name, value) in &req.headers {
-        if CONTENT_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
-            continue;
-        }
-        match headers
-            .iter_mut()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        {
-            Some((n, joined)) => {
-                let separator = if n.eq_ignore_ascii_case("cookie") {
-                    "; "
-                } else {
-                    ", "
-                };
-                joined.push_str(separator);
-                joined.push_str(value);
-            }
-            None => headers.push((name.clone(), value.clone())),
-        }
-    }
+    let copied = req
+        .headers
+        .iter()
+        .filter(|(name, _)| !CONTENT_HEADERS.contains(&name.to_ascii_lowercase().as_str()))
+        .cloned();
+    let mut headers: Vec<(String, String)> = group_by_name(copied)
+        .into_iter()
+        .map(|(name, values)| {
+            let separator = if name.eq_ignore_ascii_case("cookie") {
+                "; "
+            } else {
+                ", "
+            };
+            let joined = values.join(separator);
+            (name, joined)
+        })
+        .collect();
     let agent = format!("Azure-Functions-Host/{HOST_VERSION}");
     match headers
         .iter_mut()

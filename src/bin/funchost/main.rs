@@ -3,21 +3,21 @@
 //!
 //! It does what azure-host.md §7 lists: starts the handler the way the host does
 //! (`process`), reaches it with the host's HTTP client behaviour (`client`), and serves
-//! `/api/<route>` in forwarding (`forward`), payload (`payload`) or proxying (`proxy`) mode
-//! (`host`, `server`); `invoke` sends one call.
+//! `/api/<route>` on the handler library's own server (`front`) in forwarding (`forward`),
+//! payload (`payload`) or proxying (`proxy`) mode (`host`); `invoke` sends one call.
 #![forbid(unsafe_code)]
 
 mod cli;
 mod client;
 mod forward;
+mod front;
 mod host;
+mod incoming;
 mod invoke;
 mod log;
 mod payload;
 mod process;
 mod proxy;
-mod routes;
-mod server;
 mod util;
 
 use std::io::Read;
@@ -30,7 +30,8 @@ use std::thread;
 use handler::azure::appfiles::{self, AppConfig};
 use handler::azure::json::{self, Value};
 
-use crate::cli::{Command, Common};
+use crate::cli::{Call, Command, Common};
+use crate::front::Front;
 use crate::host::{Host, READY_WAIT};
 use crate::log::Log;
 use crate::process::{Launch, Supervisor};
@@ -54,14 +55,7 @@ fn main() -> ExitCode {
             port,
             watch_stdin,
         } => start(&common, port, watch_stdin),
-        Command::Invoke {
-            common,
-            name,
-            data,
-            method,
-            path,
-            headers,
-        } => run_invoke(&common, name, data, method, path, headers),
+        Command::Invoke { common, call } => run_invoke(&common, &call),
     };
     result.unwrap_or_else(|message| {
         eprintln!("funchost: {message}");
@@ -129,7 +123,8 @@ fn supervise(app: &AppConfig, common: &Common, log: Log) -> Result<Option<Superv
     }
     let env = local_settings(&app.root, log);
     let launch = Launch::new(app, common.handler.as_deref(), env)?;
-    let port = process::unused_port().map_err(|e| format!("no free port for the handler: {e}"))?;
+    let port = handler::http::server::unused_port()
+        .map_err(|e| format!("no free port for the handler: {e}"))?;
     Ok(Some(Supervisor::start(launch, port, log)))
 }
 
@@ -174,7 +169,7 @@ fn start(common: &Common, port: u16, watch_stdin: bool) -> Result<ExitCode, Stri
             std::process::exit(0);
         });
     }
-    server::serve(listener, host)
+    handler::http::serve(listener, Arc::new(Front(host)))
 }
 
 /// The function list, as `func start` prints it, and the mode of each HTTP function.
@@ -215,18 +210,11 @@ fn print_functions(host: &Host, port: u16, log: Log) {
     ));
 }
 
-fn run_invoke(
-    common: &Common,
-    name: String,
-    data: Option<String>,
-    method: Option<String>,
-    path: Option<String>,
-    headers: Vec<(String, String)>,
-) -> Result<ExitCode, String> {
+fn run_invoke(common: &Common, call: &Call) -> Result<ExitCode, String> {
     let log = Log::Stderr;
-    let data = data.as_deref().map(invoke::read_data).transpose()?;
+    let data = call.data.as_deref().map(invoke::read_data).transpose()?;
     let app = load_app(&common.app)?;
-    if app.function(&name).is_none() {
+    let Some(function) = app.function(&call.name).cloned() else {
         let names: Vec<&str> = app.functions.iter().map(|f| f.name.as_str()).collect();
         let list = if names.is_empty() {
             "none".to_string()
@@ -234,22 +222,16 @@ fn run_invoke(
             names.join(", ")
         };
         return Err(format!(
-            "no function named {name} in {} (functions: {list})",
+            "no function named {} in {} (functions: {list})",
+            call.name,
             app.root.display()
         ));
-    }
-    let handler = supervise(&app, common, log)?;
-    let host = Host::new(app, handler, log, common.function_timeout);
-    let call = invoke::Call {
-        name,
-        data,
-        method,
-        path,
-        headers,
     };
-    let status = invoke::run(&host, &call);
+    let handler = supervise(&app, common, log)?;
+    let host = Arc::new(Host::new(app, handler, log, common.function_timeout));
+    let status = invoke::run(Arc::clone(&host), &function, call, data);
     if let Some(handler) = &host.handler {
         handler.stop();
     }
-    Ok(status)
+    status
 }

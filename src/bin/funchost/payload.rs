@@ -4,11 +4,10 @@
 use std::fmt;
 
 use handler::azure::json::{self, Value};
-use handler::http::query;
 use handler::http::response::Response;
 
 use crate::client::Reply;
-use crate::host::Incoming;
+use crate::incoming::{group_by_name, query_collection, Incoming};
 use crate::util;
 
 /// The `Content-Type` of the invocation (.NET `JsonMediaTypeFormatter`'s default).
@@ -37,40 +36,6 @@ pub fn host_value(value: Value) -> Value {
     }
 }
 
-/// The query's parameters as ASP.NET's query collection holds them: decoded, keys compared
-/// ignoring case (the first spelling kept), repeated keys' values joined with `,`.
-pub fn query_collection(query: &str) -> Vec<(String, String)> {
-    let mut grouped: Vec<(String, String)> = Vec::new();
-    for (name, value) in query::pairs(query) {
-        match grouped
-            .iter_mut()
-            .find(|(n, _)| n.eq_ignore_ascii_case(&name))
-        {
-            Some((_, joined)) => {
-                joined.push(',');
-                joined.push_str(&value);
-            }
-            None => grouped.push((name, value)),
-        }
-    }
-    grouped
-}
-
-/// Header names compared ignoring case, with every value of each, in first-seen order.
-fn header_collection(headers: &[(String, String)]) -> Vec<(String, Vec<String>)> {
-    let mut grouped: Vec<(String, Vec<String>)> = Vec::new();
-    for (name, value) in headers {
-        match grouped
-            .iter_mut()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        {
-            Some((_, values)) => values.push(value.clone()),
-            None => grouped.push((name.clone(), vec![value.clone()])),
-        }
-    }
-    grouped
-}
-
 fn pairs_object(pairs: &[(String, String)]) -> Value {
     Value::Object(
         pairs
@@ -88,7 +53,7 @@ pub fn request_object(req: &Incoming, params: &[(String, String)]) -> Value {
         url.push('?');
         url.push_str(req.query());
     }
-    let headers = header_collection(&req.headers)
+    let headers = group_by_name(req.headers.iter().cloned())
         .into_iter()
         .map(|(name, values)| {
             (
@@ -203,7 +168,7 @@ pub fn http_metadata(req: &Incoming, params: &[(String, String)], sys: Value) ->
         data.set("Query", pairs_object(&query));
     }
     if !data.contains("Headers") {
-        let headers: Vec<(String, String)> = header_collection(&req.headers)
+        let headers: Vec<(String, String)> = group_by_name(req.headers.iter().cloned())
             .into_iter()
             .map(|(name, values)| (name, values.join(",")))
             .collect();

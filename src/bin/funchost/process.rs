@@ -4,7 +4,6 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
-use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -145,14 +144,6 @@ pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>, delete_unknow
     }
     out.push_str(rest);
     out
-}
-
-/// A port nothing listens on right now: bind `127.0.0.1:0`, read it, let it go
-/// (`WorkerUtilities.GetUnusedTcpPort`, racy in the same way).
-pub fn unused_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()?
-        .port())
 }
 
 /// Where the handler is in its life.
