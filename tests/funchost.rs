@@ -1174,6 +1174,42 @@ fn stopping_funchost_kills_the_handler() {
     assert!(wait_gone(pid));
 }
 
+/// Sends `signal` to process `pid` with kill(1): std has no signal API.
+fn signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill {signal} {pid}");
+}
+
+#[test]
+fn the_handler_never_outlives_funchost() {
+    for kill in ["-TERM", "-KILL"] {
+        let mut host = LocalHost::start(&fixture("forwarding"), Some(HANDLER), &[]);
+        let started = host.wait_out("Started handler (pid ");
+        let pid = pid_in(&started);
+        let port: u16 = started
+            .rsplit("FUNCTIONS_CUSTOMHANDLER_PORT=")
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("the handler's port");
+        assert!(TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok());
+        signal(host.child.id(), kill);
+        assert!(!host.wait_exit().success(), "funchost {kill}");
+        assert!(wait_gone(pid), "the handler outlived funchost {kill}");
+        // Its other threads may still be letting go of the socket for a moment.
+        let deadline = Instant::now() + WAIT;
+        while TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the handler's port is still taken after funchost {kill}"
+            );
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
 // ---- Other endpoints and the command line -----------------------------------------------------
 
 #[test]

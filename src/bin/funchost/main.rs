@@ -19,6 +19,7 @@ mod payload;
 mod process;
 mod proxy;
 mod util;
+mod watch;
 
 use std::io::Read;
 use std::net::{Ipv4Addr, TcpListener};
@@ -38,6 +39,10 @@ use crate::process::{Launch, Supervisor};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(watch::WATCH) {
+        // Exit codes above 255 cannot be given; a handler's are at most 128 + 64.
+        return ExitCode::from(watch::main(&args[1..]) as u8);
+    }
     let command = match cli::parse(&args) {
         Ok(command) => command,
         Err(message) => {

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdout, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Condvar, Mutex};
@@ -16,7 +16,7 @@ use handler::azure::appfiles::AppConfig;
 
 use crate::client::{self, Body, Client, Request};
 use crate::log::Log;
-use crate::util;
+use crate::{util, watch};
 
 /// Between two readiness pings (`WorkerReadyCheckPollingIntervalMilliseconds`).
 pub const PING_INTERVAL: Duration = Duration::from_millis(25);
@@ -35,6 +35,9 @@ const WATCH_INTERVAL: Duration = Duration::from_millis(25);
 
 /// How long an exit waits for the last lines of the process's output to be logged.
 const OUTPUT_DRAIN: Duration = Duration::from_millis(500);
+
+/// How long stopping the handler waits for its watcher to kill it and exit.
+const STOP_WAIT: Duration = Duration::from_secs(2);
 
 /// Lines of stderr kept for the exit message (`WorkerProcessUtilities.AddStdErrMessage`).
 const STDERR_TAIL: usize = 3;
@@ -308,11 +311,18 @@ impl Shared {
         self.stop.load(Ordering::SeqCst)
     }
 
+    /// Kills the handler (SIGKILL, as `Process.Kill`): closing its watcher's stdin makes the
+    /// watcher kill it and exit. A watcher that has not exited after `STOP_WAIT` is killed.
     fn kill(&self) {
         let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(mut process) = child.take() {
-            let _ = process.kill();
-            let _ = process.wait();
+        if let Some(mut watcher) = child.take() {
+            drop(watcher.stdin.take());
+            let deadline = Instant::now() + STOP_WAIT;
+            while matches!(watcher.try_wait(), Ok(None)) && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(1));
+            }
+            let _ = watcher.kill();
+            let _ = watcher.wait();
         }
     }
 
@@ -372,18 +382,13 @@ impl Shared {
 
     /// One process, from start to exit.
     fn run_once(&self) -> Ended {
-        let mut process = match self.spawn() {
+        let (mut process, pid, stdout) = match self.spawn() {
             Ok(started) => started,
             Err(message) => return Ended::Error(message),
         };
-        let pid = process.id();
-        let stdout = process.stdout.take();
         let stderr = process.stderr.take();
         let tail = Arc::new(Mutex::new(VecDeque::new()));
-        let mut drained = Vec::new();
-        if let Some(out) = stdout {
-            drained.push(pipe_lines(out, self.log, false, Arc::clone(&tail)));
-        }
+        let mut drained = vec![pipe_lines(stdout, self.log, false, Arc::clone(&tail))];
         if let Some(err) = stderr {
             drained.push(pipe_lines(err, self.log, true, Arc::clone(&tail)));
         }
@@ -436,7 +441,9 @@ impl Shared {
         }
     }
 
-    fn spawn(&self) -> Result<Child, String> {
+    /// Starts the handler through a watcher (`watch`), which it cannot outlive: the watcher, the
+    /// handler's pid, and the handler's stdout.
+    fn spawn(&self) -> Result<(Child, u32, BufReader<ChildStdout>), String> {
         let launch = &self.launch;
         let port = self.client.port().to_string();
         let worker_id = util::guid();
@@ -461,11 +468,21 @@ impl Shared {
             .map(|a| expand(a, &lookup, true))
             .flat_map(|a| a.split_whitespace().map(str::to_string).collect::<Vec<_>>())
             .collect();
-        let mut command = Command::new(&launch.program);
+        let shown = std::iter::once(launch.program.display().to_string())
+            .chain(args.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let failed = |e: String| {
+            format!(
+                "Failed to start http worker process: {shown}: {e} (cwd {})",
+                launch.cwd.display()
+            )
+        };
+        let mut command =
+            watch::command(&launch.program, &args).map_err(|e| failed(e.to_string()))?;
         command
-            .args(&args)
             .current_dir(&launch.cwd)
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         if std::env::var_os("FUNCTIONS_WORKER_RUNTIME").is_none() {
@@ -473,22 +490,20 @@ impl Shared {
         }
         command.envs(launch.env.iter().map(|(k, v)| (k, v)));
         command.envs(own);
-        let shown = std::iter::once(launch.program.display().to_string())
-            .chain(args.iter().cloned())
-            .collect::<Vec<_>>()
-            .join(" ");
-        let process = command.spawn().map_err(|e| {
-            format!(
-                "Failed to start http worker process: {shown}: {e} (cwd {})",
-                launch.cwd.display()
-            )
-        })?;
+        let mut watcher = command.spawn().map_err(|e| failed(e.to_string()))?;
+        let mut stdout = BufReader::new(watcher.stdout.take().expect("a piped stdout"));
+        let pid = match watch::started(&mut stdout) {
+            Ok(pid) => pid,
+            Err(e) => {
+                let _ = watcher.wait();
+                return Err(failed(e));
+            }
+        };
         self.log.info(&format!(
-            "Started handler (pid {}): {shown} in {} with FUNCTIONS_CUSTOMHANDLER_PORT={port}",
-            process.id(),
+            "Started handler (pid {pid}): {shown} in {} with FUNCTIONS_CUSTOMHANDLER_PORT={port}",
             launch.cwd.display()
         ));
-        Ok(process)
+        Ok((watcher, pid, stdout))
     }
 
     fn try_wait(&self) -> Option<ExitStatus> {
@@ -500,7 +515,7 @@ impl Shared {
 
     /// What an exit means, by the host's rules.
     fn classify(&self, status: ExitStatus, pid: u32, tail: &Mutex<VecDeque<String>>) -> Ended {
-        let code = exit_code(status);
+        let code = watch::exit_code(status);
         match code {
             0 => Ended::Finished,
             200 => {
@@ -547,14 +562,6 @@ enum Ping {
     Ready,
     NotYet,
     Failed(String),
-}
-
-/// The exit code as .NET reports it on Linux: a death by signal N is 128 + N.
-pub fn exit_code(status: ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
 }
 
 /// Logs each line of a handler pipe: stdout as information, stderr as errors (warnings when the
@@ -675,13 +682,5 @@ mod tests {
             "{error}"
         );
         let _ = std::fs::remove_dir_all(&root);
-    }
-
-    #[test]
-    fn exit_codes() {
-        use std::os::unix::process::ExitStatusExt;
-        assert_eq!(exit_code(ExitStatus::from_raw(0)), 0);
-        assert_eq!(exit_code(ExitStatus::from_raw(200 << 8)), 200);
-        assert_eq!(exit_code(ExitStatus::from_raw(9)), 137);
     }
 }
