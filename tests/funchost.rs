@@ -1502,3 +1502,25 @@ fn a_missing_handler_fails_three_times_then_stops() {
     );
     assert!(err.ends_with("funchost: the handler did not start: Exceeded http worker restart retry count. Shutting down Functions Host\n"), "{err}");
 }
+
+#[test]
+fn a_handler_not_built_yet_is_named_once_with_how_to_build_it() {
+    let host = r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"handler"},"enableForwardingHttpRequest":true}}"#;
+    let app = TempDir::new("funchost-not-built")
+        .with("host.json", host)
+        .with("Echo/function.json", ECHO);
+    let dir = app.path().to_str().unwrap();
+    let port = free_port().to_string();
+    let (status, out, err) = run(&["start", "--app", dir, "--port", &port], "");
+    assert_eq!((status.code(), out.as_str()), (Some(1), ""));
+    let missing = app.path().canonicalize().unwrap().join("handler");
+    assert_eq!(
+        err,
+        format!(
+            "funchost: no handler to start: {} does not exist (host.json defaultExecutablePath \
+             \"handler\"). Build it with ./build.sh, or run the debug build: cargo build, then \
+             --handler target/debug/handler\n",
+            missing.display()
+        )
+    );
+}

@@ -61,7 +61,8 @@ impl Launch {
     /// the executable `handler` given on the command line.
     ///
     /// # Errors
-    /// A one-line message when host.json names no executable and none is given.
+    /// A one-line message when none is given and host.json names none, or one that is neither
+    /// in the app nor on PATH (not built yet, most likely).
     pub fn new(
         app: &AppConfig,
         handler: Option<&Path>,
@@ -81,10 +82,25 @@ impl Launch {
                 }
                 // Relative to the app root if that file exists, else a command on PATH.
                 let joined = root.join(&exe);
-                if Path::new(&exe).is_absolute() || joined.is_file() {
+                let on_path = || {
+                    let path = lookup_env(&env, "PATH").unwrap_or_default();
+                    !exe.contains('/')
+                        && std::env::split_paths(&path).any(|d| d.join(&exe).is_file())
+                };
+                if joined.is_file() {
                     joined
-                } else {
+                } else if !Path::new(&exe).is_absolute() && on_path() {
                     PathBuf::from(exe)
+                } else {
+                    // Said once, rather than three failed starts and "Exceeded http worker
+                    // restart retry count".
+                    return Err(format!(
+                        "no handler to start: {} does not exist (host.json \
+                         defaultExecutablePath {:?}). Build it with ./build.sh, or run the debug \
+                         build: cargo build, then --handler target/debug/handler",
+                        joined.display(),
+                        app.executable
+                    ));
                 }
             }
         };
@@ -658,11 +674,20 @@ mod tests {
             ["--port", "%FUNCTIONS_CUSTOMHANDLER_PORT%"]
         );
         // Otherwise a command looked up on PATH; a relative workingDirectory is under the root.
-        let launch = Launch::new(&app(&root, "not-here", "sub"), None, Vec::new()).unwrap();
+        let launch = Launch::new(&app(&root, "sh", "sub"), None, Vec::new()).unwrap();
         assert_eq!(
             (launch.program, launch.cwd),
-            (PathBuf::from("not-here"), root.join("sub"))
+            (PathBuf::from("sh"), root.join("sub"))
         );
+        // Neither: not built yet, said once.
+        let error = Launch::new(&app(&root, "not-here", ""), None, Vec::new()).unwrap_err();
+        let expected = format!(
+            "no handler to start: {} does not exist (host.json defaultExecutablePath \"not-here\"). \
+             Build it with ./build.sh, or run the debug build: cargo build, then --handler \
+             target/debug/handler",
+            root.join("not-here").display()
+        );
+        assert_eq!(error, expected);
         // %VAR% from the settings; --handler wins over host.json.
         let env = vec![("FUNCHOST_EXE".to_string(), "handler".to_string())];
         let launch = Launch::new(&app(&root, "%FUNCHOST_EXE%", ""), None, env).unwrap();
