@@ -1524,3 +1524,43 @@ fn a_handler_not_built_yet_is_named_once_with_how_to_build_it() {
         )
     );
 }
+
+#[test]
+fn an_unknown_method_stops_funchost_and_a_method_member_is_a_warning() {
+    let echo = |methods: &str| ECHO.replace(r#""authLevel""#, &format!("{methods},\"authLevel\""));
+    let app = TempDir::new("funchost-pots")
+        .with("host.json", "{}")
+        .with("Echo/function.json", &echo(r#""methods":["get","pots"]"#));
+    let port = free_port().to_string();
+    let (status, _, err) = run(
+        &[
+            "start",
+            "--app",
+            app.path().to_str().unwrap(),
+            "--port",
+            &port,
+        ],
+        "",
+    );
+    assert_eq!(status.code(), Some(1));
+    let file = app
+        .path()
+        .canonicalize()
+        .unwrap()
+        .join("Echo/function.json");
+    assert_eq!(
+        err,
+        format!(
+            "funchost: {}: bindings[0]: methods: \"pots\" is not an HTTP method (get, post, put, \
+             delete, head, patch, options, trace)\n",
+            file.display()
+        )
+    );
+    // The host ignores `method`: every method reaches the function, and funchost says why.
+    let app = fake_app("method-typo", FORWARDING)
+        .with("Echo/function.json", &echo(r#""method":["get"]"#));
+    let mut host = LocalHost::start(app.path(), None, &[]);
+    host.wait_err("Echo/function.json: bindings[0]: \"method\" is not a binding property");
+    let delete = curl("DELETE", "/api/Echo", &[], "");
+    assert_eq!(host.exchange(delete.as_bytes()).status, 200);
+}

@@ -278,6 +278,7 @@ mod tests {
             executable: String::new(),
             arguments: Vec::new(),
             working_directory: String::new(),
+            warnings: Vec::new(),
             functions: vec![crate::azure::appfiles::FunctionConfig {
                 name: "a".to_string(),
                 bindings: vec![

@@ -115,8 +115,11 @@ fn routes(table: &'static [Function]) -> Result<(Router, String), String> {
         return Ok((router, about));
     };
     let router = Router::from_app(&app, table)?;
+    // The host logs stderr lines containing "warn" at Warning level.
+    for warning in &app.warnings {
+        eprintln!("handler: warning: {warning}");
+    }
     for function in table.iter().filter(|f| app.function(f.name).is_none()) {
-        // The host logs stderr lines containing "warn" at Warning level.
         eprintln!(
             "handler: warning: {name} is registered but {} has no {name}/{FUNCTION_JSON}, so the \
              host never calls it",

@@ -68,13 +68,17 @@ fn main() -> ExitCode {
     })
 }
 
-/// The app at `dir`, its root made absolute.
-fn load_app(dir: &Path) -> Result<AppConfig, String> {
+/// The app at `dir`, its root made absolute; its warnings logged.
+fn load_app(dir: &Path, log: Log) -> Result<AppConfig, String> {
     let root = dir
         .canonicalize()
         .map_err(|e| format!("cannot open the app folder {}: {e}", dir.display()))?;
-    appfiles::load(&root)?
-        .ok_or_else(|| format!("no host.json in {} (give --app DIR)", root.display()))
+    let app = appfiles::load(&root)?
+        .ok_or_else(|| format!("no host.json in {} (give --app DIR)", root.display()))?;
+    for warning in &app.warnings {
+        log.warn(warning);
+    }
+    Ok(app)
 }
 
 /// local.settings.json `Values`, which `func start` puts in the environment; a variable already
@@ -135,7 +139,7 @@ fn supervise(app: &AppConfig, common: &Common, log: Log) -> Result<Option<Superv
 
 fn start(common: &Common, port: u16, watch_stdin: bool) -> Result<ExitCode, String> {
     let log = Log::Console;
-    let app = load_app(&common.app)?;
+    let app = load_app(&common.app, log)?;
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
@@ -218,7 +222,7 @@ fn print_functions(host: &Host, port: u16, log: Log) {
 fn run_invoke(common: &Common, call: &Call) -> Result<ExitCode, String> {
     let log = Log::Stderr;
     let data = call.data.as_deref().map(invoke::read_data).transpose()?;
-    let app = load_app(&common.app)?;
+    let app = load_app(&common.app, log)?;
     let Some(function) = app.function(&call.name).cloned() else {
         let names: Vec<&str> = app.functions.iter().map(|f| f.name.as_str()).collect();
         let list = if names.is_empty() {

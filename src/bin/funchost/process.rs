@@ -655,6 +655,7 @@ mod tests {
             arguments: vec!["--port".into(), "%FUNCTIONS_CUSTOMHANDLER_PORT%".into()],
             working_directory: working_directory.into(),
             functions: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
