@@ -1564,3 +1564,14 @@ fn an_unknown_method_stops_funchost_and_a_method_member_is_a_warning() {
     let delete = curl("DELETE", "/api/Echo", &[], "");
     assert_eq!(host.exchange(delete.as_bytes()).status, 200);
 }
+
+#[test]
+fn a_panic_is_logged_with_one_label() {
+    let app = support::example("app");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/app");
+    let mut host = LocalHost::start(&root, Some(app.to_str().unwrap()), &[]);
+    let reply = host.get("/v1/Boom");
+    assert_eq!(reply.status, 500);
+    let line = host.wait_err("panicked at");
+    assert!(line.contains("] handler error: panicked at "), "{line}");
+}

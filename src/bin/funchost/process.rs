@@ -598,23 +598,18 @@ fn pipe_lines(
                 Ok(0) | Err(_) => break,
                 Ok(_) => {}
             }
-            let text = String::from_utf8_lossy(&line);
-            let text = text.trim_end_matches(['\r', '\n']);
-            // `LanguageWorkerConsoleLog` lines are the host's system logs, prefix removed.
-            let text = text
-                .strip_prefix("LanguageWorkerConsoleLog")
-                .unwrap_or(text);
-            if !is_stderr {
-                log.info(&format!("handler: {text}"));
-            } else if text.to_ascii_lowercase().contains("warn") {
-                log.warn(&format!("handler warning: {text}"));
-            } else {
-                log.error(&format!("handler error: {text}"));
-                let mut tail = tail.lock().unwrap_or_else(|e| e.into_inner());
-                if tail.len() == STDERR_TAIL {
-                    tail.pop_front();
+            let line = String::from_utf8_lossy(&line);
+            match level(line.trim_end_matches(['\r', '\n']), is_stderr) {
+                (Level::Info, text) => log.info(&format!("handler: {text}")),
+                (Level::Warning, text) => log.warn(&format!("handler warning: {text}")),
+                (Level::Error, text) => {
+                    log.error(&format!("handler error: {text}"));
+                    let mut tail = tail.lock().unwrap_or_else(|e| e.into_inner());
+                    if tail.len() == STDERR_TAIL {
+                        tail.pop_front();
+                    }
+                    tail.push_back(text.to_string());
                 }
-                tail.push_back(text.to_string());
             }
         }
         let _ = done.send(());
@@ -622,9 +617,78 @@ fn pipe_lines(
     finished
 }
 
+/// How the host logs a line of the handler's output.
+#[derive(Debug, PartialEq, Eq)]
+enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+/// A line of the handler's output: its level by the host's rules (stdout is information;
+/// stderr an error, or a warning when it says "warn"), and its text without the labels that
+/// funchost's own (`handler: `, `handler error: `, `handler warning: `) replaces: the host's
+/// `LanguageWorkerConsoleLog`, and this library's `handler: ` and `warning: `, so that a panic
+/// shows as `handler error: panicked at …`.
+fn level(line: &str, is_stderr: bool) -> (Level, &str) {
+    let text = line
+        .strip_prefix("LanguageWorkerConsoleLog")
+        .unwrap_or(line);
+    let text = text.strip_prefix("handler: ").unwrap_or(text);
+    if !is_stderr {
+        (Level::Info, text)
+    } else if text.to_ascii_lowercase().contains("warn") {
+        (
+            Level::Warning,
+            text.strip_prefix("warning: ").unwrap_or(text),
+        )
+    } else {
+        (Level::Error, text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn output_lines_get_the_hosts_levels_and_one_label() {
+        let cases = [
+            (
+                "listening on http://127.0.0.1:1",
+                false,
+                Level::Info,
+                "listening on http://127.0.0.1:1",
+            ),
+            (
+                "handler: panicked at src/f.rs:1:1: boom",
+                true,
+                Level::Error,
+                "panicked at src/f.rs:1:1: boom",
+            ),
+            (
+                "handler: warning: Tick is registered but",
+                true,
+                Level::Warning,
+                "Tick is registered but",
+            ),
+            (
+                "fake: a Warning line",
+                true,
+                Level::Warning,
+                "fake: a Warning line",
+            ),
+            (
+                "LanguageWorkerConsoleLogstarted",
+                false,
+                Level::Info,
+                "started",
+            ),
+        ];
+        for (line, is_stderr, expected, text) in cases {
+            assert_eq!(level(line, is_stderr), (expected, text), "{line}");
+        }
+    }
 
     #[test]
     fn expansion() {
