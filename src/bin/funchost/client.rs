@@ -187,25 +187,20 @@ impl Client {
         let head_request = request.method.eq_ignore_ascii_case("HEAD");
         // A pooled connection the handler closed meanwhile fails before any answer: the
         // request is then sent once more on a new connection, as .NET does.
-        for _ in 0..2 {
-            let (mut conn, reused) = match self.checkout() {
-                Some(conn) => (conn, true),
-                None => (self.connect(deadline)?, false),
+        let mut pooled = self.checkout();
+        let (reply, conn) = loop {
+            let reused = pooled.is_some();
+            let mut conn = match pooled.take() {
+                Some(conn) => conn,
+                None => self.connect(deadline)?,
             };
             match conn.exchange(request, head_request, deadline) {
-                Ok((reply, reusable)) => {
-                    if reusable {
-                        self.checkin(conn);
-                    }
-                    return Ok(reply);
-                }
-                Err(e) if reused && !conn.answered && e.is_stale_connection() => continue,
+                Ok((reply, reusable)) => break (reply, reusable.then_some(conn)),
+                Err(e) if reused && !conn.answered && e.is_stale_connection() => {}
                 Err(e) => return Err(e),
             }
-        }
-        let mut conn = self.connect(deadline)?;
-        let (reply, reusable) = conn.exchange(request, head_request, deadline)?;
-        if reusable {
+        };
+        if let Some(conn) = conn {
             self.checkin(conn);
         }
         Ok(reply)

@@ -2,7 +2,7 @@
 //! function in the mode the host would use (azure-host.md §3.1), logged in one line.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use handler::azure::appfiles::{AppConfig, FunctionConfig};
 use handler::azure::json::Value;
@@ -203,12 +203,7 @@ impl Host {
             // The front door streams these (`relay`); nothing else calls them.
             Mode::Proxying => Err("a proxied call needs its connection".into()),
             Mode::Payload => {
-                let trigger = function.trigger().map_or("req", |t| t.name.as_str());
-                let now = util::json_time(SystemTime::now());
-                let sys = payload::sys(&function.name, &now, &util::guid());
-                let data = vec![(trigger.to_string(), payload::request_object(req, params))];
-                let invocation =
-                    payload::invocation(data, payload::http_metadata(req, params, sys));
+                let invocation = payload::http_invocation(function, req, params);
                 let reply = self.post_invocation(function, client, &invocation, deadline, id)?;
                 let outcome = payload::read_reply(&reply).map_err(|f| f.to_string())?;
                 let http_output = function.http_output().map(|b| b.name.as_str());
@@ -226,19 +221,8 @@ impl Host {
     ) -> Result<TriggerCall, String> {
         let started = Instant::now();
         let id = util::guid();
-        let trigger = function.trigger().map_or("input", |t| t.name.as_str());
         let result = self.ready().and_then(|client| {
-            let now = util::json_time(SystemTime::now());
-            let sys = payload::sys(&function.name, &now, &util::guid());
-            let metadata = Value::Object(vec![("sys".to_string(), sys)]);
-            // No --data: the trigger's value is JSON null, as is.
-            let value = if data == Value::Null {
-                data
-            } else {
-                payload::host_value(data)
-            };
-            let data = vec![(trigger.to_string(), value)];
-            let invocation = payload::invocation(data, metadata);
+            let invocation = payload::trigger_invocation(function, data);
             let deadline = Instant::now() + self.function_timeout;
             self.post_invocation(function, client, &invocation, deadline, &id)
         });

@@ -43,18 +43,19 @@ impl Incoming {
         }
     }
 
-    /// A request with a Content-Length body (or none), for the unit tests.
+    /// A request as the front door would copy it, for the unit tests.
     #[cfg(test)]
     pub fn for_test(method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Incoming {
+        let headers: Vec<(String, String)> = headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
         Incoming {
             method: method.into(),
             target: target.into(),
-            headers: headers
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
+            chunked: find_header(&headers, "transfer-encoding").is_some(),
+            headers,
             body: body.as_bytes().to_vec(),
-            chunked: false,
         }
     }
 
