@@ -16,7 +16,7 @@ use handler::http::limits::{
     MAX_TARGET_BYTES, MAX_TRAILER_BYTES,
 };
 use handler::http::parse::{BodyKind, Status, Version};
-use handler::xorshift::{seed_from_env, Rng};
+use support::xorshift::{seed_from_env, Rng};
 
 use support::{parse_head, Head, Parsed};
 

@@ -10,6 +10,10 @@ use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// The seeded generator of the randomized tests, the same file the library's unit tests use.
+#[path = "../../src/xorshift.rs"]
+pub mod xorshift;
+
 /// How long a test waits for any one answer before failing instead of hanging.
 pub const WAIT: Duration = Duration::from_secs(10);
 
