@@ -19,13 +19,13 @@ use std::path::{Path, PathBuf};
 use crate::azure::json::{self, JsonError, Value};
 
 /// The host settings file at the app root.
-pub const HOST_JSON: &str = "host.json";
+pub(crate) const HOST_JSON: &str = "host.json";
 
 /// The bindings file in each function's folder.
-pub const FUNCTION_JSON: &str = "function.json";
+pub(crate) const FUNCTION_JSON: &str = "function.json";
 
 /// `extensions.http.routePrefix` when host.json does not set it.
-pub const DEFAULT_ROUTE_PREFIX: &str = "api";
+pub(crate) const DEFAULT_ROUTE_PREFIX: &str = "api";
 
 /// What host.json and the functions' files say, for the handler and for a local host emulator.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -94,7 +94,7 @@ impl Shape {
 }
 
 /// Answers one payload-mode invocation of `function`, whose JSON is `body`.
-pub fn respond(function: &Function, shape: &Shape, body: &[u8]) -> Response {
+pub(crate) fn respond(function: &Function, shape: &Shape, body: &[u8]) -> Response {
     let (answer, mut logs) = run(function, shape, body);
     let failed = !shape.http && answer.status >= 500;
     let mut http = String::new();
@@ -153,7 +153,11 @@ fn run(function: &Function, shape: &Shape, body: &[u8]) -> (Response, Vec<String
 ///
 /// # Errors
 /// Why the invocation cannot be read, naming the member at fault.
-pub fn invocation(name: &str, shape: &Shape, body: &[u8]) -> Result<Request<'static>, String> {
+pub(crate) fn invocation(
+    name: &str,
+    shape: &Shape,
+    body: &[u8],
+) -> Result<Request<'static>, String> {
     let value = json::parse(body).map_err(|e| format!("the body is not JSON ({e})"))?;
     let data = value
         .get_ignore_case("Data")

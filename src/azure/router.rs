@@ -56,9 +56,6 @@ pub struct Router {
 }
 
 impl Router {
-    /// The route prefix of HTTP functions when host.json does not set one.
-    pub const DEFAULT_PREFIX: &'static str = DEFAULT_ROUTE_PREFIX;
-
     /// `builtin_for` the shipped function table.
     pub fn builtin() -> Router {
         Router::builtin_for(functions::FUNCTIONS)
@@ -67,12 +64,12 @@ impl Router {
     /// Without host.json: every function of `table` at `api/<Name>` for GET and POST, what the
     /// quickstart's function.json (`"methods": ["get", "post"]`, no `route`) declares, and at
     /// `POST /<Name>` for payload mode with the quickstart's `req`/`res` bindings.
-    pub fn builtin_for(table: &'static [Function]) -> Router {
+    pub(crate) fn builtin_for(table: &'static [Function]) -> Router {
         let mut router = Router::default();
         for function in table {
             router.add(
                 function,
-                &format!("{}/{}", Self::DEFAULT_PREFIX, function.name),
+                &format!("{DEFAULT_ROUTE_PREFIX}/{}", function.name),
                 &["get", "post"],
             );
         }
@@ -90,7 +87,7 @@ impl Router {
     /// # Errors
     /// A one-line message naming the first function.json that has no function in `table`, and
     /// the registered names.
-    pub fn from_app(app: &AppConfig, table: &'static [Function]) -> Result<Router, String> {
+    pub(crate) fn from_app(app: &AppConfig, table: &'static [Function]) -> Result<Router, String> {
         let mut router = Router::default();
         let mut payload = Vec::new();
         for config in &app.functions {
@@ -137,7 +134,7 @@ impl Router {
     }
 
     /// Adds `function` for payload-mode invocations at `POST /<Name>`.
-    pub fn add_payload(&mut self, function: &'static Function, shape: Shape) {
+    pub(crate) fn add_payload(&mut self, function: &'static Function, shape: Shape) {
         self.routes.push(Route {
             function,
             mode: Mode::Payload(shape),
@@ -174,16 +171,11 @@ impl Router {
         Found::MethodNotAllowed(allowed.join(", "))
     }
 
-    /// Every route, in the order added.
-    pub fn routes(&self) -> &[Route] {
-        &self.routes
-    }
-
     /// The functions served and how, for the start-up line:
     /// `HelloRust [GET,POST /api/HelloRust], Tick [payload]`. A function lists its forwarded
     /// routes, or `payload` when the host only invokes it; every function also answers
     /// payload-mode invocations.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut out = String::new();
         let mut seen: Vec<&str> = Vec::new();
         for route in &self.routes {
@@ -227,13 +219,8 @@ impl Route {
             || (method == "HEAD" && self.methods.iter().any(|m| m == "GET"))
     }
 
-    /// Upper-case method names; empty means every method.
-    pub fn methods(&self) -> &[String] {
-        &self.methods
-    }
-
     /// The route template as a path, e.g. `/api/HelloRust`, `/api/products/{id}`.
-    pub fn path(&self) -> String {
+    pub(crate) fn path(&self) -> String {
         self.template.path()
     }
 }

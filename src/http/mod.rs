@@ -7,16 +7,16 @@
 //! buffers, no I/O), the `Handler` answers with a `Response`, and `response` frames it.
 
 pub mod chunked;
-pub mod conn;
+mod conn;
 pub mod date;
 pub mod error;
 pub mod limits;
 pub mod parse;
-pub mod pool;
+mod pool;
 pub mod query;
 pub mod request;
 pub mod response;
-pub mod server;
+mod server;
 
 use std::net::TcpStream;
 
@@ -24,7 +24,7 @@ use crate::http::parse::BodyKind;
 
 pub use request::{Headers, Request};
 pub use response::Response;
-pub use server::serve;
+pub use server::{serve, unused_port};
 
 /// What the server serves: one request in, one response out (Go's `http.Handler`, hyper's
 /// `Service`). The server has already parsed the head and read the whole body, and it owns the

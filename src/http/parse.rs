@@ -154,7 +154,7 @@ pub fn parse_head(buf: &[u8], fields: &mut Vec<Field>) -> Result<Status<(Head, u
 /// refuse garbage at once), new bytes that end a line, or a size at which the target or head
 /// limit may just have been passed. A head that trickles in byte by byte then costs linear
 /// time rather than quadratic (hyper's `is_complete_fast`).
-pub fn worth_parsing(buf: &[u8], before: usize) -> bool {
+pub(crate) fn worth_parsing(buf: &[u8], before: usize) -> bool {
     before == 0
         || buf[before.min(buf.len())..].contains(&b'\n')
         || buf.len() >= MAX_HEAD_BYTES

@@ -79,7 +79,7 @@ pub fn unused_port() -> std::io::Result<u16> {
 /// (the soft "Max open files" of `/proc/self/limits`, when there is one) leaves less room with
 /// `FD_RESERVE` kept free. Under a 1024 limit the cap of 2048 could never be reached: `accept`
 /// would fail instead, and new clients would wait in the backlog with no answer.
-pub fn connection_cap(proc_limits: Option<&str>) -> usize {
+fn connection_cap(proc_limits: Option<&str>) -> usize {
     let soft = proc_limits.and_then(|text| {
         let line = text.lines().find(|l| l.starts_with("Max open files"))?;
         line["Max open files".len()..]

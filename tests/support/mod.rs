@@ -118,7 +118,7 @@ impl Drop for Server {
 
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
-    handler::http::server::unused_port().expect("a free port")
+    handler::http::unused_port().expect("a free port")
 }
 
 /// The lines `source` prints, as they come.

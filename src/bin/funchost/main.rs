@@ -132,8 +132,8 @@ fn supervise(app: &AppConfig, common: &Common, log: Log) -> Result<Option<Superv
     }
     let env = local_settings(&app.root, log);
     let launch = Launch::new(app, common.handler.as_deref(), env)?;
-    let port = handler::http::server::unused_port()
-        .map_err(|e| format!("no free port for the handler: {e}"))?;
+    let port =
+        handler::http::unused_port().map_err(|e| format!("no free port for the handler: {e}"))?;
     Ok(Some(Supervisor::start(launch, port, log)))
 }
 
