@@ -27,9 +27,10 @@ use crate::http::chunked::ChunkedDecoder;
 use crate::http::date;
 use crate::http::error::HttpError;
 use crate::http::limits::{
-    BODY_READ_TIMEOUT, BODY_TIMEOUT, BRIEF_DRAIN_BYTES, BRIEF_DRAIN_TIME, FLUSH_AT, HEAD_LINGER,
-    HEAD_TIMEOUT, IDLE_TIMEOUT, LINGER, MAX_BODY_WAITING, MAX_HEAD_BYTES, MAX_LINGERING,
-    READ_CHUNK, REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME, SCRATCH_KEEP_BYTES, WRITE_TIMEOUT,
+    BODY_READ_TIMEOUT, BODY_TIMEOUT, BRIEF_DRAIN_BYTES, BRIEF_DRAIN_TIME, DRAIN_CHUNK, FLUSH_AT,
+    HEAD_LINGER, HEAD_TIMEOUT, IDLE_TIMEOUT, LINGER, MAX_BODY_WAITING, MAX_HEAD_BYTES,
+    MAX_LINGERING, READ_CHUNK, REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME, SCRATCH_KEEP_BYTES,
+    WRITE_TIMEOUT,
 };
 use crate::http::parse::{self, BodyKind, Field, Head, Status, Version};
 use crate::http::request::Request;
@@ -858,7 +859,7 @@ pub fn close_gently(stream: &TcpStream, long: bool) {
     };
     let _ = stream.shutdown(Shutdown::Write);
     let deadline = Instant::now() + drain_for;
-    let mut sink = vec![0u8; 64 * 1024];
+    let mut sink = vec![0u8; DRAIN_CHUNK];
     let mut drained = 0;
     let mut reader = stream;
     while drained < drain_max {

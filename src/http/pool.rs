@@ -30,8 +30,8 @@ use std::time::{Duration, Instant};
 
 use crate::http::conn::{self, Conn, Context, Next, Probe, Role, Scratch};
 use crate::http::limits::{
-    MAX_WORKERS, POLL_MAX_PAUSE, POLL_MAX_SHARE, SWEEP_STALL, SWEEP_STALL_RUNNING, WATCH_MAX_PAUSE,
-    WORKER_IDLE_EXIT, WORKER_STACK_BYTES,
+    MAX_WORKERS, MIN_RESTING_WORKERS, POLL_MAX_PAUSE, POLL_MAX_SHARE, POLL_PAUSE_STEP, SWEEP_STALL,
+    SWEEP_STALL_RUNNING, WATCH_MAX_PAUSE, WORKER_IDLE_EXIT, WORKER_STACK_BYTES,
 };
 use crate::http::Handler;
 
@@ -298,7 +298,7 @@ impl Pool {
             } else {
                 let took = now.elapsed();
                 let longest = POLL_MAX_PAUSE.max(took * (100 - POLL_MAX_SHARE) / POLL_MAX_SHARE);
-                (pause * 2 + Duration::from_micros(50)).min(longest)
+                (pause * 2 + POLL_PAUSE_STEP).min(longest)
             };
         }
     }
@@ -391,7 +391,7 @@ fn resting_workers() -> usize {
     static RESTING: OnceLock<usize> = OnceLock::new();
     *RESTING.get_or_init(|| {
         thread::available_parallelism()
-            .map_or(2, |n| n.get().max(2))
+            .map_or(MIN_RESTING_WORKERS, |n| n.get().max(MIN_RESTING_WORKERS))
             .min(MAX_WORKERS)
     })
 }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::thread;
 
 use crate::http::conn::{Conn, Slot};
-use crate::http::limits::{ACCEPT_BACKOFF, FD_RESERVE, MAX_CONNECTIONS, WRITE_TIMEOUT};
+use crate::http::limits::{
+    ACCEPT_BACKOFF, FD_RESERVE, MAX_CONNECTIONS, REFUSAL_READ_BYTES, WRITE_TIMEOUT,
+};
 use crate::http::pool::Pool;
 use crate::http::response::{self, Framing, Response};
 use crate::http::Handler;
@@ -108,7 +110,7 @@ fn refuse_overloaded(mut stream: TcpStream) {
     let mut out = Vec::new();
     crate::http::date::with_now(|date| response::encode(&refusal, framing, date, &mut out));
     // Read what the client already sent, so closing does not reset the answer away.
-    let mut sink = [0u8; 4096];
+    let mut sink = [0u8; REFUSAL_READ_BYTES];
     let _ = std::io::Read::read(&mut stream, &mut sink);
     let _ = stream.write_all(&out);
     let _ = stream.shutdown(std::net::Shutdown::Write);
