@@ -11,7 +11,7 @@ use handler::azure::start::port_from_env;
 use handler::functions::Function;
 use handler::http::date::{self, imf_fixdate};
 use handler::http::error::HttpError;
-use handler::http::query::{decode_form, decode_path, lookup, split_target};
+use handler::http::query::{collection, decode_form, decode_path, lookup, split_target};
 use handler::http::response::{encode, encode_head, BodyFraming, Framing, Response};
 
 // ---- query ---------------------------------------------------------------------------------------
@@ -65,6 +65,23 @@ fn lookup_decodes_the_value_of_its_key() {
     ];
     for (query, key, expect) in cases {
         assert_eq!(lookup(query, key).as_deref(), expect, "{query:?} {key:?}");
+    }
+}
+
+#[test]
+fn the_query_collection_holds_what_lookup_finds() {
+    let query = "b=2&a=1&A=3&n=x+y&flag&e=%C3%A9&&a=4";
+    let keys = collection(query);
+    let expected = [
+        ("b", "2"),
+        ("a", "1,3,4"),
+        ("n", "x y"),
+        ("flag", ""),
+        ("e", "é"),
+    ];
+    assert_eq!(keys, expected.map(|(k, v)| (k.to_string(), v.to_string())));
+    for (key, value) in &keys {
+        assert_eq!(lookup(query, key).as_deref(), Some(value.as_str()), "{key}");
     }
 }
 

@@ -52,7 +52,7 @@ use crate::azure::request::Request;
 use crate::azure::run;
 use crate::functions::Function;
 use crate::http::parse::is_tchar;
-use crate::http::request::{find_header, media_type};
+use crate::http::request::{field_separator, find_header, media_type};
 use crate::http::response::{self, Response};
 
 /// Where a function's invocation data is and where its answer goes: what payload mode needs
@@ -216,13 +216,8 @@ fn http_request(req: &Value) -> Result<Request<'static>, (&'static str, &'static
         for (name, values) in fields {
             let joined = match values {
                 Value::Array(items) => {
-                    let separator = if name.eq_ignore_ascii_case("cookie") {
-                        "; "
-                    } else {
-                        ", "
-                    };
                     let texts = items.iter().map(text).collect::<Option<Vec<_>>>();
-                    texts.map(|texts| texts.join(separator))
+                    texts.map(|texts| texts.join(field_separator(name)))
                 }
                 Value::Null => continue,
                 value => text(value),

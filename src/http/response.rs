@@ -230,7 +230,7 @@ pub(crate) fn passes_through(name: &str, value: &str) -> bool {
 }
 
 /// RFC 9110 §6.4.1: 1xx, 204 and 304 responses never have content.
-pub(crate) fn is_bodiless(status: u16) -> bool {
+pub fn is_bodiless(status: u16) -> bool {
     (100..200).contains(&status) || status == 204 || status == 304
 }
 

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use handler::http::chunked::ChunkedDecoder;
 use handler::http::parse::{list_tokens, BodyKind};
+use handler::http::response::is_bodiless;
 
 /// Pooled connections idle longer than this are closed (.NET 6+ `PooledConnectionIdleTimeout`).
 pub const POOL_IDLE: Duration = Duration::from_secs(60);
@@ -587,7 +588,7 @@ fn parse_head(bytes: &[u8], head_request: bool) -> Result<Head, Error> {
                 .map_err(|_| Error::Protocol(format!("Content-Length {v:?}")))
         })
         .transpose()?;
-    let framing = if head_request || status < 200 || status == 204 || status == 304 {
+    let framing = if head_request || is_bodiless(status) {
         Framing::Empty
     } else if !codings.is_empty() {
         if codings.last().map(String::as_str) == Some("chunked") {

@@ -2,10 +2,12 @@
 //! request rebuilt as the host's `ToHttpRequestMessage` does, and the handler's answer passed
 //! back whole.
 
+use handler::http::query;
+use handler::http::request::{field_separator, group_by_name};
 use handler::http::response::Response;
 
 use crate::client::{Body, Reply, Request};
-use crate::incoming::{group_by_name, query_collection, Incoming, HOST_VERSION};
+use crate::incoming::{Incoming, HOST_VERSION};
 
 /// Content headers, which .NET refuses on a request's own headers: `TryAddWithoutValidation`
 /// drops them silently. Only `Content-Type` and `Content-Length` come back, with a body.
@@ -31,7 +33,7 @@ const NO_BODY_METHODS: [&str; 5] = ["GET", "HEAD", "CONNECT", "OPTIONS", "DELETE
 /// parameters (`QueryHelpers.AddQueryString` over the query collection).
 pub fn target(req: &Incoming) -> String {
     let mut target = req.path().to_string();
-    for (i, (name, value)) in query_collection(req.query()).iter().enumerate() {
+    for (i, (name, value)) in query::collection(req.query()).iter().enumerate() {
         target.push(if i == 0 { '?' } else { '&' });
         target.push_str(&url_encode(name));
         target.push('=');
@@ -78,12 +80,7 @@ pub fn request<'a>(
     let mut headers: Vec<(String, String)> = group_by_name(copied)
         .into_iter()
         .map(|(name, values)| {
-            let separator = if name.eq_ignore_ascii_case("cookie") {
-                "; "
-            } else {
-                ", "
-            };
-            let joined = values.join(separator);
+            let joined = values.join(field_separator(&name));
             (name, joined)
         })
         .collect();

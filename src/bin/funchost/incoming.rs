@@ -1,7 +1,7 @@
 //! What every mode starts from: the client's request as the host received it, and the host's
 //! version, which the modes send along.
 
-use handler::http::query::{self, split_target};
+use handler::http::query::split_target;
 use handler::http::request::{find_header, media_type};
 
 /// The host version funchost reports in `X-Azure-Functions-HostVersion` and `User-Agent`: the
@@ -100,32 +100,5 @@ pub fn headers(req: &handler::http::Request<'_>) -> Vec<(String, String)> {
                 String::from_utf8_lossy(value).into_owned(),
             )
         })
-        .collect()
-}
-
-/// Name-value pairs grouped by name as .NET's collections group them: names compared ignoring
-/// case, the first spelling kept, every value in order.
-pub fn group_by_name(
-    pairs: impl IntoIterator<Item = (String, String)>,
-) -> Vec<(String, Vec<String>)> {
-    let mut grouped: Vec<(String, Vec<String>)> = Vec::new();
-    for (name, value) in pairs {
-        match grouped
-            .iter_mut()
-            .find(|(n, _)| n.eq_ignore_ascii_case(&name))
-        {
-            Some((_, values)) => values.push(value),
-            None => grouped.push((name, vec![value])),
-        }
-    }
-    grouped
-}
-
-/// The query's parameters as ASP.NET's query collection holds them: decoded, grouped by name
-/// (`group_by_name`), repeated keys' values joined with `,`.
-pub fn query_collection(query: &str) -> Vec<(String, String)> {
-    group_by_name(query::pairs(query))
-        .into_iter()
-        .map(|(name, values)| (name, values.join(",")))
         .collect()
 }

@@ -6,10 +6,12 @@ use std::time::SystemTime;
 
 use handler::azure::appfiles::FunctionConfig;
 use handler::azure::json::{self, Value};
+use handler::http::query;
+use handler::http::request::group_by_name;
 use handler::http::response::Response;
 
 use crate::client::Reply;
-use crate::incoming::{group_by_name, query_collection, Incoming};
+use crate::incoming::Incoming;
 use crate::util;
 
 /// The `Content-Type` of the invocation (.NET `JsonMediaTypeFormatter`'s default).
@@ -67,7 +69,7 @@ pub fn request_object(req: &Incoming, params: &[(String, String)]) -> Value {
     let mut members = vec![
         ("Url", string(url)),
         ("Method", string(req.method.as_str())),
-        ("Query", pairs_object(&query_collection(req.query()))),
+        ("Query", pairs_object(&query::collection(req.query()))),
         ("Headers", Value::Object(headers)),
         ("Params", pairs_object(params)),
         ("Identities", Value::Array(vec![anonymous_identity()])),
@@ -157,7 +159,7 @@ pub fn http_metadata(req: &Incoming, params: &[(String, String)], sys: Value) ->
             }
         }
     }
-    let query = query_collection(req.query());
+    let query = query::collection(req.query());
     for (name, value) in &query {
         if !name.eq_ignore_ascii_case("code") {
             data.set(name, host_value(string(value.as_str())));
