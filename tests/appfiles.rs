@@ -75,6 +75,7 @@ fn loads_the_fixture_apps() {
             arguments: Vec::new(),
             working_directory: String::new(),
             functions: vec![boom, hello_rust(), product, tick],
+            warnings: Vec::new(),
         }
     );
     let forwards: Vec<bool> = app.functions.iter().map(|f| app.forwards(f)).collect();
@@ -198,6 +199,53 @@ fn a_broken_host_json_stops_the_start() {
             "handler: {}: not valid JSON: trailing data at offset 19 (line 1)\n",
             dir.path().join("host.json").display()
         )
+    );
+}
+
+#[test]
+fn an_unknown_method_stops_the_start_and_a_method_member_is_a_warning() {
+    let function = |methods: &str| {
+        format!(
+            r#"{{"bindings":[{{"type":"httpTrigger","name":"req",{methods}}},{{"type":"http","direction":"out","name":"res"}}]}}"#
+        )
+    };
+    let forwarding = r#"{"customHandler":{"enableForwardingHttpRequest":true}}"#;
+    let dir = TempDir::new("appfiles-pots")
+        .with("host.json", forwarding)
+        .with(
+            "HelloRust/function.json",
+            &function(r#""methods":["get","pots"]"#),
+        );
+    let exited = run_to_exit(handler(), &[], Some(dir.path()));
+    assert_eq!(exited.status.code(), Some(1));
+    assert_eq!(
+        exited.stderr,
+        format!(
+            "handler: {}: bindings[0]: methods: \"pots\" is not an HTTP method (get, post, put, \
+             delete, head, patch, options, trace)\n",
+            dir.path().join("HelloRust/function.json").display()
+        )
+    );
+    // `method` is not a member the host reads: every method reaches the function, and the
+    // handler says so.
+    let dir = dir.with("HelloRust/function.json", &function(r#""method":["get"]"#));
+    let server = Server::start_with(&[], Some(dir.path()));
+    let warning = server
+        .stderr
+        .recv_timeout(support::WAIT)
+        .expect("a warning");
+    assert_eq!(
+        warning,
+        format!(
+            "handler: warning: {}: bindings[0]: \"method\" is not a binding property, so the \
+             host ignores it; \"methods\" limits the methods a function accepts",
+            dir.path().join("HelloRust/function.json").display()
+        )
+    );
+    assert!(
+        server.listening.ends_with("[any /api/HelloRust])"),
+        "{}",
+        server.listening
     );
 }
 

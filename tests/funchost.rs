@@ -1174,6 +1174,42 @@ fn stopping_funchost_kills_the_handler() {
     assert!(wait_gone(pid));
 }
 
+/// Sends `signal` to process `pid` with kill(1): std has no signal API.
+fn signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill {signal} {pid}");
+}
+
+#[test]
+fn the_handler_never_outlives_funchost() {
+    for kill in ["-TERM", "-KILL"] {
+        let mut host = LocalHost::start(&fixture("forwarding"), Some(HANDLER), &[]);
+        let started = host.wait_out("Started handler (pid ");
+        let pid = pid_in(&started);
+        let port: u16 = started
+            .rsplit("FUNCTIONS_CUSTOMHANDLER_PORT=")
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("the handler's port");
+        assert!(TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok());
+        signal(host.child.id(), kill);
+        assert!(!host.wait_exit().success(), "funchost {kill}");
+        assert!(wait_gone(pid), "the handler outlived funchost {kill}");
+        // Its other threads may still be letting go of the socket for a moment.
+        let deadline = Instant::now() + WAIT;
+        while TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the handler's port is still taken after funchost {kill}"
+            );
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
 // ---- Other endpoints and the command line -----------------------------------------------------
 
 #[test]
@@ -1465,4 +1501,77 @@ fn a_missing_handler_fails_three_times_then_stops() {
         "{err}"
     );
     assert!(err.ends_with("funchost: the handler did not start: Exceeded http worker restart retry count. Shutting down Functions Host\n"), "{err}");
+}
+
+#[test]
+fn a_handler_not_built_yet_is_named_once_with_how_to_build_it() {
+    let host = r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"handler"},"enableForwardingHttpRequest":true}}"#;
+    let app = TempDir::new("funchost-not-built")
+        .with("host.json", host)
+        .with("Echo/function.json", ECHO);
+    let dir = app.path().to_str().unwrap();
+    let port = free_port().to_string();
+    let (status, out, err) = run(&["start", "--app", dir, "--port", &port], "");
+    assert_eq!((status.code(), out.as_str()), (Some(1), ""));
+    let missing = app.path().canonicalize().unwrap().join("handler");
+    assert_eq!(
+        err,
+        format!(
+            "funchost: no handler to start: {} does not exist (host.json defaultExecutablePath \
+             \"handler\"). Build it with ./build.sh, or run the debug build: cargo build, then \
+             --handler target/debug/handler\n",
+            missing.display()
+        )
+    );
+}
+
+#[test]
+fn an_unknown_method_stops_funchost_and_a_method_member_is_a_warning() {
+    let echo = |methods: &str| ECHO.replace(r#""authLevel""#, &format!("{methods},\"authLevel\""));
+    let app = TempDir::new("funchost-pots")
+        .with("host.json", "{}")
+        .with("Echo/function.json", &echo(r#""methods":["get","pots"]"#));
+    let port = free_port().to_string();
+    let (status, _, err) = run(
+        &[
+            "start",
+            "--app",
+            app.path().to_str().unwrap(),
+            "--port",
+            &port,
+        ],
+        "",
+    );
+    assert_eq!(status.code(), Some(1));
+    let file = app
+        .path()
+        .canonicalize()
+        .unwrap()
+        .join("Echo/function.json");
+    assert_eq!(
+        err,
+        format!(
+            "funchost: {}: bindings[0]: methods: \"pots\" is not an HTTP method (get, post, put, \
+             delete, head, patch, options, trace)\n",
+            file.display()
+        )
+    );
+    // The host ignores `method`: every method reaches the function, and funchost says why.
+    let app = fake_app("method-typo", FORWARDING)
+        .with("Echo/function.json", &echo(r#""method":["get"]"#));
+    let mut host = LocalHost::start(app.path(), None, &[]);
+    host.wait_err("Echo/function.json: bindings[0]: \"method\" is not a binding property");
+    let delete = curl("DELETE", "/api/Echo", &[], "");
+    assert_eq!(host.exchange(delete.as_bytes()).status, 200);
+}
+
+#[test]
+fn a_panic_is_logged_with_one_label() {
+    let app = support::example("app");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/app");
+    let mut host = LocalHost::start(&root, Some(app.to_str().unwrap()), &[]);
+    let reply = host.get("/v1/Boom");
+    assert_eq!(reply.status, 500);
+    let line = host.wait_err("panicked at");
+    assert!(line.contains("] handler error: panicked at "), "{line}");
 }

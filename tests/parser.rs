@@ -20,7 +20,7 @@ use handler::http::limits::{
     MAX_METHOD_BYTES, MAX_TARGET_BYTES, MAX_TRAILER_BYTES,
 };
 use handler::http::parse::{worth_parsing, BodyKind, Status, Version};
-use handler::xorshift::{seed_from_env, Rng};
+use support::xorshift::{seed_from_env, Rng};
 
 use support::{parse_head, Head, Parsed};
 

@@ -7,7 +7,7 @@ mod support;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use handler::xorshift::Rng;
+use support::xorshift::Rng;
 use support::{chunked, example, greeting, invocation, read_reply, Reply, Server, TempDir};
 
 /// An app folder under tests/fixtures/.

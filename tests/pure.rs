@@ -11,8 +11,8 @@ use handler::azure::start::port_from_env;
 use handler::functions::Function;
 use handler::http::date::{self, imf_fixdate};
 use handler::http::error::HttpError;
-use handler::http::query::{decode_form, decode_path, lookup, split_target};
-use handler::http::response::{encode, Framing, Response};
+use handler::http::query::{collection, decode_form, decode_path, lookup, split_target};
+use handler::http::response::{encode, encode_head, BodyFraming, Framing, Response};
 
 // ---- query ---------------------------------------------------------------------------------------
 
@@ -65,6 +65,23 @@ fn lookup_decodes_the_value_of_its_key() {
     ];
     for (query, key, expect) in cases {
         assert_eq!(lookup(query, key).as_deref(), expect, "{query:?} {key:?}");
+    }
+}
+
+#[test]
+fn the_query_collection_holds_what_lookup_finds() {
+    let query = "b=2&a=1&A=3&n=x+y&flag&e=%C3%A9&&a=4";
+    let keys = collection(query);
+    let expected = [
+        ("b", "2"),
+        ("a", "1,3,4"),
+        ("n", "x y"),
+        ("flag", ""),
+        ("e", "é"),
+    ];
+    assert_eq!(keys, expected.map(|(k, v)| (k.to_string(), v.to_string())));
+    for (key, value) in &keys {
+        assert_eq!(lookup(query, key).as_deref(), Some(value.as_str()), "{key}");
     }
 }
 
@@ -205,6 +222,76 @@ fn the_connection_header_says_what_the_server_will_do() {
             encoded(&Response::new(404), framing),
             format!("HTTP/1.1 404 Not Found\r\nDate: {DATE}\r\nContent-Length: 0\r\n{line}\r\n"),
             "keep_alive {keep_alive}, http10 {http10}"
+        );
+    }
+}
+
+#[test]
+fn a_head_alone_carries_its_reason_and_the_framing_of_the_body_to_come() {
+    let head = |status, reason, body, keep_alive| {
+        let headers = [
+            ("X-Up".into(), "1".into()),
+            ("Content-Length".into(), "5".into()),
+            ("Date".into(), "yesterday".into()),
+        ];
+        let framing = Framing {
+            keep_alive,
+            ..KEEP_ALIVE
+        };
+        let mut out = Vec::new();
+        encode_head(status, reason, &headers, body, framing, DATE, &mut out);
+        String::from_utf8(out).unwrap()
+    };
+    let start = |line: &str| format!("HTTP/1.1 {line}\r\nDate: {DATE}\r\nX-Up: 1\r\n");
+    // (status, reason as received, body framing, keep-alive, what follows the headers)
+    let cases = [
+        (
+            201,
+            "Made",
+            BodyFraming::Chunked,
+            true,
+            "201 Made",
+            "Transfer-Encoding: chunked\r\n",
+        ),
+        (
+            200,
+            "OK",
+            BodyFraming::Length(9),
+            true,
+            "200 OK",
+            "Content-Length: 9\r\n",
+        ),
+        (
+            200,
+            "",
+            BodyFraming::Close,
+            false,
+            "200 OK",
+            "Connection: close\r\n",
+        ),
+        // A reason that could split the head is replaced by the standard one.
+        (
+            404,
+            "No\r\nX: y",
+            BodyFraming::Length(0),
+            true,
+            "404 Not Found",
+            "Content-Length: 0\r\n",
+        ),
+        (
+            304,
+            "Not Modified",
+            BodyFraming::Chunked,
+            true,
+            "304 Not Modified",
+            "",
+        ),
+    ];
+    for (status, reason, body, keep_alive, line, rest) in cases {
+        assert_eq!(
+            head(status, reason, body, keep_alive),
+            format!("{}{rest}\r\n", start(line)),
+            "{status} {reason:?}"
         );
     }
 }

@@ -19,13 +19,13 @@ use std::path::{Path, PathBuf};
 use crate::azure::json::{self, JsonError, Value};
 
 /// The host settings file at the app root.
-pub const HOST_JSON: &str = "host.json";
+pub(crate) const HOST_JSON: &str = "host.json";
 
 /// The bindings file in each function's folder.
-pub const FUNCTION_JSON: &str = "function.json";
+pub(crate) const FUNCTION_JSON: &str = "function.json";
 
 /// `extensions.http.routePrefix` when host.json does not set it.
-pub const DEFAULT_ROUTE_PREFIX: &str = "api";
+pub(crate) const DEFAULT_ROUTE_PREFIX: &str = "api";
 
 /// What host.json and the functions' files say, for the handler and for a local host emulator.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +46,8 @@ pub struct AppConfig {
     pub working_directory: String,
     /// Every function, sorted by name.
     pub functions: Vec<FunctionConfig>,
+    /// What the host accepts but is most likely a mistake, one line each, naming its file.
+    pub warnings: Vec<String>,
 }
 
 /// One function: its folder name and the bindings of its function.json.
@@ -158,7 +160,7 @@ pub fn load(root: &Path) -> Result<Option<AppConfig>, String> {
     let in_host = |e: String| format!("{}: {e}", host_path.display());
     let mut config = host_config(root, &host).map_err(in_host)?;
     let listed = listed_functions(&host).map_err(in_host)?;
-    config.functions = load_functions(root, listed.as_deref())?;
+    config.functions = load_functions(root, listed.as_deref(), &mut config.warnings)?;
     Ok(Some(config))
 }
 
@@ -195,6 +197,7 @@ fn host_config(root: &Path, host: &Value) -> Result<AppConfig, String> {
         arguments,
         working_directory: text("workingDirectory")?,
         functions: Vec::new(),
+        warnings: Vec::new(),
     })
 }
 
@@ -218,8 +221,12 @@ fn flag(handler: Option<&Value>, key: &str) -> Result<bool, String> {
 }
 
 /// Every folder of `root` with a function.json, sorted by name; only those in `listed` when
-/// host.json lists some.
-fn load_functions(root: &Path, listed: Option<&[String]>) -> Result<Vec<FunctionConfig>, String> {
+/// host.json lists some. Adds what looks like a typo to `warnings`.
+fn load_functions(
+    root: &Path,
+    listed: Option<&[String]>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<FunctionConfig>, String> {
     let entries =
         fs::read_dir(root).map_err(|e| format!("{}: cannot list: {e}", root.display()))?;
     let mut functions = Vec::new();
@@ -247,6 +254,7 @@ fn load_functions(root: &Path, listed: Option<&[String]>) -> Result<Vec<Function
         }
         let function =
             function_config(name, &value).map_err(|e| format!("{}: {e}", file.display()))?;
+        warnings.extend(typos(&value).map(|typo| format!("{}: {typo}", file.display())));
         functions.push(function);
     }
     functions.sort_by(|a, b| {
@@ -293,13 +301,20 @@ fn binding(value: &Value) -> Result<Binding, String> {
     if !matches!(direction.as_str(), "in" | "out" | "inout") {
         return Err(format!("direction {direction:?} is not in, out or inout"));
     }
-    let methods = match value.get_ignore_case("methods") {
+    let methods: Vec<String> = match value.get_ignore_case("methods") {
         None | Some(Value::Null) => Vec::new(),
         Some(v) => strings(v, "methods")?
             .iter()
             .map(|m| m.to_ascii_lowercase())
             .collect(),
     };
+    // The host would take any text as a method, and no request would ever match it.
+    if let Some(unknown) = methods.iter().find(|m| !HTTP_METHODS.contains(&m.as_str())) {
+        return Err(format!(
+            "methods: {unknown:?} is not an HTTP method ({})",
+            HTTP_METHODS.join(", ")
+        ));
+    }
     Ok(Binding {
         kind: required("type")?,
         direction,
@@ -308,6 +323,30 @@ fn binding(value: &Value) -> Result<Binding, String> {
         route: optional("route")?,
         auth_level: optional("authLevel")?,
     })
+}
+
+/// The methods an HTTP trigger may list: those of function.json's schema.
+const HTTP_METHODS: [&str; 8] = [
+    "get", "post", "put", "delete", "head", "patch", "options", "trace",
+];
+
+/// Members of a function.json's bindings that the host ignores but that most likely meant
+/// something else: `method` for `methods`, which leaves the function open to every method.
+fn typos(function: &Value) -> impl Iterator<Item = String> + '_ {
+    let bindings = function
+        .get_ignore_case("bindings")
+        .and_then(Value::as_array);
+    bindings
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter(|(_, binding)| binding.get_ignore_case("method").is_some())
+        .map(|(i, _)| {
+            format!(
+                "bindings[{i}]: \"method\" is not a binding property, so the host ignores it; \
+                 \"methods\" limits the methods a function accepts"
+            )
+        })
 }
 
 /// The member at `keys` (each matched ignoring case).
@@ -471,6 +510,24 @@ mod tests {
     }
 
     #[test]
+    fn a_method_member_is_a_typo_the_host_ignores() {
+        let json = r#"{"bindings":[{"type":"httpTrigger","name":"r","Method":["get"]},
+            {"type":"http","direction":"out","name":"res"}]}"#;
+        let value = parse(json).unwrap();
+        let found: Vec<String> = typos(&value).collect();
+        assert_eq!(
+            found,
+            [
+                "bindings[0]: \"method\" is not a binding property, so the host ignores it; \
+              \"methods\" limits the methods a function accepts"
+            ]
+        );
+        // As in the host, the function then accepts every method.
+        let f = function_config("F".to_string(), &value).unwrap();
+        assert!(f.trigger().unwrap().methods.is_empty());
+    }
+
+    #[test]
     fn quickstart_function_json() {
         let f = function(
             r#"{"bindings":[{"authLevel":"anonymous","type":"httpTrigger","direction":"in",
@@ -551,6 +608,11 @@ mod tests {
             (
                 r#"{"bindings":[{"type":"httpTrigger","name":"r","methods":"get"}]}"#,
                 "bindings[0]: methods is not an array of strings",
+            ),
+            (
+                r#"{"bindings":[{"type":"httpTrigger","name":"r","methods":["get","pots"]}]}"#,
+                "bindings[0]: methods: \"pots\" is not an HTTP method (get, post, put, delete, \
+                 head, patch, options, trace)",
             ),
             (
                 r#"{"bindings":[{"type":"httpTrigger","name":"r","direction":"up"}]}"#,

@@ -406,35 +406,66 @@ impl Value {
     /// Append compact JSON text to `out`. Recurses once per nesting level, as parsed values
     /// are at most `JSON_MAX_DEPTH` deep.
     pub fn write_to(&self, out: &mut String) {
+        self.write(out, None);
+    }
+
+    /// JSON text as Json.NET's `Formatting.Indented` writes it (the host, for an object body):
+    /// two spaces per level, `"name": value`, and `[]`, `{}` when empty.
+    pub fn to_json_indented(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out, Some(0));
+        out
+    }
+
+    /// Writes compact text, or indented text at nesting level `depth`.
+    fn write(&self, out: &mut String, depth: Option<usize>) {
         match self {
             Value::Null => out.push_str("null"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Value::Number(text) => out.push_str(text),
             Value::String(s) => write_string(out, s),
             Value::Array(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    item.write_to(out);
-                }
-                out.push(']');
+                write_container(out, "[]", items.iter().map(|v| (None, v)), depth)
             }
             Value::Object(members) => {
-                out.push('{');
-                for (i, (name, value)) in members.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write_string(out, name);
-                    out.push(':');
-                    value.write_to(out);
-                }
-                out.push('}');
+                let members = members.iter().map(|(n, v)| (Some(n.as_str()), v));
+                write_container(out, "{}", members, depth);
             }
         }
     }
+}
+
+/// An array or object between the two characters of `brackets`: its items, each with its
+/// name for an object, compact or indented at nesting level `depth`.
+fn write_container<'a>(
+    out: &mut String,
+    brackets: &str,
+    items: impl ExactSizeIterator<Item = (Option<&'a str>, &'a Value)>,
+    depth: Option<usize>,
+) {
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        out.extend(std::iter::repeat_n("  ", depth));
+    };
+    let empty = items.len() == 0;
+    out.push_str(&brackets[..1]);
+    for (i, (name, value)) in items.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if let Some(depth) = depth {
+            newline(out, depth + 1);
+        }
+        if let Some(name) = name {
+            write_string(out, name);
+            out.push_str(if depth.is_some() { ": " } else { ":" });
+        }
+        value.write(out, depth.map(|d| d + 1));
+    }
+    if let (Some(depth), false) = (depth, empty) {
+        newline(out, depth);
+    }
+    out.push_str(&brackets[1..]);
 }
 
 impl From<&str> for Value {
@@ -546,6 +577,23 @@ mod tests {
             cases.into_iter().map(|(t, v)| (t.to_string(), v)).collect();
         cases.push((nested(JSON_MAX_DEPTH), deep));
         cases
+    }
+
+    #[test]
+    fn indented_text_is_json_nets() {
+        let cases: &[(&str, &str)] = &[
+            (
+                r#"{"a":[1,{}],"b":{},"c":[]}"#,
+                "{\n  \"a\": [\n    1,\n    {}\n  ],\n  \"b\": {},\n  \"c\": []\n}",
+            ),
+            (r#"[["x"]]"#, "[\n  [\n    \"x\"\n  ]\n]"),
+            ("7", "7"),
+        ];
+        for (compact, indented) in cases {
+            let value = parse(compact.as_bytes()).unwrap();
+            assert_eq!(value.to_json_indented(), *indented, "{compact}");
+            assert_eq!(value.to_json(), *compact, "{compact}");
+        }
     }
 
     #[test]

@@ -6,5 +6,6 @@ pub mod json;
 pub mod payload;
 pub mod request;
 pub mod router;
-pub mod run;
+mod run;
 pub mod start;
+pub mod template;

@@ -52,7 +52,7 @@ use crate::azure::request::Request;
 use crate::azure::run;
 use crate::functions::Function;
 use crate::http::parse::is_tchar;
-use crate::http::request::{find_header, media_type};
+use crate::http::request::{field_separator, find_header, media_type};
 use crate::http::response::{self, Response};
 
 /// Where a function's invocation data is and where its answer goes: what payload mode needs
@@ -94,7 +94,7 @@ impl Shape {
 }
 
 /// Answers one payload-mode invocation of `function`, whose JSON is `body`.
-pub fn respond(function: &Function, shape: &Shape, body: &[u8]) -> Response {
+pub(crate) fn respond(function: &Function, shape: &Shape, body: &[u8]) -> Response {
     let (answer, mut logs) = run(function, shape, body);
     let failed = !shape.http && answer.status >= 500;
     let mut http = String::new();
@@ -153,7 +153,11 @@ fn run(function: &Function, shape: &Shape, body: &[u8]) -> (Response, Vec<String
 ///
 /// # Errors
 /// Why the invocation cannot be read, naming the member at fault.
-pub fn invocation(name: &str, shape: &Shape, body: &[u8]) -> Result<Request<'static>, String> {
+pub(crate) fn invocation(
+    name: &str,
+    shape: &Shape,
+    body: &[u8],
+) -> Result<Request<'static>, String> {
     let value = json::parse(body).map_err(|e| format!("the body is not JSON ({e})"))?;
     let data = value
         .get_ignore_case("Data")
@@ -212,13 +216,8 @@ fn http_request(req: &Value) -> Result<Request<'static>, (&'static str, &'static
         for (name, values) in fields {
             let joined = match values {
                 Value::Array(items) => {
-                    let separator = if name.eq_ignore_ascii_case("cookie") {
-                        "; "
-                    } else {
-                        ", "
-                    };
                     let texts = items.iter().map(text).collect::<Option<Vec<_>>>();
-                    texts.map(|texts| texts.join(separator))
+                    texts.map(|texts| texts.join(field_separator(name)))
                 }
                 Value::Null => continue,
                 value => text(value),

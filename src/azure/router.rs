@@ -1,6 +1,8 @@
 //! Which function answers a method and path. Routes are built once at start-up, from the app's
-//! files (`from_app`) or, with none, from the function table (`builtin_for`); matching is
-//! case-insensitive on literal segments, as Azure's routing is (`/api/hellorust` works).
+//! files (`from_app`) or, with none, from the function table (`builtin_for`). Paths match
+//! `template`s as the host's do: literal segments ignoring case (`/api/hellorust` works), and
+//! inline constraints checked (`{id:int}`), so a path the host would not route to a function
+//! does not reach it here either.
 //!
 //! A route either serves requests the host forwards (`/<prefix>/<route>`, the function's
 //! response is the answer) or the host's payload-mode invocations (`POST /<FunctionName>`,
@@ -12,22 +14,8 @@ use std::fmt::Write;
 
 use crate::azure::appfiles::{AppConfig, DEFAULT_ROUTE_PREFIX};
 use crate::azure::payload::Shape;
+use crate::azure::template::{self, Template};
 use crate::functions::{self, Function};
-use crate::http::query::decode_path;
-
-/// One piece of a route template such as `products/{id}`. The template syntax is ASP.NET
-/// Core's, which the host uses; constraints (`{id:int}`) are accepted and not checked, since
-/// the host has already matched them before it forwards a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Segment {
-    Literal(String),
-    /// `{id}`: exactly one segment.
-    Param(String),
-    /// `{id?}` or `{id=7}`: one segment or none, then the default if there is one.
-    Optional(String, Option<String>),
-    /// `{*rest}` or `{**rest}`: every remaining segment, joined with `/`; maybe none.
-    CatchAll(String),
-}
 
 /// How requests reach a route's function.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +32,8 @@ pub enum Mode {
 pub struct Route {
     pub function: &'static Function,
     pub mode: Mode,
-    segments: Vec<Segment>,
+    /// Where it is: `api/products/{id}`, or `<Name>` for payload mode.
+    template: Template,
     /// Upper-case method names; empty means every method, as a function.json without
     /// `methods` allows.
     methods: Vec<String>,
@@ -67,9 +56,6 @@ pub struct Router {
 }
 
 impl Router {
-    /// The route prefix of HTTP functions when host.json does not set one.
-    pub const DEFAULT_PREFIX: &'static str = DEFAULT_ROUTE_PREFIX;
-
     /// `builtin_for` the shipped function table.
     pub fn builtin() -> Router {
         Router::builtin_for(functions::FUNCTIONS)
@@ -78,12 +64,12 @@ impl Router {
     /// Without host.json: every function of `table` at `api/<Name>` for GET and POST, what the
     /// quickstart's function.json (`"methods": ["get", "post"]`, no `route`) declares, and at
     /// `POST /<Name>` for payload mode with the quickstart's `req`/`res` bindings.
-    pub fn builtin_for(table: &'static [Function]) -> Router {
+    pub(crate) fn builtin_for(table: &'static [Function]) -> Router {
         let mut router = Router::default();
         for function in table {
             router.add(
                 function,
-                &format!("{}/{}", Self::DEFAULT_PREFIX, function.name),
+                &format!("{DEFAULT_ROUTE_PREFIX}/{}", function.name),
                 &["get", "post"],
             );
         }
@@ -101,7 +87,7 @@ impl Router {
     /// # Errors
     /// A one-line message naming the first function.json that has no function in `table`, and
     /// the registered names.
-    pub fn from_app(app: &AppConfig, table: &'static [Function]) -> Result<Router, String> {
+    pub(crate) fn from_app(app: &AppConfig, table: &'static [Function]) -> Result<Router, String> {
         let mut router = Router::default();
         let mut payload = Vec::new();
         for config in &app.functions {
@@ -138,26 +124,21 @@ impl Router {
     /// Adds `function` at `template` (e.g. `api/HelloRust`, `api/products/{id}`) for `methods`
     /// (any case; empty for all), for forwarded requests.
     pub fn add(&mut self, function: &'static Function, template: &str, methods: &[&str]) {
-        let segments = template
-            .split('/')
-            .filter(|s| !s.is_empty())
-            .map(segment)
-            .collect();
         let methods = methods.iter().map(|m| m.to_ascii_uppercase()).collect();
         self.routes.push(Route {
             function,
             mode: Mode::Forwarded,
-            segments,
+            template: Template::parse(template),
             methods,
         });
     }
 
     /// Adds `function` for payload-mode invocations at `POST /<Name>`.
-    pub fn add_payload(&mut self, function: &'static Function, shape: Shape) {
+    pub(crate) fn add_payload(&mut self, function: &'static Function, shape: Shape) {
         self.routes.push(Route {
             function,
             mode: Mode::Payload(shape),
-            segments: vec![Segment::Literal(function.name.to_string())],
+            template: Template::parse(function.name),
             methods: vec!["POST".to_string()],
         });
     }
@@ -166,10 +147,10 @@ impl Router {
     /// Another method than POST on a payload path is not found: the host only POSTs there, and
     /// an `Allow` header would advertise a resource clients cannot use.
     pub fn find(&self, method: &str, path: &str) -> Found<'_> {
-        let segments = path.split('/').filter(|s| !s.is_empty());
+        let segments = template::segments(path);
         let mut allowed: Vec<&str> = Vec::new();
         for route in &self.routes {
-            let Some(params) = route.matches(segments.clone()) else {
+            let Some(params) = route.template.matches(segments.clone()) else {
                 continue;
             };
             if route.allows(method) {
@@ -190,16 +171,11 @@ impl Router {
         Found::MethodNotAllowed(allowed.join(", "))
     }
 
-    /// Every route, in the order added.
-    pub fn routes(&self) -> &[Route] {
-        &self.routes
-    }
-
     /// The functions served and how, for the start-up line:
     /// `HelloRust [GET,POST /api/HelloRust], Tick [payload]`. A function lists its forwarded
     /// routes, or `payload` when the host only invokes it; every function also answers
     /// payload-mode invocations.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut out = String::new();
         let mut seen: Vec<&str> = Vec::new();
         for route in &self.routes {
@@ -236,103 +212,16 @@ impl Router {
     }
 }
 
-/// One segment of a template.
-fn segment(s: &str) -> Segment {
-    let Some(inner) = s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else {
-        return Segment::Literal(s.to_string());
-    };
-    let name = |p: &str| {
-        p.split([':', '?', '='])
-            .next()
-            .unwrap_or(p)
-            .trim_start_matches('*')
-            .to_string()
-    };
-    if inner.starts_with('*') {
-        return Segment::CatchAll(name(inner));
-    }
-    if let Some((_, default)) = inner.split_once('=') {
-        return Segment::Optional(name(inner), Some(default.to_string()));
-    }
-    if inner.ends_with('?') {
-        return Segment::Optional(name(inner), None);
-    }
-    Segment::Param(name(inner))
-}
-
 impl Route {
-    /// The route's parameters if it matches the path's segments (still percent-encoded). Only
-    /// a parameter's value is copied: matching a route without parameters allocates nothing.
-    fn matches<'p>(
-        &self,
-        mut rest: impl Iterator<Item = &'p str>,
-    ) -> Option<Vec<(String, String)>> {
-        let mut params = Vec::new();
-        for pattern in &self.segments {
-            match pattern {
-                Segment::Literal(lit) => {
-                    if !decode_path(rest.next()?).eq_ignore_ascii_case(lit) {
-                        return None;
-                    }
-                }
-                Segment::Param(name) => {
-                    let value = decode_path(rest.next()?).into_owned();
-                    params.push((name.clone(), value));
-                }
-                Segment::Optional(name, default) => {
-                    let value = match rest.next() {
-                        Some(value) => decode_path(value).into_owned(),
-                        None => match default {
-                            Some(default) => default.clone(),
-                            None => continue,
-                        },
-                    };
-                    params.push((name.clone(), value));
-                }
-                Segment::CatchAll(name) => {
-                    let value: Vec<_> = rest.by_ref().map(decode_path).collect();
-                    if !value.is_empty() {
-                        params.push((name.clone(), value.join("/")));
-                    }
-                }
-            }
-        }
-        rest.next().is_none().then_some(params)
-    }
-
     fn allows(&self, method: &str) -> bool {
         self.methods.is_empty()
             || self.methods.iter().any(|m| m == method)
             || (method == "HEAD" && self.methods.iter().any(|m| m == "GET"))
     }
 
-    /// Upper-case method names; empty means every method.
-    pub fn methods(&self) -> &[String] {
-        &self.methods
-    }
-
     /// The route template as a path, e.g. `/api/HelloRust`, `/api/products/{id}`.
-    pub fn path(&self) -> String {
-        let mut path = String::new();
-        for segment in &self.segments {
-            path.push('/');
-            match segment {
-                Segment::Literal(s) => path.push_str(s),
-                Segment::Param(p) => {
-                    let _ = write!(path, "{{{p}}}");
-                }
-                Segment::Optional(p, _) => {
-                    let _ = write!(path, "{{{p}?}}");
-                }
-                Segment::CatchAll(p) => {
-                    let _ = write!(path, "{{*{p}}}");
-                }
-            }
-        }
-        if path.is_empty() {
-            path.push('/');
-        }
-        path
+    pub(crate) fn path(&self) -> String {
+        self.template.path()
     }
 }
 
@@ -350,61 +239,6 @@ mod tests {
         name: "A",
         run: nothing,
     };
-
-    fn params(found: Found<'_>) -> Option<Vec<(String, String)>> {
-        match found {
-            Found::Route(_, params) => Some(params),
-            _ => None,
-        }
-    }
-
-    #[test]
-    fn templates_match_as_aspnet_routes_do() {
-        // (template, path, the parameters, or None for no match)
-        type Case = (
-            &'static str,
-            &'static str,
-            Option<&'static [(&'static str, &'static str)]>,
-        );
-        let cases: &[Case] = &[
-            ("api/products/{id}", "/api/products/7", Some(&[("id", "7")])),
-            (
-                "api/products/{id}",
-                "/API/Products/a%20b",
-                Some(&[("id", "a b")]),
-            ),
-            ("api/products/{id}", "/api/products", None),
-            ("api/products/{id}", "/api/products/7/x", None),
-            (
-                "api/products/{id:int}",
-                "/api/products/7",
-                Some(&[("id", "7")]),
-            ),
-            ("api/p/{id?}", "/api/p", Some(&[])),
-            ("api/p/{id:int?}", "/api/p/3", Some(&[("id", "3")])),
-            ("api/p/{id=5}", "/api/p", Some(&[("id", "5")])),
-            ("api/p/{id=5}", "/api/p/6", Some(&[("id", "6")])),
-            (
-                "api/files/{*rest}",
-                "/api/files/a/b%2Fc/d",
-                Some(&[("rest", "a/b/c/d")]),
-            ),
-            ("api/files/{**rest}", "/api/files", Some(&[])),
-            ("{a}/{b}", "/x/y", Some(&[("a", "x"), ("b", "y")])),
-            ("api", "/api/", Some(&[])),
-        ];
-        for (template, path, expected) in cases {
-            let mut router = Router::default();
-            router.add(&A, template, &[]);
-            let got = params(router.find("GET", path));
-            let expected = expected.map(|e| {
-                e.iter()
-                    .map(|(n, v)| (n.to_string(), v.to_string()))
-                    .collect::<Vec<_>>()
-            });
-            assert_eq!(got, expected, "{template} {path}");
-        }
-    }
 
     #[test]
     fn payload_paths_take_post_only_and_never_405() {
@@ -431,6 +265,7 @@ mod tests {
             executable: String::new(),
             arguments: Vec::new(),
             working_directory: String::new(),
+            warnings: Vec::new(),
             functions: vec![crate::azure::appfiles::FunctionConfig {
                 name: "a".to_string(),
                 bindings: vec![

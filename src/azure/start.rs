@@ -14,11 +14,11 @@ use crate::functions::Function;
 use crate::http;
 
 /// The variable the host sets to the app root; without it the working directory is the root.
-pub const APP_ROOT_VAR: &str = "FUNCTIONS_APP_ROOT_PATH";
+const APP_ROOT_VAR: &str = "FUNCTIONS_APP_ROOT_PATH";
 
 /// Set to `1` for one stdout line per request: method, path, status, microseconds and the
 /// host's invocation id. Off by default: the host logs every stdout line.
-pub const LOG_VAR: &str = "HANDLER_LOG_REQUESTS";
+const LOG_VAR: &str = "HANDLER_LOG_REQUESTS";
 
 /// Serves the functions of `table`, as the app's files in the app root route them, on the port
 /// the host gives. Returns only on a start-up error, whose one line is on stderr: exit code 2
@@ -69,10 +69,10 @@ pub fn run(table: &'static [Function]) -> ExitCode {
 }
 
 /// The variable the Functions host sets to the port it will send requests to.
-pub const PORT_VAR: &str = "FUNCTIONS_CUSTOMHANDLER_PORT";
+const PORT_VAR: &str = "FUNCTIONS_CUSTOMHANDLER_PORT";
 
 /// The port when `PORT_VAR` is unset, as the usual recipe and the quickstart use.
-pub const DEFAULT_PORT: u16 = 3000;
+const DEFAULT_PORT: u16 = 3000;
 
 /// The port to listen on, from the value of `PORT_VAR` (`None` when unset).
 ///
@@ -97,7 +97,7 @@ pub fn port_from_env(value: Option<&str>) -> Result<u16, String> {
 ///
 /// # Errors
 /// The OS error, e.g. the port in use.
-pub fn bind(port: u16) -> std::io::Result<TcpListener> {
+fn bind(port: u16) -> std::io::Result<TcpListener> {
     TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
 }
 
@@ -115,8 +115,11 @@ fn routes(table: &'static [Function]) -> Result<(Router, String), String> {
         return Ok((router, about));
     };
     let router = Router::from_app(&app, table)?;
+    // The host logs stderr lines containing "warn" at Warning level.
+    for warning in &app.warnings {
+        eprintln!("handler: warning: {warning}");
+    }
     for function in table.iter().filter(|f| app.function(f.name).is_none()) {
-        // The host logs stderr lines containing "warn" at Warning level.
         eprintln!(
             "handler: warning: {name} is registered but {} has no {name}/{FUNCTION_JSON}, so the \
              host never calls it",

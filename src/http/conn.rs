@@ -27,14 +27,15 @@ use crate::http::chunked::ChunkedDecoder;
 use crate::http::date;
 use crate::http::error::HttpError;
 use crate::http::limits::{
-    BODY_READ_TIMEOUT, BODY_TIMEOUT, BRIEF_DRAIN_BYTES, BRIEF_DRAIN_TIME, FLUSH_AT, HEAD_LINGER,
-    HEAD_TIMEOUT, IDLE_TIMEOUT, LINGER, MAX_BODY_WAITING, MAX_HEAD_BYTES, MAX_LINGERING,
-    READ_CHUNK, REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME, SCRATCH_KEEP_BYTES, WRITE_TIMEOUT,
+    BODY_READ_TIMEOUT, BODY_TIMEOUT, BRIEF_DRAIN_BYTES, BRIEF_DRAIN_TIME, DRAIN_CHUNK, FLUSH_AT,
+    HEAD_LINGER, HEAD_TIMEOUT, IDLE_TIMEOUT, LINGER, MAX_BODY_WAITING, MAX_HEAD_BYTES,
+    MAX_LINGERING, READ_CHUNK, REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME, SCRATCH_KEEP_BYTES,
+    WRITE_TIMEOUT,
 };
 use crate::http::parse::{self, BodyKind, Field, Head, Status, Version};
 use crate::http::request::Request;
 use crate::http::response::{self, Framing, Response};
-use crate::http::Handler;
+use crate::http::{Handler, Takeover};
 
 /// An open connection, between or during requests.
 #[derive(Debug)]
@@ -598,6 +599,17 @@ fn answer(
 ) -> Result<Option<bool>, Failure> {
     let is_head = head.method.of(scratch.window()) == b"HEAD";
     conn.head_request = Some(is_head);
+    if ctx
+        .handler
+        .takes_over(&Request::new(scratch.window(), &head, &scratch.fields, &[]))
+    {
+        conn.head_request = None;
+        // A takeover waits on the client: the sweeper hands the request to a worker.
+        return match role {
+            Role::Sweeper => Ok(None),
+            Role::Worker => take_over(conn, scratch, &head, used, &*ctx.handler),
+        };
+    }
     let (body, after) = match read_body(conn, scratch, &head, used, ctx, role)? {
         Some(found) => found,
         None => {
@@ -633,6 +645,29 @@ fn answer(
         None => *hi,
     };
     Ok(Some(head.keep_alive))
+}
+
+/// Hands the request whose head (`used` bytes of the window) has parsed to `handler`, which
+/// takes its connection over, once the answers before it are sent; the connection closes
+/// after it.
+fn take_over(
+    conn: &mut Conn,
+    scratch: &mut Scratch,
+    head: &Head,
+    used: usize,
+    handler: &dyn Handler,
+) -> Result<Option<bool>, Failure> {
+    flush(conn, &mut scratch.out).map_err(|_| Failure::Io)?;
+    let window = &scratch.buf[scratch.lo..scratch.hi];
+    let takeover = Takeover {
+        stream: &conn.stream,
+        leftover: &window[used..],
+        body: head.body,
+        expect_continue: head.expect_continue,
+    };
+    handler.take_over(&Request::new(window, head, &scratch.fields, &[]), takeover);
+    scratch.lo = scratch.hi;
+    Ok(Some(false))
 }
 
 /// Finds the whole body of the request whose head is the first `used` bytes of the window:
@@ -834,7 +869,7 @@ pub fn close_gently(stream: &TcpStream, long: bool) {
     };
     let _ = stream.shutdown(Shutdown::Write);
     let deadline = Instant::now() + drain_for;
-    let mut sink = vec![0u8; 64 * 1024];
+    let mut sink = vec![0u8; DRAIN_CHUNK];
     let mut drained = 0;
     let mut reader = stream;
     while drained < drain_max {

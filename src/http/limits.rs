@@ -80,6 +80,10 @@ pub const FD_RESERVE: usize = 32;
 /// stacks and body buffers.
 pub const MAX_WORKERS: usize = 64;
 
+/// Fewest workers kept at rest, whatever the core count (one per core otherwise): a free worker
+/// above the resting size exits after `WORKER_IDLE_EXIT`.
+pub const MIN_RESTING_WORKERS: usize = 2;
+
 /// Most workers that may wait on their own idle keep-alive connection (see `LINGER`). Kept well
 /// under `MAX_WORKERS` so that idle connections can never hold the workers a waiting client needs.
 pub const MAX_LINGERING: usize = 16;
@@ -159,6 +163,11 @@ pub const POLL_MAX_PAUSE: Duration = Duration::from_millis(2);
 /// cost the sweeper next to nothing while a few busy ones are swept back to back.
 pub const HOT_FOR: Duration = Duration::from_millis(10);
 
+/// The first pause of the sweeper after a round that found nothing to serve; the pause doubles
+/// from there, up to `POLL_MAX_PAUSE`, while rounds keep finding nothing, so a request that
+/// arrives just after a busy spell waits microseconds.
+pub const POLL_PAUSE_STEP: Duration = Duration::from_micros(50);
+
 /// Most of one core, in percent, that the sweeper spends reading connections that stay idle.
 /// Past about 700 idle connections a sweep is long enough that `POLL_MAX_PAUSE` alone would let
 /// it cost more (22 % at 2000); the pause then stretches to keep this share, and the first
@@ -202,6 +211,14 @@ pub const BRIEF_DRAIN_TIME: Duration = Duration::from_millis(100);
 
 /// See `BRIEF_DRAIN_TIME`.
 pub const BRIEF_DRAIN_BYTES: usize = 64 * 1024;
+
+/// Bytes read per call while draining a closing connection (see `REFUSAL_DRAIN_BYTES`), in a
+/// buffer freed when the drain ends.
+pub const DRAIN_CHUNK: usize = 64 * 1024;
+
+/// How much of what a client sent is read before it is refused past `MAX_CONNECTIONS`, so that
+/// closing does not reset the `503` away; one non-blocking read, on the accept loop.
+pub const REFUSAL_READ_BYTES: usize = 4096;
 
 /// After `accept` fails (out of file descriptors, a connection reset in the backlog), the accept
 /// loop sleeps this long before trying again, so an exhausted system is not spun on.

@@ -7,20 +7,24 @@
 //! buffers, no I/O), the `Handler` answers with a `Response`, and `response` frames it.
 
 pub mod chunked;
-pub mod conn;
+mod conn;
 pub mod date;
 pub mod error;
 pub mod limits;
 pub mod parse;
-pub mod pool;
+mod pool;
 pub mod query;
 pub mod request;
 pub mod response;
-pub mod server;
+mod server;
+
+use std::net::TcpStream;
+
+use crate::http::parse::BodyKind;
 
 pub use request::{Headers, Request};
 pub use response::Response;
-pub use server::serve;
+pub use server::{serve, unused_port};
 
 /// What the server serves: one request in, one response out (Go's `http.Handler`, hyper's
 /// `Service`). The server has already parsed the head and read the whole body, and it owns the
@@ -33,4 +37,35 @@ pub use server::serve;
 pub trait Handler: Send + Sync + 'static {
     /// Answers one request.
     fn handle(&self, req: &Request<'_>) -> Response;
+
+    /// Whether to serve the request of `head` with `take_over` instead of `handle`. Asked once
+    /// its head has parsed, before its body is read (`head.body` is empty). Never, by default.
+    fn takes_over(&self, head: &Request<'_>) -> bool {
+        let _ = head;
+        false
+    }
+
+    /// Serves a request on its connection, itself (Go's `Hijacker`), for a handler that must
+    /// stream, such as a proxy: it reads the body from `conn` and writes the whole response,
+    /// framing included (`response::encode_head` writes a head). Runs on a worker, which it
+    /// holds until it returns; the server then closes the connection, so the response should
+    /// say `Connection: close`. The server has already answered every request before this one
+    /// on the connection, and checked the head against its limits.
+    fn take_over(&self, head: &Request<'_>, conn: Takeover<'_>) {
+        let _ = (head, conn);
+    }
+}
+
+/// A connection a handler has taken over (`Handler::take_over`), just after a request's head.
+#[derive(Debug)]
+pub struct Takeover<'a> {
+    /// The client's connection, blocking. Its read timeout is the handler's to set; its write
+    /// timeout is `limits::WRITE_TIMEOUT`.
+    pub stream: &'a TcpStream,
+    /// The bytes that arrived after the head: the start of the body, or all of it.
+    pub leftover: &'a [u8],
+    /// How the body is framed, as the head says (already checked against `MAX_BODY_BYTES`).
+    pub body: BodyKind,
+    /// The client sent `Expect: 100-continue` and waits for `100 Continue` before its body.
+    pub expect_continue: bool,
 }

@@ -555,7 +555,7 @@ fn parse_decimal(s: &[u8]) -> Option<u64> {
 
 /// The non-empty elements of a comma-separated list (RFC 9110 §5.6.1), trimmed; compare them
 /// ignoring ASCII case.
-pub(crate) fn list_tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub fn list_tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
     value
         .split(|&b| b == b',')
         .map(|t| trim_ows(t).1)

@@ -31,8 +31,8 @@ use std::time::{Duration, Instant};
 
 use crate::http::conn::{self, Conn, Context, Next, Probe, Role, Scratch};
 use crate::http::limits::{
-    HOT_FOR, MAX_WORKERS, POLL_MAX_PAUSE, POLL_MAX_SHARE, SWEEP_STALL, SWEEP_STALL_RUNNING,
-    WATCH_MAX_PAUSE, WORKER_IDLE_EXIT, WORKER_STACK_BYTES,
+    HOT_FOR, MAX_WORKERS, MIN_RESTING_WORKERS, POLL_MAX_PAUSE, POLL_MAX_SHARE, POLL_PAUSE_STEP,
+    SWEEP_STALL, SWEEP_STALL_RUNNING, WATCH_MAX_PAUSE, WORKER_IDLE_EXIT, WORKER_STACK_BYTES,
 };
 use crate::http::Handler;
 
@@ -463,12 +463,12 @@ fn is_waiting(tid: u64) -> Option<bool> {
     Some(matches!(state, "S" | "D"))
 }
 
-/// The next pause after a round that found nothing: doubled (from 50 µs) up to
+/// The next pause after a round that found nothing: doubled (from `POLL_PAUSE_STEP`) up to
 /// `POLL_MAX_PAUSE`, or longer when a round of `took` would otherwise cost more than
 /// `POLL_MAX_SHARE` percent of a core.
 fn backoff(pause: Duration, took: Duration) -> Duration {
     let longest = POLL_MAX_PAUSE.max(took * (100 - POLL_MAX_SHARE) / POLL_MAX_SHARE);
-    (pause * 2 + Duration::from_micros(50)).min(longest)
+    (pause * 2 + POLL_PAUSE_STEP).min(longest)
 }
 
 /// Waits on `condvar` with `guard`, for at most `timeout` if there is one.
@@ -495,7 +495,7 @@ fn resting_workers() -> usize {
     static RESTING: OnceLock<usize> = OnceLock::new();
     *RESTING.get_or_init(|| {
         thread::available_parallelism()
-            .map_or(2, |n| n.get().max(2))
+            .map_or(MIN_RESTING_WORKERS, |n| n.get().max(MIN_RESTING_WORKERS))
             .min(MAX_WORKERS)
     })
 }

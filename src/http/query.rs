@@ -8,6 +8,8 @@
 
 use std::borrow::Cow;
 
+use crate::http::request::group_by_name;
+
 /// Splits a request target into its path and its query (without the `?`).
 pub fn split_target(target: &str) -> (&str, &str) {
     match target.split_once('?') {
@@ -37,6 +39,16 @@ pub fn lookup<'a>(query: &'a str, key: &str) -> Option<Cow<'a, str>> {
         }
     }
     found
+}
+
+/// Every key of a query string with its value, as the host's query collection holds them and
+/// `lookup` finds them: decoded, grouped by key ignoring case (`request::group_by_name`), a
+/// repeated key's values joined with `,`.
+pub fn collection(query: &str) -> Vec<(String, String)> {
+    group_by_name(pairs(query))
+        .into_iter()
+        .map(|(name, values)| (name, values.join(",")))
+        .collect()
 }
 
 /// Every `name=value` pair of a query string or form body, decoded, in order. Empty pieces

@@ -112,6 +112,36 @@ pub fn find_header<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a
         .map(|(_, v)| v.as_str())
 }
 
+/// Name-value pairs grouped by name, names compared ignoring ASCII case as header names are
+/// (the first spelling kept), every value in order: how .NET's header and query collections
+/// hold repeated names.
+pub fn group_by_name(
+    pairs: impl IntoIterator<Item = (String, String)>,
+) -> Vec<(String, Vec<String>)> {
+    let mut grouped: Vec<(String, Vec<String>)> = Vec::new();
+    for (name, value) in pairs {
+        match grouped
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+        {
+            Some((_, values)) => values.push(value),
+            None => grouped.push((name, vec![value])),
+        }
+    }
+    grouped
+}
+
+/// What the values of a header field given more than once are joined with into one line:
+/// `; ` for `Cookie` (RFC 6265 §5.4), `, ` for any other (RFC 9110 §5.3), as the host's
+/// HttpClient joins them.
+pub fn field_separator(name: &str) -> &'static str {
+    if name.eq_ignore_ascii_case("cookie") {
+        "; "
+    } else {
+        ", "
+    }
+}
+
 /// The media type of a `Content-Type` value: lower-cased, without parameters.
 pub fn media_type(content_type: &str) -> String {
     content_type

@@ -98,29 +98,92 @@ const SERVER_OWNED: [&str; 9] = [
 /// Appends the whole response, head and body, to `out`. `date` is an IMF-fixdate.
 pub fn encode(response: &Response, framing: Framing, date: &str, out: &mut Vec<u8>) {
     let status = response.status;
+    let has_type = start_head(out, status, reason(status), &response.headers, date);
+    let bodiless = is_bodiless(status);
+    if !bodiless && !has_type && !response.body.is_empty() {
+        push_header(out, "Content-Type", "application/octet-stream");
+    }
+    let length = BodyFraming::Length(response.body.len() as u64);
+    end_head(out, status, length, framing);
+    if !bodiless && !framing.head_only {
+        out.extend_from_slice(&response.body);
+    }
+}
+
+/// How the body that follows a head encoded by `encode_head` is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFraming {
+    /// `Content-Length`: the body is this many bytes.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`: the body follows in chunks, the last one empty.
+    Chunked,
+    /// No length: the body ends when the connection closes (`framing.keep_alive` must be false).
+    Close,
+}
+
+/// Appends only a response head, for a body the caller writes afterwards as it comes (a proxy
+/// streaming an answer): the status line with `reason` (the standard phrase if `reason` is not
+/// a valid one), the `headers` a handler may set (as in `encode`), `Date`, the body's framing
+/// and `Connection`. `framing.head_only` changes nothing here: a HEAD's answer keeps the length
+/// a GET would get, and the caller sends no body.
+pub fn encode_head(
+    status: u16,
+    reason_phrase: &str,
+    headers: &[(Cow<'_, str>, Cow<'_, str>)],
+    body: BodyFraming,
+    framing: Framing,
+    date: &str,
+    out: &mut Vec<u8>,
+) {
+    // RFC 9112 §4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ); anything else could
+    // split the head.
+    let valid = !reason_phrase.is_empty()
+        && reason_phrase
+            .bytes()
+            .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f));
+    let reason_phrase = if valid { reason_phrase } else { reason(status) };
+    start_head(out, status, reason_phrase, headers, date);
+    end_head(out, status, body, framing);
+}
+
+/// The status line, `Date` and the headers that pass through; whether one is `Content-Type`.
+fn start_head(
+    out: &mut Vec<u8>,
+    status: u16,
+    reason_phrase: &str,
+    headers: &[(Cow<'_, str>, Cow<'_, str>)],
+    date: &str,
+) -> bool {
     out.extend_from_slice(b"HTTP/1.1 ");
     push_decimal(out, status.into());
     out.push(b' ');
-    out.extend_from_slice(reason(status).as_bytes());
+    out.extend_from_slice(reason_phrase.as_bytes());
     out.extend_from_slice(b"\r\nDate: ");
     out.extend_from_slice(date.as_bytes());
     out.extend_from_slice(b"\r\n");
-    let bodiless = is_bodiless(status);
     let mut has_content_type = false;
-    for (name, value) in &response.headers {
+    for (name, value) in headers {
         if !passes_through(name, value) {
             continue;
         }
         has_content_type |= name.eq_ignore_ascii_case("content-type");
         push_header(out, name, value);
     }
-    if !bodiless {
-        if !has_content_type && !response.body.is_empty() {
-            push_header(out, "Content-Type", "application/octet-stream");
+    has_content_type
+}
+
+/// The framing headers, `Connection`, and the blank line that ends the head.
+fn end_head(out: &mut Vec<u8>, status: u16, body: BodyFraming, framing: Framing) {
+    if !is_bodiless(status) {
+        match body {
+            BodyFraming::Length(len) => {
+                out.extend_from_slice(b"Content-Length: ");
+                push_decimal(out, len);
+                out.extend_from_slice(b"\r\n");
+            }
+            BodyFraming::Chunked => push_header(out, "Transfer-Encoding", "chunked"),
+            BodyFraming::Close => {}
         }
-        out.extend_from_slice(b"Content-Length: ");
-        push_decimal(out, response.body.len() as u64);
-        out.extend_from_slice(b"\r\n");
     }
     if !framing.keep_alive {
         push_header(out, "Connection", "close");
@@ -128,9 +191,6 @@ pub fn encode(response: &Response, framing: Framing, date: &str, out: &mut Vec<u
         push_header(out, "Connection", "keep-alive");
     }
     out.extend_from_slice(b"\r\n");
-    if !bodiless && !framing.head_only {
-        out.extend_from_slice(&response.body);
-    }
 }
 
 /// Appends `n` in decimal, without the allocation of `to_string`.
@@ -170,7 +230,7 @@ pub(crate) fn passes_through(name: &str, value: &str) -> bool {
 }
 
 /// RFC 9110 §6.4.1: 1xx, 204 and 304 responses never have content.
-pub(crate) fn is_bodiless(status: u16) -> bool {
+pub fn is_bodiless(status: u16) -> bool {
     (100..200).contains(&status) || status == 204 || status == 304
 }
 

@@ -1,13 +1,15 @@
 //! The accept loop: each connection counted against the cap and handed to the pool.
 
 use std::io::{ErrorKind, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 
 use crate::http::conn::{Conn, Slot};
-use crate::http::limits::{ACCEPT_BACKOFF, FD_RESERVE, MAX_CONNECTIONS, WRITE_TIMEOUT};
+use crate::http::limits::{
+    ACCEPT_BACKOFF, FD_RESERVE, MAX_CONNECTIONS, REFUSAL_READ_BYTES, WRITE_TIMEOUT,
+};
 use crate::http::pool::Pool;
 use crate::http::response::{self, Framing, Response};
 use crate::http::Handler;
@@ -63,11 +65,23 @@ pub fn serve(listener: TcpListener, handler: Arc<dyn Handler>) -> ! {
     }
 }
 
+/// A port nothing listens on right now, chosen by the OS: bind `127.0.0.1:0`, read the port, let
+/// it go. Racy, as the Functions host's own `GetUnusedTcpPort` is: another process may take the
+/// port before it is used.
+///
+/// # Errors
+/// The OS error, when no socket can be bound.
+pub fn unused_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .port())
+}
+
 /// The most connections to keep open: `MAX_CONNECTIONS`, or fewer when the open-file limit
 /// (the soft "Max open files" of `/proc/self/limits`, when there is one) leaves less room with
 /// `FD_RESERVE` kept free. Under a 1024 limit the cap of 2048 could never be reached: `accept`
 /// would fail instead, and new clients would wait in the backlog with no answer.
-pub fn connection_cap(proc_limits: Option<&str>) -> usize {
+fn connection_cap(proc_limits: Option<&str>) -> usize {
     let soft = proc_limits.and_then(|text| {
         let line = text.lines().find(|l| l.starts_with("Max open files"))?;
         line["Max open files".len()..]
@@ -96,7 +110,7 @@ fn refuse_overloaded(mut stream: TcpStream) {
     let mut out = Vec::new();
     crate::http::date::with_now(|date| response::encode(&refusal, framing, date, &mut out));
     // Read what the client already sent, so closing does not reset the answer away.
-    let mut sink = [0u8; 4096];
+    let mut sink = [0u8; REFUSAL_READ_BYTES];
     let _ = std::io::Read::read(&mut stream, &mut sink);
     let _ = stream.write_all(&out);
     let _ = stream.shutdown(std::net::Shutdown::Write);

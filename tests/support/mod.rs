@@ -3,12 +3,16 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
+
+/// The seeded generator of the randomized tests, the same file the library's unit tests use.
+#[path = "../../src/xorshift.rs"]
+pub mod xorshift;
 
 /// How long a test waits for any one answer before failing instead of hanging.
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -114,11 +118,7 @@ impl Drop for Server {
 
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    handler::http::unused_port().expect("a free port")
 }
 
 /// The lines `source` prints, as they come.

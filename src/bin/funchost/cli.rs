@@ -41,6 +41,17 @@ Logs: one line per call (function, status, ms); handler stdout as `handler: …`
 `handler error: …`. Local settings: local.settings.json `Values` become environment variables.
 ";
 
+/// What `invoke` sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub name: String,
+    /// `--data`: a file, or `-` for stdin.
+    pub data: Option<String>,
+    pub method: Option<String>,
+    pub path: Option<String>,
+    pub headers: Vec<(String, String)>,
+}
+
 /// Options shared by both commands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Common {
@@ -59,11 +70,7 @@ pub enum Command {
     },
     Invoke {
         common: Common,
-        name: String,
-        data: Option<String>,
-        method: Option<String>,
-        path: Option<String>,
-        headers: Vec<(String, String)>,
+        call: Call,
     },
 }
 
@@ -186,14 +193,14 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         });
     }
     let name = name.ok_or("invoke needs a function name: funchost invoke NAME")?;
-    Ok(Command::Invoke {
-        common,
+    let call = Call {
         name,
         data,
         method,
         path,
         headers,
-    })
+    };
+    Ok(Command::Invoke { common, call })
 }
 
 #[cfg(test)]
@@ -254,29 +261,17 @@ mod tests {
         ]
         .map(str::to_string)
         .to_vec();
-        match parse(&args).unwrap() {
-            Command::Invoke {
-                name,
-                data,
-                method,
-                path,
-                headers,
-                ..
-            } => {
-                assert_eq!(name, "HelloRust");
-                assert_eq!(data.as_deref(), Some("-"));
-                assert_eq!(method.as_deref(), Some("POST"));
-                assert_eq!(path.as_deref(), Some("/api/x?a=1"));
-                assert_eq!(
-                    headers,
-                    [
-                        ("X-A".to_string(), "1".to_string()),
-                        ("B".to_string(), "2".to_string())
-                    ]
-                );
-            }
-            other => panic!("{other:?}"),
-        }
+        let Command::Invoke { call, .. } = parse(&args).unwrap() else {
+            panic!("not an invoke")
+        };
+        let expected = Call {
+            name: "HelloRust".into(),
+            data: Some("-".into()),
+            method: Some("POST".into()),
+            path: Some("/api/x?a=1".into()),
+            headers: vec![("X-A".into(), "1".into()), ("B".into(), "2".into())],
+        };
+        assert_eq!(call, expected);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! on parallel connections, idle connections dropped after 60 s, a request that fails on a
 //! reused connection before any answer retried once on a new one, `Expect: 100-continue` waited
 //! on for at most 1 s, and responses read with `Content-Length`, chunked or close-delimited
-//! framing. Chunked bodies are decoded by the handler library's `ChunkedDecoder`.
+//! framing. Chunked bodies are decoded by the handler library's `ChunkedDecoder`. A `Conn`
+//! also reads the body of a request a client sends the front door, when proxying streams it.
 
 use std::fmt;
 use std::io::{self, ErrorKind, Read, Write};
@@ -12,6 +13,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use handler::http::chunked::ChunkedDecoder;
+use handler::http::parse::{list_tokens, BodyKind};
+use handler::http::response::is_bodiless;
 
 /// Pooled connections idle longer than this are closed (.NET 6+ `PooledConnectionIdleTimeout`).
 pub const POOL_IDLE: Duration = Duration::from_secs(60);
@@ -23,12 +26,12 @@ const POOL_MAX_IDLE: usize = 64;
 /// body anyway (.NET `Expect100ContinueTimeout`).
 pub const EXPECT_CONTINUE_WAIT: Duration = Duration::from_secs(1);
 
-/// Largest response head accepted, in bytes.
-const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// Largest response head accepted, in bytes (.NET's `MaxResponseHeadersLength`, 64 KiB).
+const MAX_REPLY_HEAD_BYTES: usize = 64 * 1024;
 
 /// Largest buffered response body with `Content-Length` or read to close, in bytes. The host
 /// buffers whole responses; chunked ones are capped by the library decoder (8 MiB).
-pub const MAX_BODY_BYTES: usize = 100 * 1024 * 1024;
+const MAX_REPLY_BYTES: usize = 100 * 1024 * 1024;
 
 /// Size of the chunks a chunked request body is cut into.
 const CHUNK_BYTES: usize = 4096;
@@ -94,10 +97,10 @@ impl fmt::Display for Error {
     }
 }
 
-/// How a response body is delimited.
+/// How a body is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Framing {
-    /// No body: a HEAD request, or 1xx, 204, 304.
+    /// No body: a request without one, the answer to a HEAD request, or 1xx, 204, 304.
     Empty,
     Length(usize),
     Chunked,
@@ -137,7 +140,18 @@ pub struct Reply {
     pub body: Vec<u8>,
 }
 
-/// A connection to the handler with its read-ahead buffer.
+impl Framing {
+    /// How the server found a request body framed.
+    pub fn of_request(body: BodyKind) -> Framing {
+        match body {
+            BodyKind::None => Framing::Empty,
+            BodyKind::Length(len) => Framing::Length(len),
+            BodyKind::Chunked => Framing::Chunked,
+        }
+    }
+}
+
+/// A connection with its read-ahead buffer: to the handler, or from a client (`Conn::over`).
 #[derive(Debug)]
 pub struct Conn {
     stream: TcpStream,
@@ -145,6 +159,8 @@ pub struct Conn {
     /// Whether any byte of a response arrived since the last request was sent: a request that
     /// fails on a reused connection before that is safe to send again.
     answered: bool,
+    /// The longest one read may wait, besides the deadline.
+    read_limit: Option<Duration>,
 }
 
 /// The connection pool for one handler port.
@@ -172,25 +188,20 @@ impl Client {
         let head_request = request.method.eq_ignore_ascii_case("HEAD");
         // A pooled connection the handler closed meanwhile fails before any answer: the
         // request is then sent once more on a new connection, as .NET does.
-        for _ in 0..2 {
-            let (mut conn, reused) = match self.checkout() {
-                Some(conn) => (conn, true),
-                None => (self.connect(deadline)?, false),
+        let mut pooled = self.checkout();
+        let (reply, conn) = loop {
+            let reused = pooled.is_some();
+            let mut conn = match pooled.take() {
+                Some(conn) => conn,
+                None => self.connect(deadline)?,
             };
             match conn.exchange(request, head_request, deadline) {
-                Ok((reply, reusable)) => {
-                    if reusable {
-                        self.checkin(conn);
-                    }
-                    return Ok(reply);
-                }
-                Err(e) if reused && !conn.answered && e.is_stale_connection() => continue,
+                Ok((reply, reusable)) => break (reply, reusable.then_some(conn)),
+                Err(e) if reused && !conn.answered && e.is_stale_connection() => {}
                 Err(e) => return Err(e),
             }
-        }
-        let mut conn = self.connect(deadline)?;
-        let (reply, reusable) = conn.exchange(request, head_request, deadline)?;
-        if reusable {
+        };
+        if let Some(conn) = conn {
             self.checkin(conn);
         }
         Ok(reply)
@@ -205,6 +216,7 @@ impl Client {
             stream,
             buf: Vec::new(),
             answered: false,
+            read_limit: None,
         })
     }
 
@@ -259,6 +271,17 @@ impl Error {
 }
 
 impl Conn {
+    /// A client's connection whose first `leftover` bytes have already been read, each read on
+    /// it waiting at most `read_limit`.
+    pub fn over(stream: TcpStream, leftover: &[u8], read_limit: Duration) -> Conn {
+        Conn {
+            stream,
+            buf: leftover.to_vec(),
+            answered: false,
+            read_limit: Some(read_limit),
+        }
+    }
+
     /// One request and its response. Returns the reply and whether the connection can be
     /// reused.
     fn exchange(
@@ -300,8 +323,8 @@ impl Conn {
         deadline: Instant,
     ) -> Result<(Reply, bool), Error> {
         let mut body = Vec::new();
-        self.read_body(&head, deadline, &mut |piece| {
-            if body.len() + piece.len() > MAX_BODY_BYTES {
+        self.read_body(head.framing, deadline, &mut |piece| {
+            if body.len() + piece.len() > MAX_REPLY_BYTES {
                 return Err(io::Error::other("response body too large"));
             }
             body.extend_from_slice(piece);
@@ -382,7 +405,7 @@ impl Conn {
                 self.buf.drain(..end + 4);
                 return Ok(head);
             }
-            if self.buf.len() > MAX_HEAD_BYTES {
+            if self.buf.len() > MAX_REPLY_HEAD_BYTES {
                 return Err(Error::Protocol("response head too large".into()));
             }
             if self.fill(deadline)? == 0 {
@@ -395,14 +418,15 @@ impl Conn {
         }
     }
 
-    /// Reads the body of `head`, handing each decoded piece to `sink` as it arrives.
+    /// Reads a body framed as `framing`, handing each decoded piece to `sink` as it arrives.
+    /// Bytes after it stay buffered.
     pub fn read_body(
         &mut self,
-        head: &Head,
+        framing: Framing,
         deadline: Instant,
         sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
     ) -> Result<(), Error> {
-        match head.framing {
+        match framing {
             Framing::Empty => Ok(()),
             Framing::Length(mut left) => {
                 while left > 0 {
@@ -453,8 +477,11 @@ impl Conn {
     /// Reads more bytes into the buffer; 0 at end of stream.
     fn fill(&mut self, deadline: Instant) -> Result<usize, Error> {
         let remaining = remaining(deadline)?;
+        let wait = self
+            .read_limit
+            .map_or(remaining, |limit| limit.min(remaining));
         self.stream
-            .set_read_timeout(Some(remaining))
+            .set_read_timeout(Some(wait))
             .map_err(Error::Io)?;
         let mut chunk = [0u8; 16 * 1024];
         match self.stream.read(&mut chunk) {
@@ -545,9 +572,8 @@ fn parse_head(bytes: &[u8], head_request: bool) -> Result<Head, Error> {
         headers
             .iter()
             .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .flat_map(|(_, v)| v.split(','))
-            .map(|t| t.trim().to_ascii_lowercase())
-            .filter(|t| !t.is_empty())
+            .flat_map(|(_, v)| list_tokens(v.as_bytes()))
+            .map(|t| String::from_utf8_lossy(t).to_ascii_lowercase())
             .collect()
     };
     let connection = tokens("connection");
@@ -562,7 +588,7 @@ fn parse_head(bytes: &[u8], head_request: bool) -> Result<Head, Error> {
                 .map_err(|_| Error::Protocol(format!("Content-Length {v:?}")))
         })
         .transpose()?;
-    let framing = if head_request || status < 200 || status == 204 || status == 304 {
+    let framing = if head_request || is_bodiless(status) {
         Framing::Empty
     } else if !codings.is_empty() {
         if codings.last().map(String::as_str) == Some("chunked") {
@@ -572,7 +598,7 @@ fn parse_head(bytes: &[u8], head_request: bool) -> Result<Head, Error> {
         }
     } else {
         match length {
-            Some(n) if n > MAX_BODY_BYTES => {
+            Some(n) if n > MAX_REPLY_BYTES => {
                 return Err(Error::Protocol(format!("body of {n} bytes is too large")))
             }
             Some(n) => Framing::Length(n),

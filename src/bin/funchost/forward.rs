@@ -2,11 +2,12 @@
 //! request rebuilt as the host's `ToHttpRequestMessage` does, and the handler's answer passed
 //! back whole.
 
+use handler::http::query;
+use handler::http::request::{field_separator, group_by_name};
 use handler::http::response::Response;
 
 use crate::client::{Body, Reply, Request};
-use crate::host::{Incoming, HOST_VERSION};
-use crate::payload::query_collection;
+use crate::incoming::{Incoming, HOST_VERSION};
 
 /// Content headers, which .NET refuses on a request's own headers: `TryAddWithoutValidation`
 /// drops them silently. Only `Content-Type` and `Content-Length` come back, with a body.
@@ -32,7 +33,7 @@ const NO_BODY_METHODS: [&str; 5] = ["GET", "HEAD", "CONNECT", "OPTIONS", "DELETE
 /// parameters (`QueryHelpers.AddQueryString` over the query collection).
 pub fn target(req: &Incoming) -> String {
     let mut target = req.path().to_string();
-    for (i, (name, value)) in query_collection(req.query()).iter().enumerate() {
+    for (i, (name, value)) in query::collection(req.query()).iter().enumerate() {
         target.push(if i == 0 { '?' } else { '&' });
         target.push_str(&url_encode(name));
         target.push('=');
@@ -70,28 +71,19 @@ pub fn request<'a>(
                 .to_string(),
         );
     }
-    let mut headers: Vec<(String, String)> = Vec::new();
     // Every header is copied (Host, Connection, Expect included); repeats become one line.
-    for (name, value) in &req.headers {
-        if CONTENT_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
-            continue;
-        }
-        match headers
-            .iter_mut()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        {
-            Some((n, joined)) => {
-                let separator = if n.eq_ignore_ascii_case("cookie") {
-                    "; "
-                } else {
-                    ", "
-                };
-                joined.push_str(separator);
-                joined.push_str(value);
-            }
-            None => headers.push((name.clone(), value.clone())),
-        }
-    }
+    let copied = req
+        .headers
+        .iter()
+        .filter(|(name, _)| !CONTENT_HEADERS.contains(&name.to_ascii_lowercase().as_str()))
+        .cloned();
+    let mut headers: Vec<(String, String)> = group_by_name(copied)
+        .into_iter()
+        .map(|(name, values)| {
+            let joined = values.join(field_separator(&name));
+            (name, joined)
+        })
+        .collect();
     let agent = format!("Azure-Functions-Host/{HOST_VERSION}");
     match headers
         .iter_mut()
@@ -228,13 +220,12 @@ mod tests {
         let sent = request(&post, "/", "ID").unwrap();
         assert!(matches!(sent.body, Body::Length(b"")));
         assert!(!sent.headers.iter().any(|(n, _)| n == "Content-Type"));
-        let mut chunked = Incoming::for_test(
+        let chunked = Incoming::for_test(
             "POST",
             "/",
             &[("Host", "h"), ("Transfer-Encoding", "chunked")],
             "abc",
         );
-        chunked.chunked = true;
         assert!(request(&chunked, "/", "ID").is_err());
     }
 }

@@ -1,24 +1,21 @@
 //! The emulated host: the app's functions, the handler behind them, and one invocation of a
-//! function in the mode the host would use (azure-host.md §3.1).
+//! function in the mode the host would use (azure-host.md §3.1), logged in one line.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use handler::azure::appfiles::{AppConfig, FunctionConfig};
 use handler::azure::json::Value;
-use handler::http::query::split_target;
+use handler::azure::template::{self, Template};
 use handler::http::response::Response;
+use handler::http::{self, Takeover};
 
 use crate::client::{self, Body, Client, Reply, Request};
+use crate::incoming::{self, Incoming, HOST_VERSION};
 use crate::log::Log;
 use crate::payload::{self, Failure, Outcome};
 use crate::process::Supervisor;
-use crate::routes::{self, Template};
 use crate::{forward, proxy, util};
-
-/// The host version funchost reports in `X-Azure-Functions-HostVersion` and `User-Agent`: the
-/// release azure-host.md was verified against.
-pub const HOST_VERSION: &str = "4.1037.0.0";
 
 /// How long a call waits for a handler that is (re)starting before it fails
 /// (`(ErrorEventsThreshold + 1) × InitializationTimeout`).
@@ -26,58 +23,6 @@ pub const READY_WAIT: Duration = Duration::from_secs(120);
 
 /// `functionTimeout` when not given: `func start` runs on a non-Consumption default, 30 min.
 pub const DEFAULT_FUNCTION_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-
-/// A client's request as the host received it, body whole.
-#[derive(Debug, Clone, Default)]
-pub struct Incoming {
-    pub method: String,
-    /// Path and query as received, percent-encoded.
-    pub target: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-    /// The body came with `Transfer-Encoding: chunked` (no Content-Length).
-    pub chunked: bool,
-}
-
-impl Incoming {
-    /// A request with a Content-Length body (or none), for the unit tests.
-    #[cfg(test)]
-    pub fn for_test(method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Incoming {
-        Incoming {
-            method: method.into(),
-            target: target.into(),
-            headers: headers
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
-            body: body.as_bytes().to_vec(),
-            chunked: false,
-        }
-    }
-
-    pub fn path(&self) -> &str {
-        split_target(&self.target).0
-    }
-
-    pub fn query(&self) -> &str {
-        split_target(&self.target).1
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        handler::http::request::find_header(&self.headers, name)
-    }
-
-    /// `Content-Length`, if the client sent one.
-    pub fn content_length(&self) -> Option<u64> {
-        self.header("content-length")?.trim().parse().ok()
-    }
-
-    /// The media type without parameters, lower-cased.
-    pub fn media_type(&self) -> Option<String> {
-        self.header("content-type")
-            .map(handler::http::request::media_type)
-    }
-}
 
 /// How the host calls a function's handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,7 +76,7 @@ impl Host {
         let templates = app
             .functions
             .iter()
-            .map(|f| Template::new(&app.route_prefix, f.route()))
+            .map(|f| Template::parse(&format!("{}/{}", app.route_prefix, f.route())))
             .collect();
         Host {
             app,
@@ -166,9 +111,18 @@ impl Host {
             .functions
             .iter()
             .zip(&self.templates)
-            .filter(|(f, _)| f.is_http())
-            .filter(|(f, _)| routes::allows(f.trigger().map_or(&[][..], |t| &t.methods), method))
-            .find_map(|(f, template)| template.matches(path).map(|values| (f, values)))
+            .filter(|(f, _)| f.is_http() && allows(f, method))
+            .find_map(|(f, template)| template.matches(template::segments(path)).map(|v| (f, v)))
+    }
+
+    /// The route values if the percent-encoded `path` reaches `function`.
+    pub fn route_values(
+        &self,
+        function: &FunctionConfig,
+        path: &str,
+    ) -> Option<Vec<(String, String)>> {
+        let at = self.app.functions.iter().position(|f| f == function)?;
+        self.templates[at].matches(template::segments(path))
     }
 
     /// The public path of an HTTP function: `/api/HelloRust`.
@@ -194,8 +148,8 @@ impl Host {
         Ok(handler.client())
     }
 
-    /// Calls an HTTP function with a whole request (forwarding, payload, or proxying buffered)
-    /// and logs one line for it. Any failure is a 500 with an empty body, as in the host.
+    /// Calls an HTTP function with a whole request (forwarding or payload mode) and logs one
+    /// line for it. Any failure is a 500 with an empty body, as in the host.
     pub fn call_http(
         &self,
         function: &FunctionConfig,
@@ -218,6 +172,18 @@ impl Host {
         }
     }
 
+    /// Streams a request to a proxied function on the connection it came on, and logs one
+    /// line for it.
+    pub fn relay(&self, function: &FunctionConfig, head: &http::Request<'_>, conn: Takeover<'_>) {
+        let started = Instant::now();
+        let id = util::guid();
+        let deadline = Instant::now() + self.function_timeout;
+        let client = self.ready().map(|client| &**client);
+        let (status, failure) = proxy::relay(client, head, conn, &id, deadline);
+        let what = format!("{} {}", head.method, incoming::target(head));
+        self.log_call(function, &what, status, started, failure.as_deref());
+    }
+
     fn dispatch_http(
         &self,
         function: &FunctionConfig,
@@ -231,21 +197,13 @@ impl Host {
             Mode::Forwarding => {
                 let target = forward::target(req);
                 let request = forward::request(req, &target, id)?;
-                let reply = self.send(function, client, &request, deadline, id, false)?;
+                let reply = self.send(function, client, &request, deadline, id)?;
                 Ok(forward::response(reply))
             }
-            Mode::Proxying => {
-                let request = proxy::request(req, client.port(), id);
-                let reply = self.send(function, client, &request, deadline, id, true)?;
-                Ok(proxy::response(reply))
-            }
+            // The front door streams these (`relay`); nothing else calls them.
+            Mode::Proxying => Err("a proxied call needs its connection".into()),
             Mode::Payload => {
-                let trigger = function.trigger().map_or("req", |t| t.name.as_str());
-                let now = util::json_time(SystemTime::now());
-                let sys = payload::sys(&function.name, &now, &util::guid());
-                let data = vec![(trigger.to_string(), payload::request_object(req, params))];
-                let invocation =
-                    payload::invocation(data, payload::http_metadata(req, params, sys));
+                let invocation = payload::http_invocation(function, req, params);
                 let reply = self.post_invocation(function, client, &invocation, deadline, id)?;
                 let outcome = payload::read_reply(&reply).map_err(|f| f.to_string())?;
                 let http_output = function.http_output().map(|b| b.name.as_str());
@@ -263,19 +221,8 @@ impl Host {
     ) -> Result<TriggerCall, String> {
         let started = Instant::now();
         let id = util::guid();
-        let trigger = function.trigger().map_or("input", |t| t.name.as_str());
         let result = self.ready().and_then(|client| {
-            let now = util::json_time(SystemTime::now());
-            let sys = payload::sys(&function.name, &now, &util::guid());
-            let metadata = Value::Object(vec![("sys".to_string(), sys)]);
-            // No --data: the trigger's value is JSON null, as is.
-            let value = if data == Value::Null {
-                data
-            } else {
-                payload::host_value(data)
-            };
-            let data = vec![(trigger.to_string(), value)];
-            let invocation = payload::invocation(data, metadata);
+            let invocation = payload::trigger_invocation(function, data);
             let deadline = Instant::now() + self.function_timeout;
             self.post_invocation(function, client, &invocation, deadline, &id)
         });
@@ -331,11 +278,10 @@ impl Host {
             ],
             body: Body::Chunked(body.as_bytes()),
         };
-        self.send(function, client, &request, deadline, id, false)
+        self.send(function, client, &request, deadline, id)
     }
 
-    /// Sends a call (with the proxy's connection retries when `proxying`); past the function
-    /// timeout the handler is restarted, as the host does.
+    /// Sends a call; past the function timeout the handler is restarted, as the host does.
     fn send(
         &self,
         function: &FunctionConfig,
@@ -343,14 +289,8 @@ impl Host {
         request: &Request,
         deadline: Instant,
         id: &str,
-        proxying: bool,
     ) -> Result<Reply, String> {
-        let sent = if proxying {
-            proxy::send(client, request, deadline)
-        } else {
-            client.send(request, deadline)
-        };
-        sent.map_err(|e| match e {
+        client.send(request, deadline).map_err(|e| match e {
             client::Error::Timeout => {
                 let secs = self.function_timeout.as_secs();
                 let limit = format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
@@ -410,4 +350,11 @@ impl Host {
             Some(why) => self.log.error(&format!("{line} (failed: {why})")),
         }
     }
+}
+
+/// Whether a function's `methods` allow `method` (none listed: every method). A method not
+/// listed does not match the route, so the host answers 404 (azure-project-files.md §2).
+pub fn allows(function: &FunctionConfig, method: &str) -> bool {
+    let methods = function.trigger().map_or(&[][..], |t| &t.methods[..]);
+    methods.is_empty() || methods.iter().any(|m| m.eq_ignore_ascii_case(method))
 }

@@ -1,25 +1,24 @@
-//! `funchost invoke NAME`: one call to one function, the reply on stdout.
+//! `funchost invoke NAME`: one call to one function, the reply on stdout. An HTTP function is
+//! called through a front door of its own on a free port, as a client would call it, so the
+//! call takes the same path as under `funchost start`; any other function gets the host's
+//! payload-mode invocation directly.
 
 use std::io::{Read, Write};
+use std::net::{Ipv4Addr, TcpListener};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::thread;
+use std::time::Instant;
 
 use handler::azure::appfiles::FunctionConfig;
 use handler::azure::json;
-use handler::http::response::{self, Framing};
+use handler::http::query::split_target;
+use handler::http::response::{encode_head, BodyFraming, Framing};
 
-use crate::host::{Host, Incoming};
-use crate::routes::{self, Template};
-
-/// What to send.
-#[derive(Debug, Clone)]
-pub struct Call {
-    pub name: String,
-    /// The bytes of `--data`, if given.
-    pub data: Option<Vec<u8>>,
-    pub method: Option<String>,
-    pub path: Option<String>,
-    pub headers: Vec<(String, String)>,
-}
+use crate::cli::Call;
+use crate::client::{Body, Client, Request};
+use crate::front::Front;
+use crate::host::{allows, Host};
 
 /// Reads `--data`: a file, or stdin for `-`.
 ///
@@ -36,19 +35,53 @@ pub fn read_data(source: &str) -> Result<Vec<u8>, String> {
     std::fs::read(source).map_err(|e| format!("cannot read {source}: {e}"))
 }
 
-/// The HTTP request for an HTTP function, and its route values.
+/// Sends `call` to `function` (with `data`, the bytes of `--data`) once the handler is ready,
+/// and prints the reply; the exit status: success for a 2xx (or, for another trigger, a reply
+/// the host can use).
 ///
 /// # Errors
-/// The path does not reach the function, or the method is not one of its `methods`.
-pub fn http_request(
-    host: &Host,
+/// A one-line message: a handler that did not start, a path or method that does not reach the
+/// function, `--data` that is not JSON for a trigger that takes JSON.
+pub fn run(
+    host: Arc<Host>,
     function: &FunctionConfig,
     call: &Call,
-) -> Result<(Incoming, Vec<(String, String)>), String> {
-    let method = call
-        .method
-        .clone()
-        .unwrap_or_else(|| if call.data.is_some() { "POST" } else { "GET" }.to_string());
+    data: Option<Vec<u8>>,
+) -> Result<ExitCode, String> {
+    host.ready()
+        .map_err(|why| format!("the handler did not start: {why}"))?;
+    let mut out = std::io::stdout().lock();
+    if function.is_http() {
+        let (status, bytes) = call_http(host, function, call, data.as_deref())?;
+        let _ = out.write_all(&bytes);
+        let _ = out.flush();
+        return Ok(success((200..300).contains(&status)));
+    }
+    let data = match &data {
+        None => json::Value::Null,
+        Some(bytes) => json::parse(bytes).map_err(|e| format!("--data is not JSON: {e}"))?,
+    };
+    let Ok(called) = host.call_trigger(function, data) else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let _ = out.write_all(&called.reply.body);
+    if !called.reply.body.ends_with(b"\n") {
+        let _ = out.write_all(b"\n");
+    }
+    let _ = out.flush();
+    Ok(success(called.outcome.is_ok()))
+}
+
+/// Calls an HTTP function through a front door on a free port: GET, or POST with `--data`, at
+/// its URL unless `--path` says otherwise. The status and the response as printed.
+fn call_http(
+    host: Arc<Host>,
+    function: &FunctionConfig,
+    call: &Call,
+    data: Option<&[u8]>,
+) -> Result<(u16, Vec<u8>), String> {
+    let default = if data.is_some() { "POST" } else { "GET" };
+    let method = call.method.as_deref().unwrap_or(default);
     let target = match &call.path {
         Some(path) => path.clone(),
         None => {
@@ -62,117 +95,90 @@ pub fn http_request(
             path
         }
     };
-    let template = Template::new(&host.app.route_prefix, function.route());
-    let path = handler::http::query::split_target(&target).0;
-    let params = template.matches(path).ok_or_else(|| {
-        format!(
-            "{path} does not reach {} (its URL is {})",
-            function.name,
-            host.public_path(function)
-        )
-    })?;
-    let methods = function.trigger().map_or(&[][..], |t| &t.methods);
-    if !routes::allows(methods, &method) {
+    let path = split_target(&target).0;
+    if host.route_values(function, path).is_none() {
+        let url = host.public_path(function);
+        return Err(format!(
+            "{path} does not reach {} (its URL is {url})",
+            function.name
+        ));
+    }
+    if !allows(function, method) {
+        let methods = function.trigger().map_or(&[][..], |t| &t.methods[..]);
         return Err(format!(
             "{} does not accept {method} (methods: {}); the host would answer 404",
             function.name,
             methods.join(", ")
         ));
     }
-    let mut headers = Vec::new();
-    if !call
-        .headers
-        .iter()
-        .any(|(n, _)| n.eq_ignore_ascii_case("host"))
-    {
-        headers.push(("Host".to_string(), "localhost:7071".to_string()));
-    }
-    headers.extend(call.headers.iter().cloned());
-    let chunked = headers.iter().any(|(n, v)| {
+    // The client frames the body: a Content-Length or Transfer-Encoding given is a wish for
+    // one or the other, not a header to send twice.
+    let chunked = call.headers.iter().any(|(n, v)| {
         n.eq_ignore_ascii_case("transfer-encoding") && v.to_ascii_lowercase().contains("chunked")
     });
-    let body = call.data.clone().unwrap_or_default();
-    let has_length = headers
+    let mut headers: Vec<(String, String)> = call
+        .headers
         .iter()
-        .any(|(n, _)| n.eq_ignore_ascii_case("content-length"));
-    if call.data.is_some() && !chunked && !has_length {
-        headers.push(("Content-Length".to_string(), body.len().to_string()));
+        .filter(|(n, _)| {
+            !n.eq_ignore_ascii_case("content-length")
+                && !n.eq_ignore_ascii_case("transfer-encoding")
+        })
+        .cloned()
+        .collect();
+    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+        headers.insert(0, ("Host".to_string(), "localhost:7071".to_string()));
     }
-    let incoming = Incoming {
+    let body = match data {
+        Some(data) if chunked => Body::Chunked(data),
+        Some(data) => Body::Length(data),
+        None => Body::None,
+    };
+    let request = Request {
         method,
-        target,
+        target: &target,
         headers,
         body,
-        chunked,
     };
-    Ok((incoming, params))
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let deadline = Instant::now() + host.function_timeout;
+    thread::spawn(move || handler::http::serve(listener, Arc::new(Front(host))));
+    let reply = Client::new(port)
+        .send(&request, deadline)
+        .map_err(|e| format!("no answer from the local host: {e}"))?;
+    let headers: Vec<_> = reply
+        .head
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str().into(), v.as_str().into()))
+        .collect();
+    let framing = Framing {
+        head_only: method == "HEAD",
+        keep_alive: true,
+        http10: false,
+    };
+    let mut bytes = Vec::new();
+    let length = BodyFraming::Length(reply.body.len() as u64);
+    let date = handler::http::date::now();
+    let status = reply.head.status;
+    encode_head(
+        status,
+        &reply.head.reason,
+        &headers,
+        length,
+        framing,
+        &date,
+        &mut bytes,
+    );
+    bytes.extend_from_slice(&reply.body);
+    Ok((status, bytes))
 }
 
-/// Sends the call and prints the reply; the exit status.
-pub fn run(host: &Host, call: &Call) -> ExitCode {
-    let Some(function) = host.app.function(&call.name).cloned() else {
-        let names: Vec<&str> = host.app.functions.iter().map(|f| f.name.as_str()).collect();
-        let list = if names.is_empty() {
-            "none".to_string()
-        } else {
-            names.join(", ")
-        };
-        return fail(&format!(
-            "no function named {} in {} (functions: {list})",
-            call.name,
-            host.app.root.display()
-        ));
-    };
-    if let Err(why) = host.ready() {
-        return fail(&format!("the handler did not start: {why}"));
-    }
-    let mut out = std::io::stdout().lock();
-    if function.is_http() {
-        let (incoming, params) = match http_request(host, &function, call) {
-            Ok(request) => request,
-            Err(why) => return fail(&why),
-        };
-        let response = host.call_http(&function, &params, &incoming);
-        let framing = Framing {
-            head_only: incoming.method == "HEAD",
-            keep_alive: true,
-            http10: false,
-        };
-        let mut bytes = Vec::new();
-        response::encode(&response, framing, &handler::http::date::now(), &mut bytes);
-        let _ = out.write_all(&bytes);
-        let _ = out.flush();
-        return status((200..300).contains(&response.status));
-    }
-    let data = match &call.data {
-        None => json::Value::Null,
-        Some(bytes) => match json::parse(bytes) {
-            Ok(value) => value,
-            Err(e) => return fail(&format!("--data is not JSON: {e}")),
-        },
-    };
-    match host.call_trigger(&function, data) {
-        Ok(call) => {
-            let _ = out.write_all(&call.reply.body);
-            if !call.reply.body.ends_with(b"\n") {
-                let _ = out.write_all(b"\n");
-            }
-            let _ = out.flush();
-            status(call.outcome.is_ok())
-        }
-        Err(_) => ExitCode::FAILURE,
-    }
-}
-
-fn status(success: bool) -> ExitCode {
-    if success {
+fn success(yes: bool) -> ExitCode {
+    if yes {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     }
-}
-
-fn fail(message: &str) -> ExitCode {
-    eprintln!("funchost: {message}");
-    ExitCode::FAILURE
 }

@@ -3,22 +3,23 @@
 //!
 //! It does what azure-host.md §7 lists: starts the handler the way the host does
 //! (`process`), reaches it with the host's HTTP client behaviour (`client`), and serves
-//! `/api/<route>` in forwarding (`forward`), payload (`payload`) or proxying (`proxy`) mode
-//! (`host`, `server`); `invoke` sends one call.
+//! `/api/<route>` on the handler library's own server (`front`) in forwarding (`forward`),
+//! payload (`payload`) or proxying (`proxy`) mode (`host`); `invoke` sends one call.
 #![forbid(unsafe_code)]
 
 mod cli;
 mod client;
 mod forward;
+mod front;
 mod host;
+mod incoming;
 mod invoke;
 mod log;
 mod payload;
 mod process;
 mod proxy;
-mod routes;
-mod server;
 mod util;
+mod watch;
 
 use std::io::Read;
 use std::net::{Ipv4Addr, TcpListener};
@@ -30,13 +31,18 @@ use std::thread;
 use handler::azure::appfiles::{self, AppConfig};
 use handler::azure::json::{self, Value};
 
-use crate::cli::{Command, Common};
+use crate::cli::{Call, Command, Common};
+use crate::front::Front;
 use crate::host::{Host, READY_WAIT};
 use crate::log::Log;
 use crate::process::{Launch, Supervisor};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(watch::WATCH) {
+        // Exit codes above 255 cannot be given; a handler's are at most 128 + 64.
+        return ExitCode::from(watch::main(&args[1..]) as u8);
+    }
     let command = match cli::parse(&args) {
         Ok(command) => command,
         Err(message) => {
@@ -54,14 +60,7 @@ fn main() -> ExitCode {
             port,
             watch_stdin,
         } => start(&common, port, watch_stdin),
-        Command::Invoke {
-            common,
-            name,
-            data,
-            method,
-            path,
-            headers,
-        } => run_invoke(&common, name, data, method, path, headers),
+        Command::Invoke { common, call } => run_invoke(&common, &call),
     };
     result.unwrap_or_else(|message| {
         eprintln!("funchost: {message}");
@@ -69,13 +68,17 @@ fn main() -> ExitCode {
     })
 }
 
-/// The app at `dir`, its root made absolute.
-fn load_app(dir: &Path) -> Result<AppConfig, String> {
+/// The app at `dir`, its root made absolute; its warnings logged.
+fn load_app(dir: &Path, log: Log) -> Result<AppConfig, String> {
     let root = dir
         .canonicalize()
         .map_err(|e| format!("cannot open the app folder {}: {e}", dir.display()))?;
-    appfiles::load(&root)?
-        .ok_or_else(|| format!("no host.json in {} (give --app DIR)", root.display()))
+    let app = appfiles::load(&root)?
+        .ok_or_else(|| format!("no host.json in {} (give --app DIR)", root.display()))?;
+    for warning in &app.warnings {
+        log.warn(warning);
+    }
+    Ok(app)
 }
 
 /// local.settings.json `Values`, which `func start` puts in the environment; a variable already
@@ -129,13 +132,14 @@ fn supervise(app: &AppConfig, common: &Common, log: Log) -> Result<Option<Superv
     }
     let env = local_settings(&app.root, log);
     let launch = Launch::new(app, common.handler.as_deref(), env)?;
-    let port = process::unused_port().map_err(|e| format!("no free port for the handler: {e}"))?;
+    let port =
+        handler::http::unused_port().map_err(|e| format!("no free port for the handler: {e}"))?;
     Ok(Some(Supervisor::start(launch, port, log)))
 }
 
 fn start(common: &Common, port: u16, watch_stdin: bool) -> Result<ExitCode, String> {
     let log = Log::Console;
-    let app = load_app(&common.app)?;
+    let app = load_app(&common.app, log)?;
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
@@ -174,7 +178,7 @@ fn start(common: &Common, port: u16, watch_stdin: bool) -> Result<ExitCode, Stri
             std::process::exit(0);
         });
     }
-    server::serve(listener, host)
+    handler::http::serve(listener, Arc::new(Front(host)))
 }
 
 /// The function list, as `func start` prints it, and the mode of each HTTP function.
@@ -215,18 +219,11 @@ fn print_functions(host: &Host, port: u16, log: Log) {
     ));
 }
 
-fn run_invoke(
-    common: &Common,
-    name: String,
-    data: Option<String>,
-    method: Option<String>,
-    path: Option<String>,
-    headers: Vec<(String, String)>,
-) -> Result<ExitCode, String> {
+fn run_invoke(common: &Common, call: &Call) -> Result<ExitCode, String> {
     let log = Log::Stderr;
-    let data = data.as_deref().map(invoke::read_data).transpose()?;
-    let app = load_app(&common.app)?;
-    if app.function(&name).is_none() {
+    let data = call.data.as_deref().map(invoke::read_data).transpose()?;
+    let app = load_app(&common.app, log)?;
+    let Some(function) = app.function(&call.name).cloned() else {
         let names: Vec<&str> = app.functions.iter().map(|f| f.name.as_str()).collect();
         let list = if names.is_empty() {
             "none".to_string()
@@ -234,22 +231,16 @@ fn run_invoke(
             names.join(", ")
         };
         return Err(format!(
-            "no function named {name} in {} (functions: {list})",
+            "no function named {} in {} (functions: {list})",
+            call.name,
             app.root.display()
         ));
-    }
-    let handler = supervise(&app, common, log)?;
-    let host = Host::new(app, handler, log, common.function_timeout);
-    let call = invoke::Call {
-        name,
-        data,
-        method,
-        path,
-        headers,
     };
-    let status = invoke::run(&host, &call);
+    let handler = supervise(&app, common, log)?;
+    let host = Arc::new(Host::new(app, handler, log, common.function_timeout));
+    let status = invoke::run(Arc::clone(&host), &function, call, data);
     if let Some(handler) = &host.handler {
         handler.stop();
     }
-    Ok(status)
+    status
 }

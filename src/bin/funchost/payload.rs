@@ -2,13 +2,16 @@
 //! `/<FunctionName>`, and how it reads the handler's `{"Outputs":…,"Logs":…,"ReturnValue":…}`.
 
 use std::fmt;
+use std::time::SystemTime;
 
+use handler::azure::appfiles::FunctionConfig;
 use handler::azure::json::{self, Value};
 use handler::http::query;
+use handler::http::request::group_by_name;
 use handler::http::response::Response;
 
 use crate::client::Reply;
-use crate::host::Incoming;
+use crate::incoming::Incoming;
 use crate::util;
 
 /// The `Content-Type` of the invocation (.NET `JsonMediaTypeFormatter`'s default).
@@ -37,40 +40,6 @@ pub fn host_value(value: Value) -> Value {
     }
 }
 
-/// The query's parameters as ASP.NET's query collection holds them: decoded, keys compared
-/// ignoring case (the first spelling kept), repeated keys' values joined with `,`.
-pub fn query_collection(query: &str) -> Vec<(String, String)> {
-    let mut grouped: Vec<(String, String)> = Vec::new();
-    for (name, value) in query::pairs(query) {
-        match grouped
-            .iter_mut()
-            .find(|(n, _)| n.eq_ignore_ascii_case(&name))
-        {
-            Some((_, joined)) => {
-                joined.push(',');
-                joined.push_str(&value);
-            }
-            None => grouped.push((name, value)),
-        }
-    }
-    grouped
-}
-
-/// Header names compared ignoring case, with every value of each, in first-seen order.
-fn header_collection(headers: &[(String, String)]) -> Vec<(String, Vec<String>)> {
-    let mut grouped: Vec<(String, Vec<String>)> = Vec::new();
-    for (name, value) in headers {
-        match grouped
-            .iter_mut()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        {
-            Some((_, values)) => values.push(value.clone()),
-            None => grouped.push((name.clone(), vec![value.clone()])),
-        }
-    }
-    grouped
-}
-
 fn pairs_object(pairs: &[(String, String)]) -> Value {
     Value::Object(
         pairs
@@ -88,7 +57,7 @@ pub fn request_object(req: &Incoming, params: &[(String, String)]) -> Value {
         url.push('?');
         url.push_str(req.query());
     }
-    let headers = header_collection(&req.headers)
+    let headers = group_by_name(req.headers.iter().cloned())
         .into_iter()
         .map(|(name, values)| {
             (
@@ -100,7 +69,7 @@ pub fn request_object(req: &Incoming, params: &[(String, String)]) -> Value {
     let mut members = vec![
         ("Url", string(url)),
         ("Method", string(req.method.as_str())),
-        ("Query", pairs_object(&query_collection(req.query()))),
+        ("Query", pairs_object(&query::collection(req.query()))),
         ("Headers", Value::Object(headers)),
         ("Params", pairs_object(params)),
         ("Identities", Value::Array(vec![anonymous_identity()])),
@@ -158,7 +127,7 @@ impl BindingData {
 }
 
 /// `sys`: the system binding data of every invocation.
-pub fn sys(function: &str, utc_now: &str, rand_guid: &str) -> Value {
+fn sys(function: &str, utc_now: &str, rand_guid: &str) -> Value {
     object(vec![
         ("MethodName", string(function)),
         ("UtcNow", string(utc_now)),
@@ -172,25 +141,25 @@ pub fn sys(function: &str, utc_now: &str, rand_guid: &str) -> Value {
 pub fn http_metadata(req: &Incoming, params: &[(String, String)], sys: Value) -> Value {
     let mut data = BindingData::default();
     if req.content_length().is_some_and(|n| n > 0) {
-        let text = String::from_utf8_lossy(&req.body);
-        let trimmed = text.trim();
+        let body = String::from_utf8_lossy(&req.body);
+        let trimmed = body.trim();
         if trimmed.starts_with('{') && trimmed.ends_with('}') {
             if let Ok(Value::Object(members)) = json::parse(trimmed.as_bytes()) {
                 for (name, value) in members {
                     // `(string)JValue`: numbers and booleans as .NET prints them; null skipped.
                     let value = match value {
-                        Value::Array(_) | Value::Null => continue,
                         Value::Object(_) => value,
-                        Value::String(s) => Value::String(s),
-                        Value::Number(n) => Value::String(n),
-                        Value::Bool(b) => string(if b { "True" } else { "False" }),
+                        other => match dotnet_text(&other) {
+                            Some(text) => Value::String(text),
+                            None => continue,
+                        },
                     };
                     data.set(&name, host_value(value));
                 }
             }
         }
     }
-    let query = query_collection(req.query());
+    let query = query::collection(req.query());
     for (name, value) in &query {
         if !name.eq_ignore_ascii_case("code") {
             data.set(name, host_value(string(value.as_str())));
@@ -203,7 +172,7 @@ pub fn http_metadata(req: &Incoming, params: &[(String, String)], sys: Value) ->
         data.set("Query", pairs_object(&query));
     }
     if !data.contains("Headers") {
-        let headers: Vec<(String, String)> = header_collection(&req.headers)
+        let headers: Vec<(String, String)> = group_by_name(req.headers.iter().cloned())
             .into_iter()
             .map(|(name, values)| (name, values.join(",")))
             .collect();
@@ -213,9 +182,50 @@ pub fn http_metadata(req: &Incoming, params: &[(String, String)], sys: Value) ->
     Value::Object(data.0)
 }
 
-/// `{"Data":{…},"Metadata":{…}}`.
-pub fn invocation(data: Vec<(String, Value)>, metadata: Value) -> Value {
-    object(vec![("Data", Value::Object(data)), ("Metadata", metadata)])
+/// `{"Data":{…},"Metadata":{…}}` for an HTTP function: its trigger's data is the client's
+/// request (`request_object`), its metadata the request's binding data (`http_metadata`).
+pub fn http_invocation(
+    function: &FunctionConfig,
+    req: &Incoming,
+    params: &[(String, String)],
+) -> Value {
+    let data = (trigger(function), request_object(req, params));
+    invocation(data, http_metadata(req, params, sys_now(function)))
+}
+
+/// The invocation of a function that is not HTTP, with `data` as its trigger's value: encoded
+/// as the host encodes a plain value (`host_value`), but JSON null as it is.
+pub fn trigger_invocation(function: &FunctionConfig, data: Value) -> Value {
+    let value = if data == Value::Null {
+        data
+    } else {
+        host_value(data)
+    };
+    invocation(
+        (trigger(function), value),
+        object(vec![("sys", sys_now(function))]),
+    )
+}
+
+fn invocation(data: (String, Value), metadata: Value) -> Value {
+    object(vec![
+        ("Data", Value::Object(vec![data])),
+        ("Metadata", metadata),
+    ])
+}
+
+/// The name of a function's trigger binding: its key in `Data`.
+fn trigger(function: &FunctionConfig) -> String {
+    function
+        .trigger()
+        .map_or("req", |t| t.name.as_str())
+        .to_string()
+}
+
+/// `sys` for an invocation starting now.
+fn sys_now(function: &FunctionConfig) -> Value {
+    let now = util::json_time(SystemTime::now());
+    sys(&function.name, &now, &util::guid())
 }
 
 /// What the handler answered, read as the host reads it.
@@ -299,42 +309,26 @@ pub fn read_result(value: &Value) -> Result<Outcome, Failure> {
         return Err(Failure::Empty("null"));
     }
     if value.as_object().is_none() {
-        return Err(Failure::Shape(format!(
-            "the reply must be a JSON object with Outputs, Logs and ReturnValue, not {}",
-            kind(value)
-        )));
+        return Err(not(
+            "the reply must be a JSON object with Outputs, Logs and ReturnValue",
+            value,
+        ));
     }
     let outputs = match value.get_ignore_case("Outputs") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Object(members)) => members.clone(),
-        Some(other) => {
-            return Err(Failure::Shape(format!(
-                "Outputs must be an object, not {}",
-                kind(other)
-            )))
-        }
+        Some(other) => return Err(not("Outputs must be an object", other)),
     };
     let logs = match value.get_ignore_case("Logs") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
             .iter()
             .map(|item| match item {
-                Value::String(s) => Ok(s.clone()),
-                Value::Number(n) => Ok(n.clone()),
-                Value::Bool(b) => Ok(if *b { "True" } else { "False" }.to_string()),
                 Value::Null => Ok(String::new()),
-                other => Err(Failure::Shape(format!(
-                    "Logs must hold strings, not {}",
-                    kind(other)
-                ))),
+                other => dotnet_text(other).ok_or_else(|| not("Logs must hold strings", other)),
             })
             .collect::<Result<_, _>>()?,
-        Some(other) => {
-            return Err(Failure::Shape(format!(
-                "Logs must be an array of strings, not {}",
-                kind(other)
-            )))
-        }
+        Some(other) => return Err(not("Logs must be an array of strings", other)),
     };
     let return_value = value
         .get_ignore_case("ReturnValue")
@@ -347,14 +341,25 @@ pub fn read_result(value: &Value) -> Result<Outcome, Failure> {
     })
 }
 
-fn kind(value: &Value) -> &'static str {
-    match value {
+/// A reply of the wrong shape: `what` it must be, and what `value` is instead.
+fn not(what: &str, value: &Value) -> Failure {
+    let kind = match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
         Value::Number(_) => "a number",
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    };
+    Failure::Shape(format!("{what}, not {kind}"))
+}
+
+/// A string, number or boolean as .NET's `ToString` writes it (`True`, `False`).
+fn dotnet_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) | Value::Number(s) => Some(s.clone()),
+        Value::Bool(b) => Some(if *b { "True" } else { "False" }.to_string()),
+        _ => None,
     }
 }
 
@@ -375,12 +380,12 @@ pub fn http_response(outcome: &Outcome, binding: Option<&str>) -> Result<Respons
         }
         Some(Value::Object(members)) => members,
         Some(other) => {
-            return Err(Failure::Shape(format!(
-                "Outputs.{} must be an object with statusCode, headers and body, not {} \
-                 (Failed while trying to Deserialize to httpOutputBindingResponse)",
-                binding.unwrap_or("res"),
-                kind(&other)
-            )))
+            let what = format!(
+                "Outputs.{} must be an object with statusCode, headers and body (Failed while \
+                 trying to Deserialize to httpOutputBindingResponse)",
+                binding.unwrap_or("res")
+            );
+            return Err(not(&what, &other));
         }
     };
     let res = Value::Object(members);
@@ -388,12 +393,7 @@ pub fn http_response(outcome: &Outcome, binding: Option<&str>) -> Result<Respons
         None | Some(Value::Null) => 200,
         Some(Value::Number(n)) => status_code(n)?,
         Some(Value::String(s)) => status_code(s.trim())?,
-        Some(other) => {
-            return Err(Failure::Shape(format!(
-                "statusCode must be a number, not {}",
-                kind(other)
-            )))
-        }
+        Some(other) => return Err(not("statusCode must be a number", other)),
     };
     let mut response = Response::new(status);
     let mut content_type = None;
@@ -407,10 +407,7 @@ pub fn http_response(outcome: &Outcome, binding: Option<&str>) -> Result<Respons
                             "header {name:?} is null (the host throws NullReferenceException)"
                         )))
                     }
-                    Value::String(s) => s.clone(),
-                    Value::Number(n) => n.clone(),
-                    Value::Bool(b) => if *b { "True" } else { "False" }.to_string(),
-                    other => other.to_json(),
+                    other => dotnet_text(other).unwrap_or_else(|| other.to_json()),
                 };
                 if name.eq_ignore_ascii_case("content-type") {
                     content_type = Some(text);
@@ -419,17 +416,12 @@ pub fn http_response(outcome: &Outcome, binding: Option<&str>) -> Result<Respons
                 }
             }
         }
-        Some(other) => {
-            return Err(Failure::Shape(format!(
-                "headers must be an object, not {}",
-                kind(other)
-            )))
-        }
+        Some(other) => return Err(not("headers must be an object", other)),
     }
     let body = match res.get_ignore_case("body") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::String(s)) => s.clone().into_bytes(),
-        Some(value @ (Value::Object(_) | Value::Array(_))) => pretty(value).into_bytes(),
+        Some(value @ (Value::Object(_) | Value::Array(_))) => value.to_json_indented().into_bytes(),
         Some(other) => other.to_json().into_bytes(),
     };
     // Text output: `; charset=utf-8` added to a given type, text/plain when none was given.
@@ -465,49 +457,6 @@ fn status_code(text: &str) -> Result<u16, Failure> {
         _ => Err(Failure::Shape(format!(
             "statusCode {text:?} is not an HTTP status code"
         ))),
-    }
-}
-
-/// Json.NET's `Formatting.Indented`: two spaces, `"name": value`, `{}` and `[]` when empty.
-pub fn pretty(value: &Value) -> String {
-    let mut out = String::new();
-    write_pretty(value, 0, &mut out);
-    out
-}
-
-fn write_pretty(value: &Value, depth: usize, out: &mut String) {
-    let newline = |out: &mut String, depth: usize| {
-        out.push('\n');
-        out.push_str(&"  ".repeat(depth));
-    };
-    match value {
-        Value::Array(items) if !items.is_empty() => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                newline(out, depth + 1);
-                write_pretty(item, depth + 1, out);
-            }
-            newline(out, depth);
-            out.push(']');
-        }
-        Value::Object(members) if !members.is_empty() => {
-            out.push('{');
-            for (i, (name, item)) in members.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                newline(out, depth + 1);
-                json::write_string(out, name);
-                out.push_str(": ");
-                write_pretty(item, depth + 1, out);
-            }
-            newline(out, depth);
-            out.push('}');
-        }
-        other => other.write_to(out),
     }
 }
 
@@ -619,13 +568,12 @@ mod tests {
 
     #[test]
     fn body_is_left_out_without_content_length_and_base64_for_binary() {
-        let mut req = Incoming::for_test(
+        let req = Incoming::for_test(
             "POST",
             "/api/f",
             &[("Host", "h"), ("Transfer-Encoding", "chunked")],
             "abc",
         );
-        req.chunked = true;
         assert_eq!(request_object(&req, &[]).get("Body"), None);
         let req = Incoming::for_test(
             "POST",

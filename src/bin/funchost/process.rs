@@ -4,9 +4,8 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
-use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdout, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Condvar, Mutex};
@@ -17,7 +16,7 @@ use handler::azure::appfiles::AppConfig;
 
 use crate::client::{self, Body, Client, Request};
 use crate::log::Log;
-use crate::util;
+use crate::{util, watch};
 
 /// Between two readiness pings (`WorkerReadyCheckPollingIntervalMilliseconds`).
 pub const PING_INTERVAL: Duration = Duration::from_millis(25);
@@ -36,6 +35,9 @@ const WATCH_INTERVAL: Duration = Duration::from_millis(25);
 
 /// How long an exit waits for the last lines of the process's output to be logged.
 const OUTPUT_DRAIN: Duration = Duration::from_millis(500);
+
+/// How long stopping the handler waits for its watcher to kill it and exit.
+const STOP_WAIT: Duration = Duration::from_secs(2);
 
 /// Lines of stderr kept for the exit message (`WorkerProcessUtilities.AddStdErrMessage`).
 const STDERR_TAIL: usize = 3;
@@ -59,7 +61,8 @@ impl Launch {
     /// the executable `handler` given on the command line.
     ///
     /// # Errors
-    /// A one-line message when host.json names no executable and none is given.
+    /// A one-line message when none is given and host.json names none, or one that is neither
+    /// in the app nor on PATH (not built yet, most likely).
     pub fn new(
         app: &AppConfig,
         handler: Option<&Path>,
@@ -79,10 +82,25 @@ impl Launch {
                 }
                 // Relative to the app root if that file exists, else a command on PATH.
                 let joined = root.join(&exe);
-                if Path::new(&exe).is_absolute() || joined.is_file() {
+                let on_path = || {
+                    let path = lookup_env(&env, "PATH").unwrap_or_default();
+                    !exe.contains('/')
+                        && std::env::split_paths(&path).any(|d| d.join(&exe).is_file())
+                };
+                if joined.is_file() {
                     joined
-                } else {
+                } else if !Path::new(&exe).is_absolute() && on_path() {
                     PathBuf::from(exe)
+                } else {
+                    // Said once, rather than three failed starts and "Exceeded http worker
+                    // restart retry count".
+                    return Err(format!(
+                        "no handler to start: {} does not exist (host.json \
+                         defaultExecutablePath {:?}). Build it with ./build.sh, or run the debug \
+                         build: cargo build, then --handler target/debug/handler",
+                        joined.display(),
+                        app.executable
+                    ));
                 }
             }
         };
@@ -145,14 +163,6 @@ pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>, delete_unknow
     }
     out.push_str(rest);
     out
-}
-
-/// A port nothing listens on right now: bind `127.0.0.1:0`, read it, let it go
-/// (`WorkerUtilities.GetUnusedTcpPort`, racy in the same way).
-pub fn unused_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()?
-        .port())
 }
 
 /// Where the handler is in its life.
@@ -317,11 +327,18 @@ impl Shared {
         self.stop.load(Ordering::SeqCst)
     }
 
+    /// Kills the handler (SIGKILL, as `Process.Kill`): closing its watcher's stdin makes the
+    /// watcher kill it and exit. A watcher that has not exited after `STOP_WAIT` is killed.
     fn kill(&self) {
         let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(mut process) = child.take() {
-            let _ = process.kill();
-            let _ = process.wait();
+        if let Some(mut watcher) = child.take() {
+            drop(watcher.stdin.take());
+            let deadline = Instant::now() + STOP_WAIT;
+            while matches!(watcher.try_wait(), Ok(None)) && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(1));
+            }
+            let _ = watcher.kill();
+            let _ = watcher.wait();
         }
     }
 
@@ -381,18 +398,13 @@ impl Shared {
 
     /// One process, from start to exit.
     fn run_once(&self) -> Ended {
-        let mut process = match self.spawn() {
+        let (mut process, pid, stdout) = match self.spawn() {
             Ok(started) => started,
             Err(message) => return Ended::Error(message),
         };
-        let pid = process.id();
-        let stdout = process.stdout.take();
         let stderr = process.stderr.take();
         let tail = Arc::new(Mutex::new(VecDeque::new()));
-        let mut drained = Vec::new();
-        if let Some(out) = stdout {
-            drained.push(pipe_lines(out, self.log, false, Arc::clone(&tail)));
-        }
+        let mut drained = vec![pipe_lines(stdout, self.log, false, Arc::clone(&tail))];
         if let Some(err) = stderr {
             drained.push(pipe_lines(err, self.log, true, Arc::clone(&tail)));
         }
@@ -445,7 +457,9 @@ impl Shared {
         }
     }
 
-    fn spawn(&self) -> Result<Child, String> {
+    /// Starts the handler through a watcher (`watch`), which it cannot outlive: the watcher, the
+    /// handler's pid, and the handler's stdout.
+    fn spawn(&self) -> Result<(Child, u32, BufReader<ChildStdout>), String> {
         let launch = &self.launch;
         let port = self.client.port().to_string();
         let worker_id = util::guid();
@@ -470,11 +484,21 @@ impl Shared {
             .map(|a| expand(a, &lookup, true))
             .flat_map(|a| a.split_whitespace().map(str::to_string).collect::<Vec<_>>())
             .collect();
-        let mut command = Command::new(&launch.program);
+        let shown = std::iter::once(launch.program.display().to_string())
+            .chain(args.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let failed = |e: String| {
+            format!(
+                "Failed to start http worker process: {shown}: {e} (cwd {})",
+                launch.cwd.display()
+            )
+        };
+        let mut command =
+            watch::command(&launch.program, &args).map_err(|e| failed(e.to_string()))?;
         command
-            .args(&args)
             .current_dir(&launch.cwd)
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         if std::env::var_os("FUNCTIONS_WORKER_RUNTIME").is_none() {
@@ -482,22 +506,20 @@ impl Shared {
         }
         command.envs(launch.env.iter().map(|(k, v)| (k, v)));
         command.envs(own);
-        let shown = std::iter::once(launch.program.display().to_string())
-            .chain(args.iter().cloned())
-            .collect::<Vec<_>>()
-            .join(" ");
-        let process = command.spawn().map_err(|e| {
-            format!(
-                "Failed to start http worker process: {shown}: {e} (cwd {})",
-                launch.cwd.display()
-            )
-        })?;
+        let mut watcher = command.spawn().map_err(|e| failed(e.to_string()))?;
+        let mut stdout = BufReader::new(watcher.stdout.take().expect("a piped stdout"));
+        let pid = match watch::started(&mut stdout) {
+            Ok(pid) => pid,
+            Err(e) => {
+                let _ = watcher.wait();
+                return Err(failed(e));
+            }
+        };
         self.log.info(&format!(
-            "Started handler (pid {}): {shown} in {} with FUNCTIONS_CUSTOMHANDLER_PORT={port}",
-            process.id(),
+            "Started handler (pid {pid}): {shown} in {} with FUNCTIONS_CUSTOMHANDLER_PORT={port}",
             launch.cwd.display()
         ));
-        Ok(process)
+        Ok((watcher, pid, stdout))
     }
 
     fn try_wait(&self) -> Option<ExitStatus> {
@@ -509,7 +531,7 @@ impl Shared {
 
     /// What an exit means, by the host's rules.
     fn classify(&self, status: ExitStatus, pid: u32, tail: &Mutex<VecDeque<String>>) -> Ended {
-        let code = exit_code(status);
+        let code = watch::exit_code(status);
         match code {
             0 => Ended::Finished,
             200 => {
@@ -558,14 +580,6 @@ enum Ping {
     Failed(String),
 }
 
-/// The exit code as .NET reports it on Linux: a death by signal N is 128 + N.
-pub fn exit_code(status: ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
-}
-
 /// Logs each line of a handler pipe: stdout as information, stderr as errors (warnings when the
 /// line says "warn"), keeping stderr's last lines. The receiver gets `()` at end of stream.
 fn pipe_lines(
@@ -584,23 +598,18 @@ fn pipe_lines(
                 Ok(0) | Err(_) => break,
                 Ok(_) => {}
             }
-            let text = String::from_utf8_lossy(&line);
-            let text = text.trim_end_matches(['\r', '\n']);
-            // `LanguageWorkerConsoleLog` lines are the host's system logs, prefix removed.
-            let text = text
-                .strip_prefix("LanguageWorkerConsoleLog")
-                .unwrap_or(text);
-            if !is_stderr {
-                log.info(&format!("handler: {text}"));
-            } else if text.to_ascii_lowercase().contains("warn") {
-                log.warn(&format!("handler warning: {text}"));
-            } else {
-                log.error(&format!("handler error: {text}"));
-                let mut tail = tail.lock().unwrap_or_else(|e| e.into_inner());
-                if tail.len() == STDERR_TAIL {
-                    tail.pop_front();
+            let line = String::from_utf8_lossy(&line);
+            match level(line.trim_end_matches(['\r', '\n']), is_stderr) {
+                (Level::Info, text) => log.info(&format!("handler: {text}")),
+                (Level::Warning, text) => log.warn(&format!("handler warning: {text}")),
+                (Level::Error, text) => {
+                    log.error(&format!("handler error: {text}"));
+                    let mut tail = tail.lock().unwrap_or_else(|e| e.into_inner());
+                    if tail.len() == STDERR_TAIL {
+                        tail.pop_front();
+                    }
+                    tail.push_back(text.to_string());
                 }
-                tail.push_back(text.to_string());
             }
         }
         let _ = done.send(());
@@ -608,9 +617,78 @@ fn pipe_lines(
     finished
 }
 
+/// How the host logs a line of the handler's output.
+#[derive(Debug, PartialEq, Eq)]
+enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+/// A line of the handler's output: its level by the host's rules (stdout is information;
+/// stderr an error, or a warning when it says "warn"), and its text without the labels that
+/// funchost's own (`handler: `, `handler error: `, `handler warning: `) replaces: the host's
+/// `LanguageWorkerConsoleLog`, and this library's `handler: ` and `warning: `, so that a panic
+/// shows as `handler error: panicked at …`.
+fn level(line: &str, is_stderr: bool) -> (Level, &str) {
+    let text = line
+        .strip_prefix("LanguageWorkerConsoleLog")
+        .unwrap_or(line);
+    let text = text.strip_prefix("handler: ").unwrap_or(text);
+    if !is_stderr {
+        (Level::Info, text)
+    } else if text.to_ascii_lowercase().contains("warn") {
+        (
+            Level::Warning,
+            text.strip_prefix("warning: ").unwrap_or(text),
+        )
+    } else {
+        (Level::Error, text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn output_lines_get_the_hosts_levels_and_one_label() {
+        let cases = [
+            (
+                "listening on http://127.0.0.1:1",
+                false,
+                Level::Info,
+                "listening on http://127.0.0.1:1",
+            ),
+            (
+                "handler: panicked at src/f.rs:1:1: boom",
+                true,
+                Level::Error,
+                "panicked at src/f.rs:1:1: boom",
+            ),
+            (
+                "handler: warning: Tick is registered but",
+                true,
+                Level::Warning,
+                "Tick is registered but",
+            ),
+            (
+                "fake: a Warning line",
+                true,
+                Level::Warning,
+                "fake: a Warning line",
+            ),
+            (
+                "LanguageWorkerConsoleLogstarted",
+                false,
+                Level::Info,
+                "started",
+            ),
+        ];
+        for (line, is_stderr, expected, text) in cases {
+            assert_eq!(level(line, is_stderr), (expected, text), "{line}");
+        }
+    }
 
     #[test]
     fn expansion() {
@@ -641,6 +719,7 @@ mod tests {
             arguments: vec!["--port".into(), "%FUNCTIONS_CUSTOMHANDLER_PORT%".into()],
             working_directory: working_directory.into(),
             functions: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -660,11 +739,20 @@ mod tests {
             ["--port", "%FUNCTIONS_CUSTOMHANDLER_PORT%"]
         );
         // Otherwise a command looked up on PATH; a relative workingDirectory is under the root.
-        let launch = Launch::new(&app(&root, "not-here", "sub"), None, Vec::new()).unwrap();
+        let launch = Launch::new(&app(&root, "sh", "sub"), None, Vec::new()).unwrap();
         assert_eq!(
             (launch.program, launch.cwd),
-            (PathBuf::from("not-here"), root.join("sub"))
+            (PathBuf::from("sh"), root.join("sub"))
         );
+        // Neither: not built yet, said once.
+        let error = Launch::new(&app(&root, "not-here", ""), None, Vec::new()).unwrap_err();
+        let expected = format!(
+            "no handler to start: {} does not exist (host.json defaultExecutablePath \"not-here\"). \
+             Build it with ./build.sh, or run the debug build: cargo build, then --handler \
+             target/debug/handler",
+            root.join("not-here").display()
+        );
+        assert_eq!(error, expected);
         // %VAR% from the settings; --handler wins over host.json.
         let env = vec![("FUNCHOST_EXE".to_string(), "handler".to_string())];
         let launch = Launch::new(&app(&root, "%FUNCHOST_EXE%", ""), None, env).unwrap();
@@ -684,13 +772,5 @@ mod tests {
             "{error}"
         );
         let _ = std::fs::remove_dir_all(&root);
-    }
-
-    #[test]
-    fn exit_codes() {
-        use std::os::unix::process::ExitStatusExt;
-        assert_eq!(exit_code(ExitStatus::from_raw(0)), 0);
-        assert_eq!(exit_code(ExitStatus::from_raw(200 << 8)), 200);
-        assert_eq!(exit_code(ExitStatus::from_raw(9)), 137);
     }
 }

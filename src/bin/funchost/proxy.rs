@@ -1,19 +1,20 @@
 //! Proxying mode (`enableProxyingHttpRequest`, newer hosts, azure-host.md §3.4): the request
 //! goes through YARP unchanged but for its hop-by-hop headers and Host, with `X-Forwarded-*`
-//! and the host's invocation headers added; request and response bodies are streamed.
+//! and the host's invocation headers added; request and response bodies are streamed. The front
+//! door hands such a request over with its connection (`Handler::take_over`), which closes
+//! after the answer.
 
-use std::io;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use handler::azure::appfiles::FunctionConfig;
-use handler::http::parse::BodyKind;
-use handler::http::response::Response;
+use handler::http::date;
+use handler::http::limits::BODY_READ_TIMEOUT;
+use handler::http::parse::{list_tokens, Version};
+use handler::http::response::{self, encode_head, BodyFraming, Response};
+use handler::http::{self, Takeover};
 
-use crate::client::{self, Body, Client, Conn, Framing, Reply, Request};
-use crate::host::{Host, HOST_VERSION};
-use crate::server::{Head, ServerConn};
-use crate::util;
+use crate::client::{self, Body, Client, Conn, Framing, Request};
+use crate::incoming::{self, target, HOST_VERSION};
 
 /// Attempts to reach the handler before giving up (`RetryProxyHandler`).
 const ATTEMPTS: u32 = 10;
@@ -35,80 +36,229 @@ const SKIPPED: [&str; 12] = [
     "content-length",
 ];
 
-fn skipped(name: &str, connection_tokens: &[String]) -> bool {
-    let lower = name.to_ascii_lowercase();
-    SKIPPED.contains(&lower.as_str()) || connection_tokens.contains(&lower)
-}
-
-fn connection_tokens(headers: &[(String, String)]) -> Vec<String> {
-    headers
+/// The headers of `headers` a proxy passes on: not hop-by-hop, nor named by `Connection`.
+fn passed_on(headers: &[(String, String)]) -> impl Iterator<Item = &(String, String)> {
+    let named: Vec<String> = headers
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case("connection"))
-        .flat_map(|(_, v)| v.split(','))
-        .map(|t| t.trim().to_ascii_lowercase())
-        .filter(|t| !t.is_empty())
-        .collect()
+        .flat_map(|(_, v)| list_tokens(v.as_bytes()))
+        .map(|t| String::from_utf8_lossy(t).to_ascii_lowercase())
+        .collect();
+    headers.iter().filter(move |(name, _)| {
+        let name = name.to_ascii_lowercase();
+        !SKIPPED.contains(&name.as_str()) && !named.contains(&name)
+    })
 }
 
 /// The headers sent to the handler: the client's, minus hop-by-hop ones, plus the destination
 /// Host, `X-Forwarded-*` (set, replacing any the client sent) and the invocation headers.
 fn request_headers(headers: &[(String, String)], port: u16, id: &str) -> Vec<(String, String)> {
-    let tokens = connection_tokens(headers);
-    let original_host = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("host"))
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
+    let original_host = handler::http::request::find_header(headers, "host").unwrap_or_default();
     let mut out = vec![("Host".to_string(), format!("127.0.0.1:{port}"))];
     out.extend(
-        headers
-            .iter()
-            .filter(|(n, _)| !skipped(n, &tokens))
+        passed_on(headers)
             .filter(|(n, _)| !n.to_ascii_lowercase().starts_with("x-forwarded-"))
             .cloned(),
     );
     out.push(("X-Forwarded-For".into(), "127.0.0.1".into()));
     out.push(("X-Forwarded-Proto".into(), "http".into()));
-    out.push(("X-Forwarded-Host".into(), original_host));
+    out.push(("X-Forwarded-Host".into(), original_host.into()));
     out.push(("x-ms-invocation-id".into(), id.into()));
     out.push(("X-Azure-Functions-HostVersion".into(), HOST_VERSION.into()));
     out.push(("X-Azure-Functions-InvocationId".into(), id.into()));
     out
 }
 
-/// The request for a whole client request (`funchost invoke`).
-pub fn request<'a>(req: &'a crate::host::Incoming, port: u16, id: &str) -> Request<'a> {
-    let headers = request_headers(&req.headers, port, id);
-    let body = if req.chunked {
-        Body::Chunked(&req.body)
-    } else if req.content_length().is_some() {
-        Body::Length(&req.body)
-    } else {
-        Body::None
+/// Streams the request `head` from the taken-over connection to the handler and its answer
+/// back, with `client` (`Err`: no handler to reach, the client gets 502). Returns the status
+/// the client got, and why the call failed, if it did.
+pub fn relay(
+    client: Result<&Client, String>,
+    head: &http::Request<'_>,
+    conn: Takeover<'_>,
+    id: &str,
+    deadline: Instant,
+) -> (u16, Option<String>) {
+    let Ok(stream) = conn.stream.try_clone() else {
+        return (502, Some("cannot use the client's connection".into()));
     };
-    Request {
-        method: &req.method,
-        target: &req.target,
-        headers,
-        body,
+    let mut front = Conn::over(stream, conn.leftover, BODY_READ_TIMEOUT);
+    let relayed = client
+        .map_err(Relay::BeforeResponse)
+        .and_then(|client| exchange(client, head, &conn, &mut front, id, deadline));
+    match relayed {
+        Ok(status) => (status, None),
+        Err(Relay::BeforeResponse(why)) => {
+            // The body may be unread: the connection closes after this answer.
+            let framing = response::Framing {
+                head_only: head.method == "HEAD",
+                keep_alive: false,
+                http10: head.version == Version::Http10,
+            };
+            let mut out = Vec::new();
+            date::with_now(|now| response::encode(&Response::new(502), framing, now, &mut out));
+            let _ = front.write_all(&out, Instant::now() + BODY_READ_TIMEOUT);
+            (502, Some(why))
+        }
+        Err(Relay::During(status, why)) => (status, Some(why)),
     }
 }
 
-/// The client's response for a whole reply: the handler's, minus hop-by-hop headers.
-pub fn response(reply: Reply) -> Response {
-    let tokens = connection_tokens(&reply.head.headers);
-    let headers = reply
-        .head
-        .headers
-        .into_iter()
-        .filter(|(n, _)| !skipped(n, &tokens))
-        .map(|(n, v)| (n.into(), v.into()))
-        .collect();
-    Response {
-        status: reply.head.status,
-        headers,
-        body: reply.body,
+/// Why a relay failed.
+enum Relay {
+    /// Nothing was sent to the client yet: it gets 502.
+    BeforeResponse(String),
+    /// The response had started: the connection is closed.
+    During(u16, String),
+}
+
+/// Sends the request on to the handler, streaming its body, and streams the answer back;
+/// the status.
+fn exchange(
+    client: &Client,
+    head: &http::Request<'_>,
+    conn: &Takeover<'_>,
+    front: &mut Conn,
+    id: &str,
+    deadline: Instant,
+) -> Result<u16, Relay> {
+    let before = |e: client::Error| Relay::BeforeResponse(e.to_string());
+    let mut upstream = match client.checkout() {
+        Some(pooled) => pooled,
+        None => with_retries(deadline, || client.connect(deadline)).map_err(before)?,
+    };
+    let received = incoming::headers(head);
+    let mut headers = request_headers(&received, client.port(), id);
+    let framing = Framing::of_request(conn.body);
+    match framing {
+        // A `Content-Length: 0` goes through as it came.
+        Framing::Empty => headers.extend(
+            received
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+                .cloned(),
+        ),
+        Framing::Length(n) => headers.push(("Content-Length".into(), n.to_string())),
+        _ => headers.push(("Transfer-Encoding".into(), "chunked".into())),
     }
+    let target = target(head);
+    let request = Request {
+        method: head.method,
+        target: &target,
+        headers,
+        body: Body::None,
+    };
+    upstream
+        .write_all(&client::request_head(&request), deadline)
+        .map_err(before)?;
+    if conn.expect_continue && conn.leftover.is_empty() {
+        front
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n", deadline)
+            .map_err(before)?;
+    }
+    match pump(
+        front,
+        framing,
+        &mut upstream,
+        framing == Framing::Chunked,
+        deadline,
+    ) {
+        Err(Pumped::Read(e)) => Err(Relay::BeforeResponse(format!(
+            "reading the client's body: {e}"
+        ))),
+        Err(Pumped::Write(e)) => Err(before(e)),
+        Ok(()) => Ok(()),
+    }?;
+    let head_request = head.method.eq_ignore_ascii_case("HEAD");
+    let answer = upstream
+        .read_final_head(head_request, deadline)
+        .map_err(before)?;
+
+    // The handler's status, reason and headers, framed by the library as the server frames.
+    let http10 = head.version == Version::Http10;
+    let body = match answer.framing {
+        Framing::Empty => BodyFraming::Length(
+            answer
+                .header("content-length")
+                .and_then(|n| n.trim().parse().ok())
+                .unwrap_or(0),
+        ),
+        Framing::Length(n) => BodyFraming::Length(n as u64),
+        Framing::Chunked | Framing::UntilClose if !http10 => BodyFraming::Chunked,
+        Framing::Chunked | Framing::UntilClose => BodyFraming::Close,
+    };
+    let headers: Vec<_> = passed_on(&answer.headers)
+        .map(|(n, v)| (n.as_str().into(), v.as_str().into()))
+        .collect();
+    let framing = response::Framing {
+        head_only: head_request,
+        keep_alive: false,
+        http10,
+    };
+    let mut out = Vec::new();
+    date::with_now(|now| {
+        encode_head(
+            answer.status,
+            &answer.reason,
+            &headers,
+            body,
+            framing,
+            now,
+            &mut out,
+        );
+    });
+    let status = answer.status;
+    let during = |side: &str, e: client::Error| Relay::During(status, format!("{side}: {e}"));
+    front
+        .write_all(&out, deadline)
+        .map_err(|e| during("writing to the client", e))?;
+    let chunked = body == BodyFraming::Chunked;
+    match pump(&mut upstream, answer.framing, front, chunked, deadline) {
+        Err(Pumped::Read(e)) => Err(during("reading the handler's body", e)),
+        Err(Pumped::Write(e)) => Err(during("writing to the client", e)),
+        Ok(()) => Ok(()),
+    }?;
+    if answer.keep_alive {
+        client.checkin(upstream);
+    }
+    Ok(status)
+}
+
+/// Which side of a `pump` failed.
+enum Pumped {
+    Read(client::Error),
+    Write(client::Error),
+}
+
+/// Copies a body framed as `framing` from `from` to `to` as it arrives, in chunks if `chunked`.
+fn pump(
+    from: &mut Conn,
+    framing: Framing,
+    to: &mut Conn,
+    chunked: bool,
+    deadline: Instant,
+) -> Result<(), Pumped> {
+    let mut failed = None;
+    let read = from.read_body(framing, deadline, &mut |piece| {
+        let written = if chunked {
+            to.write_chunk(piece, deadline)
+        } else {
+            to.write_all(piece, deadline)
+        };
+        written.map_err(|e| {
+            let message = e.to_string();
+            failed = Some(e);
+            std::io::Error::other(message)
+        })
+    });
+    if let Some(e) = failed {
+        return Err(Pumped::Write(e));
+    }
+    read.map_err(Pumped::Read)?;
+    if chunked {
+        to.last_chunk(deadline).map_err(Pumped::Write)?;
+    }
+    Ok(())
 }
 
 /// Retries a connection failure, backing off from 50 ms, doubling, at most 250 ms.
@@ -127,198 +277,6 @@ fn with_retries<T>(
         }
     }
     attempt()
-}
-
-/// Sends a whole request with the proxy's retries.
-pub fn send(client: &Client, request: &Request, deadline: Instant) -> Result<Reply, client::Error> {
-    with_retries(deadline, || client.send(request, deadline))
-}
-
-/// Streams one request from `conn` to the handler and the answer back. Returns whether the
-/// client connection can carry another request.
-pub fn stream(host: &Host, function: &FunctionConfig, conn: &mut ServerConn, head: &Head) -> bool {
-    let started = Instant::now();
-    let id = util::guid();
-    let what = format!("{} {}", head.method, head.target);
-    let log_line = |status: u16, failure: Option<&str>| {
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
-        let line = format!(
-            "Functions.{}: {what} -> {status} in {ms:.1} ms",
-            function.name
-        );
-        match failure {
-            None => host.log.info(&line),
-            Some(why) => host.log.error(&format!("{line} (failed: {why})")),
-        }
-    };
-    let client = match host.ready() {
-        Ok(client) => client,
-        Err(why) => {
-            // The body is left unread, so the connection cannot go on.
-            log_line(502, Some(&why));
-            conn.respond(&Response::new(502), head, false);
-            return false;
-        }
-    };
-    let deadline = Instant::now() + host.function_timeout;
-    match relay(client, conn, head, &id, deadline) {
-        Ok((status, keep_alive)) => {
-            log_line(status, None);
-            keep_alive
-        }
-        Err(Relay::BeforeResponse(why)) => {
-            log_line(502, Some(&why));
-            conn.respond(&Response::new(502), head, false);
-            false
-        }
-        Err(Relay::During(status, why)) => {
-            log_line(status, Some(&why));
-            false
-        }
-    }
-}
-
-enum Relay {
-    /// Nothing was sent to the client yet: it gets 502.
-    BeforeResponse(String),
-    /// The response had started: the connection is closed.
-    During(u16, String),
-}
-
-fn relay(
-    client: &Client,
-    conn: &mut ServerConn,
-    head: &Head,
-    id: &str,
-    deadline: Instant,
-) -> Result<(u16, bool), Relay> {
-    let before = |e: client::Error| Relay::BeforeResponse(e.to_string());
-    let mut upstream: Conn = match client.checkout() {
-        Some(pooled) => pooled,
-        None => with_retries(deadline, || client.connect(deadline)).map_err(before)?,
-    };
-    let mut headers = request_headers(&head.headers, client.port(), id);
-    match head.body {
-        BodyKind::None => {
-            if let Some((_, length)) = head
-                .headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-            {
-                headers.push(("Content-Length".into(), length.clone()));
-            }
-        }
-        BodyKind::Length(n) => headers.push(("Content-Length".into(), n.to_string())),
-        BodyKind::Chunked => headers.push(("Transfer-Encoding".into(), "chunked".into())),
-    }
-    let request = Request {
-        method: &head.method,
-        target: &head.target,
-        headers,
-        body: Body::None,
-    };
-    upstream
-        .write_all(&client::request_head(&request), deadline)
-        .map_err(before)?;
-    if head.expect_continue {
-        conn.send_continue()
-            .map_err(|e| Relay::BeforeResponse(e.to_string()))?;
-    }
-    let mut upstream_error = None;
-    let chunked = head.body == BodyKind::Chunked;
-    let read = conn.read_body(head.body, &mut |piece| {
-        let sent = if chunked {
-            upstream.write_chunk(piece, deadline)
-        } else {
-            upstream.write_all(piece, deadline)
-        };
-        sent.map_err(|e| {
-            let message = e.to_string();
-            upstream_error = Some(e);
-            io::Error::other(message)
-        })
-    });
-    if let Some(e) = upstream_error {
-        return Err(before(e));
-    }
-    read.map_err(|e| Relay::BeforeResponse(format!("reading the client's body: {e}")))?;
-    if chunked {
-        upstream.last_chunk(deadline).map_err(before)?;
-    }
-    let head_request = head.method.eq_ignore_ascii_case("HEAD");
-    let answer = upstream
-        .read_final_head(head_request, deadline)
-        .map_err(before)?;
-
-    // The response head: the handler's status, reason and headers, with our framing.
-    let tokens = connection_tokens(&answer.headers);
-    let mut out = format!("HTTP/1.1 {} {}\r\n", answer.status, answer.reason);
-    let mut has_date = false;
-    for (name, value) in &answer.headers {
-        let keep_length =
-            answer.framing == Framing::Empty && name.eq_ignore_ascii_case("content-length");
-        if skipped(name, &tokens) && !keep_length {
-            continue;
-        }
-        has_date |= name.eq_ignore_ascii_case("date");
-        out.push_str(&format!("{name}: {value}\r\n"));
-    }
-    if !has_date {
-        out.push_str(&format!("Date: {}\r\n", handler::http::date::now()));
-    }
-    let http10 = head.version == handler::http::parse::Version::Http10;
-    let (client_chunked, mut keep_alive) = match answer.framing {
-        Framing::Empty => (false, head.keep_alive),
-        Framing::Length(n) => {
-            out.push_str(&format!("Content-Length: {n}\r\n"));
-            (false, head.keep_alive)
-        }
-        Framing::Chunked | Framing::UntilClose if !http10 => {
-            out.push_str("Transfer-Encoding: chunked\r\n");
-            (true, head.keep_alive)
-        }
-        Framing::Chunked | Framing::UntilClose => (false, false),
-    };
-    if !keep_alive {
-        out.push_str("Connection: close\r\n");
-    } else if http10 {
-        out.push_str("Connection: keep-alive\r\n");
-    }
-    out.push_str("\r\n");
-    let status = answer.status;
-    let during = |why: String| Relay::During(status, why);
-    conn.write_all(out.as_bytes())
-        .map_err(|e| during(e.to_string()))?;
-    let mut client_error = false;
-    let streamed = upstream.read_body(&answer, deadline, &mut |piece| {
-        let written = if client_chunked {
-            let mut chunk = format!("{:x}\r\n", piece.len()).into_bytes();
-            chunk.extend_from_slice(piece);
-            chunk.extend_from_slice(b"\r\n");
-            conn.write_all(&chunk)
-        } else {
-            conn.write_all(piece)
-        };
-        client_error |= written.is_err();
-        written
-    });
-    if let Err(e) = streamed {
-        let side = if client_error {
-            "writing to the client"
-        } else {
-            "reading the handler's body"
-        };
-        return Err(during(format!("{side}: {e}")));
-    }
-    if client_chunked {
-        conn.write_all(b"0\r\n\r\n")
-            .map_err(|e| during(e.to_string()))?;
-    }
-    keep_alive &= answer.status != 101;
-    if answer.keep_alive {
-        client.checkin(upstream);
-    }
-    Ok((status, keep_alive))
 }
 
 #[cfg(test)]

@@ -1,0 +1,98 @@
+//! The local host's front door, `127.0.0.1:<port>`: the handler library's own server
+//! (`http::serve`, with its limits, timeouts and refusals) with this `Handler` behind it.
+//!
+//! Paths: `/{routePrefix}/{route}` calls a function, in its mode (`Host::call_http`); a proxied
+//! function takes its connection over to stream (`Host::relay`). `/` is the landing page
+//! `func start` serves; `GET /admin/host/status` reports the host running; `POST
+//! /admin/functions/{name}` with `{"input": …}` invokes a non-HTTP function (what VS Code's
+//! "Execute Function Now" sends).
+
+use std::sync::Arc;
+use std::thread;
+
+use handler::azure::json::{self, Value};
+use handler::http::{self, Handler, Response, Takeover};
+
+use crate::host::{Host, Mode};
+use crate::incoming::{Incoming, HOST_VERSION};
+
+/// The front door's handler.
+#[derive(Debug)]
+pub struct Front(pub Arc<Host>);
+
+impl Handler for Front {
+    fn handle(&self, req: &http::Request<'_>) -> Response {
+        let host = &self.0;
+        if let Some((function, params)) = host.route(req.method, req.path) {
+            return host.call_http(function, &params, &Incoming::from_http(req));
+        }
+        let get = matches!(req.method, "GET" | "HEAD");
+        if get && req.path == "/" {
+            Response::new(200)
+                .header("Content-Type", "text/html; charset=utf-8")
+                .body(LANDING.as_bytes().to_vec())
+        } else if get && req.path.eq_ignore_ascii_case("/admin/host/status") {
+            let status =
+                format!(r#"{{"id":"funchost","state":"Running","version":"{HOST_VERSION}"}}"#);
+            Response::json(200, status)
+        } else if let Some(name) = req.path.strip_prefix("/admin/functions/") {
+            match req.method {
+                "POST" => admin_invoke(host, name, req.body),
+                _ => Response::new(404),
+            }
+        } else {
+            Response::new(404)
+        }
+    }
+
+    fn takes_over(&self, head: &http::Request<'_>) -> bool {
+        let found = self.0.route(head.method, head.path);
+        found.is_some_and(|(function, _)| self.0.mode(function) == Mode::Proxying)
+    }
+
+    fn take_over(&self, head: &http::Request<'_>, conn: Takeover<'_>) {
+        if let Some((function, _)) = self.0.route(head.method, head.path) {
+            self.0.relay(function, head, conn);
+        }
+    }
+}
+
+const LANDING: &str = "<!DOCTYPE html>\n<html><head><title>funchost</title></head><body>\
+<p>Your Functions 4.0 app is up and running (funchost, a local stand-in for the Azure Functions host).</p>\
+</body></html>\n";
+
+/// `POST /admin/functions/{name}` with `{"input": …}`: runs a non-HTTP function in the
+/// background and answers 202 at once, as the host's admin API does.
+fn admin_invoke(host: &Arc<Host>, name: &str, body: &[u8]) -> Response {
+    let Some(function) = host.app.function(name).cloned() else {
+        return Response::new(404);
+    };
+    if function.is_http() {
+        let path = host.public_path(&function);
+        return Response::text(
+            400,
+            format!("{} is an HTTP function: call {path}\n", function.name),
+        );
+    }
+    let input = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Null
+    } else {
+        match json::parse(body) {
+            Ok(value) => value
+                .get_ignore_case("input")
+                .cloned()
+                .unwrap_or(Value::Null),
+            Err(e) => return Response::text(400, format!("The body is not JSON: {e}\n")),
+        }
+    };
+    let host = Arc::clone(host);
+    let spawned = thread::Builder::new()
+        .name("admin-invoke".into())
+        .spawn(move || {
+            let _ = host.call_trigger(&function, input);
+        });
+    match spawned {
+        Ok(_) => Response::new(202),
+        Err(_) => Response::new(500),
+    }
+}

@@ -1,0 +1,202 @@
+//! `Handler::take_over`: a handler that streams serves a request on its connection itself, after
+//! the server has parsed the head and answered everything before it; the server closes the
+//! connection afterwards. The handler here echoes the body back in chunks as it reads it.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use handler::http::chunked::ChunkedDecoder;
+use handler::http::limits::LINGER;
+use handler::http::parse::BodyKind;
+use handler::http::response::{encode_head, BodyFraming, Framing};
+use handler::http::{self, date, Handler, Request, Response, Takeover};
+use support::{read_reply, WAIT};
+
+/// Answers `/stream` by taking the connection over, everything else with `handle`.
+struct Streamer;
+
+impl Handler for Streamer {
+    fn handle(&self, req: &Request<'_>) -> Response {
+        Response::text(200, format!("handled {}", req.path))
+    }
+
+    fn takes_over(&self, head: &Request<'_>) -> bool {
+        head.path == "/stream"
+    }
+
+    fn take_over(&self, head: &Request<'_>, conn: Takeover<'_>) {
+        let BodyKind::Length(len) = conn.body else {
+            panic!("the tests send Content-Length bodies")
+        };
+        assert!(
+            head.body.is_empty(),
+            "the server reads no body for a takeover"
+        );
+        let mut stream = conn.stream;
+        let mut out = Vec::new();
+        let headers = [("X-Expect".into(), conn.expect_continue.to_string().into())];
+        let framing = Framing {
+            head_only: false,
+            keep_alive: false,
+            http10: false,
+        };
+        let date = date::now();
+        encode_head(
+            201,
+            "Streamed",
+            &headers,
+            BodyFraming::Chunked,
+            framing,
+            &date,
+            &mut out,
+        );
+        if conn.expect_continue && conn.leftover.is_empty() {
+            stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").unwrap();
+        }
+        stream.write_all(&out).unwrap();
+        // Each piece goes back as a chunk as soon as it is read: the leftover bytes first.
+        let mut piece = conn.leftover.to_vec();
+        let mut sent = 0;
+        loop {
+            if !piece.is_empty() {
+                let chunk = [format!("{:x}\r\n", piece.len()).as_bytes(), &piece, b"\r\n"].concat();
+                stream.write_all(&chunk).unwrap();
+                sent += piece.len();
+            }
+            if sent >= len {
+                break;
+            }
+            let mut buf = vec![0u8; len - sent];
+            let n = stream.read(&mut buf).unwrap();
+            assert!(n > 0, "the client closed inside the body");
+            piece = buf[..n].to_vec();
+        }
+        stream.write_all(b"0\r\n\r\n").unwrap();
+    }
+}
+
+fn serve() -> SocketAddr {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
+    let addr = listener.local_addr().expect("address");
+    thread::spawn(move || http::serve(listener, Arc::new(Streamer)));
+    addr
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).expect("connect");
+    stream.set_read_timeout(Some(WAIT)).unwrap();
+    stream
+}
+
+fn get(path: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nHost: h\r\n\r\n")
+}
+
+fn stream_head(len: usize, expect: bool) -> String {
+    let expect = if expect {
+        "Expect: 100-continue\r\n"
+    } else {
+        ""
+    };
+    format!("POST /stream HTTP/1.1\r\nHost: h\r\n{expect}Content-Length: {len}\r\n\r\n")
+}
+
+/// Reads the rest of the connection: a streamed answer, then the server's close.
+fn streamed(stream: &mut TcpStream) -> (String, Vec<u8>) {
+    let mut rest = Vec::new();
+    stream
+        .read_to_end(&mut rest)
+        .expect("the answer, then the close");
+    let end = rest
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a head")
+        + 4;
+    let head = String::from_utf8(rest[..end].to_vec()).unwrap();
+    let mut decoder = ChunkedDecoder::new();
+    let mut body = Vec::new();
+    let used = decoder.decode(&rest[end..], &mut body).expect("chunks");
+    assert!(
+        decoder.is_done() && used == rest.len() - end,
+        "one chunked body, then nothing"
+    );
+    (head, body)
+}
+
+#[test]
+fn a_taken_over_request_streams_and_then_the_connection_closes() {
+    let addr = serve();
+    let mut stream = connect(addr);
+    stream.write_all(get("/first").as_bytes()).unwrap();
+    let reply = read_reply(&mut stream, false).expect("an answer");
+    assert_eq!(reply.text(), "handled /first");
+    // Part of the body comes with the head, the rest later: both reach the handler.
+    stream
+        .write_all(format!("{}hello", stream_head(11, false)).as_bytes())
+        .unwrap();
+    thread::sleep(Duration::from_millis(50));
+    stream.write_all(b" world").unwrap();
+    let (head, body) = streamed(&mut stream);
+    assert!(
+        head.starts_with("HTTP/1.1 201 Streamed\r\nDate: "),
+        "{head}"
+    );
+    assert!(head.contains("\r\nX-Expect: false\r\n"), "{head}");
+    assert!(
+        head.ends_with("\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"),
+        "{head}"
+    );
+    assert_eq!(body, b"hello world");
+}
+
+#[test]
+fn answers_pipelined_before_a_takeover_go_out_first_and_in_order() {
+    let addr = serve();
+    let mut stream = connect(addr);
+    let pipelined = format!("{}{}{}abc", get("/a"), get("/b"), stream_head(3, false));
+    stream.write_all(pipelined.as_bytes()).unwrap();
+    for path in ["/a", "/b"] {
+        let reply = read_reply(&mut stream, false).expect("an answer");
+        assert_eq!(reply.text(), format!("handled {path}"));
+    }
+    assert_eq!(streamed(&mut stream).1, b"abc");
+}
+
+#[test]
+fn expect_100_continue_is_left_to_the_handler() {
+    let addr = serve();
+    let mut stream = connect(addr);
+    stream.write_all(stream_head(2, true).as_bytes()).unwrap();
+    let interim = read_reply(&mut stream, false).expect("100 Continue");
+    assert_eq!(interim.status, 100);
+    stream.write_all(b"ok").unwrap();
+    let (head, body) = streamed(&mut stream);
+    assert!(head.contains("\r\nX-Expect: true\r\n"), "{head}");
+    assert_eq!(body, b"ok");
+}
+
+#[test]
+fn a_quiet_connection_is_taken_over_by_a_worker() {
+    let addr = serve();
+    let mut stream = connect(addr);
+    stream.write_all(get("/first").as_bytes()).unwrap();
+    read_reply(&mut stream, false).expect("an answer");
+    // Past the linger the connection is swept, which never waits on a client: the takeover,
+    // which waits for the body, must go to a worker, and other connections stay served.
+    thread::sleep(LINGER + Duration::from_millis(200));
+    stream.write_all(stream_head(4, false).as_bytes()).unwrap();
+    let mut other = connect(addr);
+    other.write_all(get("/other").as_bytes()).unwrap();
+    assert_eq!(
+        read_reply(&mut other, false).expect("an answer").text(),
+        "handled /other"
+    );
+    thread::sleep(Duration::from_millis(50));
+    stream.write_all(b"late").unwrap();
+    assert_eq!(streamed(&mut stream).1, b"late");
+}
