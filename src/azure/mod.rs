@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod appfiles;
+pub mod base64;
 pub mod json;
 pub mod payload;
 pub mod request;
