@@ -469,6 +469,8 @@ mod tests {
             methods: methods.iter().map(|m| m.to_string()).collect(),
             route: None,
             auth_level: None,
+            data_type: None,
+            cardinality: None,
         }
     }
 
