@@ -15,4 +15,6 @@ pub mod functions;
 pub mod http;
 pub mod xorshift;
 
+pub use azure::request::Request;
+pub use azure::response::Response;
 pub use azure::start::run;

@@ -1,11 +1,16 @@
-//! The Azure Functions app: its files, routes, payload mode and start-up.
+//! The Azure Functions app: its files, routes, payload mode and start-up, and what a function
+//! sees of its bindings (`request`, `input`, `response`, `outputs`, `triggers`).
 
 pub mod app;
 pub mod appfiles;
 pub mod base64;
+pub mod bindings;
+pub mod input;
 pub mod json;
+pub mod outputs;
 pub mod payload;
 pub mod request;
+pub mod response;
 pub mod router;
 pub mod run;
 pub mod start;

@@ -340,7 +340,7 @@ impl Route {
 mod tests {
     use super::*;
     use crate::azure::request::Request;
-    use crate::http::response::Response;
+    use crate::azure::response::Response;
 
     fn nothing(_: &Request) -> Response {
         Response::new(204)
