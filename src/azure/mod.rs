@@ -14,3 +14,4 @@ pub mod response;
 pub mod router;
 pub mod run;
 pub mod start;
+pub mod triggers;
