@@ -56,8 +56,9 @@ pub struct FunctionConfig {
     pub bindings: Vec<Binding>,
 }
 
-/// One entry of a function.json `bindings` array.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One entry of a function.json `bindings` array. `Default` is for building one in code with
+/// `..Binding::default()`, so that doing so keeps compiling when fields are added.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Binding {
     /// `type`, as written: `httpTrigger`, `http`, `timerTrigger`, `queue`...
     pub kind: String,

@@ -79,11 +79,28 @@ impl From<Vec<Output>> for Output {
     }
 }
 
+/// One item an output writes: a value that is not `Many`.
+enum Item {
+    Text(String),
+    Bytes(Vec<u8>),
+    Json(Value),
+}
+
 impl Output {
     /// The items this value writes: the items of `Many` (nested ones flattened), else itself.
-    fn items(self) -> Vec<Output> {
+    fn items(self) -> Vec<Item> {
         match self {
+            Output::Text(text) => vec![Item::Text(text)],
+            Output::Bytes(bytes) => vec![Item::Bytes(bytes)],
+            Output::Json(value) => vec![Item::Json(value)],
             Output::Many(items) => items.into_iter().flat_map(Output::items).collect(),
+        }
+    }
+
+    /// The values `Many` holds (nested ones flattened), else itself.
+    fn flatten(self) -> Vec<Output> {
+        match self {
+            Output::Many(items) => items.into_iter().flat_map(Output::flatten).collect(),
             one => vec![one],
         }
     }
@@ -98,8 +115,8 @@ impl Output {
 
     /// Adds `more` after this value: setting an output twice writes both.
     pub(crate) fn append(self, more: Output) -> Output {
-        let mut items = self.items();
-        items.extend(more.items());
+        let mut items = self.flatten();
+        items.extend(more.flatten());
         Output::Many(items)
     }
 }
@@ -222,10 +239,9 @@ pub fn encode(binding: &Binding, value: Output) -> Result<Value, String> {
             let mut documents = Vec::new();
             for (i, item) in value.items().into_iter().enumerate() {
                 let parsed = match item {
-                    Output::Json(v) => Ok(v),
-                    Output::Text(s) => json::parse(s.as_bytes()).map_err(|e| e.to_string()),
-                    Output::Bytes(b) => json::parse(&b).map_err(|e| e.to_string()),
-                    Output::Many(_) => unreachable!("items() flattens"),
+                    Item::Json(v) => Ok(v),
+                    Item::Text(s) => json::parse(s.as_bytes()).map_err(|e| e.to_string()),
+                    Item::Bytes(b) => json::parse(&b).map_err(|e| e.to_string()),
                 };
                 let parsed = parsed.map_err(|e| {
                     format!(
@@ -262,10 +278,10 @@ fn messages(binding: &Binding, value: Output, raw_json: bool) -> Result<Value, S
     let mut elements = Vec::new();
     for (i, item) in value.items().into_iter().enumerate() {
         elements.push(match item {
-            Output::Text(s) => Value::String(s),
-            Output::Json(v) if raw_json => v,
-            Output::Json(v) => Value::String(v.to_json()),
-            Output::Bytes(b) => Value::String(String::from_utf8(b).map_err(|e| {
+            Item::Text(s) => Value::String(s),
+            Item::Json(v) if raw_json => v,
+            Item::Json(v) => Value::String(v.to_json()),
+            Item::Bytes(b) => Value::String(String::from_utf8(b).map_err(|e| {
                 format!(
                     "message {i} of the {kind} output {name:?} is {} bytes that are not UTF-8, \
                      which the host cannot carry here (bytes go through only as the single \
@@ -273,7 +289,6 @@ fn messages(binding: &Binding, value: Output, raw_json: bool) -> Result<Value, S
                     e.as_bytes().len()
                 )
             })?),
-            Output::Many(_) => unreachable!("items() flattens"),
         });
     }
     Ok(Value::Array(elements))

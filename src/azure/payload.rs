@@ -89,25 +89,21 @@ pub struct Shape {
 impl Shape {
     /// What `func new` generates for an HTTP trigger: `req` in (GET and POST), `res` out.
     pub fn quickstart() -> Shape {
-        let binding = |kind: &str, direction: &str, name: &str, methods: &[&str]| Binding {
+        let binding = |kind: &str, direction: &str, name: &str| Binding {
             kind: kind.to_string(),
             direction: direction.to_string(),
             name: name.to_string(),
-            methods: methods.iter().map(|m| m.to_string()).collect(),
-            route: None,
-            auth_level: None,
-            data_type: None,
-            cardinality: None,
+            ..Binding::default()
         };
-        Shape {
-            config: FunctionConfig {
-                name: String::new(),
-                bindings: vec![
-                    binding("httpTrigger", "in", "req", &["get", "post"]),
-                    binding("http", "out", "res", &[]),
-                ],
-            },
-        }
+        let trigger = Binding {
+            methods: vec!["get".to_string(), "post".to_string()],
+            ..binding("httpTrigger", "in", "req")
+        };
+        let config = FunctionConfig {
+            name: String::new(),
+            bindings: vec![trigger, binding("http", "out", "res")],
+        };
+        Shape { config }
     }
 
     /// The shape `function` declares.
@@ -556,6 +552,15 @@ mod tests {
 
     fn http(req: &str) -> Result<Request<'static>, String> {
         invoke(&QUICKSTART, &format!(r#"{{"Data":{{"req":{req}}}}}"#))
+    }
+
+    #[test]
+    fn the_quickstart_shape_is_http_in_and_out() {
+        let shape = Shape::quickstart();
+        assert_eq!((shape.trigger(), shape.is_http()), ("req", true));
+        assert_eq!(shape.http_output(), Some("res"));
+        assert!(shape.config().is_http_in_out());
+        assert_eq!(shape.config().trigger().unwrap().methods, ["get", "post"]);
     }
 
     #[test]
