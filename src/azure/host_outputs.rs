@@ -23,9 +23,8 @@
 
 use crate::azure::appfiles::{Binding, FunctionConfig};
 use crate::azure::base64;
-use crate::azure::bindings::{output_kind, OutputKind};
+use crate::azure::bindings::{output_kind, OutputKind, RETURN};
 use crate::azure::json::{self, Value};
-use crate::azure::outputs::RETURN;
 
 /// What one output binding receives from a reply.
 #[derive(Debug, Clone, PartialEq)]

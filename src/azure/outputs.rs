@@ -23,12 +23,9 @@
 
 use crate::azure::appfiles::{Binding, FunctionConfig};
 use crate::azure::base64;
-use crate::azure::bindings::{output_kind, OutputKind};
+use crate::azure::bindings::{output_kind, OutputKind, RETURN};
 use crate::azure::json::{self, Value};
 use crate::http::limits::MAX_OUTPUT_ITEMS;
-
-/// The binding name that stands for the function's return value (`ReturnValue`).
-pub const RETURN: &str = "$return";
 
 /// A value for an output binding.
 #[derive(Debug, Clone, PartialEq)]

@@ -69,8 +69,9 @@
 
 use crate::azure::appfiles::{Binding, FunctionConfig};
 use crate::azure::base64;
+use crate::azure::bindings::RETURN;
 use crate::azure::json::{self, Value};
-use crate::azure::outputs::{self, RETURN};
+use crate::azure::outputs;
 use crate::azure::request::Request;
 use crate::azure::response::Response;
 use crate::azure::run;

@@ -10,8 +10,8 @@
 
 use std::ops::{Deref, DerefMut};
 
-use crate::azure::bindings::BindingError;
-use crate::azure::outputs::{Output, RETURN};
+use crate::azure::bindings::{BindingError, RETURN};
+use crate::azure::outputs::Output;
 use crate::http;
 
 /// A function's answer: the HTTP response, the outputs it set, and whether it failed.
