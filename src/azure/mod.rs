@@ -5,6 +5,7 @@ pub mod app;
 pub mod appfiles;
 pub mod base64;
 pub mod bindings;
+pub mod host_inputs;
 pub mod host_outputs;
 pub mod input;
 pub mod json;
