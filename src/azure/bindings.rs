@@ -101,7 +101,7 @@ pub fn host_value(value: &Value) -> Cow<'_, Value> {
 
 /// Whether a member of `Data` says the binding yielded nothing: the host sends a null input
 /// (a blob or document not found) as `"null"`.
-pub fn is_nothing(value: &Value) -> bool {
+pub(crate) fn is_nothing(value: &Value) -> bool {
     match value {
         Value::Null => true,
         Value::String(text) => text.trim() == "null",

@@ -120,7 +120,7 @@ impl Output {
 
 /// What goes into the reply: `Outputs` members by binding name, and `ReturnValue`.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Encoded {
+pub(crate) struct Encoded {
     pub outputs: Vec<(String, Value)>,
     pub return_value: Option<Value>,
 }
@@ -132,7 +132,7 @@ pub struct Encoded {
 /// One line per output that cannot be written as set: not declared (the host would drop it),
 /// the HTTP response set as an output, or a value its binding cannot carry exactly; or more
 /// than `MAX_OUTPUT_ITEMS` items in all.
-pub fn encode_all(
+pub(crate) fn encode_all(
     config: &FunctionConfig,
     outputs: Vec<(String, Output)>,
 ) -> Result<Encoded, Vec<String>> {
@@ -190,7 +190,7 @@ fn undeclared(config: &FunctionConfig, name: &str) -> String {
 ///
 /// # Errors
 /// Why `binding` cannot receive `value` as it is.
-pub fn encode(binding: &Binding, value: Output) -> Result<Value, String> {
+pub(crate) fn encode(binding: &Binding, value: Output) -> Result<Value, String> {
     let name = &binding.name;
     let kind = &binding.kind;
     let text = |s: String| Value::String(s);
