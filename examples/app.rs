@@ -12,9 +12,8 @@
 use std::process::ExitCode;
 
 use handler::azure::json::{self, Value};
-use handler::azure::request::Request;
 use handler::functions::{hello_rust, Function};
-use handler::http::response::Response;
+use handler::{Request, Response};
 
 static FUNCTIONS: &[Function] = &[
     Function {

@@ -19,4 +19,6 @@ pub mod http;
 #[allow(dead_code)] // what the unit tests leave unused, the integration tests use
 mod xorshift;
 
+pub use azure::request::Request;
+pub use azure::response::Response;
 pub use azure::start::run;

@@ -33,6 +33,8 @@ fn binding(kind: &str, direction: &str, name: &str) -> Binding {
         methods: Vec::new(),
         route: None,
         auth_level: None,
+        data_type: None,
+        cardinality: None,
     }
 }
 

@@ -135,8 +135,11 @@ fn hellorust_400_stays_inside_a_200_result() {
     );
 }
 
+/// An invocation the handler cannot read fails: the host answers the client a bare 500 and
+/// records the failure. The reason is in `Logs`, which the host drops, and on stderr, which it
+/// logs.
 #[test]
-fn unreadable_invocation_is_a_200_result_with_a_400_and_a_log_line() {
+fn unreadable_invocation_fails_with_the_reason_on_stderr() {
     let server = handler_in("payload");
     let cases: &[(&str, &str)] = &[
         (
@@ -151,15 +154,15 @@ fn unreadable_invocation_is_a_200_result_with_a_400_and_a_log_line() {
     ];
     for (json, reason) in cases {
         let reply = invoke(&server, "HelloRust", json);
-        let reason = format!("invalid invocation: {reason}");
-        assert_json_200(
-            &reply,
-            &text_result(
-                400,
-                &format!("Bad Request: {reason}"),
-                &format!("\"handler: {reason}\""),
-            ),
+        let line = format!("handler: HelloRust: invalid invocation: {reason}");
+        assert_eq!(reply.status, 500, "{}", reply.text());
+        assert_eq!(reply.header("Content-Type"), Some("application/json"));
+        assert_eq!(
+            reply.text(),
+            format!(r#"{{"Outputs":{{}},"Logs":["{line}"],"ReturnValue":null}}"#)
         );
+        let stderr = server.stderr.recv_timeout(support::WAIT).unwrap();
+        assert_eq!(stderr, line.replace("\\\"", "\""));
     }
 }
 
@@ -285,10 +288,18 @@ fn failing_timer_is_a_500_reply_and_its_logs_go_to_stdout_too() {
     );
     let line = server.stdout.recv_timeout(support::WAIT).unwrap();
     assert_eq!(line, "Tick: not a timer's data: no IsPastDue");
-    // Without its data, nothing runs: a 200 with the reason logged, not a failure of Tick.
-    assert_json_200(
-        &invoke(&server, "Tick", r#"{"Data":{},"Metadata":{}}"#),
-        r#"{"Outputs":{},"Logs":["handler: invalid invocation: no \"Data.myTimer\""],"ReturnValue":null}"#,
+    // Without its data, nothing runs and the invocation fails, so the host's retry rules
+    // apply; the reason is on stderr.
+    let reply = invoke(&server, "Tick", r#"{"Data":{},"Metadata":{}}"#);
+    assert_eq!(reply.status, 500);
+    assert_eq!(
+        reply.text(),
+        r#"{"Outputs":{},"Logs":["handler: Tick: invalid invocation: no \"Data.myTimer\""],"ReturnValue":null}"#,
+    );
+    let line = server.stderr.recv_timeout(support::WAIT).unwrap();
+    assert_eq!(
+        line,
+        r#"handler: Tick: invalid invocation: no "Data.myTimer""#
     );
     // A schedule status the host could not read (no storage yet) is still a timer.
     assert_json_200(
@@ -332,8 +343,9 @@ fn route_parameters_reach_the_function_in_both_modes() {
 // ---- Never a panic, never a non-JSON answer ----------------------------------------------------
 
 /// Mutated invocations, framing included, sent to the real binary: each gets a 200 JSON result
-/// (for HelloRust, whatever its `res` says) or, when the chunked framing itself is broken, the
-/// server's 400; the server keeps serving.
+/// (for HelloRust, whatever its `res` says), a 500 JSON result when it is no longer the host's
+/// JSON, or, when the chunked framing itself is broken, the server's 400; the server keeps
+/// serving.
 #[test]
 fn mutated_invocations_get_a_json_result_or_a_framing_400() {
     let server = handler_in("payload");
@@ -383,6 +395,14 @@ fn mutated_invocations_get_a_json_result_or_a_framing_400() {
                     "round {round}: {text}"
                 );
             }
+            // An invocation the framing let through but that is not the host's JSON.
+            500 => assert!(
+                reply.text().starts_with(
+                    r#"{"Outputs":{},"Logs":["handler: HelloRust: invalid invocation: "#
+                ),
+                "round {round}: {}",
+                reply.text()
+            ),
             400 => framing_errors += 1,
             status => panic!("round {round}: status {status}: {}", reply.text()),
         }

@@ -410,8 +410,8 @@ fn another_method_is_not_allowed_and_told_which_are() {
     }
 }
 
-fn ok(_: &Request) -> Response {
-    Response::new(200)
+fn ok(_: &Request) -> handler::Response {
+    handler::Response::new(200)
 }
 
 static PRODUCTS: Function = Function {
@@ -727,7 +727,7 @@ fn a_method_not_routed_is_405_with_allow() {
     );
 }
 
-fn boom(_: &Request) -> Response {
+fn boom(_: &Request) -> handler::Response {
     panic!("this function always fails")
 }
 

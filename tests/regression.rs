@@ -18,7 +18,7 @@ use handler::http::limits::{
     HEAD_TIMEOUT, JSON_MAX_VALUES, MAX_BODY_BYTES, MAX_BODY_WAITING, MAX_CHUNK_EXTENSION_BYTES,
     MAX_METHOD_BYTES, MAX_TARGET_BYTES,
 };
-use handler::http::response::Response;
+use handler::Response;
 use support::{get, greeting, is_closed, read_reply, Server};
 
 /// A JSON body of many small values cost 33 times its size to parse (8 MiB became 270 MB, and

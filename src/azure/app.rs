@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use crate::azure::payload;
 use crate::azure::request::Request;
+use crate::azure::response;
 use crate::azure::router::{Found, Mode, Router};
 use crate::azure::run::{print_logs, run_guarded};
 use crate::http::{self, Handler, Response};
@@ -55,7 +56,31 @@ pub fn respond(router: &Router, req: Request) -> Response {
     // Forwarding mode has no Logs array: a function's log lines go to stdout, which the host
     // logs at Information level.
     print_logs(route.function.name, req.take_logs());
-    response
+    forwarded(route.function.name, response)
+}
+
+/// The answer to a forwarded request: the function's HTTP answer. The host forwards only
+/// functions whose function.json has nothing but HTTP in and out, so an output set here is
+/// one the app does not declare: rather than drop it, the request fails with a 500 and the
+/// reason on stderr (the host logs it at Error level), as does a failure the function reports.
+fn forwarded(name: &str, response: response::Response) -> Response {
+    let (http, outputs, failure) = response.into_parts();
+    if outputs.is_empty() && failure.is_none() {
+        return http;
+    }
+    if let Some(reason) = failure {
+        eprintln!("handler: {name}: {reason}");
+    }
+    if !outputs.is_empty() {
+        let names: Vec<&str> = outputs.iter().map(|(n, _)| n.as_str()).collect();
+        eprintln!(
+            "handler: {name}: set the outputs {}, but a forwarded request has none: the host \
+             forwards only functions that declare nothing but an httpTrigger and an http output; \
+             answered 500",
+            names.join(", ")
+        );
+    }
+    Response::text(500, "Internal Server Error")
 }
 
 /// One line per request on stdout, which the host logs at Information:

@@ -58,8 +58,9 @@ pub struct FunctionConfig {
     pub bindings: Vec<Binding>,
 }
 
-/// One entry of a function.json `bindings` array.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One entry of a function.json `bindings` array. `Default` is for building one in code with
+/// `..Binding::default()`, so that doing so keeps compiling when fields are added.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Binding {
     /// `type`, as written: `httpTrigger`, `http`, `timerTrigger`, `queue`...
     pub kind: String,
@@ -74,6 +75,13 @@ pub struct Binding {
     pub route: Option<String>,
     /// `authLevel`, as written.
     pub auth_level: Option<String>,
+    /// `dataType`, lower-cased: `string`, `binary` or `stream`. On an input, `binary` makes the
+    /// host send bytes as base64; on an output, it stops the host from base64-decoding a string
+    /// (azure-bindings.md §1).
+    pub data_type: Option<String>,
+    /// `cardinality`, lower-cased: `one` or `many` (a batch, for Event Hubs and Service Bus
+    /// triggers).
+    pub cardinality: Option<String>,
 }
 
 impl AppConfig {
@@ -131,14 +139,50 @@ impl FunctionConfig {
     pub fn http_output(&self) -> Option<&Binding> {
         self.outputs().find(|b| b.kind.eq_ignore_ascii_case("http"))
     }
+
+    /// The input bindings other than the trigger (a blob, a Cosmos DB document...), in file
+    /// order: the other members of the host's `Data`.
+    pub fn inputs(&self) -> impl Iterator<Item = &Binding> {
+        self.bindings
+            .iter()
+            .filter(|b| b.is_input() && !b.is_trigger())
+    }
+
+    /// The output binding called exactly `name`: the host looks `Outputs` keys up by exact,
+    /// case-sensitive name and ignores the others (azure-bindings.md §1.3).
+    pub fn output(&self, name: &str) -> Option<&Binding> {
+        self.outputs().find(|b| b.name == name)
+    }
 }
 
 impl Binding {
-    fn is_input(&self) -> bool {
+    /// Whether the host passes this binding's value in (`in` or `inout`).
+    pub fn is_input(&self) -> bool {
         self.direction != "out"
     }
 
-    fn is_trigger(&self) -> bool {
+    /// Whether the function reads it back out (`out` or `inout`).
+    pub fn is_output(&self) -> bool {
+        self.direction != "in"
+    }
+
+    /// Whether the type is `kind`, ignoring ASCII case as the host does.
+    pub fn is(&self, kind: &str) -> bool {
+        self.kind.eq_ignore_ascii_case(kind)
+    }
+
+    /// `dataType: binary`.
+    pub fn is_binary(&self) -> bool {
+        self.data_type.as_deref() == Some("binary")
+    }
+
+    /// `cardinality: many`.
+    pub fn is_many(&self) -> bool {
+        self.cardinality.as_deref() == Some("many")
+    }
+
+    /// Whether this is the function's trigger: an input whose type ends in `Trigger`.
+    pub fn is_trigger(&self) -> bool {
         let kind = self.kind.as_bytes();
         self.is_input()
             && kind.len() >= 7
@@ -162,6 +206,16 @@ pub fn load(root: &Path) -> Result<Option<AppConfig>, String> {
     let listed = listed_functions(&host).map_err(in_host)?;
     config.functions = load_functions(root, listed.as_deref(), &mut config.warnings)?;
     Ok(Some(config))
+}
+
+/// One function from the text of its function.json, read as `load` reads it: for a local host
+/// checking a file, or a scaffold checking what it wrote.
+///
+/// # Errors
+/// A one-line reason, as `load` gives it, without the file name.
+pub fn parse_function_json(name: &str, text: &[u8]) -> Result<FunctionConfig, String> {
+    let value = json::parse(&relax(text.to_vec())).map_err(|e| format!("not valid JSON: {e}"))?;
+    function_config(name.to_string(), &value)
 }
 
 /// Everything but the functions, from host.json's value.
@@ -315,6 +369,20 @@ fn binding(value: &Value) -> Result<Binding, String> {
             HTTP_METHODS.join(", ")
         ));
     }
+    let one_of = |key: &str, allowed: &[&str]| -> Result<Option<String>, String> {
+        let Some(value) = optional(key)? else {
+            return Ok(None);
+        };
+        let value = value.to_ascii_lowercase();
+        if allowed.contains(&value.as_str()) {
+            return Ok(Some(value));
+        }
+        let (last, rest) = allowed.split_last().unwrap_or((&"", &[]));
+        Err(format!(
+            "{key} {value:?} is not {} or {last}",
+            rest.join(", ")
+        ))
+    };
     Ok(Binding {
         kind: required("type")?,
         direction,
@@ -322,6 +390,9 @@ fn binding(value: &Value) -> Result<Binding, String> {
         methods,
         route: optional("route")?,
         auth_level: optional("authLevel")?,
+        // The host reads both into enums and refuses the function for any other value.
+        data_type: one_of("dataType", &["string", "binary", "stream"])?,
+        cardinality: one_of("cardinality", &["one", "many"])?,
     })
 }
 
@@ -587,6 +658,27 @@ mod tests {
     }
 
     #[test]
+    fn data_type_and_cardinality_are_read_lower_cased() {
+        let f = function(
+            r#"{"bindings":[{"type":"eventHubTrigger","name":"events","Cardinality":"Many",
+            "dataType":"String"},{"type":"blob","direction":"out","name":"copy","DataType":"binary"},
+            {"type":"queue","direction":"out","name":"msg"},
+            {"type":"blob","direction":"in","name":"cfg"}]}"#,
+        )
+        .unwrap();
+        let trigger = f.trigger().unwrap();
+        assert_eq!(trigger.data_type.as_deref(), Some("string"));
+        assert!(trigger.is_many() && !trigger.is_binary() && trigger.is("EventHubTrigger"));
+        let copy = f.output("copy").unwrap();
+        assert!(copy.is_binary() && copy.is_output() && !copy.is_input());
+        assert_eq!(f.output("msg").unwrap().data_type, None);
+        // Outputs match by exact name, as the host looks them up.
+        assert!(f.output("Copy").is_none());
+        let inputs: Vec<&str> = f.inputs().map(|b| b.name.as_str()).collect();
+        assert_eq!(inputs, ["cfg"]);
+    }
+
+    #[test]
     fn member_names_match_ignoring_case_and_direction_defaults_to_in() {
         let f = function(r#"{"Bindings":[{"Type":"HTTPTRIGGER","Name":"req"}]}"#).unwrap();
         assert_eq!(f.bindings[0].direction, "in");
@@ -621,6 +713,18 @@ mod tests {
             (
                 r#"{"bindings":[{"type":"httpTrigger","name":"r"},{"type":"timerTrigger","name":"t"}]}"#,
                 "more than one trigger binding",
+            ),
+            (
+                r#"{"bindings":[{"type":"blobTrigger","name":"b","dataType":"bytes"}]}"#,
+                "bindings[0]: dataType \"bytes\" is not string, binary or stream",
+            ),
+            (
+                r#"{"bindings":[{"type":"eventHubTrigger","name":"e","cardinality":2}]}"#,
+                "bindings[0]: cardinality is not a string",
+            ),
+            (
+                r#"{"bindings":[{"type":"eventHubTrigger","name":"e","cardinality":"all"}]}"#,
+                "bindings[0]: cardinality \"all\" is not one or many",
             ),
             // A trigger type as an output does not count as a trigger.
             (

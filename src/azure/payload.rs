@@ -1,13 +1,14 @@
-//! Payload mode: the host's JSON invocation in, its JSON result out (azure-host.md §4).
+//! Payload mode: the host's JSON invocation in, its JSON result out (azure-host.md §4,
+//! azure-bindings.md).
 //!
 //! The host invokes a function with `POST /<FunctionName>` (no route prefix, no query) and a
 //! chunked `application/json` body `{"Data": {...}, "Metadata": {...}}`, whenever it does not
 //! forward the request: forwarding is off in host.json, or the function is not exactly HTTP in
-//! and out (a timer, a queue output...). The function itself is the same `fn(&Request) ->
-//! Response` as in forwarding mode; this module builds its `Request` from the invocation and
-//! wraps its `Response` into the result.
+//! and out (a timer, a queue output, a Cosmos DB input...). The function itself is the same
+//! `fn(&Request) -> Response` as in forwarding mode; this module builds its `Request` from the
+//! invocation and turns its `Response` into the result.
 //!
-//! **The function's request.** `Metadata` is not read.
+//! **The function's request.**
 //! - HTTP trigger: from `Data.<trigger name>` (`req`). `Method` as sent; `Url` gives the path
 //!   (`/api/HelloRust`); the query is `Query` re-encoded (an object, or on older hosts a string
 //!   holding that object's JSON or a raw query string), else the query of `Url`; each `Headers`
@@ -20,10 +21,13 @@
 //! - Any other trigger (timer, queue...): `POST /<FunctionName>`, `Content-Type:
 //!   application/json`, and as body the JSON text of `Data.<trigger name>` (for a timer,
 //!   `{"Schedule":...,"ScheduleStatus":...,"IsPastDue":false}`).
+//! - Every member of `Data` is an input the function reads by name (`Request::input`), and
+//!   `Metadata` its trigger metadata (`Request::metadata`). Every input function.json declares
+//!   must be in `Data`: the host always sends one, `"null"` when it yielded nothing.
 //!
 //! **The result.** `{"Outputs":{...},"Logs":[...],"ReturnValue":...}`, `Content-Type:
 //! application/json`, never empty and never `null` (the host hangs on those).
-//! - The function's response goes to the http output binding: `Outputs.res` =
+//! - The function's HTTP answer goes to the http output binding: `Outputs.res` =
 //!   `{"statusCode":N,"body":"...","headers":{...}}`, or `ReturnValue` when that binding is
 //!   named `$return` (the host reads it there, and only as an object with a `body`). Headers
 //!   the server owns in forwarding mode (`Content-Length`, `Connection`...) or that are not
@@ -33,81 +37,187 @@
 //! - The body travels as a JSON string, so it must be UTF-8: payload mode cannot carry bytes.
 //!   A body that is not UTF-8 is answered as a 500 with a `Logs` line saying why, rather than
 //!   sent mangled; forwarding mode carries any bytes.
+//! - The outputs the function set go to `Outputs.<name>`, and `$return` to `ReturnValue`, each
+//!   written so that its binding receives exactly the value set (`outputs`).
 //! - `Logs`: the lines the function logged with `Request::log`, then any notes of the handler
 //!   (prefixed `handler: `). The host logs each against the invocation.
-//! - Status: always `200` for an HTTP trigger, whatever the function answered (its status is
-//!   in `res`; a non-2xx reply would reach the client as a bare 500 and lose the logs). For any
-//!   other trigger, `500` when the function answered 5xx or panicked, so that the host records
-//!   the invocation as failed and applies its retry policy; the host drops the body of a
-//!   non-2xx reply, so the log lines are then also printed on stdout.
-//! - An invocation that cannot be read (not JSON, no `Data.<trigger>`, a wrong type) runs no
-//!   function: it is answered as if the function had answered `400` with the reason, and the
-//!   reason is logged. A request that is not even valid HTTP framing is the server's 400.
-//! - An unknown function (`POST /Nope`) is the router's 404: that is the host's
-//!   "custom handler endpoint not found" case, not an invocation.
+//!
+//! **Success and failure.** The host records an invocation as failed when the reply is not
+//! 2xx; it then drops the reply (the `Logs` too), writes no output, and applies the trigger's
+//! retry rules (a queue message comes back, then goes to the poison queue). So the reply is a
+//! `500` when the invocation failed:
+//! - the invocation cannot be read (not JSON, no `Data.<trigger>`, a declared input missing,
+//!   a member of the wrong type);
+//! - the function failed it (`Response::failed`, or a `BindingError` turned into a `Response`:
+//!   binding data of the wrong shape, invalid base64...), read an input its function.json does
+//!   not declare, or set an output that cannot be written (undeclared, or a value its binding
+//!   cannot carry exactly);
+//! - for a trigger other than HTTP, the function answered 5xx or panicked.
+//!
+//! For an HTTP trigger the same failures are a `500` to the host too, which answers the client
+//! a bare `500` and records the failure; writing some outputs and dropping others, or a 200
+//! that looks like success in the host's records, would be worse. Otherwise an HTTP function's
+//! own status, 4xx and 5xx included, is its answer: a 200 to the host with the status in
+//! `res`, so the client gets the function's body and the logs are kept.
+//!
+//! A failed reply still carries `Outputs: {}` and the `Logs`, for a local host to show; since
+//! the real host drops it, the function's log lines are also printed on stdout and each reason
+//! on stderr (`handler: <Name>: <reason>`), which the host logs.
+//!
+//! An unknown function (`POST /Nope`) is the router's 404: that is the host's "custom handler
+//! endpoint not found" case, not an invocation.
 
-use crate::azure::appfiles::FunctionConfig;
+use crate::azure::appfiles::{Binding, FunctionConfig};
+use crate::azure::base64;
+use crate::azure::bindings::RETURN;
 use crate::azure::json::{self, Value};
+use crate::azure::outputs;
 use crate::azure::request::Request;
+use crate::azure::response::Response;
 use crate::azure::run;
 use crate::functions::Function;
 use crate::http::parse::is_tchar;
 use crate::http::request::{field_separator, find_header, media_type};
-use crate::http::response::{self, Response};
+use crate::http::{self, response};
 
-/// Where a function's invocation data is and where its answer goes: what payload mode needs
-/// from its function.json.
+/// What payload mode needs from a function's function.json: where its trigger's data is,
+/// which inputs it reads and where its answer and outputs go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Shape {
-    /// The trigger binding's name: the member of `Data` holding the trigger's data.
-    pub trigger: String,
-    /// Whether the trigger is an HTTP trigger, so `Data.<trigger>` is a request.
-    pub http: bool,
-    /// The http output binding's name: the member of `Outputs` that carries the response, or
-    /// `$return` for `ReturnValue`. `None` when the function has no http output.
-    pub http_output: Option<String>,
+    config: FunctionConfig,
 }
 
-/// The name of the binding that stands for the return value.
-const RETURN: &str = "$return";
-
 impl Shape {
-    /// What `func new` generates for an HTTP trigger: `req` in, `res` out.
+    /// What `func new` generates for an HTTP trigger: `req` in (GET and POST), `res` out.
     pub fn quickstart() -> Shape {
-        Shape {
-            trigger: "req".to_string(),
-            http: true,
-            http_output: Some("res".to_string()),
-        }
+        let binding = |kind: &str, direction: &str, name: &str| Binding {
+            kind: kind.to_string(),
+            direction: direction.to_string(),
+            name: name.to_string(),
+            ..Binding::default()
+        };
+        let trigger = Binding {
+            methods: vec!["get".to_string(), "post".to_string()],
+            ..binding("httpTrigger", "in", "req")
+        };
+        let config = FunctionConfig {
+            name: String::new(),
+            bindings: vec![trigger, binding("http", "out", "res")],
+        };
+        Shape { config }
     }
 
     /// The shape `function` declares.
     pub fn of(function: &FunctionConfig) -> Shape {
         Shape {
-            trigger: function
-                .trigger()
-                .map_or_else(String::new, |t| t.name.clone()),
-            http: function.is_http(),
-            http_output: function.http_output().map(|b| b.name.clone()),
+            config: function.clone(),
         }
+    }
+
+    /// The function.json behind this shape.
+    pub fn config(&self) -> &FunctionConfig {
+        &self.config
+    }
+
+    /// The trigger binding's name: the member of `Data` holding the trigger's data.
+    pub fn trigger(&self) -> &str {
+        self.config.trigger().map_or("", |t| t.name.as_str())
+    }
+
+    /// Whether the trigger is an HTTP trigger, so `Data.<trigger>` is a request.
+    pub fn is_http(&self) -> bool {
+        self.config.is_http()
+    }
+
+    /// The http output binding's name: the member of `Outputs` that carries the response, or
+    /// `$return` for `ReturnValue`. `None` when the function has no http output.
+    pub fn http_output(&self) -> Option<&str> {
+        self.config.http_output().map(|b| b.name.as_str())
     }
 }
 
+/// What running a function on an invocation gave: its answer (the HTTP part and the outputs),
+/// its log lines, and why the invocation failed, if it did.
+struct Run {
+    answer: Response,
+    logs: Vec<String>,
+    failures: Vec<String>,
+}
+
 /// Answers one payload-mode invocation of `function`, whose JSON is `body`.
-pub(crate) fn respond(function: &Function, shape: &Shape, body: &[u8]) -> Response {
-    let (answer, mut logs) = run(function, shape, body);
-    let failed = !shape.http && answer.status >= 500;
-    let mut http = String::new();
-    if shape.http_output.is_some() {
-        write_response(answer, &mut logs, &mut http);
+pub(crate) fn respond(function: &Function, shape: &Shape, body: &[u8]) -> http::Response {
+    let Run {
+        answer,
+        mut logs,
+        mut failures,
+    } = run(function, shape, body);
+    let (answer, outputs, failure) = answer.into_parts();
+    failures.extend(failure);
+    let names: Vec<String> = outputs.iter().map(|(n, _)| n.clone()).collect();
+    let encoded = match outputs::encode_all(shape.config(), outputs) {
+        Ok(encoded) => encoded,
+        Err(reasons) => {
+            failures.extend(reasons);
+            outputs::Encoded::default()
+        }
+    };
+    let failed = !failures.is_empty() || (!shape.is_http() && answer.status >= 500);
+    if failed {
+        let name = function.name;
+        run::print_logs(name, logs.clone());
+        for reason in &failures {
+            eprintln!("handler: {name}: {reason}");
+            logs.push(format!("handler: {name}: {reason}"));
+        }
+        if !names.is_empty() {
+            logs.push(format!(
+                "handler: {name}: the invocation failed, so the host writes none of its outputs \
+                 ({})",
+                names.join(", ")
+            ));
+        }
+        return http::Response::json(500, result(None, &logs, &[], None));
     }
-    let to_return = shape.http_output.as_deref() == Some(RETURN);
-    let mut result = String::with_capacity(64 + http.len());
+    let http = shape.http_output().map(|binding| {
+        let mut http = String::new();
+        write_response(answer, &mut logs, &mut http);
+        (binding, http)
+    });
+    let (res, return_value) = match http {
+        Some((RETURN, http)) => (None, Some(http)),
+        Some((binding, http)) => (Some((binding, http)), None),
+        None => (None, None),
+    };
+    let return_value = return_value.or_else(|| encoded.return_value.map(|v| v.to_json()));
+    let reply = result(res, &logs, &encoded.outputs, return_value);
+    http::Response::json(200, reply)
+}
+
+/// The reply's JSON: `Outputs` (the HTTP answer's binding and its JSON, then the other
+/// outputs), `Logs` and `ReturnValue` (JSON text, or null).
+fn result(
+    res: Option<(&str, String)>,
+    logs: &[String],
+    outputs: &[(String, Value)],
+    return_value: Option<String>,
+) -> String {
+    let mut result = String::with_capacity(64 + res.as_ref().map_or(0, |(_, r)| r.len()));
     result.push_str("{\"Outputs\":{");
-    if let Some(binding) = shape.http_output.as_deref().filter(|_| !to_return) {
-        json::write_string(&mut result, binding);
+    let mut first = true;
+    let mut member = |result: &mut String, name: &str| {
+        if !std::mem::take(&mut first) {
+            result.push(',');
+        }
+        json::write_string(result, name);
         result.push(':');
+    };
+    if let Some((binding, http)) = res {
+        member(&mut result, binding);
         result.push_str(&http);
+    }
+    for (name, value) in outputs {
+        member(&mut result, name);
+        value.write_to(&mut result);
     }
     result.push_str("},\"Logs\":[");
     for (i, line) in logs.iter().enumerate() {
@@ -117,28 +227,27 @@ pub(crate) fn respond(function: &Function, shape: &Shape, body: &[u8]) -> Respon
         json::write_string(&mut result, line);
     }
     result.push_str("],\"ReturnValue\":");
-    result.push_str(if to_return { &http } else { "null" });
+    result.push_str(return_value.as_deref().unwrap_or("null"));
     result.push('}');
-    if failed {
-        run::print_logs(function.name, logs);
-        return Response::json(500, result);
-    }
-    Response::json(200, result)
+    result
 }
 
-/// Runs `function` on the invocation `body`: its answer and its log lines; for an invocation
-/// that cannot be read, a 400 with the reason, which is also logged.
-fn run(function: &Function, shape: &Shape, body: &[u8]) -> (Response, Vec<String>) {
+/// Runs `function` on the invocation `body`. An invocation that cannot be read runs nothing
+/// and fails with the reason.
+fn run(function: &Function, shape: &Shape, body: &[u8]) -> Run {
     let req = match invocation(function.name, shape, body) {
         Ok(req) => req,
         Err(reason) => {
-            let reason = format!("invalid invocation: {reason}");
-            let answer = Response::text(400, format!("Bad Request: {reason}"));
-            return (answer, vec![format!("handler: {reason}")]);
+            return Run {
+                answer: Response::new(500),
+                logs: Vec::new(),
+                failures: vec![format!("invalid invocation: {reason}")],
+            }
         }
     };
     let answer = run::run_caught(function.run, &req);
     let mut logs = req.take_logs();
+    let failures = req.take_undeclared();
     let answer = answer.unwrap_or_else(|| {
         logs.push(format!(
             "handler: {} panicked (the message is on stderr); answered 500",
@@ -146,40 +255,70 @@ fn run(function: &Function, shape: &Shape, body: &[u8]) -> (Response, Vec<String
         ));
         Response::text(500, "Internal Server Error")
     });
-    (answer, logs)
+    Run {
+        answer,
+        logs,
+        failures,
+    }
 }
 
 /// The function's request, from the invocation's JSON.
 ///
 /// # Errors
 /// Why the invocation cannot be read, naming the member at fault.
-pub(crate) fn invocation(
+pub(crate) fn invocation<'s>(
     name: &str,
-    shape: &Shape,
+    shape: &'s Shape,
     body: &[u8],
-) -> Result<Request<'static>, String> {
+) -> Result<Request<'s>, String> {
     let value = json::parse(body).map_err(|e| format!("the body is not JSON ({e})"))?;
-    let data = value
-        .get_ignore_case("Data")
-        .filter(|d| d.as_object().is_some())
-        .ok_or("no \"Data\" object")?;
-    let trigger = &shape.trigger;
-    let input = data
-        .get_ignore_case(trigger)
-        .ok_or_else(|| format!("no \"Data.{trigger}\""))?;
-    if !shape.http {
-        return Ok(Request::built(
+    let Value::Object(mut members) = value else {
+        return Err("no \"Data\" object".to_string());
+    };
+    let data = match take(&mut members, "Data") {
+        Some(Value::Object(data)) => data,
+        _ => return Err("no \"Data\" object".to_string()),
+    };
+    let metadata = match take(&mut members, "Metadata") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Object(metadata)) => metadata,
+        Some(_) => return Err("\"Metadata\" is not an object".to_string()),
+    };
+    let trigger = shape.trigger();
+    let find = |name: &str| data.iter().find(|(n, _)| n.eq_ignore_ascii_case(name));
+    let (_, input) = find(trigger).ok_or_else(|| format!("no \"Data.{trigger}\""))?;
+    for declared in shape.config().inputs() {
+        if find(&declared.name).is_none() {
+            return Err(format!(
+                "no \"Data.{}\" (the {} input)",
+                declared.name, declared.kind
+            ));
+        }
+    }
+    let request = if shape.is_http() {
+        if input.as_object().is_none() {
+            return Err(format!("Data.{trigger} is not an object"));
+        }
+        http_request(input).map_err(|(key, what)| format!("Data.{trigger}.{key} is not {what}"))?
+    } else {
+        Request::built(
             "POST".to_string(),
             format!("/{name}"),
             String::new(),
             vec![("Content-Type".to_string(), "application/json".to_string())],
             input.to_json().into_bytes(),
-        ));
-    }
-    if input.as_object().is_none() {
-        return Err(format!("Data.{trigger} is not an object"));
-    }
-    http_request(input).map_err(|(key, what)| format!("Data.{trigger}.{key} is not {what}"))
+        )
+    };
+    Ok(request.with_bindings(shape.config(), data, metadata))
+}
+
+/// Removes and returns the first member called `name` (ignoring ASCII case, as the host's
+/// JSON reader matches names).
+fn take(members: &mut Vec<(String, Value)>, name: &str) -> Option<Value> {
+    let at = members
+        .iter()
+        .position(|(n, _)| n.eq_ignore_ascii_case(name))?;
+    Some(members.remove(at).1)
 }
 
 /// A request from an HTTP trigger's data, an object. The error is the member at fault and what
@@ -243,7 +382,7 @@ fn http_request(req: &Value) -> Result<Request<'static>, (&'static str, &'static
         .is_some_and(|m| m == "application/octet-stream" || m.starts_with("multipart/"));
     let body = match member("Body") {
         None => Vec::new(),
-        Some(Value::String(body)) => match binary.then(|| base64(body)).flatten() {
+        Some(Value::String(body)) => match binary.then(|| base64::decode(body)).flatten() {
             Some(bytes) => bytes,
             None => body.clone().into_bytes(),
         },
@@ -310,39 +449,10 @@ fn split_url(url: &str) -> (&str, &str) {
     (if path.is_empty() { "/" } else { path }, query)
 }
 
-/// Standard base64 (RFC 4648 §4) with or without padding; `None` if `text` is not that.
-fn base64(text: &str) -> Option<Vec<u8>> {
-    let digits = text.strip_suffix("==").or_else(|| text.strip_suffix('='));
-    let digits = digits.unwrap_or(text).as_bytes();
-    if digits.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(digits.len() / 4 * 3 + 2);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for &b in digits {
-        let value = match b {
-            b'A'..=b'Z' => b - b'A',
-            b'a'..=b'z' => b - b'a' + 26,
-            b'0'..=b'9' => b - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(value);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
-}
-
 /// Writes `answer` as the http output binding's object,
 /// `{"statusCode":N,"body":"...","headers":{...}}`, adding any note to `logs`.
-fn write_response(answer: Response, logs: &mut Vec<String>, out: &mut String) {
-    let Response {
+fn write_response(answer: http::Response, logs: &mut Vec<String>, out: &mut String) {
+    let http::Response {
         status,
         headers,
         body,
@@ -355,7 +465,11 @@ fn write_response(answer: Response, logs: &mut Vec<String>, out: &mut String) {
                  carry; answered 500 (return text, or enable forwarding for binary bodies)",
                 e.as_bytes().len()
             ));
-            return write_response(Response::text(500, "Internal Server Error"), logs, out);
+            return write_response(
+                http::Response::text(500, "Internal Server Error"),
+                logs,
+                out,
+            );
         }
     };
     let body = if response::is_bodiless(status) {
@@ -420,15 +534,33 @@ mod tests {
         run: hello,
     };
 
-    fn invoke(shape: &Shape, body: &str) -> Result<Request<'static>, String> {
+    fn invoke<'s>(shape: &'s Shape, body: &str) -> Result<Request<'s>, String> {
         invocation("Hello", shape, body.as_bytes())
     }
 
+    /// The shape of a function.json whose `bindings` are `bindings`.
+    fn shape(bindings: &str) -> Shape {
+        let text = format!(r#"{{"bindings":[{bindings}]}}"#);
+        Shape::of(&crate::azure::appfiles::parse_function_json("Hello", text.as_bytes()).unwrap())
+    }
+
+    fn timer(name: &str) -> Shape {
+        shape(&format!(r#"{{"type":"timerTrigger","name":"{name}"}}"#))
+    }
+
+    static QUICKSTART: std::sync::LazyLock<Shape> = std::sync::LazyLock::new(Shape::quickstart);
+
     fn http(req: &str) -> Result<Request<'static>, String> {
-        invoke(
-            &Shape::quickstart(),
-            &format!(r#"{{"Data":{{"req":{req}}}}}"#),
-        )
+        invoke(&QUICKSTART, &format!(r#"{{"Data":{{"req":{req}}}}}"#))
+    }
+
+    #[test]
+    fn the_quickstart_shape_is_http_in_and_out() {
+        let shape = Shape::quickstart();
+        assert_eq!((shape.trigger(), shape.is_http()), ("req", true));
+        assert_eq!(shape.http_output(), Some("res"));
+        assert!(shape.config().is_http_in_out());
+        assert_eq!(shape.config().trigger().unwrap().methods, ["get", "post"]);
     }
 
     #[test]
@@ -530,25 +662,6 @@ mod tests {
     }
 
     #[test]
-    fn base64_table() {
-        let cases: &[(&str, Option<&[u8]>)] = &[
-            ("", Some(b"")),
-            ("TQ==", Some(b"M")),
-            ("TWE=", Some(b"Ma")),
-            ("TWE", Some(b"Ma")),
-            ("TWFu", Some(b"Man")),
-            ("TWFuTQ", Some(b"ManM")),
-            // A lone sixth of a byte, a character outside the alphabet, padding inside.
-            ("TWFuT", None),
-            ("TW-u", None),
-            ("TQ==TQ==", None),
-        ];
-        for (text, expected) in cases {
-            assert_eq!(base64(text).as_deref(), *expected, "{text}");
-        }
-    }
-
-    #[test]
     fn unreadable_invocations_name_the_member() {
         let shape = Shape::quickstart();
         let cases: &[(&str, &str)] = &[
@@ -589,11 +702,7 @@ mod tests {
 
     #[test]
     fn non_http_trigger_gets_its_data_as_a_json_body() {
-        let shape = Shape {
-            trigger: "myTimer".to_string(),
-            http: false,
-            http_output: None,
-        };
+        let shape = timer("myTimer");
         let req = invoke(
             &shape,
             r#"{"Data":{"mytimer":{"IsPastDue":false}},"Metadata":{"sys":{}}}"#,
@@ -624,10 +733,9 @@ mod tests {
                     .to_string()
             )
         );
-        let to_return = Shape {
-            http_output: Some(RETURN.to_string()),
-            ..Shape::quickstart()
-        };
+        let to_return = shape(
+            r#"{"type":"httpTrigger","name":"req"},{"type":"http","direction":"out","name":"$return"}"#,
+        );
         assert_eq!(
             reply(&to_return, &HELLO, body).1,
             r#"{"Outputs":{},"Logs":["GET /api/Hello?a=1"],"ReturnValue":{"statusCode":200,"body":"hi","headers":{"Content-Type":"text/plain; charset=utf-8"}}}"#
@@ -635,12 +743,13 @@ mod tests {
     }
 
     #[test]
-    fn unreadable_invocation_is_a_200_whose_res_is_a_400() {
+    fn unreadable_invocation_fails_with_the_reason_logged() {
+        // For an HTTP trigger too: the host fails the invocation and answers the client 500.
         assert_eq!(
             reply(&Shape::quickstart(), &HELLO, "{"),
             (
-                200,
-                r#"{"Outputs":{"res":{"statusCode":400,"body":"Bad Request: invalid invocation: the body is not JSON (unexpected end of input)","headers":{"Content-Type":"text/plain; charset=utf-8"}}},"Logs":["handler: invalid invocation: the body is not JSON (unexpected end of input)"],"ReturnValue":null}"#
+                500,
+                r#"{"Outputs":{},"Logs":["handler: Hello: invalid invocation: the body is not JSON (unexpected end of input)"],"ReturnValue":null}"#
                     .to_string()
             )
         );
@@ -705,11 +814,7 @@ mod tests {
         fn works(_: &Request) -> Response {
             Response::text(200, "done")
         }
-        let timer = Shape {
-            trigger: "t".to_string(),
-            http: false,
-            http_output: None,
-        };
+        let timer = timer("t");
         let body = r#"{"Data":{"t":{}}}"#;
         let function = |run| Function { name: "T", run };
         assert_eq!(
@@ -726,8 +831,179 @@ mod tests {
                 r#"{"Outputs":{},"Logs":[],"ReturnValue":null}"#.to_string()
             )
         );
-        // A missing Data.t runs nothing and is not a failure of the function.
-        assert_eq!(reply(&timer, &function(fails), r#"{"Data":{}}"#).0, 200);
+        // A missing Data.t runs nothing and fails the invocation, so the host's retry rules
+        // keep the message rather than count it done.
+        assert_eq!(
+            reply(&timer, &function(works), r#"{"Data":{}}"#),
+            (
+                500,
+                r#"{"Outputs":{},"Logs":["handler: T: invalid invocation: no \"Data.t\""],"ReturnValue":null}"#
+                    .to_string()
+            )
+        );
+    }
+
+    /// A queue-triggered function with a blob input, a queue output and a `$return` blob,
+    /// as azure-bindings.md §2.2 shows its invocation.
+    fn queue_shape() -> Shape {
+        shape(
+            r#"{"type":"queueTrigger","name":"msg","queueName":"orders"},
+            {"type":"blob","direction":"in","name":"cfg","path":"cfg/x.json"},
+            {"type":"queue","direction":"out","name":"done","queueName":"done"},
+            {"type":"blob","direction":"out","name":"$return","path":"out/x"}"#,
+        )
+    }
+
+    const QUEUE: &str = r#"{"Data":{"msg":"\"{\\\"orderId\\\":7}\"","cfg":"\"{\\\"tax\\\":0.2}\""},"Metadata":{"DequeueCount":"1","Id":"\"8f0c\"","InsertionTime":"2025-01-01T12:00:00+00:00","orderId":"\"7\"","sys":{"MethodName":"Q","UtcNow":"2025-01-01T12:05:00Z","RandGuid":"r"}}}"#;
+
+    #[test]
+    fn inputs_and_metadata_reach_the_function_decoded() {
+        let shape = queue_shape();
+        let req = invoke(&shape, QUEUE).unwrap();
+        let msg = req.trigger().unwrap();
+        assert_eq!(msg.as_str().unwrap(), r#"{"orderId":7}"#);
+        assert_eq!(
+            msg.json().unwrap().get("orderId"),
+            Some(&Value::Number("7".into()))
+        );
+        assert_eq!(
+            req.input("CFG").unwrap().json().unwrap().to_json(),
+            r#"{"tax":0.2}"#
+        );
+        assert_eq!(
+            req.metadata("dequeuecount"),
+            Some(&Value::Number("1".into()))
+        );
+        assert_eq!(req.metadata("Id").and_then(Value::as_str), Some("8f0c"));
+        assert_eq!(
+            req.metadata("InsertionTime").and_then(Value::as_str),
+            Some("2025-01-01T12:00:00+00:00")
+        );
+        assert_eq!(
+            req.metadata("sys").and_then(|s| s.get("MethodName")),
+            Some(&Value::from("Q"))
+        );
+        assert_eq!(req.metadata("PopReceipt"), None);
+        assert_eq!(req.body(), br#""\"{\\\"orderId\\\":7}\"""#);
+        assert!(req.take_undeclared().is_empty());
+        // A name the function.json does not declare fails the invocation.
+        assert!(req.input("done").is_none());
+        assert_eq!(
+            req.take_undeclared(),
+            ["read the input \"done\", which its function.json does not declare (inputs: msg, cfg)"]
+        );
+        // A blob that does not exist: the host sends "null".
+        let missing = QUEUE.replace(r#""cfg":"\"{\\\"tax\\\":0.2}\"""#, r#""cfg":"null""#);
+        let req = invoke(&shape, &missing).unwrap();
+        assert!(req.input("cfg").is_none());
+        assert_eq!(
+            req.required_input("cfg").unwrap_err().reason(),
+            "the input \"cfg\" yielded nothing (null)"
+        );
+        // A forwarded-style request has no bindings at all.
+        let plain = Request::new("GET", "/api/x");
+        assert!(plain.input("cfg").is_none() && plain.metadata("sys").is_none());
+        assert!(plain.trigger().is_none() && plain.take_undeclared().is_empty());
+    }
+
+    #[test]
+    fn a_declared_input_missing_from_data_is_an_invalid_invocation() {
+        let shape = queue_shape();
+        let body = r#"{"Data":{"msg":"\"x\""},"Metadata":{}}"#;
+        assert_eq!(
+            invoke(&shape, body).unwrap_err(),
+            "no \"Data.cfg\" (the blob input)"
+        );
+        let body = r#"{"Data":{"msg":"\"x\"","cfg":"null"},"Metadata":[]}"#;
+        assert_eq!(
+            invoke(&shape, body).unwrap_err(),
+            "\"Metadata\" is not an object"
+        );
+    }
+
+    #[test]
+    fn outputs_go_to_outputs_and_return_value() {
+        fn writes(req: &Request) -> Response {
+            req.log("writing");
+            Response::new(200)
+                .output("done", "order 7 done")
+                .output(
+                    "done",
+                    Value::Object(vec![("orderId".into(), Value::Number("7".into()))]),
+                )
+                .return_value(b"bytes".to_vec())
+        }
+        let function = Function {
+            name: "Q",
+            run: writes,
+        };
+        assert_eq!(
+            reply(&queue_shape(), &function, QUEUE),
+            (
+                200,
+                r#"{"Outputs":{"done":["order 7 done","{\"orderId\":7}"]},"Logs":["writing"],"ReturnValue":"Ynl0ZXM="}"#
+                    .to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn binding_errors_fail_the_invocation_for_every_trigger() {
+        fn undeclared(_: &Request) -> Response {
+            Response::new(200)
+                .output("done", "fine")
+                .output("Done", "typo")
+        }
+        fn reads_undeclared(req: &Request) -> Response {
+            req.log("looking");
+            let _ = req.input("nope");
+            Response::new(200)
+        }
+        fn fails(req: &Request) -> Response {
+            match req.trigger().unwrap().json() {
+                Ok(_) => Response::new(200),
+                Err(e) => e.into(),
+            }
+        }
+        let f = |run| Function { name: "Q", run };
+        let cases: &[(Function, &str, &str)] = &[
+            (
+                f(undeclared),
+                QUEUE,
+                r#"["handler: Q: set the output \"Done\", which its function.json does not declare (outputs: done, $return); did you mean \"done\"? the host matches output names exactly","handler: Q: the invocation failed, so the host writes none of its outputs (done, Done)"]"#,
+            ),
+            (
+                f(reads_undeclared),
+                QUEUE,
+                r#"["looking","handler: Q: read the input \"nope\", which its function.json does not declare (inputs: msg, cfg)"]"#,
+            ),
+            (
+                f(fails),
+                &QUEUE.replace(r#"\"{\\\"orderId\\\":7}\""#, r#"\"seven\""#),
+                r#"["handler: Q: the input \"msg\" is not JSON (unexpected byte at offset 0)"]"#,
+            ),
+        ];
+        for (function, body, logs) in cases {
+            assert_eq!(
+                reply(&queue_shape(), function, body),
+                (
+                    500,
+                    format!(r#"{{"Outputs":{{}},"Logs":{logs},"ReturnValue":null}}"#)
+                ),
+            );
+        }
+        // An HTTP trigger too: a 500 to the host, not a 200 with a `res`.
+        fn bad_output(_: &Request) -> Response {
+            Response::text(200, "ok").output("msg", "x")
+        }
+        assert_eq!(
+            reply(&Shape::quickstart(), &f(bad_output), r#"{"Data":{"req":{"Method":"GET"}}}"#),
+            (
+                500,
+                r#"{"Outputs":{},"Logs":["handler: Q: set the output \"msg\", which its function.json does not declare (outputs: res)","handler: Q: the invocation failed, so the host writes none of its outputs (msg)"]}"#
+                    .replace("]}", r#"],"ReturnValue":null}"#)
+            )
+        );
     }
 
     /// Invocations the host could send: three HTTP ones and a timer's.
@@ -776,8 +1052,9 @@ mod tests {
         }
     }
 
-    /// Random and mutated invocations never panic the handler and always get a 200 JSON
-    /// result with `Outputs` and `Logs` (for an HTTP trigger, whatever `res` says). Most are
+    /// Random and mutated invocations never panic the handler and always get a JSON result
+    /// with `Outputs` and `Logs`: a 200 with the function's `res` when the invocation could be
+    /// read, else a 500 with the reason. Most are
     /// mutated member by member, so they stay JSON and reach the reader's type checks; the rest
     /// have bytes broken.
     #[test]
@@ -814,45 +1091,50 @@ mod tests {
             }
             // Mostly the shape the seed was made for.
             let shape = if (seed == 3) != (rng.below(10) == 0) {
-                Shape {
-                    trigger: "myTimer".to_string(),
-                    http: false,
-                    http_output: Some("res".to_string()),
-                }
+                shape(
+                    r#"{"type":"timerTrigger","name":"myTimer"},{"type":"http","direction":"out","name":"res"}"#,
+                )
             } else {
                 Shape::quickstart()
             };
             let response = respond(&function, &shape, &body);
-            assert_eq!(
-                response.status,
-                200,
-                "round {round}: {:?}",
-                String::from_utf8_lossy(&body)
-            );
             assert_eq!(
                 response.header_value("Content-Type"),
                 Some("application/json")
             );
             let result = json::parse(&response.body)
                 .unwrap_or_else(|e| panic!("round {round}: the result is not JSON: {e}"));
-            let res = result.get("Outputs").and_then(|o| o.get("res"));
-            assert!(
-                res.and_then(|r| r.get("statusCode")).is_some()
-                    && result.get("Logs").and_then(Value::as_array).is_some()
-                    && result.get("ReturnValue") == Some(&Value::Null),
-                "round {round}: {}",
-                String::from_utf8_lossy(&response.body)
-            );
             let logs = result
                 .get("Logs")
                 .and_then(Value::as_array)
                 .unwrap_or_default();
-            if logs.iter().any(|l| {
+            let invalid = logs.iter().any(|l| {
                 l.as_str()
-                    .is_some_and(|l| l.starts_with("handler: invalid"))
-            }) {
-                refused += 1;
-            }
+                    .is_some_and(|l| l.starts_with("handler: Hello: invalid invocation: "))
+            });
+            // Unreadable: a failed invocation, nothing written. Readable: the function's
+            // answer in `res`.
+            let (status, res) = if invalid {
+                (500, None)
+            } else {
+                (200, Some(()))
+            };
+            let got_res = result
+                .get("Outputs")
+                .and_then(|o| o.get("res"))
+                .and_then(|r| r.get("statusCode"))
+                .map(|_| ());
+            assert!(
+                response.status == status
+                    && got_res == res
+                    && result.get("Logs").and_then(Value::as_array).is_some()
+                    && result.get("ReturnValue") == Some(&Value::Null),
+                "round {round}: {:?} -> {} {}",
+                String::from_utf8_lossy(&body),
+                response.status,
+                String::from_utf8_lossy(&response.body)
+            );
+            refused += usize::from(invalid);
         }
         // Both kinds are common, or the test would test less than it says.
         assert!(

@@ -3,6 +3,10 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 
+use crate::azure::appfiles::FunctionConfig;
+use crate::azure::bindings::{host_value, is_nothing, sends_base64, BindingError};
+use crate::azure::input::Input;
+use crate::azure::json::Value;
 use crate::http::request::{find_header, media_type};
 use crate::http::{self, query};
 
@@ -18,6 +22,21 @@ pub struct Request<'a> {
     body: Cow<'a, [u8]>,
     params: Vec<(String, String)>,
     logs: RefCell<Vec<String>>,
+    /// Payload mode only: the invocation's binding data. A forwarded request has none, and
+    /// `None` costs no allocation.
+    bindings: Option<Box<Bindings<'a>>>,
+}
+
+/// What a payload-mode invocation carries besides the request: every member of `Data` (the
+/// trigger's and the inputs' data), `Metadata` with each value's encoding undone, and the
+/// function.json that says how to read them.
+#[derive(Debug)]
+struct Bindings<'a> {
+    config: &'a FunctionConfig,
+    data: Vec<(String, Value)>,
+    metadata: Vec<(String, Value)>,
+    /// Reads of inputs the function.json does not declare: each fails the invocation.
+    undeclared: RefCell<Vec<String>>,
 }
 
 /// Header fields: the server's, borrowed, or built (payload mode, tests).
@@ -83,6 +102,30 @@ impl<'a> Request<'a> {
     /// Sets the body.
     pub fn with_body(mut self, body: impl Into<Cow<'a, [u8]>>) -> Self {
         self.body = body.into();
+        self
+    }
+
+    /// Attaches a payload-mode invocation's binding data: the members of `Data` and of
+    /// `Metadata` as sent, read by the bindings `config` declares.
+    pub(crate) fn with_bindings(
+        mut self,
+        config: &'a FunctionConfig,
+        data: Vec<(String, Value)>,
+        metadata: Vec<(String, Value)>,
+    ) -> Self {
+        let metadata = metadata
+            .into_iter()
+            .map(|(key, value)| {
+                let value = host_value(&value).into_owned();
+                (key, value)
+            })
+            .collect();
+        self.bindings = Some(Box::new(Bindings {
+            config,
+            data,
+            metadata,
+            undeclared: RefCell::new(Vec::new()),
+        }));
         self
     }
 
@@ -188,5 +231,89 @@ impl<'a> Request<'a> {
     /// The lines logged so far, leaving none.
     pub fn take_logs(&self) -> Vec<String> {
         self.logs.take()
+    }
+
+    /// The data of the input binding `name` (a blob, a Cosmos DB document, the trigger's
+    /// own...), matched ignoring ASCII case as the host names `Data`. `None` when the binding
+    /// yielded nothing (the host sends a blob or document that does not exist as `null`), and
+    /// always for a forwarded request, which has no bindings.
+    ///
+    /// Reading a name the function.json does not declare as an input fails the invocation
+    /// with the reason, since it can only be a mistake that would otherwise look like "not
+    /// found".
+    pub fn input(&self, name: &str) -> Option<Input<'_>> {
+        let bindings = self.bindings.as_deref()?;
+        let declared = bindings
+            .config
+            .bindings
+            .iter()
+            .find(|b| b.is_input() && b.name.eq_ignore_ascii_case(name));
+        let Some(declared) = declared else {
+            let inputs: Vec<&str> = bindings
+                .config
+                .bindings
+                .iter()
+                .filter(|b| b.is_input())
+                .map(|b| b.name.as_str())
+                .collect();
+            bindings.undeclared.borrow_mut().push(format!(
+                "read the input {name:?}, which its function.json does not declare (inputs: {})",
+                inputs.join(", ")
+            ));
+            return None;
+        };
+        let (name, value) = bindings
+            .data
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))?;
+        if is_nothing(value) {
+            return None;
+        }
+        Some(Input::new(name, value, sends_base64(declared)))
+    }
+
+    /// `input`, or an error naming the binding when it yielded nothing.
+    ///
+    /// # Errors
+    /// No data for `name` (see `input`).
+    pub fn required_input(&self, name: &str) -> Result<Input<'_>, BindingError> {
+        self.input(name)
+            .ok_or_else(|| BindingError::new(format!("the input {name:?} yielded nothing (null)")))
+    }
+
+    /// The trigger's data (a timer's object, a queue message...); `None` for a forwarded
+    /// request.
+    pub fn trigger(&self) -> Option<Input<'_>> {
+        let trigger = self.bindings.as_deref()?.config.trigger()?;
+        self.input(&trigger.name)
+    }
+
+    /// The function.json of the function this invocation calls; `None` for a forwarded
+    /// request.
+    pub fn bindings(&self) -> Option<&FunctionConfig> {
+        Some(self.bindings.as_deref()?.config)
+    }
+
+    /// The trigger metadata `key` (a queue message's `DequeueCount`, a blob's `name` and
+    /// `Uri`, `sys`...), matched ignoring ASCII case as the host does, with the host's
+    /// encoding undone once: `"1"` reads as the number 1, `"\"report.csv\""` as the string
+    /// `report.csv`, objects as they are. `None` when the host sent no such key (it leaves out
+    /// null values) and always for a forwarded request.
+    pub fn metadata(&self, key: &str) -> Option<&Value> {
+        let bindings = self.bindings.as_deref()?;
+        let found = bindings
+            .metadata
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key));
+        found.map(|(_, v)| v)
+    }
+
+    /// The reasons this invocation failed while the function read it (inputs it does not
+    /// declare), leaving none.
+    pub(crate) fn take_undeclared(&self) -> Vec<String> {
+        self.bindings
+            .as_deref()
+            .map(|b| b.undeclared.take())
+            .unwrap_or_default()
     }
 }

@@ -87,7 +87,7 @@ impl Router {
     /// # Errors
     /// A one-line message naming the first function.json that has no function in `table`, and
     /// the registered names.
-    pub(crate) fn from_app(app: &AppConfig, table: &'static [Function]) -> Result<Router, String> {
+    pub fn from_app(app: &AppConfig, table: &'static [Function]) -> Result<Router, String> {
         let mut router = Router::default();
         let mut payload = Vec::new();
         for config in &app.functions {
@@ -175,7 +175,7 @@ impl Router {
     /// `HelloRust [GET,POST /api/HelloRust], Tick [payload]`. A function lists its forwarded
     /// routes, or `payload` when the host only invokes it; every function also answers
     /// payload-mode invocations.
-    pub(crate) fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         let mut out = String::new();
         let mut seen: Vec<&str> = Vec::new();
         for route in &self.routes {
@@ -229,7 +229,7 @@ impl Route {
 mod tests {
     use super::*;
     use crate::azure::request::Request;
-    use crate::http::response::Response;
+    use crate::azure::response::Response;
 
     fn nothing(_: &Request) -> Response {
         Response::new(204)
@@ -304,6 +304,8 @@ mod tests {
             methods: methods.iter().map(|m| m.to_string()).collect(),
             route: None,
             auth_level: None,
+            data_type: None,
+            cardinality: None,
         }
     }
 

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::azure::request::Request;
-use crate::http::response::Response;
+use crate::azure::response::Response;
 
 /// Runs a function; a panic becomes a 500 and the worker goes on. The panic hook has already
 /// printed the panic's one-line message to stderr.

@@ -4,8 +4,8 @@ use std::borrow::Cow;
 
 use crate::azure::json;
 use crate::azure::request::Request;
+use crate::azure::response::Response;
 use crate::http::query;
-use crate::http::response::Response;
 
 /// The answer without a name, byte for byte the quickstart's.
 pub const NO_NAME: &str = "This HTTP triggered function executed successfully. \

@@ -6,7 +6,7 @@
 //! have a function here of the same name; routes and methods come from the function.json.
 
 use crate::azure::request::Request;
-use crate::http::response::Response;
+use crate::azure::response::Response;
 
 pub mod hello_rust;
 

@@ -223,3 +223,12 @@ pub const REFUSAL_READ_BYTES: usize = 4096;
 /// After `accept` fails (out of file descriptors, a connection reset in the backlog), the accept
 /// loop sleeps this long before trying again, so an exhausted system is not spun on.
 pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+// ---- Bindings (the Azure layer's, kept here with every other limit) ---------------------------
+
+/// Most output items (messages, documents) one invocation may write through all its output
+/// bindings. The host reads the whole reply into memory and writes each item with a call to
+/// its service; a function writing more in one invocation should fan the work out (a queue of
+/// batches), and a cap keeps a runaway loop from building an unbounded reply. Past it, the
+/// invocation fails with the reason, so the trigger's retry rules apply.
+pub const MAX_OUTPUT_ITEMS: usize = 10_000;

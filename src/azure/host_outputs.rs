@@ -1,0 +1,490 @@
+//! The host's side of a reply: what each output binding of a function receives from a
+//! payload-mode reply `{"Outputs":{...},"ReturnValue":...}`, read the way the Functions host
+//! reads it (azure-bindings.md §1.3, §3). For a local host that shows a call's outputs by
+//! binding name and checks them against function.json, and for tests that check the handler
+//! writes what it means to.
+//!
+//! The host's rules, in order:
+//! 1. Only declared output bindings are read, by exact, case-sensitive name; other keys of
+//!    `Outputs` are ignored without a word. `$return` comes from `ReturnValue`, never from
+//!    `Outputs`. A missing or `null` value writes nothing.
+//! 2. A top-level string is tried with .NET's `Convert.FromBase64String` unless the binding
+//!    has `dataType: binary`; if it decodes, the binding gets the bytes.
+//! 3. A blob gets one stream: bytes as they are, a string as UTF-8, an object or array as
+//!    compact JSON. Collectors (queues, documents...) get one item per element of an array or
+//!    of a string holding a JSON array, else one item; a string collector writes an object as
+//!    indented JSON and bytes as the text `System.Byte[]` (host#3125); a JSON-object collector
+//!    fails on anything that is not an object.
+//! 4. Without a `$return` binding, a `ReturnValue` that is an object is spread over `Outputs`
+//!    (each member overwrites the output of its name, skipping step 2) *(inference)*.
+//!
+//! The HTTP output (`res`) is not read here: it is the response, read by the local host as the
+//! host's HTTP layer reads it.
+
+use crate::azure::appfiles::{Binding, FunctionConfig};
+use crate::azure::base64;
+use crate::azure::bindings::{output_kind, OutputKind, RETURN};
+use crate::azure::json::{self, Value};
+
+/// What one output binding receives from a reply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    /// The binding's name, as function.json spells it.
+    pub name: String,
+    /// Its `type`.
+    pub kind: String,
+    /// What it receives: the blob's one stream, or one item per message or document.
+    pub items: Vec<Item>,
+    /// The host base64-decoded the value (a top-level string), so these are its bytes.
+    pub decoded_base64: bool,
+    /// What the host does that a function may not expect (indented JSON, `System.Byte[]`...).
+    pub notes: Vec<String>,
+}
+
+/// One thing a binding receives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// Bytes: a blob's stream, a queue or Event Hubs message built from bytes.
+    Bytes(Vec<u8>),
+    /// Text: a message built from a string.
+    Text(String),
+    /// A JSON object: a document, an entity, an event, a row.
+    Json(Value),
+}
+
+/// What the host makes of a whole reply's outputs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reading {
+    /// The declared output bindings that receive something, in function.json order.
+    pub written: Vec<Written>,
+    /// `Outputs` keys the host ignores (no declared output of that exact name), each with why.
+    pub ignored: Vec<String>,
+    /// Outputs the host cannot write: each fails the invocation after the handler answered,
+    /// though outputs written before it stay written (azure-bindings.md §1.3, step 6).
+    pub errors: Vec<String>,
+}
+
+/// Reads the outputs of `reply` (the handler's JSON result) for `function`.
+pub fn read_outputs(function: &FunctionConfig, reply: &Value) -> Reading {
+    let mut reading = Reading::default();
+    let outputs = reply.get_ignore_case("Outputs").and_then(Value::as_object);
+    let outputs = outputs.unwrap_or_default();
+    let return_value = reply
+        .get_ignore_case("ReturnValue")
+        .filter(|v| **v != Value::Null);
+    let has_return = function.output(RETURN).is_some();
+    for (key, _) in outputs {
+        let reason = if key == RETURN {
+            Some("the host reads $return from ReturnValue, not Outputs".to_string())
+        } else if function.output(key).is_none() {
+            let near = function
+                .outputs()
+                .find(|b| b.name.eq_ignore_ascii_case(key));
+            Some(match near {
+                Some(b) => format!(
+                    "no output is named exactly {key:?} (function.json has {:?})",
+                    b.name
+                ),
+                None => format!("function.json declares no output {key:?}"),
+            })
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            reading.ignored.push(format!("{key}: {reason}"));
+        }
+    }
+    // Rule 4: a ReturnValue object without a $return binding overwrites outputs by name.
+    let spread = return_value
+        .filter(|_| !has_return)
+        .and_then(Value::as_object)
+        .unwrap_or_default();
+    for binding in function.outputs() {
+        if output_kind(binding) == OutputKind::Http {
+            continue;
+        }
+        let from_spread = spread
+            .iter()
+            .find(|(n, _)| *n == binding.name)
+            .map(|(_, v)| v);
+        let value = if binding.name == RETURN {
+            return_value
+        } else if from_spread.is_some() {
+            from_spread
+        } else {
+            outputs
+                .iter()
+                .find(|(n, _)| *n == binding.name)
+                .map(|(_, v)| v)
+        };
+        let Some(value) = value.filter(|v| **v != Value::Null) else {
+            continue;
+        };
+        match written(binding, value, from_spread.is_none()) {
+            Ok(written) => reading.written.push(written),
+            Err(reason) => reading.errors.push(format!("{}: {reason}", binding.name)),
+        }
+    }
+    reading
+}
+
+/// A value as the host holds it after its base64 step.
+enum Held {
+    Bytes(Vec<u8>),
+    Json(Value),
+}
+
+/// What `binding` receives from `value`; `base64_step`: rule 2 applies.
+fn written(binding: &Binding, value: &Value, base64_step: bool) -> Result<Written, String> {
+    let held = match value {
+        Value::String(text) if base64_step && !binding.is_binary() => {
+            match base64::decode_dotnet(text) {
+                Some(bytes) => Held::Bytes(bytes),
+                None => Held::Json(value.clone()),
+            }
+        }
+        _ => Held::Json(value.clone()),
+    };
+    let decoded_base64 = matches!(held, Held::Bytes(_));
+    let kind = output_kind(binding);
+    let mut notes = Vec::new();
+    let items = if kind == OutputKind::Blob {
+        vec![Item::Bytes(match held {
+            Held::Bytes(bytes) => bytes,
+            Held::Json(Value::String(text)) => text.into_bytes(),
+            Held::Json(v @ (Value::Object(_) | Value::Array(_))) => v.to_json().into_bytes(),
+            Held::Json(_) => {
+                return Err(
+                    "a number, boolean or null is written to a blob as raw binary, \
+                            not as its text"
+                        .to_string(),
+                )
+            }
+        })]
+    } else {
+        let mut items = Vec::new();
+        for (i, item) in enumerate(held).into_iter().enumerate() {
+            items.push(collect(binding, kind, i, item, &mut notes)?);
+        }
+        items
+    };
+    Ok(Written {
+        name: binding.name.clone(),
+        kind: binding.kind.clone(),
+        items,
+        decoded_base64,
+        notes,
+    })
+}
+
+/// The host's `ReadAsEnumerable`: an array's elements; a string that looks like JSON parsed
+/// (an array's elements, or its object); else the value itself.
+fn enumerate(held: Held) -> Vec<Held> {
+    match held {
+        Held::Json(Value::Array(items)) => items.into_iter().map(Held::Json).collect(),
+        Held::Json(Value::String(text)) if text.trim_start().starts_with(['{', '[']) => {
+            match json::parse(text.as_bytes()) {
+                Ok(Value::Array(items)) => items.into_iter().map(Held::Json).collect(),
+                Ok(object @ Value::Object(_)) => vec![Held::Json(object)],
+                _ => vec![Held::Json(Value::String(text))],
+            }
+        }
+        held => vec![held],
+    }
+}
+
+/// One item as the collector of `kind` receives it.
+fn collect(
+    binding: &Binding,
+    kind: OutputKind,
+    i: usize,
+    item: Held,
+    notes: &mut Vec<String>,
+) -> Result<Item, String> {
+    // Collectors of JSON objects; the other document bindings parse a string item.
+    let objects_only = ["cosmosDB", "documentDB", "signalR", "sql"]
+        .iter()
+        .any(|kind| binding.is(kind));
+    match (kind, item) {
+        (OutputKind::Documents, Held::Json(v @ Value::Object(_))) => Ok(Item::Json(v)),
+        (OutputKind::Documents, Held::Json(Value::String(text))) if !objects_only => {
+            match json::parse(text.as_bytes()) {
+                Ok(v @ Value::Object(_)) => Ok(Item::Json(v)),
+                _ => Err(format!("item {i} is text that is not a JSON object")),
+            }
+        }
+        (OutputKind::Documents, _) => Err(format!("item {i} is not a JSON object")),
+        (OutputKind::ByteMessages, Held::Bytes(bytes)) => Ok(Item::Bytes(bytes)),
+        (_, Held::Bytes(_)) => {
+            notes.push(format!(
+                "item {i}: bytes become the text System.Byte[] in a {} output (host#3125)",
+                binding.kind
+            ));
+            Ok(Item::Text("System.Byte[]".to_string()))
+        }
+        (_, Held::Json(value)) => Ok(Item::Text(match value {
+            Value::String(text) => text,
+            Value::Bool(true) => "True".to_string(),
+            Value::Bool(false) => "False".to_string(),
+            Value::Null => String::new(),
+            Value::Number(n) => n,
+            value @ (Value::Object(_) | Value::Array(_)) => {
+                notes.push(format!("item {i}: JSON is written as indented text"));
+                indented(&value)
+            }
+        })),
+    }
+}
+
+/// `value` as JSON.NET's `Formatting.Indented` writes it: two spaces, `"name": value`.
+pub fn indented(value: &Value) -> String {
+    let mut out = String::new();
+    write_indented(value, 0, &mut out);
+    out
+}
+
+fn write_indented(value: &Value, depth: usize, out: &mut String) {
+    let pad = |out: &mut String, depth: usize| out.extend(std::iter::repeat_n("  ", depth));
+    match value {
+        Value::Array(items) if !items.is_empty() => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                out.push_str(if i == 0 { "\n" } else { ",\n" });
+                pad(out, depth + 1);
+                write_indented(item, depth + 1, out);
+            }
+            out.push('\n');
+            pad(out, depth);
+            out.push(']');
+        }
+        Value::Object(members) if !members.is_empty() => {
+            out.push('{');
+            for (i, (name, item)) in members.iter().enumerate() {
+                out.push_str(if i == 0 { "\n" } else { ",\n" });
+                pad(out, depth + 1);
+                json::write_string(out, name);
+                out.push_str(": ");
+                write_indented(item, depth + 1, out);
+            }
+            out.push('\n');
+            pad(out, depth);
+            out.push('}');
+        }
+        scalar => scalar.write_to(out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::azure::appfiles::parse_function_json;
+    use crate::azure::outputs::{encode_all, Output};
+
+    fn function() -> FunctionConfig {
+        parse_function_json(
+            "F",
+            br#"{"bindings":[{"type":"queueTrigger","direction":"in","name":"msg"},
+            {"type":"blob","direction":"out","name":"blob"},
+            {"type":"blob","direction":"out","name":"textBlob","dataType":"binary"},
+            {"type":"queue","direction":"out","name":"queue"},
+            {"type":"eventHub","direction":"out","name":"hub"},
+            {"type":"serviceBus","direction":"out","name":"bus"},
+            {"type":"cosmosDB","direction":"out","name":"doc"},
+            {"type":"table","direction":"out","name":"row"},
+            {"type":"kafka","direction":"out","name":"other"},
+            {"type":"http","direction":"out","name":"res"},
+            {"type":"queue","direction":"out","name":"$return"}]}"#,
+        )
+        .unwrap()
+    }
+
+    fn j(text: &str) -> Value {
+        json::parse(text.as_bytes()).unwrap()
+    }
+
+    fn read(reply: &str) -> Reading {
+        read_outputs(&function(), &j(reply))
+    }
+
+    fn text(t: &str) -> Item {
+        Item::Text(t.to_string())
+    }
+
+    /// azure-bindings.md §3's example, read item by item.
+    #[test]
+    fn the_research_example_reads_as_documented() {
+        let reading = read(
+            r#"{"Outputs":{"queue":["first message",{"orderId":7}],"blob":"aGVsbG8=",
+            "doc":{"id":"7","status":"done"},"bus":"order 7 done.","Queue":"x"},
+            "Logs":["processed 7"],"ReturnValue":null}"#,
+        );
+        let by_name = |name: &str| reading.written.iter().find(|w| w.name == name).unwrap();
+        assert_eq!(
+            by_name("queue").items,
+            [text("first message"), text("{\n  \"orderId\": 7\n}")]
+        );
+        assert_eq!(
+            by_name("queue").notes,
+            ["item 1: JSON is written as indented text"]
+        );
+        assert_eq!(by_name("blob").items, [Item::Bytes(b"hello".to_vec())]);
+        assert!(by_name("blob").decoded_base64);
+        assert_eq!(
+            by_name("doc").items,
+            [Item::Json(j(r#"{"id":"7","status":"done"}"#))]
+        );
+        assert_eq!(by_name("bus").items, [text("order 7 done.")]);
+        assert_eq!(
+            reading.ignored,
+            ["Queue: no output is named exactly \"Queue\" (function.json has \"queue\")"]
+        );
+        assert!(reading.errors.is_empty());
+    }
+
+    #[test]
+    fn the_hosts_surprises() {
+        let reading = read(
+            r#"{"Outputs":{"queue":"test","bus":"dGVzdA==","doc":["x"],"other":"[1,true]",
+            "$return":"ignored","nope":1},"ReturnValue":"abcd"}"#,
+        );
+        let by_name = |name: &str| reading.written.iter().find(|w| w.name == name).unwrap();
+        // "test" is valid base64: three bytes of garbage, not the word.
+        assert_eq!(
+            by_name("queue").items,
+            [Item::Bytes(vec![0xb5, 0xeb, 0x2d])]
+        );
+        assert_eq!(by_name("bus").items, [text("System.Byte[]")]);
+        assert_eq!(by_name("other").items, [text("1"), text("True")]);
+        assert_eq!(by_name(RETURN).items, [Item::Bytes(vec![0x69, 0xb7, 0x1d])]);
+        assert_eq!(reading.errors, ["doc: item 0 is not a JSON object"]);
+        assert_eq!(
+            reading.ignored,
+            [
+                "$return: the host reads $return from ReturnValue, not Outputs",
+                "nope: function.json declares no output \"nope\"",
+            ]
+        );
+        // A blob cannot take a number as text.
+        assert_eq!(
+            read(r#"{"Outputs":{"blob":7}}"#).errors,
+            ["blob: a number, boolean or null is written to a blob as raw binary, not as its text"]
+        );
+        // Nothing set, or null: nothing written.
+        assert_eq!(
+            read(r#"{"Outputs":{"queue":null},"ReturnValue":null}"#),
+            Reading::default()
+        );
+    }
+
+    #[test]
+    fn a_return_value_object_without_a_return_binding_is_spread() {
+        let function = parse_function_json(
+            "F",
+            br#"{"bindings":[{"type":"timerTrigger","name":"t"},
+            {"type":"queue","direction":"out","name":"q"}]}"#,
+        )
+        .unwrap();
+        let reading = read_outputs(
+            &function,
+            &j(r#"{"Outputs":{"q":["a"]},"ReturnValue":{"q":"dGVzdA=="}}"#),
+        );
+        // No base64 step for spread values.
+        assert_eq!(reading.written[0].items, [text("dGVzdA==")]);
+    }
+
+    /// What the handler writes (`outputs::encode_all`) is what each binding receives: the
+    /// encoder checked against the host's rules.
+    #[test]
+    fn every_value_the_handler_writes_arrives_as_set() {
+        let doc = || j(r#"{"id":"7","tags":["a"]}"#);
+        let cases: Vec<(&str, Output, Vec<Item>)> = vec![
+            ("blob", "test".into(), vec![Item::Bytes(b"test".to_vec())]),
+            (
+                "blob",
+                vec![0u8, 255, 10].into(),
+                vec![Item::Bytes(vec![0, 255, 10])],
+            ),
+            (
+                "blob",
+                doc().into(),
+                vec![Item::Bytes(doc().to_json().into_bytes())],
+            ),
+            (
+                "textBlob",
+                "test".into(),
+                vec![Item::Bytes(b"test".to_vec())],
+            ),
+            ("queue", "test".into(), vec![text("test")]),
+            (
+                "queue",
+                "{\"not\": \"parsed\"}".into(),
+                vec![text("{\"not\": \"parsed\"}")],
+            ),
+            ("queue", doc().into(), vec![text(&doc().to_json())]),
+            (
+                "queue",
+                vec![0u8, 255].into(),
+                vec![Item::Bytes(vec![0, 255])],
+            ),
+            (
+                "queue",
+                Output::Many(vec!["a".into(), "abcd".into()]),
+                vec![text("a"), text("abcd")],
+            ),
+            ("hub", "abcd".into(), vec![text("abcd")]),
+            ("bus", "test".into(), vec![text("test")]),
+            ("bus", b"bytes ok".to_vec().into(), vec![text("bytes ok")]),
+            ("doc", doc().into(), vec![Item::Json(doc())]),
+            (
+                "doc",
+                Output::Many(vec![doc().into(), doc().into()]),
+                vec![Item::Json(doc()), Item::Json(doc())],
+            ),
+            (
+                "row",
+                r#"{"PartitionKey":"p","RowKey":"r"}"#.into(),
+                vec![Item::Json(j(r#"{"PartitionKey":"p","RowKey":"r"}"#))],
+            ),
+            ("other", "abcd".into(), vec![text("abcd")]),
+            ("$return", "test".into(), vec![text("test")]),
+        ];
+        for (name, value, expected) in cases {
+            let encoded = encode_all(&function(), vec![(name.to_string(), value.clone())]).unwrap();
+            let mut reply = String::from("{\"Outputs\":{");
+            for (n, v) in &encoded.outputs {
+                json::write_string(&mut reply, n);
+                reply.push(':');
+                v.write_to(&mut reply);
+            }
+            reply.push_str("},\"ReturnValue\":");
+            reply.push_str(
+                &encoded
+                    .return_value
+                    .map_or("null".to_string(), |v| v.to_json()),
+            );
+            reply.push('}');
+            let reading = read(&reply);
+            assert!(
+                reading.errors.is_empty() && reading.ignored.is_empty(),
+                "{name} {value:?}: {reading:?}"
+            );
+            assert_eq!(reading.written.len(), 1, "{name} {value:?}: {reply}");
+            assert_eq!(
+                reading.written[0].items, expected,
+                "{name} {value:?}: {reply}"
+            );
+        }
+    }
+
+    #[test]
+    fn indented_is_json_nets() {
+        let cases: &[(&str, &str)] = &[
+            (r#"{"orderId":7}"#, "{\n  \"orderId\": 7\n}"),
+            (r#"{"a":[1,{"b":null}],"c":{},"d":[]}"#, "{\n  \"a\": [\n    1,\n    {\n      \"b\": null\n    }\n  ],\n  \"c\": {},\n  \"d\": []\n}"),
+            ("\"x\"", "\"x\""),
+        ];
+        for (compact, expected) in cases {
+            assert_eq!(indented(&j(compact)), *expected);
+        }
+    }
+}
