@@ -1,12 +1,13 @@
-//! A std-only HTTP/1.1 custom handler for Azure Functions.
+//! A std-only custom handler for Azure Functions, in two tiers.
 //!
-//! The Functions host starts this process with `FUNCTIONS_CUSTOMHANDLER_PORT` and sends it HTTP
-//! on 127.0.0.1. At start-up, `run` (in `start`) reads the app's host.json and function.json
-//! files (`appfiles`) into routes. Bytes flow: `server` accepts, `pool` hands connections to
-//! workers, `conn` reads and writes a connection, `parse` and `chunked` turn bytes into a request
-//! with no I/O, `app` routes it (`router`) to a function in `functions`, directly for a forwarded
-//! request or through `payload` for the host's JSON invocations, and `response` frames the
-//! answer.
+//! - [`http`]: an HTTP/1.1 server on `std` alone that serves any [`http::Handler`] (request in,
+//!   response out). It knows nothing of Azure.
+//! - [`azure`]: the Functions app, one such handler. At start-up, [`run`] reads the app's
+//!   host.json and function.json files into routes; each request reaches a function in
+//!   [`functions`], forwarded as is or as the host's JSON invocation (payload mode), with its
+//!   input bindings, trigger metadata and output bindings.
+//!
+//! A function is a plain `fn(&Request) -> Response`, registered by name in a table.
 //! ARCHITECTURE.md has the map and the invariants.
 #![forbid(unsafe_code)]
 
