@@ -298,6 +298,13 @@ impl Conn {
         self.expecting = true;
     }
 
+    /// Gives a connection that `probe` found ready to a worker as it is: the bytes read so far
+    /// go with it.
+    pub fn hand_over(&mut self, scratch: &mut Scratch) {
+        scratch.store(&mut self.pending);
+        self.expecting = true;
+    }
+
     /// Looks at a swept connection without blocking: reads what has arrived into `scratch`.
     pub fn probe(&mut self, scratch: &mut Scratch, now: Instant) -> Probe {
         scratch.load(&mut self.pending);

@@ -31,8 +31,9 @@ use std::time::{Duration, Instant};
 
 use crate::http::conn::{self, Conn, Context, Next, Probe, Role, Scratch};
 use crate::http::limits::{
-    HOT_FOR, MAX_WORKERS, MIN_RESTING_WORKERS, POLL_MAX_PAUSE, POLL_MAX_SHARE, POLL_PAUSE_STEP,
-    SWEEP_STALL, SWEEP_STALL_RUNNING, WATCH_MAX_PAUSE, WORKER_IDLE_EXIT, WORKER_STACK_BYTES,
+    HOT_FOR, INLINE_MAX_COST, MAX_WORKERS, MIN_RESTING_WORKERS, POLL_MAX_PAUSE, POLL_MAX_SHARE,
+    POLL_PAUSE_STEP, SWEEP_STALL, SWEEP_STALL_RUNNING, WATCH_MAX_PAUSE, WORKER_IDLE_EXIT,
+    WORKER_STACK_BYTES,
 };
 use crate::http::Handler;
 
@@ -83,6 +84,15 @@ struct Sweep {
     /// a CPU; 0 where unknown.
     sweeper_tid: AtomicU64,
     epoch: Instant,
+}
+
+/// What the sweeper keeps from one round to the next about its requests.
+#[derive(Debug, Default)]
+struct Round {
+    /// Requests served inline in the current round.
+    inline: usize,
+    /// How long a request served inline takes, on average.
+    cost: Duration,
 }
 
 /// The swept connections: hot ones had a request within `HOT_FOR` and are read every round;
@@ -255,6 +265,7 @@ impl Pool {
         let sweep = &self.sweep;
         let relieved = || sweep.generation.load(Ordering::Acquire) != generation;
         let mut pause = Duration::ZERO;
+        let mut round = Round::default();
         let mut cold_pause = Duration::ZERO;
         let mut cold_due = Instant::now();
         sweep
@@ -299,6 +310,7 @@ impl Pool {
             }
             let now = Instant::now();
             let mut served = 0;
+            round.inline = 0;
             let mut i = 0;
             while i < set.hot.len() {
                 match set.hot[i].probe(scratch, now) {
@@ -310,7 +322,7 @@ impl Pool {
                     Probe::Expired => drop(set.hot.swap_remove(i)),
                     Probe::Ready => {
                         let conn = set.hot.swap_remove(i);
-                        set = match self.serve_inline(conn, set, scratch, &relieved) {
+                        set = match self.take_ready(conn, set, scratch, &relieved, &mut round) {
                             Some(set) => set,
                             None => return,
                         };
@@ -327,7 +339,7 @@ impl Pool {
                         Probe::Expired => drop(set.cold.swap_remove(i)),
                         Probe::Ready => {
                             let conn = set.cold.swap_remove(i);
-                            set = match self.serve_inline(conn, set, scratch, &relieved) {
+                            set = match self.take_ready(conn, set, scratch, &relieved, &mut round) {
                                 Some(set) => set,
                                 None => return,
                             };
@@ -353,6 +365,30 @@ impl Pool {
                 backoff(pause, Duration::ZERO)
             };
         }
+    }
+
+    /// A connection the sweeper found with bytes: served inline, or, while requests take
+    /// longer than `INLINE_MAX_COST` on average, handed to a worker (another core) unless it is
+    /// the round's first, which the sweeper serves itself and times.
+    fn take_ready<'a>(
+        self: &'a Arc<Self>,
+        mut conn: Conn,
+        set: MutexGuard<'a, Swept>,
+        scratch: &mut Scratch,
+        relieved: &impl Fn() -> bool,
+        round: &mut Round,
+    ) -> Option<MutexGuard<'a, Swept>> {
+        if round.inline > 0 && round.cost > INLINE_MAX_COST {
+            conn.hand_over(scratch);
+            self.submit(conn);
+            return Some(set);
+        }
+        round.inline += 1;
+        let started = Instant::now();
+        let set = self.serve_inline(conn, set, scratch, relieved)?;
+        // An average over the last eight or so requests served inline.
+        round.cost = (round.cost * 7 + started.elapsed()) / 8;
+        Some(set)
     }
 
     /// Serves a connection that has bytes, inline, with the set unlocked so that a stalled
