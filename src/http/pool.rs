@@ -12,7 +12,9 @@
 //!   request and the write of the answer, and no context switch; the price of having no
 //!   readiness API in std (no epoll) is the reads of connections that had nothing yet. Idle
 //!   connections turn cold after `HOT_FOR` and are read only every `POLL_MAX_PAUSE`, so they
-//!   cost next to nothing while busy ones are swept back to back.
+//!   cost next to nothing while busy ones are swept back to back. Requests that take longer
+//!   than `INLINE_MAX_COST` on average go to workers instead (one per round stays inline), so
+//!   a function that computes runs on every core.
 //! - **The watchdog** relieves a sweeper stuck in one request: past `SWEEP_STALL` waiting (on
 //!   I/O, a lock, a slow client) or `SWEEP_STALL_RUNNING` computing, another worker becomes the
 //!   sweeper, and the stuck one becomes a worker once its request is done. The sweeper leaves
