@@ -93,8 +93,23 @@ struct Sweep {
 struct Round {
     /// Requests served inline in the current round.
     inline: usize,
-    /// How long a request served inline takes, on average.
-    cost: Duration,
+    /// How long the last requests served inline took, in a ring.
+    took: [Duration; 8],
+    next: usize,
+}
+
+impl Round {
+    /// What a request served inline costs: the least of the last eight. A preempted sweeper
+    /// (a loaded machine) makes a quick request look slow now and then, never eight in a row;
+    /// a function that computes is slow every time.
+    fn cost(&self) -> Duration {
+        self.took.iter().copied().min().unwrap_or_default()
+    }
+
+    fn record(&mut self, took: Duration) {
+        self.took[self.next] = took;
+        self.next = (self.next + 1) % self.took.len();
+    }
 }
 
 /// The swept connections: hot ones had a request within `HOT_FOR` and are read every round;
@@ -370,7 +385,7 @@ impl Pool {
     }
 
     /// A connection the sweeper found with bytes: served inline, or, while requests take
-    /// longer than `INLINE_MAX_COST` on average, handed to a worker (another core) unless it is
+    /// longer than `INLINE_MAX_COST` (`Round::cost`), handed to a worker (another core) unless it is
     /// the round's first, which the sweeper serves itself and times.
     fn take_ready<'a>(
         self: &'a Arc<Self>,
@@ -380,7 +395,7 @@ impl Pool {
         relieved: &impl Fn() -> bool,
         round: &mut Round,
     ) -> Option<MutexGuard<'a, Swept>> {
-        if round.inline > 0 && round.cost > INLINE_MAX_COST {
+        if round.inline > 0 && round.cost() > INLINE_MAX_COST {
             conn.hand_over(scratch);
             self.submit(conn);
             return Some(set);
@@ -388,8 +403,7 @@ impl Pool {
         round.inline += 1;
         let started = Instant::now();
         let set = self.serve_inline(conn, set, scratch, relieved)?;
-        // An average over the last eight or so requests served inline.
-        round.cost = (round.cost * 7 + started.elapsed()) / 8;
+        round.record(started.elapsed());
         Some(set)
     }
 
