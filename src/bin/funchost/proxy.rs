@@ -14,7 +14,7 @@ use handler::http::response::{self, encode_head, BodyFraming, Response};
 use handler::http::{self, Takeover};
 
 use crate::client::{self, Body, Client, Conn, Framing, Request};
-use crate::incoming::{self, target, HOST_VERSION};
+use crate::util::{owned_headers, target, HOST_VERSION};
 
 /// Attempts to reach the handler before giving up (`RetryProxyHandler`).
 const ATTEMPTS: u32 = 10;
@@ -127,7 +127,8 @@ fn exchange(
         Some(pooled) => pooled,
         None => with_retries(deadline, || client.connect(deadline)).map_err(before)?,
     };
-    let received = incoming::headers(head);
+    let req = handler::Request::from_http(head);
+    let received: Vec<(String, String)> = owned_headers(&req).collect();
     let mut headers = request_headers(&received, client.port(), id);
     let framing = Framing::of_request(conn.body);
     match framing {
@@ -141,7 +142,7 @@ fn exchange(
         Framing::Length(n) => headers.push(("Content-Length".into(), n.to_string())),
         _ => headers.push(("Transfer-Encoding".into(), "chunked".into())),
     }
-    let target = target(head);
+    let target = target(&req);
     let request = Request {
         method: head.method,
         target: &target,
