@@ -1,4 +1,4 @@
-//! The command line: `funchost [start] …` and `funchost invoke NAME …`.
+//! The command line: `funchost [start] …`, `funchost invoke NAME …` and `funchost new NAME …`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,6 +13,7 @@ Usage:
   funchost invoke NAME [--data FILE|-] [--input BINDING=FILE|-]... [--metadata KEY=VALUE]...
                        [--metadata-file FILE] [--method M] [--path P] [--header 'K: V']...
                        [--app DIR] [--handler PATH]
+  funchost new NAME --template http|timer|queue|blob|cosmosdb [--app DIR] [--src DIR]
 
 start    Reads DIR/host.json and DIR/*/function.json, starts the handler as the host does
          (FUNCTIONS_CUSTOMHANDLER_PORT on a free port, ready when GET / answers, restarted by
@@ -25,6 +26,8 @@ invoke   Starts the handler, makes one call as the host would, stops the handler
          a manual run): stdout is the reply. Every input binding is sent, null unless given.
          The log (stderr) shows what each output binding receives, checked as the host checks.
          Exit status 0 when the call succeeds (2xx, every output one the host can write).
+new      Creates DIR/NAME/function.json from a trigger template, SRC/<name>.rs and its line in
+         SRC/mod.rs's FUNCTIONS table; refuses to overwrite anything.
 
 Options:
   --app DIR               the function app root (default: the current directory)
@@ -36,6 +39,7 @@ Options:
   --metadata-file FILE    invoke: trigger metadata, a JSON object
   --method M, --path P    invoke: method and path+query of the HTTP request
   --header 'K: V'         invoke: a request header (repeatable)
+  --template T, --src SRC new: the trigger, and the functions' folder (default src/functions)
   --function-timeout S    seconds before a call fails and the handler restarts (default 1800)
   --watch-stdin           start: stop (and kill the handler) when stdin reaches end of file
   -h, --help              this help
@@ -62,6 +66,16 @@ pub struct Call {
     pub headers: Vec<(String, String)>,
 }
 
+/// What `new` creates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scaffold {
+    pub name: String,
+    pub template: String,
+    pub app: PathBuf,
+    /// The folder of the functions' sources, which holds the table (`mod.rs`).
+    pub src: PathBuf,
+}
+
 /// Options shared by `start` and `invoke`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Common {
@@ -82,7 +96,11 @@ pub enum Command {
         common: Common,
         call: Call,
     },
+    New(Scaffold),
 }
+
+/// The trigger templates of `new`.
+pub const TEMPLATES: [&str; 5] = ["http", "timer", "queue", "blob", "cosmosdb"];
 
 /// Parses the arguments after the program name.
 ///
@@ -92,7 +110,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     let mut args = args.iter().map(String::as_str).peekable();
     let command = match args.peek() {
         Some(&"help") => return Ok(Command::Help),
-        Some(&name @ ("start" | "invoke")) => {
+        Some(&name @ ("start" | "invoke" | "new")) => {
             args.next();
             name
         }
@@ -105,7 +123,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     };
     let (mut port, mut watch_stdin) = (7071u16, false);
     let mut call = Call::default();
-    let mut name = None;
+    let (mut name, mut template, mut src) = (None, None, PathBuf::from("src/functions"));
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
@@ -195,6 +213,19 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 let (k, v) = pair(value()?, ':', "'Name: value'")?;
                 call.headers.push((k, v.trim().to_string()));
             }
+            "--template" => {
+                only(&["new"])?;
+                let t = value()?.to_ascii_lowercase();
+                if !TEMPLATES.contains(&t.as_str()) {
+                    let known = TEMPLATES.join(", ");
+                    return Err(format!("--template {t:?} is not one of {known}"));
+                }
+                template = Some(t);
+            }
+            "--src" => {
+                only(&["new"])?;
+                src = PathBuf::from(value()?);
+            }
             _ if flag.starts_with('-') => {
                 return Err(format!("unknown option {flag} (see funchost --help)"))
             }
@@ -213,10 +244,17 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             port,
             watch_stdin,
         }),
-        _ => {
+        "invoke" => {
             call.name = name()?;
             Ok(Command::Invoke { common, call })
         }
+        _ => Ok(Command::New(Scaffold {
+            name: name()?,
+            template: template
+                .ok_or("new needs --template (http, timer, queue, blob, cosmosdb)")?,
+            app: common.app,
+            src,
+        })),
     }
 }
 
@@ -286,6 +324,23 @@ mod tests {
     }
 
     #[test]
+    fn new_options() {
+        let expected = Scaffold {
+            name: "Orders".into(),
+            template: "queue".into(),
+            app: PathBuf::from("app"),
+            src: PathBuf::from("src/functions"),
+        };
+        let parsed = parse_str("new Orders --template Queue --app app");
+        assert_eq!(parsed, Ok(Command::New(expected)));
+        let parsed = parse_str("new T --template timer --src lib/fns");
+        let Ok(Command::New(scaffold)) = parsed else {
+            panic!("not a new")
+        };
+        assert_eq!(scaffold.src, PathBuf::from("lib/fns"));
+    }
+
+    #[test]
     fn errors_are_one_line() {
         for (line, message) in [
             ("--port", "--port needs a value"),
@@ -318,6 +373,18 @@ mod tests {
             (
                 "invoke F --path x",
                 "--path \"x\" must start with / and be percent-encoded",
+            ),
+            (
+                "new F",
+                "new needs --template (http, timer, queue, blob, cosmosdb)",
+            ),
+            (
+                "new F --template ftp",
+                "--template \"ftp\" is not one of http, timer, queue, blob, cosmosdb",
+            ),
+            (
+                "new F --template http --handler h",
+                "--handler is not an option of funchost new",
             ),
         ] {
             assert_eq!(parse_str(line), Err(message.to_string()), "{line}");

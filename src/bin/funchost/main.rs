@@ -18,6 +18,7 @@ mod log;
 mod process;
 mod proxy;
 mod reply;
+mod scaffold;
 mod util;
 mod watch;
 
@@ -62,6 +63,7 @@ fn main() -> ExitCode {
             watch_stdin,
         } => start(&common, port, watch_stdin),
         Command::Invoke { common, call } => run_invoke(&common, &call),
+        Command::New(scaffold) => scaffold::create(&scaffold).map(|()| ExitCode::SUCCESS),
     };
     result.unwrap_or_else(|message| {
         eprintln!("funchost: {message}");
