@@ -352,33 +352,19 @@ impl Conn {
             Body::None => Ok(()),
             Body::Length(bytes) => self.write_all(bytes, deadline),
             Body::Chunked(bytes) => {
-                let mut out =
-                    Vec::with_capacity(bytes.len() + 16 * (bytes.len() / CHUNK_BYTES + 2));
-                for chunk in bytes.chunks(CHUNK_BYTES) {
-                    out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
-                    out.extend_from_slice(chunk);
-                    out.extend_from_slice(b"\r\n");
-                }
-                out.extend_from_slice(b"0\r\n\r\n");
+                let mut out = Vec::with_capacity(bytes.len() + bytes.len() / CHUNK_BYTES * 8 + 16);
+                bytes.chunks(CHUNK_BYTES).for_each(|c| chunk(c, &mut out));
+                chunk(&[], &mut out);
                 self.write_all(&out, deadline)
             }
         }
     }
 
-    /// Writes one chunk of a chunked body (an empty `piece` is skipped; `last_chunk` ends it).
+    /// Writes one chunk of a chunked body; an empty `piece` ends it.
     pub fn write_chunk(&mut self, piece: &[u8], deadline: Instant) -> Result<(), Error> {
-        if piece.is_empty() {
-            return Ok(());
-        }
-        let mut out = format!("{:x}\r\n", piece.len()).into_bytes();
-        out.extend_from_slice(piece);
-        out.extend_from_slice(b"\r\n");
+        let mut out = Vec::with_capacity(piece.len() + 16);
+        chunk(piece, &mut out);
         self.write_all(&out, deadline)
-    }
-
-    /// Ends a chunked body.
-    pub fn last_chunk(&mut self, deadline: Instant) -> Result<(), Error> {
-        self.write_all(b"0\r\n\r\n", deadline)
     }
 
     /// Reads the next final (non-1xx) response head; interim responses are skipped.
@@ -508,6 +494,14 @@ impl Conn {
             matches!(self.stream.peek(&mut probe), Err(e) if e.kind() == ErrorKind::WouldBlock);
         open && self.stream.set_nonblocking(false).is_ok()
     }
+}
+
+/// Appends `piece` as one chunk: an empty one is the last chunk (`0`, no trailers), which
+/// ends the body.
+fn chunk(piece: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+    out.extend_from_slice(piece);
+    out.extend_from_slice(b"\r\n");
 }
 
 fn remaining(deadline: Instant) -> Result<Duration, Error> {

@@ -235,7 +235,7 @@ fn http_metadata(req: &Request, params: &[(String, String)]) -> BindingData {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::util::request;
+    use crate::util::{function, request};
 
     fn parse(text: &str) -> Value {
         json::parse(text.as_bytes()).unwrap()
@@ -326,14 +326,12 @@ mod tests {
     /// Every input is in `Data`, null when not given; metadata is encoded, `sys` comes last.
     #[test]
     fn inputs_and_metadata_as_the_host_sends_them() {
-        let function = handler::azure::appfiles::parse_function_json(
+        let inputs = r#"{"type":"blob","direction":"in","name":"cfg"},
+            {"type":"cosmosDB","direction":"in","name":"doc"}"#;
+        let copy = function(
             "Copy",
-            br#"{"bindings":[{"type":"queueTrigger","name":"msg"},
-            {"type":"blob","direction":"in","name":"cfg"},
-            {"type":"cosmosDB","direction":"in","name":"doc"},
-            {"type":"blob","direction":"out","name":"out"}]}"#,
-        )
-        .unwrap();
+            &format!(r#"{{"type":"queueTrigger","name":"msg"}},{inputs}"#),
+        );
         let given = Given {
             trigger: Some(content(br#""hello""#.to_vec())),
             inputs: vec![("doc".into(), br#"{"id":"7"}"#.to_vec())],
@@ -343,13 +341,9 @@ mod tests {
             ],
         };
         let expected = r#"{"Data":{"msg":"\"hello\"","cfg":"null","doc":"\"{\\\"id\\\":\\\"7\\\"}\""},"Metadata":{"DequeueCount":"1","name":"\"a.txt\"","sys":…}}"#;
-        assert_eq!(pinned(other(&function, &given).unwrap()), expected);
+        assert_eq!(pinned(other(&copy, &given).unwrap()), expected);
         // A timer given nothing runs as by hand; data of the wrong shape is refused.
-        let timer = handler::azure::appfiles::parse_function_json(
-            "Tick",
-            br#"{"bindings":[{"type":"timerTrigger","name":"t"}]}"#,
-        )
-        .unwrap();
+        let timer = function("Tick", r#"{"type":"timerTrigger","name":"t"}"#);
         let run = other(&timer, &Given::default()).unwrap();
         let data = run.get("Data").unwrap().to_json();
         assert_eq!(

@@ -257,7 +257,7 @@ fn pump(
     }
     read.map_err(Pumped::Read)?;
     if chunked {
-        to.last_chunk(deadline).map_err(Pumped::Write)?;
+        to.write_chunk(&[], deadline).map_err(Pumped::Write)?;
     }
     Ok(())
 }

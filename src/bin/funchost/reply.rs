@@ -312,7 +312,7 @@ fn items(items: &[Item]) -> String {
 mod tests {
     use super::*;
     use crate::client::{Framing, Head};
-    use handler::azure::appfiles::parse_function_json;
+    use crate::util::function;
 
     fn reply(status: u16, content_type: Option<&str>, body: &str) -> Reply {
         let headers = content_type.map(|ct| ("Content-Type".to_string(), ct.to_string()));
@@ -427,14 +427,16 @@ mod tests {
     /// write it, which fails the invocation.
     #[test]
     fn outputs_are_read_as_the_host_writes_them() {
-        let function = parse_function_json(
-            "F",
-            br#"{"bindings":[{"type":"queueTrigger","name":"q"},
-            {"type":"queue","direction":"out","name":"msg"},
-            {"type":"blob","direction":"out","name":"copy"},
-            {"type":"cosmosDB","direction":"out","name":"doc"}]}"#,
-        )
-        .unwrap();
+        let out = |kind: &str, name: &str| {
+            format!(r#"{{"type":"{kind}","direction":"out","name":"{name}"}}"#)
+        };
+        let bindings = [
+            out("queue", "msg"),
+            out("blob", "copy"),
+            out("cosmosDB", "doc"),
+        ];
+        let trigger = r#"{"type":"queueTrigger","name":"q"},"#;
+        let copy = function("F", &format!("{trigger}{}", bindings.join(",")));
         let reply = r#"{"Outputs":{"msg":["a",{"q":1}],"copy":"aGk=","extra":1},"ReturnValue":7}"#;
         let expected = Written {
             lines: vec![
@@ -446,8 +448,8 @@ mod tests {
             names: vec!["msg".into(), "copy".into()],
             failed: false,
         };
-        assert_eq!(written(&function, &outcome(reply)), expected);
-        let bad = written(&function, &outcome(r#"{"Outputs":{"doc":"x"}}"#));
+        assert_eq!(written(&copy, &outcome(reply)), expected);
+        let bad = written(&copy, &outcome(r#"{"Outputs":{"doc":"x"}}"#));
         let line = r#"output 'doc' = "x": the host cannot write it: item 0 is not a JSON object"#;
         assert_eq!(
             (bad.lines, bad.failed),

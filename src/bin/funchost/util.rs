@@ -33,6 +33,14 @@ pub fn announces_body(req: &Request) -> bool {
     matches!(length, Some(Ok(n)) if n > 0)
 }
 
+/// A function whose function.json holds `bindings` (JSON objects, comma-separated), for the
+/// unit tests.
+#[cfg(test)]
+pub fn function(name: &str, bindings: &str) -> handler::azure::appfiles::FunctionConfig {
+    let text = format!(r#"{{"bindings":[{bindings}]}}"#);
+    handler::azure::appfiles::parse_function_json(name, text.as_bytes()).unwrap()
+}
+
 /// A request as the front door would hand it over, for the unit tests.
 #[cfg(test)]
 pub fn request(
