@@ -32,7 +32,8 @@ new      Creates DIR/NAME/function.json from a trigger template, SRC/<name>.rs a
 Options:
   --app DIR               the function app root (default: the current directory)
   --port N                start: the port to listen on, 127.0.0.1 only (default 7071)
-  --handler PATH          the handler executable (default: host.json defaultExecutablePath)
+  --handler PATH          the handler executable (default: host.json defaultExecutablePath,
+                          in DIR when that file exists, else looked up on PATH)
   --data FILE|-           invoke: the request body, or the trigger's content (- reads stdin)
   --input BINDING=FILE|-  invoke: the content of an input binding (a blob, a document...)
   --metadata KEY=VALUE    invoke: trigger metadata; VALUE is JSON, or else a string
@@ -99,6 +100,23 @@ pub enum Command {
     New(Scaffold),
 }
 
+/// The options that belong to some commands only (`--app` and `--help` belong to all).
+const OPTIONS: [(&str, &[&str]); 13] = [
+    ("--handler", &["start", "invoke"]),
+    ("--function-timeout", &["start", "invoke"]),
+    ("--port", &["start"]),
+    ("--watch-stdin", &["start"]),
+    ("--data", &["invoke"]),
+    ("--input", &["invoke"]),
+    ("--metadata", &["invoke"]),
+    ("--metadata-file", &["invoke"]),
+    ("--method", &["invoke"]),
+    ("--path", &["invoke"]),
+    ("--header", &["invoke"]),
+    ("--template", &["new"]),
+    ("--src", &["new"]),
+];
+
 /// The trigger templates of `new`.
 pub const TEMPLATES: [&str; 5] = ["http", "timer", "queue", "blob", "cosmosdb"];
 
@@ -135,13 +153,10 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 .or_else(|| args.next().map(str::to_string))
                 .ok_or_else(|| format!("{flag} needs a value"))
         };
-        let only = |commands: &[&str]| -> Result<(), String> {
-            if commands.contains(&command) {
-                Ok(())
-            } else {
-                Err(format!("{flag} is not an option of funchost {command}"))
-            }
-        };
+        let of = OPTIONS.iter().find(|(option, _)| *option == flag);
+        if of.is_some_and(|(_, commands)| !commands.contains(&command)) {
+            return Err(format!("{flag} is not an option of funchost {command}"));
+        }
         let pair = |text: String, sep: char, shape: &str| match text.split_once(sep) {
             Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
             _ => Err(format!("{flag} {text:?} is not {shape}")),
@@ -149,12 +164,8 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         match flag {
             "-h" | "--help" => return Ok(Command::Help),
             "--app" => common.app = PathBuf::from(value()?),
-            "--handler" => {
-                only(&["start", "invoke"])?;
-                common.handler = Some(PathBuf::from(value()?));
-            }
+            "--handler" => common.handler = Some(PathBuf::from(value()?)),
             "--function-timeout" => {
-                only(&["start", "invoke"])?;
                 let text = value()?;
                 let secs: u64 = text.parse().ok().filter(|&s| s > 0).ok_or_else(|| {
                     format!("--function-timeout {text:?} is not a number of seconds")
@@ -162,7 +173,6 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 common.function_timeout = Duration::from_secs(secs);
             }
             "--port" => {
-                only(&["start"])?;
                 let text = value()?;
                 port = text
                     .parse()
@@ -170,28 +180,12 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                     .filter(|&p| p != 0)
                     .ok_or_else(|| format!("--port {text:?} is not a port number (1-65535)"))?;
             }
-            "--watch-stdin" => {
-                only(&["start"])?;
-                watch_stdin = true;
-            }
-            "--data" => {
-                only(&["invoke"])?;
-                call.data = Some(value()?);
-            }
-            "--input" => {
-                only(&["invoke"])?;
-                call.inputs.push(pair(value()?, '=', "BINDING=FILE")?);
-            }
-            "--metadata" => {
-                only(&["invoke"])?;
-                call.metadata.push(pair(value()?, '=', "KEY=VALUE")?);
-            }
-            "--metadata-file" => {
-                only(&["invoke"])?;
-                call.metadata_file = Some(value()?);
-            }
+            "--watch-stdin" => watch_stdin = true,
+            "--data" => call.data = Some(value()?),
+            "--input" => call.inputs.push(pair(value()?, '=', "BINDING=FILE")?),
+            "--metadata" => call.metadata.push(pair(value()?, '=', "KEY=VALUE")?),
+            "--metadata-file" => call.metadata_file = Some(value()?),
             "--method" => {
-                only(&["invoke"])?;
                 let m = value()?;
                 if m.is_empty() || !m.bytes().all(|b| b.is_ascii_alphabetic()) {
                     return Err(format!("--method {m:?} is not an HTTP method"));
@@ -199,7 +193,6 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 call.method = Some(m.to_ascii_uppercase());
             }
             "--path" => {
-                only(&["invoke"])?;
                 let p = value()?;
                 if !p.starts_with('/') || p.bytes().any(|b| !(0x21..=0x7e).contains(&b)) {
                     return Err(format!(
@@ -209,12 +202,10 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 call.path = Some(p);
             }
             "--header" => {
-                only(&["invoke"])?;
                 let (k, v) = pair(value()?, ':', "'Name: value'")?;
                 call.headers.push((k, v.trim().to_string()));
             }
             "--template" => {
-                only(&["new"])?;
                 let t = value()?.to_ascii_lowercase();
                 if !TEMPLATES.contains(&t.as_str()) {
                     let known = TEMPLATES.join(", ");
@@ -222,10 +213,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 }
                 template = Some(t);
             }
-            "--src" => {
-                only(&["new"])?;
-                src = PathBuf::from(value()?);
-            }
+            "--src" => src = PathBuf::from(value()?),
             _ if flag.starts_with('-') => {
                 return Err(format!("unknown option {flag} (see funchost --help)"))
             }

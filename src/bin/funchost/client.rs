@@ -13,8 +13,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use handler::http::chunked::ChunkedDecoder;
+use handler::http::date;
 use handler::http::parse::{list_tokens, BodyKind};
-use handler::http::response::is_bodiless;
+use handler::http::response::{self, is_bodiless, BodyFraming};
 
 /// Pooled connections idle longer than this are closed (.NET 6+ `PooledConnectionIdleTimeout`).
 pub const POOL_IDLE: Duration = Duration::from_secs(60);
@@ -130,6 +131,25 @@ impl Head {
     pub fn media_type(&self) -> Option<String> {
         self.header("content-type")
             .map(handler::http::request::media_type)
+    }
+
+    /// This head for a client, with `headers` (of this head's), the body framed as `body`,
+    /// encoded by the library as its server encodes a head: `Date` and framing are its own.
+    pub fn encode<'h>(
+        &self,
+        headers: impl Iterator<Item = &'h (String, String)>,
+        body: BodyFraming,
+        framing: response::Framing,
+    ) -> Vec<u8> {
+        let headers: Vec<_> = headers
+            .map(|(n, v)| (n.as_str().into(), v.as_str().into()))
+            .collect();
+        let mut out = Vec::new();
+        date::with_now(|now| {
+            let (status, reason) = (self.status, &self.reason);
+            response::encode_head(status, reason, &headers, body, framing, now, &mut out);
+        });
+        out
     }
 }
 

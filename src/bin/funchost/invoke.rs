@@ -14,7 +14,7 @@ use handler::azure::appfiles::FunctionConfig;
 use handler::azure::host_inputs;
 use handler::azure::json::{self, Value};
 use handler::http::query::split_target;
-use handler::http::response::{encode_head, BodyFraming, Framing};
+use handler::http::response::{BodyFraming, Framing};
 
 use crate::cli::Call;
 use crate::client::{Body, Client, Request};
@@ -212,32 +212,17 @@ fn call_http(
     let reply = Client::new(port)
         .send(&request, deadline)
         .map_err(|e| format!("no answer from the local host: {e}"))?;
-    let headers: Vec<_> = reply
-        .head
-        .headers
-        .iter()
-        .map(|(n, v)| (n.as_str().into(), v.as_str().into()))
-        .collect();
     let framing = Framing {
         head_only: method == "HEAD",
         keep_alive: true,
         http10: false,
     };
-    let mut bytes = Vec::new();
     let length = BodyFraming::Length(reply.body.len() as u64);
-    let date = handler::http::date::now();
-    let status = reply.head.status;
-    encode_head(
-        status,
-        &reply.head.reason,
-        &headers,
-        length,
-        framing,
-        &date,
-        &mut bytes,
-    );
+    let mut bytes = reply
+        .head
+        .encode(reply.head.headers.iter(), length, framing);
     bytes.extend_from_slice(&reply.body);
-    Ok((status, bytes))
+    Ok((reply.head.status, bytes))
 }
 
 fn success(yes: bool) -> ExitCode {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use handler::http::date;
 use handler::http::limits::BODY_READ_TIMEOUT;
 use handler::http::parse::{list_tokens, Version};
-use handler::http::response::{self, encode_head, BodyFraming, Response};
+use handler::http::response::{self, BodyFraming, Response};
 use handler::http::{self, Takeover};
 
 use crate::client::{self, Body, Client, Conn, Framing, Request};
@@ -188,26 +188,12 @@ fn exchange(
         Framing::Chunked | Framing::UntilClose if !http10 => BodyFraming::Chunked,
         Framing::Chunked | Framing::UntilClose => BodyFraming::Close,
     };
-    let headers: Vec<_> = passed_on(&answer.headers)
-        .map(|(n, v)| (n.as_str().into(), v.as_str().into()))
-        .collect();
     let framing = response::Framing {
         head_only: head_request,
         keep_alive: false,
         http10,
     };
-    let mut out = Vec::new();
-    date::with_now(|now| {
-        encode_head(
-            answer.status,
-            &answer.reason,
-            &headers,
-            body,
-            framing,
-            now,
-            &mut out,
-        );
-    });
+    let out = answer.encode(passed_on(&answer.headers), body, framing);
     let status = answer.status;
     let during = |side: &str, e: client::Error| Relay::During(status, format!("{side}: {e}"));
     front
