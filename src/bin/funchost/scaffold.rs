@@ -13,35 +13,28 @@ use handler::azure::appfiles;
 
 use crate::cli::Scaffold;
 
-/// Each template's function.json and Rust source, in which `{Name}` stands for the function's
+/// A template's function.json and Rust source, in which `{Name}` stands for the function's
 /// name.
-const TEMPLATES: [(&str, &str, &str); 5] = [
-    (
-        "http",
-        include_str!("templates/http.json"),
-        include_str!("templates/http.rs"),
-    ),
-    (
-        "timer",
-        include_str!("templates/timer.json"),
-        include_str!("templates/timer.rs"),
-    ),
-    (
-        "queue",
-        include_str!("templates/queue.json"),
-        include_str!("templates/queue.rs"),
-    ),
-    (
-        "blob",
-        include_str!("templates/blob.json"),
-        include_str!("templates/blob.rs"),
-    ),
-    (
-        "cosmosdb",
-        include_str!("templates/cosmosdb.json"),
-        include_str!("templates/cosmosdb.rs"),
-    ),
-];
+macro_rules! template {
+    ($name:literal) => {
+        (
+            include_str!(concat!("templates/", $name, ".json")),
+            include_str!(concat!("templates/", $name, ".rs")),
+        )
+    };
+}
+
+/// The template called `name` (one of `cli::TEMPLATES`).
+fn template(name: &str) -> Option<(&'static str, &'static str)> {
+    Some(match name {
+        "http" => template!("http"),
+        "timer" => template!("timer"),
+        "queue" => template!("queue"),
+        "blob" => template!("blob"),
+        "cosmosdb" => template!("cosmosdb"),
+        _ => return None,
+    })
+}
 
 /// The declaration of the table in `mod.rs`, up to its opening bracket.
 const TABLE: &str = "pub static FUNCTIONS: &[Function] = &[";
@@ -60,9 +53,7 @@ const KEYWORDS: &str = "as async await break const continue crate dyn else enum 
 pub fn create(scaffold: &Scaffold) -> Result<(), String> {
     let name = scaffold.name.as_str();
     let module = module_name(name)?;
-    let (_, json, source) = TEMPLATES
-        .iter()
-        .find(|(t, _, _)| *t == scaffold.template)
+    let (json, source) = template(&scaffold.template)
         .ok_or_else(|| format!("no template {:?}", scaffold.template))?;
     let app = &scaffold.app;
     if !app.join("host.json").is_file() {
@@ -258,6 +249,11 @@ fn register(text: &str, name: &str, module: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_template_the_command_line_takes_is_here() {
+        assert!(crate::cli::TEMPLATES.iter().all(|t| template(t).is_some()));
+    }
 
     #[test]
     fn module_names_are_the_tables() {
