@@ -232,15 +232,14 @@ pub fn written(function: &FunctionConfig, outcome: &Outcome) -> Written {
     let shown = |value: Option<&Value>| value.map_or("null".to_string(), Value::to_json);
     let mut written = Written::default();
     for output in &reading.written {
+        let name = &output.name;
+        // Without a `$return` binding, a member of a `ReturnValue` object wins (rule 4).
+        let spread = outcome.output(RETURN).and_then(|v| v.get(name));
+        let spread = spread.filter(|_| function.output(RETURN).is_none());
+        let value = spread.or_else(|| outcome.output(name));
+        let (value, kind) = (shown(value), &output.kind);
         let mut line = format!(
-            "output '{}' = {}: {} receives {}",
-            output.name,
-            shown(
-                outcome
-                    .output(&output.name)
-                    .or_else(|| spread(outcome, &output.name))
-            ),
-            output.kind,
+            "output '{name}' = {value}: {kind} receives {}",
             items(&output.items)
         );
         if output.decoded_base64 {
@@ -253,21 +252,23 @@ pub fn written(function: &FunctionConfig, outcome: &Outcome) -> Written {
         written.lines.push((false, line));
         written.names.push(output.name.clone());
     }
-    let ignored = reading.ignored.iter().map(|why| (why, "ignored"));
-    let failed = reading
-        .errors
-        .iter()
-        .map(|why| (why, "the host cannot write it"));
-    for (why, what) in ignored.chain(failed) {
+    // Each is "<name>: <reason>".
+    let ignored = reading.ignored.iter().map(|why| (why, false));
+    let failed = reading.errors.iter().map(|why| (why, true));
+    for (why, fails) in ignored.chain(failed) {
         let (name, reason) = why.split_once(": ").unwrap_or((why, ""));
-        let value = outcome
-            .reply
-            .get_ignore_case("Outputs")
-            .and_then(|o| o.get(name));
-        let value = value.or_else(|| outcome.output(name));
+        let outputs = outcome.reply.get_ignore_case("Outputs");
+        let value = outputs
+            .and_then(|o| o.get(name))
+            .or_else(|| outcome.output(name));
+        let what = if fails {
+            "the host cannot write it"
+        } else {
+            "ignored"
+        };
         let line = format!("output '{name}' = {}: {what}: {reason}", shown(value));
-        written.failed |= what != "ignored";
         written.lines.push((true, line));
+        written.failed |= fails;
     }
     let returned = outcome.output(RETURN).filter(|v| **v != Value::Null);
     if let Some(value) = returned.filter(|_| function.output(RETURN).is_none()) {
@@ -280,12 +281,6 @@ pub fn written(function: &FunctionConfig, outcome: &Outcome) -> Written {
         }
     }
     written
-}
-
-/// A member of a `ReturnValue` object, which the host writes over the output of that name
-/// when there is no `$return` binding.
-fn spread<'o>(outcome: &'o Outcome, name: &str) -> Option<&'o Value> {
-    outcome.output(RETURN)?.get(name)
 }
 
 /// What a binding receives, shown on one line: text and documents as JSON, bytes counted (and
@@ -449,6 +444,13 @@ mod tests {
             failed: false,
         };
         assert_eq!(written(&copy, &outcome(reply)), expected);
+        // A ReturnValue object without a $return binding writes its members over the outputs.
+        let spread = written(
+            &copy,
+            &outcome(r#"{"Outputs":{"msg":["a"]},"ReturnValue":{"msg":"b"}}"#),
+        );
+        let line = r#"output 'msg' = "b": queue receives "b""#.to_string();
+        assert_eq!(spread.lines, [(false, line)]);
         let bad = written(&copy, &outcome(r#"{"Outputs":{"doc":"x"}}"#));
         let line = r#"output 'doc' = "x": the host cannot write it: item 0 is not a JSON object"#;
         assert_eq!(
