@@ -425,3 +425,128 @@ fn binding_errors_over_sockets_are_a_500_with_the_reason_on_stderr() {
     let reply = invoke(&server, "Enqueue", &timer(true));
     assert_eq!(reply.status, 200);
 }
+
+// ---- The examples through funchost, as README "Bindings" runs them ------------------------------
+
+/// `funchost invoke FUNCTION ARGS` for the example app, with the example binary behind it and
+/// `stdin` as input: whether the call succeeded, stdout, and the log (stderr).
+fn funchost_invoke(function: &str, args: &[&str], stdin: &[u8]) -> (bool, String, String) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_funchost"))
+        .args(["invoke", function, "--app"])
+        .arg(root())
+        .arg("--handler")
+        .arg(example("bindings"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run funchost");
+    let mut input = child.stdin.take().unwrap();
+    // A call refused before it reads stdin closes the pipe early.
+    let _ = std::io::Write::write_all(&mut input, stdin);
+    drop(input);
+    let exited = support::wait_for_exit(child, support::WAIT * 2);
+    (exited.status.success(), exited.stdout, exited.stderr)
+}
+
+/// The log line of `function` that contains `needle`.
+fn logged<'l>(log: &'l str, function: &str, needle: &str) -> &'l str {
+    let prefix = format!("] Functions.{function}: ");
+    log.lines()
+        .find(|l| l.contains(&prefix) && l.contains(needle))
+        .unwrap_or_else(|| panic!("no {needle:?} for {function} in\n{log}"))
+}
+
+#[test]
+fn get_item_through_funchost_reads_the_document_given_to_its_input() {
+    let document = r#"{"id":"7","name":"Widget"}"#;
+    let args = ["--path", "/api/items/7", "--input", "item=-"];
+    let (ok, out, log) = funchost_invoke("GetItem", &args, document.as_bytes());
+    assert!(ok, "{log}");
+    assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+    assert!(out.ends_with(&format!("\r\n\r\n{document}")), "{out}");
+    logged(&log, "GetItem", "GET /api/items/7 -> 200 in ");
+    // No content given: the input is null, as for a document that does not exist.
+    let (ok, out, log) = funchost_invoke("GetItem", &["--path", "/api/items/8"], b"");
+    assert!(!ok);
+    assert!(out.starts_with("HTTP/1.1 404 Not Found\r\n"), "{out}");
+    assert!(out.ends_with("\r\n\r\nNo item 8."), "{out}");
+    logged(&log, "GetItem", "GET /api/items/8 -> 404 in ");
+    // Content that cannot be a document fails before the handler starts.
+    let (ok, _, log) = funchost_invoke("GetItem", &["--input", "nope=-"], b"{}");
+    assert!(!ok);
+    assert_eq!(
+        log,
+        "funchost: GetItem has no input binding \"nope\" (inputs: item; the trigger's data is \
+         --data)\n"
+    );
+}
+
+#[test]
+fn create_item_through_funchost_shows_the_document_its_output_receives() {
+    let document = r#"{"id":"7","name":"Widget"}"#;
+    let args = [
+        "--path",
+        "/api/items",
+        "--header",
+        "Content-Type: application/json",
+        "--data",
+        "-",
+    ];
+    let (ok, out, log) = funchost_invoke("CreateItem", &args, document.as_bytes());
+    assert!(ok, "{log}");
+    assert!(out.starts_with("HTTP/1.1 201 Created\r\n"), "{out}");
+    assert!(out.contains("\r\nLocation: /api/items/7\r\n"), "{out}");
+    logged(&log, "CreateItem", "created item 7");
+    let output = format!("output 'newItem' = {document}: cosmosDB receives {document}");
+    logged(&log, "CreateItem", &output);
+    logged(&log, "CreateItem", "POST /api/items -> 201 in ");
+    assert!(logged(&log, "CreateItem", " -> 201 in ").ends_with(" ms (outputs: newItem)"));
+}
+
+#[test]
+fn uppercase_blob_through_funchost_writes_the_copy_to_its_output() {
+    let args = ["--data", "-", "--metadata", "name=hello.txt"];
+    let (ok, out, log) = funchost_invoke("UppercaseBlob", &args, b"hello world");
+    assert!(ok, "{log}");
+    assert_eq!(
+        out,
+        "{\"Outputs\":{\"output\":\"SEVMTE8gV09STEQ=\"},\"Logs\":[\"copied hello.txt (11 \
+         bytes)\"],\"ReturnValue\":null}\n"
+    );
+    let output = r#"output 'output' = "SEVMTE8gV09STEQ=": blob receives 11 bytes "HELLO WORLD""#;
+    logged(&log, "UppercaseBlob", output);
+    let called = logged(&log, "UppercaseBlob", "blobTrigger invocation -> 200 in ");
+    assert!(called.ends_with(" ms (outputs: output)"), "{called}");
+    // Bytes that are not text, given as a file, are copied as they are.
+    let png = [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n', 0xff, 0];
+    let file = support::TempDir::new("bindings-png");
+    let path = file.path().join("logo.png");
+    std::fs::write(&path, png).unwrap();
+    let (ok, _, log) = funchost_invoke("UppercaseBlob", &["--data", path.to_str().unwrap()], b"");
+    assert!(ok, "{log}");
+    logged(&log, "UppercaseBlob", ": blob receives 10 bytes (the host");
+}
+
+#[test]
+fn enqueue_through_funchost_drops_a_message_on_its_queue() {
+    // No data: a timer run by hand.
+    let (ok, out, log) = funchost_invoke("Enqueue", &[], b"");
+    assert!(ok, "{log}");
+    let reply = j(out.trim_end());
+    let messages = reply.get("Outputs").and_then(|o| o.get("msg")).unwrap();
+    let message = j(messages.as_array().unwrap()[0].as_str().unwrap());
+    assert_eq!(message.get("late"), Some(&Value::Bool(false)));
+    let received = logged(&log, "Enqueue", "output 'msg' = ");
+    assert!(
+        received.contains(r#": queue receives "{\"kind\":\"tick\",\"at\":"#),
+        "{received}"
+    );
+    logged(&log, "Enqueue", "timerTrigger invocation -> 200 in ");
+    // A late run, its data from stdin.
+    let late = r#"{"Schedule":{"AdjustForDST":true},"ScheduleStatus":null,"IsPastDue":true}"#;
+    let (ok, out, log) = funchost_invoke("Enqueue", &["--data", "-"], late.as_bytes());
+    assert!(ok, "{log}");
+    assert!(out.contains(r#"\"late\":true"#), "{out}");
+}

@@ -1,4 +1,4 @@
-//! The command line: `funchost [start] …` and `funchost invoke NAME …`.
+//! The command line: `funchost [start] …`, `funchost invoke NAME …` and `funchost new NAME …`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,49 +10,74 @@ funchost: a local stand-in for the Azure Functions host, for custom handlers (no
 
 Usage:
   funchost [start] [--app DIR] [--port 7071] [--handler PATH]
-  funchost invoke NAME [--data FILE|-] [--method M] [--path P] [--header 'K: V']...
+  funchost invoke NAME [--data FILE|-] [--input BINDING=FILE|-]... [--metadata KEY=VALUE]...
+                       [--metadata-file FILE] [--method M] [--path P] [--header 'K: V']...
                        [--app DIR] [--handler PATH]
+  funchost new NAME --template http|timer|queue|blob|cosmosdb [--app DIR] [--src DIR]
 
 start    Reads DIR/host.json and DIR/*/function.json, starts the handler as the host does
-         (FUNCTIONS_CUSTOMHANDLER_PORT on a free port, FUNCTIONS_APP_ROOT_PATH = DIR, cwd =
-         workingDirectory or DIR, ready when GET / answers, restarted by the host's exit-code
-         rules), and serves
-         http://localhost:PORT/api/<route> in the app's mode: forwarding
-         (enableForwardingHttpRequest), payload (JSON invocations, the default) or proxying
-         (enableProxyingHttpRequest). Non-HTTP functions: POST /admin/functions/NAME {\"input\":…}.
-invoke   Starts the handler, sends one call, prints the reply on stdout, stops the handler.
-         HTTP functions get an HTTP request (method GET, or POST with --data; path: the
-         function's URL) in the app's mode; other functions get a payload-mode invocation with
-         Data.<trigger> = the JSON in --data. Exit status 0 on a 2xx, 1 otherwise.
+         (FUNCTIONS_CUSTOMHANDLER_PORT on a free port, ready when GET / answers, restarted by
+         the host's exit-code rules) and serves http://localhost:PORT/api/<route> in the app's
+         mode: forwarding, payload (JSON invocations, the default) or proxying. Other triggers:
+         POST /admin/functions/NAME {\"input\":…}. Input bindings are sent as null.
+invoke   Starts the handler, makes one call as the host would, stops the handler. An HTTP
+         function gets a request (GET, or POST with --data) at its URL: stdout is the response.
+         Another gets an invocation with --data as its trigger's content (a timer without it:
+         a manual run): stdout is the reply. Every input binding is sent, null unless given.
+         The log (stderr) shows what each output binding receives, checked as the host checks.
+         Exit status 0 when the call succeeds (2xx, every output one the host can write).
+new      Creates DIR/NAME/function.json from a trigger template, SRC/<name>.rs and its line in
+         SRC/mod.rs's FUNCTIONS table; refuses to overwrite anything.
 
 Options:
   --app DIR               the function app root (default: the current directory)
   --port N                start: the port to listen on, 127.0.0.1 only (default 7071)
   --handler PATH          the handler executable (default: host.json defaultExecutablePath,
-                          relative to DIR when that file exists, else looked up on PATH)
-  --data FILE|-           invoke: the request body, or the trigger's JSON (- reads stdin)
+                          in DIR when that file exists, else looked up on PATH)
+  --data FILE|-           invoke: the request body, or the trigger's content (- reads stdin)
+  --input BINDING=FILE|-  invoke: the content of an input binding (a blob, a document...)
+  --metadata KEY=VALUE    invoke: trigger metadata; VALUE is JSON, or else a string
+  --metadata-file FILE    invoke: trigger metadata, a JSON object
   --method M, --path P    invoke: method and path+query of the HTTP request
   --header 'K: V'         invoke: a request header (repeatable)
+  --template T, --src SRC new: the trigger, and the functions' folder (default src/functions)
   --function-timeout S    seconds before a call fails and the handler restarts (default 1800)
   --watch-stdin           start: stop (and kill the handler) when stdin reaches end of file
   -h, --help              this help
 
-Logs: one line per call (function, status, ms); handler stdout as `handler: …`, stderr as
-`handler error: …`. Local settings: local.settings.json `Values` become environment variables.
+Content (--data, --input) is a file's bytes (a message's text, a blob, a document's JSON); a
+file holding one JSON string stands for its text. Logs: one line per call (function, status,
+ms, outputs); handler stdout as `handler: …`, stderr as `handler error: …`.
+local.settings.json `Values` become environment variables.
 ";
 
 /// What `invoke` sends.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Call {
     pub name: String,
     /// `--data`: a file, or `-` for stdin.
     pub data: Option<String>,
+    /// `--input BINDING=FILE`: the input's name and its file (or `-`).
+    pub inputs: Vec<(String, String)>,
+    /// `--metadata KEY=VALUE`, as given.
+    pub metadata: Vec<(String, String)>,
+    pub metadata_file: Option<String>,
     pub method: Option<String>,
     pub path: Option<String>,
     pub headers: Vec<(String, String)>,
 }
 
-/// Options shared by both commands.
+/// What `new` creates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scaffold {
+    pub name: String,
+    pub template: String,
+    pub app: PathBuf,
+    /// The folder of the functions' sources, which holds the table (`mod.rs`).
+    pub src: PathBuf,
+}
+
+/// Options shared by `start` and `invoke`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Common {
     pub app: PathBuf,
@@ -72,7 +97,28 @@ pub enum Command {
         common: Common,
         call: Call,
     },
+    New(Scaffold),
 }
+
+/// The options that belong to some commands only (`--app` and `--help` belong to all).
+const OPTIONS: [(&str, &[&str]); 13] = [
+    ("--handler", &["start", "invoke"]),
+    ("--function-timeout", &["start", "invoke"]),
+    ("--port", &["start"]),
+    ("--watch-stdin", &["start"]),
+    ("--data", &["invoke"]),
+    ("--input", &["invoke"]),
+    ("--metadata", &["invoke"]),
+    ("--metadata-file", &["invoke"]),
+    ("--method", &["invoke"]),
+    ("--path", &["invoke"]),
+    ("--header", &["invoke"]),
+    ("--template", &["new"]),
+    ("--src", &["new"]),
+];
+
+/// The trigger templates of `new`.
+pub const TEMPLATES: [&str; 5] = ["http", "timer", "queue", "blob", "cosmosdb"];
 
 /// Parses the arguments after the program name.
 ///
@@ -80,30 +126,22 @@ pub enum Command {
 /// A one-line message for an unknown option, a missing or bad value.
 pub fn parse(args: &[String]) -> Result<Command, String> {
     let mut args = args.iter().map(String::as_str).peekable();
-    let invoke = match args.peek() {
-        Some(&"start") => {
-            args.next();
-            false
-        }
-        Some(&"invoke") => {
-            args.next();
-            true
-        }
+    let command = match args.peek() {
         Some(&"help") => return Ok(Command::Help),
-        _ => false,
+        Some(&name @ ("start" | "invoke" | "new")) => {
+            args.next();
+            name
+        }
+        _ => "start",
     };
     let mut common = Common {
         app: PathBuf::from("."),
         handler: None,
         function_timeout: DEFAULT_FUNCTION_TIMEOUT,
     };
-    let mut port = 7071u16;
-    let mut watch_stdin = false;
-    let mut name = None;
-    let mut data = None;
-    let mut method = None;
-    let mut path = None;
-    let mut headers = Vec::new();
+    let (mut port, mut watch_stdin) = (7071u16, false);
+    let mut call = Call::default();
+    let (mut name, mut template, mut src) = (None, None, PathBuf::from("src/functions"));
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
@@ -115,13 +153,13 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 .or_else(|| args.next().map(str::to_string))
                 .ok_or_else(|| format!("{flag} needs a value"))
         };
-        let only = |allowed: bool| -> Result<(), String> {
-            if allowed {
-                Ok(())
-            } else {
-                let command = if invoke { "invoke" } else { "start" };
-                Err(format!("{flag} is not an option of funchost {command}"))
-            }
+        let of = OPTIONS.iter().find(|(option, _)| *option == flag);
+        if of.is_some_and(|(_, commands)| !commands.contains(&command)) {
+            return Err(format!("{flag} is not an option of funchost {command}"));
+        }
+        let pair = |text: String, sep: char, shape: &str| match text.split_once(sep) {
+            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+            _ => Err(format!("{flag} {text:?} is not {shape}")),
         };
         match flag {
             "-h" | "--help" => return Ok(Command::Help),
@@ -135,7 +173,6 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 common.function_timeout = Duration::from_secs(secs);
             }
             "--port" => {
-                only(!invoke)?;
                 let text = value()?;
                 port = text
                     .parse()
@@ -143,64 +180,70 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                     .filter(|&p| p != 0)
                     .ok_or_else(|| format!("--port {text:?} is not a port number (1-65535)"))?;
             }
-            "--watch-stdin" => {
-                only(!invoke)?;
-                watch_stdin = true;
-            }
-            "--data" => {
-                only(invoke)?;
-                data = Some(value()?);
-            }
+            "--watch-stdin" => watch_stdin = true,
+            "--data" => call.data = Some(value()?),
+            "--input" => call.inputs.push(pair(value()?, '=', "BINDING=FILE")?),
+            "--metadata" => call.metadata.push(pair(value()?, '=', "KEY=VALUE")?),
+            "--metadata-file" => call.metadata_file = Some(value()?),
             "--method" => {
-                only(invoke)?;
                 let m = value()?;
                 if m.is_empty() || !m.bytes().all(|b| b.is_ascii_alphabetic()) {
                     return Err(format!("--method {m:?} is not an HTTP method"));
                 }
-                method = Some(m.to_ascii_uppercase());
+                call.method = Some(m.to_ascii_uppercase());
             }
             "--path" => {
-                only(invoke)?;
                 let p = value()?;
                 if !p.starts_with('/') || p.bytes().any(|b| !(0x21..=0x7e).contains(&b)) {
                     return Err(format!(
                         "--path {p:?} must start with / and be percent-encoded"
                     ));
                 }
-                path = Some(p);
+                call.path = Some(p);
             }
             "--header" => {
-                only(invoke)?;
-                let h = value()?;
-                let (k, v) = h
-                    .split_once(':')
-                    .filter(|(k, _)| !k.trim().is_empty())
-                    .ok_or_else(|| format!("--header {h:?} is not 'Name: value'"))?;
-                headers.push((k.trim().to_string(), v.trim().to_string()));
+                let (k, v) = pair(value()?, ':', "'Name: value'")?;
+                call.headers.push((k, v.trim().to_string()));
             }
+            "--template" => {
+                let t = value()?.to_ascii_lowercase();
+                if !TEMPLATES.contains(&t.as_str()) {
+                    let known = TEMPLATES.join(", ");
+                    return Err(format!("--template {t:?} is not one of {known}"));
+                }
+                template = Some(t);
+            }
+            "--src" => src = PathBuf::from(value()?),
             _ if flag.starts_with('-') => {
                 return Err(format!("unknown option {flag} (see funchost --help)"))
             }
-            _ if invoke && name.is_none() => name = Some(arg.to_string()),
+            _ if command != "start" && name.is_none() => name = Some(arg.to_string()),
             _ => return Err(format!("unexpected argument {arg:?} (see funchost --help)")),
         }
     }
-    if !invoke {
-        return Ok(Command::Start {
+    let name = || {
+        name.ok_or(format!(
+            "{command} needs a function name: funchost {command} NAME"
+        ))
+    };
+    match command {
+        "start" => Ok(Command::Start {
             common,
             port,
             watch_stdin,
-        });
+        }),
+        "invoke" => {
+            call.name = name()?;
+            Ok(Command::Invoke { common, call })
+        }
+        _ => Ok(Command::New(Scaffold {
+            name: name()?,
+            template: template
+                .ok_or("new needs --template (http, timer, queue, blob, cosmosdb)")?,
+            app: common.app,
+            src,
+        })),
     }
-    let name = name.ok_or("invoke needs a function name: funchost invoke NAME")?;
-    let call = Call {
-        name,
-        data,
-        method,
-        path,
-        headers,
-    };
-    Ok(Command::Invoke { common, call })
 }
 
 #[cfg(test)]
@@ -220,15 +263,14 @@ mod tests {
             function_timeout: DEFAULT_FUNCTION_TIMEOUT,
         };
         let default = Command::Start {
-            common: common.clone(),
+            common,
             port: 7071,
             watch_stdin: false,
         };
         assert_eq!(parse_str(""), Ok(default.clone()));
         assert_eq!(parse_str("start"), Ok(default));
         let parsed =
-            parse_str("start --app=a --port 8080 --handler ./h --watch-stdin --function-timeout 5")
-                .unwrap();
+            parse_str("start --app=a --port 8080 --handler ./h --watch-stdin --function-timeout 5");
         let expected = Command::Start {
             common: Common {
                 app: PathBuf::from("a"),
@@ -238,40 +280,52 @@ mod tests {
             port: 8080,
             watch_stdin: true,
         };
-        assert_eq!(parsed, expected);
+        assert_eq!(parsed, Ok(expected));
         assert_eq!(parse_str("--help"), Ok(Command::Help));
         assert_eq!(parse_str("help"), Ok(Command::Help));
     }
 
     #[test]
     fn invoke_options() {
-        let args: Vec<String> = [
-            "invoke",
-            "HelloRust",
-            "--data",
-            "-",
-            "--method",
-            "post",
-            "--path",
-            "/api/x?a=1",
-            "--header",
-            "X-A: 1",
-            "--header",
-            "B:2",
-        ]
-        .map(str::to_string)
-        .to_vec();
-        let Command::Invoke { call, .. } = parse(&args).unwrap() else {
+        let line = "invoke GetItem --data - --method post --path /api/x?a=1 --header X-A:1 \
+                    --header B:2 --input item=doc.json --input=cfg=- --metadata n=1 \
+                    --metadata-file m.json";
+        let Ok(Command::Invoke { call, .. }) = parse_str(line) else {
             panic!("not an invoke")
         };
+        let pairs = |list: &[(&str, &str)]| {
+            list.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
         let expected = Call {
-            name: "HelloRust".into(),
+            name: "GetItem".into(),
             data: Some("-".into()),
+            inputs: pairs(&[("item", "doc.json"), ("cfg", "-")]),
+            metadata: pairs(&[("n", "1")]),
+            metadata_file: Some("m.json".into()),
             method: Some("POST".into()),
             path: Some("/api/x?a=1".into()),
-            headers: vec![("X-A".into(), "1".into()), ("B".into(), "2".into())],
+            headers: pairs(&[("X-A", "1"), ("B", "2")]),
         };
         assert_eq!(call, expected);
+    }
+
+    #[test]
+    fn new_options() {
+        let expected = Scaffold {
+            name: "Orders".into(),
+            template: "queue".into(),
+            app: PathBuf::from("app"),
+            src: PathBuf::from("src/functions"),
+        };
+        let parsed = parse_str("new Orders --template Queue --app app");
+        assert_eq!(parsed, Ok(Command::New(expected)));
+        let parsed = parse_str("new T --template timer --src lib/fns");
+        let Ok(Command::New(scaffold)) = parsed else {
+            panic!("not a new")
+        };
+        assert_eq!(scaffold.src, PathBuf::from("lib/fns"));
     }
 
     #[test]
@@ -301,8 +355,24 @@ mod tests {
                 "--header \"nocolon\" is not 'Name: value'",
             ),
             (
+                "invoke F --input doc",
+                "--input \"doc\" is not BINDING=FILE",
+            ),
+            (
                 "invoke F --path x",
                 "--path \"x\" must start with / and be percent-encoded",
+            ),
+            (
+                "new F",
+                "new needs --template (http, timer, queue, blob, cosmosdb)",
+            ),
+            (
+                "new F --template ftp",
+                "--template \"ftp\" is not one of http, timer, queue, blob, cosmosdb",
+            ),
+            (
+                "new F --template http --handler h",
+                "--handler is not an option of funchost new",
             ),
         ] {
             assert_eq!(parse_str(line), Err(message.to_string()), "{line}");

@@ -13,8 +13,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use handler::http::chunked::ChunkedDecoder;
+use handler::http::date;
 use handler::http::parse::{list_tokens, BodyKind};
-use handler::http::response::is_bodiless;
+use handler::http::response::{self, is_bodiless, BodyFraming};
 
 /// Pooled connections idle longer than this are closed (.NET 6+ `PooledConnectionIdleTimeout`).
 pub const POOL_IDLE: Duration = Duration::from_secs(60);
@@ -131,6 +132,25 @@ impl Head {
         self.header("content-type")
             .map(handler::http::request::media_type)
     }
+
+    /// This head for a client, with `headers` (of this head's), the body framed as `body`,
+    /// encoded by the library as its server encodes a head: `Date` and framing are its own.
+    pub fn encode<'h>(
+        &self,
+        headers: impl Iterator<Item = &'h (String, String)>,
+        body: BodyFraming,
+        framing: response::Framing,
+    ) -> Vec<u8> {
+        let headers: Vec<_> = headers
+            .map(|(n, v)| (n.as_str().into(), v.as_str().into()))
+            .collect();
+        let mut out = Vec::new();
+        date::with_now(|now| {
+            let (status, reason) = (self.status, &self.reason);
+            response::encode_head(status, reason, &headers, body, framing, now, &mut out);
+        });
+        out
+    }
 }
 
 /// A whole response, body buffered and decoded from its transfer coding.
@@ -245,12 +265,6 @@ impl Client {
     pub fn clear(&self) {
         self.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
-
-    /// How many idle connections the pool holds.
-    #[cfg(test)]
-    pub fn idle_count(&self) -> usize {
-        self.idle.lock().unwrap().len()
-    }
 }
 
 impl Error {
@@ -352,33 +366,19 @@ impl Conn {
             Body::None => Ok(()),
             Body::Length(bytes) => self.write_all(bytes, deadline),
             Body::Chunked(bytes) => {
-                let mut out =
-                    Vec::with_capacity(bytes.len() + 16 * (bytes.len() / CHUNK_BYTES + 2));
-                for chunk in bytes.chunks(CHUNK_BYTES) {
-                    out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
-                    out.extend_from_slice(chunk);
-                    out.extend_from_slice(b"\r\n");
-                }
-                out.extend_from_slice(b"0\r\n\r\n");
+                let mut out = Vec::with_capacity(bytes.len() + bytes.len() / CHUNK_BYTES * 8 + 16);
+                bytes.chunks(CHUNK_BYTES).for_each(|c| chunk(c, &mut out));
+                chunk(&[], &mut out);
                 self.write_all(&out, deadline)
             }
         }
     }
 
-    /// Writes one chunk of a chunked body (an empty `piece` is skipped; `last_chunk` ends it).
+    /// Writes one chunk of a chunked body; an empty `piece` ends it.
     pub fn write_chunk(&mut self, piece: &[u8], deadline: Instant) -> Result<(), Error> {
-        if piece.is_empty() {
-            return Ok(());
-        }
-        let mut out = format!("{:x}\r\n", piece.len()).into_bytes();
-        out.extend_from_slice(piece);
-        out.extend_from_slice(b"\r\n");
+        let mut out = Vec::with_capacity(piece.len() + 16);
+        chunk(piece, &mut out);
         self.write_all(&out, deadline)
-    }
-
-    /// Ends a chunked body.
-    pub fn last_chunk(&mut self, deadline: Instant) -> Result<(), Error> {
-        self.write_all(b"0\r\n\r\n", deadline)
     }
 
     /// Reads the next final (non-1xx) response head; interim responses are skipped.
@@ -510,6 +510,14 @@ impl Conn {
     }
 }
 
+/// Appends `piece` as one chunk: an empty one is the last chunk (`0`, no trailers), which
+/// ends the body.
+fn chunk(piece: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+    out.extend_from_slice(piece);
+    out.extend_from_slice(b"\r\n");
+}
+
 fn remaining(deadline: Instant) -> Result<Duration, Error> {
     let left = deadline.saturating_duration_since(Instant::now());
     if left.is_zero() {
@@ -624,155 +632,151 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use handler::http::{self, Handler};
     use std::net::TcpListener;
-    use std::sync::mpsc;
+    use std::sync::Arc;
     use std::thread;
 
     fn deadline() -> Instant {
         Instant::now() + Duration::from_secs(10)
     }
 
-    /// A one-connection-at-a-time server: for each accepted connection, reads requests and
-    /// writes the scripted answers in turn, recording what it received.
-    fn script(answers: Vec<(&'static [u8], usize)>) -> (u16, mpsc::Receiver<Vec<u8>>) {
+    /// The library's server on a free port, answering with `answer`.
+    fn serve(answer: fn(&http::Request) -> http::Response) -> u16 {
+        struct Answer(fn(&http::Request) -> http::Response);
+        impl Handler for Answer {
+            fn handle(&self, req: &http::Request) -> http::Response {
+                (self.0)(req)
+            }
+        }
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let port = listener.local_addr().unwrap().port();
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            let mut answers = answers.into_iter();
-            let Ok((mut stream, _)) = listener.accept() else {
-                return;
-            };
-            stream
-                .set_read_timeout(Some(Duration::from_secs(5)))
-                .unwrap();
-            for (answer, expect_bytes) in answers.by_ref() {
-                let mut got = vec![0u8; expect_bytes];
-                if stream.read_exact(&mut got).is_err() {
-                    return;
-                }
-                let _ = tx.send(got);
-                stream.write_all(answer).unwrap();
-            }
-        });
-        (port, rx)
+        thread::spawn(move || http::serve(listener, Arc::new(Answer(answer))));
+        port
     }
 
-    fn get(target: &str) -> Request<'_> {
+    fn request<'a>(method: &'a str, body: Body<'a>) -> Request<'a> {
+        let headers = vec![("Host".into(), "127.0.0.1".into())];
         Request {
-            method: "GET",
-            target,
-            headers: vec![("Host".into(), "127.0.0.1".into())],
-            body: Body::None,
+            method,
+            target: "/x",
+            headers,
+            body,
         }
     }
 
     #[test]
     fn parses_heads_and_framing() {
-        let head = parse_head(
-            b"HTTP/1.1 201 Created\r\nContent-Length: 3\r\nX: a:b",
-            false,
-        )
-        .unwrap();
+        // Each head (without its final CRLF CRLF), whether it answers a HEAD, its framing and
+        // whether the connection stays open.
+        let cases: &[(&[u8], bool, Framing, bool)] = &[
+            (
+                b"HTTP/1.1 201 Created\r\nContent-Length: 3\r\nX: a:b",
+                false,
+                Framing::Length(3),
+                true,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close",
+                false,
+                Framing::Chunked,
+                false,
+            ),
+            (
+                b"HTTP/1.0 200 OK\r\nContent-Length: 0",
+                false,
+                Framing::Length(0),
+                false,
+            ),
+            (b"HTTP/1.1 200", false, Framing::UntilClose, false),
+            (
+                b"HTTP/1.1 204 No Content\r\nContent-Length: 9",
+                false,
+                Framing::Empty,
+                true,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 9",
+                true,
+                Framing::Empty,
+                true,
+            ),
+        ];
+        for (bytes, head_request, framing, keep_alive) in cases {
+            let head = parse_head(bytes, *head_request).unwrap();
+            assert_eq!(
+                (head.framing, head.keep_alive),
+                (*framing, *keep_alive),
+                "{bytes:?}"
+            );
+        }
+        let head = parse_head(cases[0].0, false).unwrap();
         assert_eq!((head.status, head.reason.as_str()), (201, "Created"));
-        assert_eq!(head.framing, Framing::Length(3));
-        assert!(head.keep_alive);
         assert_eq!(head.header("x"), Some("a:b"));
-        let head = parse_head(
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close",
-            false,
-        )
-        .unwrap();
-        assert_eq!(head.framing, Framing::Chunked);
-        assert!(!head.keep_alive);
-        let head = parse_head(b"HTTP/1.0 200 OK\r\nContent-Length: 0", false).unwrap();
-        assert!(!head.keep_alive);
-        let head = parse_head(b"HTTP/1.1 200", false).unwrap();
-        assert_eq!(
-            (head.framing, head.keep_alive),
-            (Framing::UntilClose, false)
-        );
-        let head = parse_head(b"HTTP/1.1 204 No Content\r\nContent-Length: 9", false).unwrap();
-        assert_eq!(head.framing, Framing::Empty);
-        let head = parse_head(b"HTTP/1.1 200 OK\r\nContent-Length: 9", true).unwrap();
-        assert_eq!(head.framing, Framing::Empty);
-        for bad in [
-            &b"HTTP/2 200 OK"[..],
+        let bad: [&[u8]; 4] = [
+            b"HTTP/2 200 OK",
             b"HTTP/1.1 20 OK",
             b"HTTP/1.1 200 OK\r\nno colon",
             b"junk",
-        ] {
-            assert!(
-                matches!(parse_head(bad, false), Err(Error::Protocol(_))),
-                "{bad:?}"
-            );
+        ];
+        for bytes in bad {
+            let parsed = parse_head(bytes, false);
+            assert!(matches!(parsed, Err(Error::Protocol(_))), "{bytes:?}");
         }
     }
 
     #[test]
-    fn writes_request_heads_with_framing() {
-        let mut request = get("/x");
+    fn writes_request_heads_and_chunks() {
+        let mut request = request("GET", Body::None);
         assert_eq!(
             request_head(&request),
             b"GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
         );
         request.body = Body::Length(b"");
-        assert!(String::from_utf8(request_head(&request))
-            .unwrap()
-            .ends_with("Content-Length: 0\r\n\r\n"));
+        let head = String::from_utf8(request_head(&request)).unwrap();
+        assert!(head.ends_with("Content-Length: 0\r\n\r\n"));
         request.body = Body::Chunked(b"x");
-        assert!(String::from_utf8(request_head(&request))
-            .unwrap()
-            .ends_with("Transfer-Encoding: chunked\r\n\r\n"));
+        let head = String::from_utf8(request_head(&request)).unwrap();
+        assert!(head.ends_with("Transfer-Encoding: chunked\r\n\r\n"));
+        let mut out = Vec::new();
+        chunk(&[b'x'; 26], &mut out);
+        chunk(&[], &mut out);
+        assert_eq!(
+            out,
+            format!("1a\r\n{}\r\n0\r\n\r\n", "x".repeat(26)).as_bytes()
+        );
     }
 
     #[test]
-    fn reads_chunked_and_reuses_the_connection() {
-        let request_len = request_head(&get("/a")).len();
-        let (port, rx) = script(vec![
-            (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", request_len),
-            (b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno", request_len),
-        ]);
+    fn reuses_connections_and_sends_chunked_bodies() {
+        let port = serve(|req| {
+            let chunked = req.header("transfer-encoding").is_some();
+            let body = format!("{} {} bytes chunked={chunked}", req.method, req.body.len());
+            http::Response::text(200, body)
+        });
         let client = Client::new(port);
-        let reply = client.send(&get("/a"), deadline()).unwrap();
-        assert_eq!(
-            (reply.head.status, reply.body.as_slice()),
-            (200, &b"abcde"[..])
-        );
-        assert_eq!(client.idle_count(), 1);
-        let reply = client.send(&get("/a"), deadline()).unwrap();
-        assert_eq!(
-            (reply.head.status, reply.body.as_slice()),
-            (404, &b"no"[..])
-        );
-        assert_eq!(
-            rx.iter().take(2).count(),
-            2,
-            "both requests on one connection"
-        );
-    }
-
-    #[test]
-    fn sends_chunked_bodies() {
-        let body = vec![b'x'; CHUNK_BYTES + 1];
-        let request = Request {
-            method: "POST",
-            target: "/f",
-            headers: vec![("Host".into(), "h".into())],
-            body: Body::Chunked(&body),
+        let pooled = || {
+            let idle = client.idle.lock().unwrap();
+            idle.iter()
+                .map(|(conn, _)| conn.stream.local_addr().unwrap())
+                .collect::<Vec<_>>()
         };
-        let wire_len = request_head(&request).len() + 6 + CHUNK_BYTES + 2 + 3 + 1 + 2 + 5;
-        let (port, rx) = script(vec![(
-            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
-            wire_len,
-        )]);
-        let reply = Client::new(port).send(&request, deadline()).unwrap();
-        assert_eq!(reply.head.status, 200);
-        let got = rx.recv().unwrap();
-        let text = String::from_utf8(got).unwrap();
-        let (_, wire_body) = text.split_once("\r\n\r\n").unwrap();
-        let expected = format!("1000\r\n{}\r\n1\r\nx\r\n0\r\n\r\n", "x".repeat(CHUNK_BYTES));
-        assert_eq!(wire_body, expected);
+        let reply = client
+            .send(&request("GET", Body::None), deadline())
+            .unwrap();
+        assert_eq!(
+            (reply.head.status, reply.body.as_slice()),
+            (200, &b"GET 0 bytes chunked=false"[..])
+        );
+        let first = pooled();
+        assert_eq!(first.len(), 1);
+        let body = [b'x'; CHUNK_BYTES + 1];
+        let body: &'static [u8] = Box::leak(Box::new(body));
+        let reply = client
+            .send(&request("POST", Body::Chunked(body)), deadline())
+            .unwrap();
+        assert_eq!(reply.body, b"POST 4097 bytes chunked=true");
+        assert_eq!(pooled(), first, "both requests on one connection");
     }
 
     #[test]
@@ -782,14 +786,19 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        let error = Client::new(port).send(&get("/"), deadline()).unwrap_err();
+        let error = Client::new(port)
+            .send(&request("GET", Body::None), deadline())
+            .unwrap_err();
         assert!(matches!(error, Error::Connect(_)), "{error:?}");
     }
 
     #[test]
     fn a_close_before_any_answer_is_reported() {
-        let (port, _rx) = script(vec![(b"", request_head(&get("/")).len())]);
-        let error = Client::new(port).send(&get("/"), deadline()).unwrap_err();
+        // The library's server closes a connection whose handler panics, without an answer.
+        let port = serve(|_| panic!("no answer"));
+        let error = Client::new(port)
+            .send(&request("GET", Body::None), deadline())
+            .unwrap_err();
         assert!(matches!(error, Error::Closed), "{error:?}");
     }
 }

@@ -6,8 +6,10 @@ use handler::http::query;
 use handler::http::request::{field_separator, group_by_name};
 use handler::http::response::Response;
 
-use crate::client::{Body, Reply, Request};
-use crate::incoming::{Incoming, HOST_VERSION};
+use handler::Request;
+
+use crate::client::{self, Body, Reply};
+use crate::util::{announces_body, owned_headers, HOST_VERSION};
 
 /// Content headers, which .NET refuses on a request's own headers: `TryAddWithoutValidation`
 /// drops them silently. Only `Content-Type` and `Content-Length` come back, with a body.
@@ -31,7 +33,7 @@ const NO_BODY_METHODS: [&str; 5] = ["GET", "HEAD", "CONNECT", "OPTIONS", "DELETE
 
 /// The forwarded request's target: the original path, and the query rebuilt from its decoded
 /// parameters (`QueryHelpers.AddQueryString` over the query collection).
-pub fn target(req: &Incoming) -> String {
+pub fn target(req: &Request) -> String {
     let mut target = req.path().to_string();
     for (i, (name, value)) in query::collection(req.query()).iter().enumerate() {
         target.push(if i == 0 { '?' } else { '&' });
@@ -60,11 +62,12 @@ pub fn url_encode(text: &str) -> String {
 /// 500): a chunked client body has no Content-Length, so no content is attached, and .NET
 /// refuses the copied `Transfer-Encoding: chunked` header.
 pub fn request<'a>(
-    req: &'a Incoming,
+    req: &'a Request,
     target: &'a str,
     invocation_id: &str,
-) -> Result<Request<'a>, String> {
-    if req.chunked {
+) -> Result<client::Request<'a>, String> {
+    // The server refuses any other transfer coding, and a Content-Length with it.
+    if req.header("transfer-encoding").is_some() {
         return Err(
             "'Transfer-Encoding: chunked' header can not be used when content object \
                     is not specified (the host forwards only bodies with a Content-Length)"
@@ -72,11 +75,8 @@ pub fn request<'a>(
         );
     }
     // Every header is copied (Host, Connection, Expect included); repeats become one line.
-    let copied = req
-        .headers
-        .iter()
-        .filter(|(name, _)| !CONTENT_HEADERS.contains(&name.to_ascii_lowercase().as_str()))
-        .cloned();
+    let copied = owned_headers(req)
+        .filter(|(name, _)| !CONTENT_HEADERS.contains(&name.to_ascii_lowercase().as_str()));
     let mut headers: Vec<(String, String)> = group_by_name(copied)
         .into_iter()
         .map(|(name, values)| {
@@ -100,18 +100,18 @@ pub fn request<'a>(
         "X-Azure-Functions-InvocationId".into(),
         invocation_id.into(),
     ));
-    let body = if req.content_length().is_some_and(|n| n > 0) {
+    let body = if announces_body(req) {
         if let Some(ct) = req.header("content-type") {
             headers.push(("Content-Type".into(), ct.into()));
         }
-        Body::Length(&req.body)
-    } else if NO_BODY_METHODS.contains(&req.method.to_ascii_uppercase().as_str()) {
+        Body::Length(req.body())
+    } else if NO_BODY_METHODS.contains(&req.method().to_ascii_uppercase().as_str()) {
         Body::None
     } else {
         Body::Length(&[])
     };
-    Ok(Request {
-        method: &req.method,
+    Ok(client::Request {
+        method: req.method(),
         target,
         headers,
         body,
@@ -140,9 +140,10 @@ pub fn response(reply: Reply) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::request as incoming;
 
     fn target_of(t: &str) -> String {
-        target(&Incoming::for_test("GET", t, &[], ""))
+        target(&incoming("GET", t, &[], ""))
     }
 
     #[test]
@@ -170,7 +171,7 @@ mod tests {
 
     #[test]
     fn headers_are_copied_but_content_headers() {
-        let req = Incoming::for_test(
+        let req = incoming(
             "POST",
             "/api/h",
             &[
@@ -204,14 +205,14 @@ mod tests {
 
     #[test]
     fn bodies_need_a_content_length() {
-        let get = Incoming::for_test("GET", "/", &[("Host", "h")], "");
+        let get = incoming("GET", "/", &[("Host", "h")], "");
         let sent = request(&get, "/", "ID").unwrap();
         assert!(matches!(sent.body, Body::None));
         assert!(sent
             .headers
             .iter()
             .any(|(n, v)| n == "User-Agent" && v == "Azure-Functions-Host/4.1037.0.0"));
-        let post = Incoming::for_test(
+        let post = incoming(
             "POST",
             "/",
             &[("Host", "h"), ("Content-Type", "text/plain")],
@@ -220,7 +221,7 @@ mod tests {
         let sent = request(&post, "/", "ID").unwrap();
         assert!(matches!(sent.body, Body::Length(b"")));
         assert!(!sent.headers.iter().any(|(n, _)| n == "Content-Type"));
-        let chunked = Incoming::for_test(
+        let chunked = incoming(
             "POST",
             "/",
             &[("Host", "h"), ("Transfer-Encoding", "chunked")],

@@ -14,7 +14,8 @@ use handler::azure::json::{self, Value};
 use handler::http::{self, Handler, Response, Takeover};
 
 use crate::host::{Host, Mode};
-use crate::incoming::{Incoming, HOST_VERSION};
+use crate::invocation::{self, content, Given};
+use crate::util::HOST_VERSION;
 
 /// The front door's handler.
 #[derive(Debug)]
@@ -24,7 +25,7 @@ impl Handler for Front {
     fn handle(&self, req: &http::Request<'_>) -> Response {
         let host = &self.0;
         if let Some((function, params)) = host.route(req.method, req.path) {
-            return host.call_http(function, &params, &Incoming::from_http(req));
+            return host.call_http(function, &params, &handler::Request::from_http(req));
         }
         let get = matches!(req.method, "GET" | "HEAD");
         if get && req.path == "/" {
@@ -62,7 +63,8 @@ const LANDING: &str = "<!DOCTYPE html>\n<html><head><title>funchost</title></hea
 </body></html>\n";
 
 /// `POST /admin/functions/{name}` with `{"input": …}`: runs a non-HTTP function in the
-/// background and answers 202 at once, as the host's admin API does.
+/// background and answers 202 at once, as the host's admin API does. The input is the
+/// trigger's content (a string as its text, anything else as its JSON).
 fn admin_invoke(host: &Arc<Host>, name: &str, body: &[u8]) -> Response {
     let Some(function) = host.app.function(name).cloned() else {
         return Response::new(404);
@@ -74,22 +76,27 @@ fn admin_invoke(host: &Arc<Host>, name: &str, body: &[u8]) -> Response {
             format!("{} is an HTTP function: call {path}\n", function.name),
         );
     }
-    let input = if body.iter().all(u8::is_ascii_whitespace) {
-        Value::Null
-    } else {
-        match json::parse(body) {
-            Ok(value) => value
-                .get_ignore_case("input")
-                .cloned()
-                .unwrap_or(Value::Null),
-            Err(e) => return Response::text(400, format!("The body is not JSON: {e}\n")),
-        }
+    let input = match json::parse(body) {
+        Ok(value) => value.get_ignore_case("input").cloned(),
+        Err(_) if body.iter().all(u8::is_ascii_whitespace) => None,
+        Err(e) => return Response::text(400, format!("The body is not JSON: {e}\n")),
+    };
+    // The host runs a timer by hand whatever the input, unless it is a timer's data.
+    let timer = function.trigger().is_some_and(|t| t.is("timerTrigger"));
+    let input = input.filter(|v| *v != Value::Null && (!timer || v.as_object().is_some()));
+    let given = Given {
+        trigger: input.map(|v| content(v.to_json().into_bytes())),
+        ..Given::default()
+    };
+    let invocation = match invocation::other(&function, &given) {
+        Ok(invocation) => invocation,
+        Err(why) => return Response::text(400, format!("{why}\n")),
     };
     let host = Arc::clone(host);
     let spawned = thread::Builder::new()
         .name("admin-invoke".into())
         .spawn(move || {
-            let _ = host.call_trigger(&function, input);
+            let _ = host.call_trigger(&function, &invocation);
         });
     match spawned {
         Ok(_) => Response::new(202),

@@ -9,13 +9,15 @@ use handler::azure::json::Value;
 use handler::azure::template::{self, Template};
 use handler::http::response::Response;
 use handler::http::{self, Takeover};
+use handler::Request;
 
-use crate::client::{self, Body, Client, Reply, Request};
-use crate::incoming::{self, Incoming, HOST_VERSION};
+use crate::client::{self, Body, Client, Reply};
+use crate::invocation::{self, Given, CONTENT_TYPE};
 use crate::log::Log;
-use crate::payload::{self, Failure, Outcome};
 use crate::process::Supervisor;
-use crate::{forward, proxy, util};
+use crate::reply::{self, Outcome};
+use crate::util::{self, target, HOST_VERSION};
+use crate::{forward, proxy};
 
 /// How long a call waits for a handler that is (re)starting before it fails
 /// (`(ErrorEventsThreshold + 1) × InitializationTimeout`).
@@ -50,8 +52,9 @@ impl Mode {
 pub struct TriggerCall {
     /// The handler's HTTP reply.
     pub reply: Reply,
-    /// The reply read as the host reads it.
-    pub outcome: Result<Outcome, Failure>,
+    /// Whether the host would record the invocation as a success: a reply it can use, and
+    /// outputs it can write.
+    pub succeeded: bool,
 }
 
 /// The app and its handler.
@@ -62,6 +65,8 @@ pub struct Host {
     pub handler: Option<Supervisor>,
     pub log: Log,
     pub function_timeout: Duration,
+    /// What every HTTP call gives its function besides the request (`invoke --input`).
+    pub given: Given,
     /// The route template of each function, in `app.functions` order.
     templates: Vec<Template>,
 }
@@ -72,6 +77,7 @@ impl Host {
         handler: Option<Supervisor>,
         log: Log,
         function_timeout: Duration,
+        given: Given,
     ) -> Host {
         let templates = app
             .functions
@@ -83,6 +89,7 @@ impl Host {
             handler,
             log,
             function_timeout,
+            given,
             templates,
         }
     }
@@ -154,43 +161,39 @@ impl Host {
         &self,
         function: &FunctionConfig,
         params: &[(String, String)],
-        req: &Incoming,
+        req: &Request,
     ) -> Response {
         let started = Instant::now();
-        let id = util::guid();
-        let result = self.dispatch_http(function, params, req, &id);
-        let what = format!("{} {}", req.method, req.target);
-        match result {
-            Ok(response) => {
-                self.log_call(function, &what, response.status, started, None);
-                response
-            }
-            Err(why) => {
-                self.log_call(function, &what, 500, started, Some(&why));
-                Response::new(500)
-            }
-        }
+        let result = self.dispatch_http(function, params, req, &util::guid());
+        let what = format!("{} {}", req.method(), target(req));
+        let (status, response, outcome) = match result {
+            Ok((response, written)) => (response.status, response, Ok(written)),
+            Err(why) => (500, Response::new(500), Err(why)),
+        };
+        self.log_call(function, &what, status, started, outcome);
+        response
     }
 
     /// Streams a request to a proxied function on the connection it came on, and logs one
     /// line for it.
     pub fn relay(&self, function: &FunctionConfig, head: &http::Request<'_>, conn: Takeover<'_>) {
         let started = Instant::now();
-        let id = util::guid();
         let deadline = Instant::now() + self.function_timeout;
         let client = self.ready().map(|client| &**client);
-        let (status, failure) = proxy::relay(client, head, conn, &id, deadline);
-        let what = format!("{} {}", head.method, incoming::target(head));
-        self.log_call(function, &what, status, started, failure.as_deref());
+        let (status, failure) = proxy::relay(client, head, conn, &util::guid(), deadline);
+        let what = format!("{} {}", head.method, target(&Request::from_http(head)));
+        let outcome = failure.map_or(Ok(Vec::new()), Err);
+        self.log_call(function, &what, status, started, outcome);
     }
 
+    /// The response to a call, and the outputs it wrote.
     fn dispatch_http(
         &self,
         function: &FunctionConfig,
         params: &[(String, String)],
-        req: &Incoming,
+        req: &Request,
         id: &str,
-    ) -> Result<Response, String> {
+    ) -> Result<(Response, Vec<String>), String> {
         let client = self.ready()?;
         let deadline = Instant::now() + self.function_timeout;
         match self.mode(function) {
@@ -198,58 +201,50 @@ impl Host {
                 let target = forward::target(req);
                 let request = forward::request(req, &target, id)?;
                 let reply = self.send(function, client, &request, deadline, id)?;
-                Ok(forward::response(reply))
+                Ok((forward::response(reply), Vec::new()))
             }
             // The front door streams these (`relay`); nothing else calls them.
             Mode::Proxying => Err("a proxied call needs its connection".into()),
             Mode::Payload => {
-                let invocation = payload::http_invocation(function, req, params);
+                let invocation = invocation::http(function, req, params, &self.given)?;
                 let reply = self.post_invocation(function, client, &invocation, deadline, id)?;
-                let outcome = payload::read_reply(&reply).map_err(|f| f.to_string())?;
+                let outcome = reply::read(&reply).map_err(|f| f.to_string())?;
+                let written = self.log_outcome(function, &outcome)?;
                 let http_output = function.http_output().map(|b| b.name.as_str());
-                self.log_outcome(function, &outcome, http_output);
-                payload::http_response(&outcome, http_output).map_err(|f| f.to_string())
+                let response = reply::http_response(&outcome, http_output);
+                Ok((response.map_err(|f| f.to_string())?, written))
             }
         }
     }
 
-    /// Invokes a non-HTTP function in payload mode with `data` as its trigger's value.
+    /// Invokes a non-HTTP function in payload mode with `invocation` (`invocation::other`).
     pub fn call_trigger(
         &self,
         function: &FunctionConfig,
-        data: Value,
-    ) -> Result<TriggerCall, String> {
+        invocation: &Value,
+    ) -> Option<TriggerCall> {
         let started = Instant::now();
         let id = util::guid();
-        let result = self.ready().and_then(|client| {
-            let invocation = payload::trigger_invocation(function, data);
-            let deadline = Instant::now() + self.function_timeout;
-            self.post_invocation(function, client, &invocation, deadline, &id)
-        });
         let what = format!(
             "{} invocation",
             function.trigger().map_or("?", |t| t.kind.as_str())
         );
-        match result {
-            Ok(reply) => {
-                let outcome = payload::read_reply(&reply);
-                match &outcome {
-                    Ok(outcome) => {
-                        self.log_outcome(function, outcome, None);
-                        self.log_call(function, &what, reply.head.status, started, None);
-                    }
-                    Err(failure) => {
-                        let why = failure.to_string();
-                        self.log_call(function, &what, reply.head.status, started, Some(&why));
-                    }
-                }
-                Ok(TriggerCall { reply, outcome })
-            }
+        let deadline = Instant::now() + self.function_timeout;
+        let sent = self
+            .ready()
+            .and_then(|client| self.post_invocation(function, client, invocation, deadline, &id));
+        let reply = match sent {
+            Ok(reply) => reply,
             Err(why) => {
-                self.log_call(function, &what, 500, started, Some(&why));
-                Err(why)
+                self.log_call(function, &what, 500, started, Err(why));
+                return None;
             }
-        }
+        };
+        let outcome = reply::read(&reply).map_err(|f| f.to_string());
+        let written = outcome.and_then(|outcome| self.log_outcome(function, &outcome));
+        let succeeded = written.is_ok();
+        self.log_call(function, &what, reply.head.status, started, written);
+        Some(TriggerCall { reply, succeeded })
     }
 
     /// `POST /<FunctionName>` with the invocation as a chunked JSON body.
@@ -263,18 +258,19 @@ impl Host {
     ) -> Result<Reply, String> {
         let body = invocation.to_json();
         let target = format!("/{}", function.name);
-        let request = Request {
+        let header = |name: &str, value: &str| (name.to_string(), value.to_string());
+        let request = client::Request {
             method: "POST",
             target: &target,
             headers: vec![
-                ("Host".into(), format!("127.0.0.1:{}", client.port())),
-                (
-                    "User-Agent".into(),
-                    format!("Azure-Functions-Host/{HOST_VERSION}"),
+                header("Host", &format!("127.0.0.1:{}", client.port())),
+                header(
+                    "User-Agent",
+                    &format!("Azure-Functions-Host/{HOST_VERSION}"),
                 ),
-                ("X-Azure-Functions-HostVersion".into(), HOST_VERSION.into()),
-                ("X-Azure-Functions-InvocationId".into(), id.into()),
-                ("Content-Type".into(), payload::CONTENT_TYPE.into()),
+                header("X-Azure-Functions-HostVersion", HOST_VERSION),
+                header("X-Azure-Functions-InvocationId", id),
+                header("Content-Type", CONTENT_TYPE),
             ],
             body: Body::Chunked(body.as_bytes()),
         };
@@ -286,7 +282,7 @@ impl Host {
         &self,
         function: &FunctionConfig,
         client: &Client,
-        request: &Request,
+        request: &client::Request,
         deadline: Instant,
         id: &str,
     ) -> Result<Reply, String> {
@@ -307,47 +303,53 @@ impl Host {
         })
     }
 
-    /// The reply's `Logs`, and outputs other than the HTTP response, as information.
-    fn log_outcome(&self, function: &FunctionConfig, outcome: &Outcome, http_output: Option<&str>) {
+    /// Logs the reply's `Logs`, and each output as its binding receives it; the outputs
+    /// written, or why the host fails the invocation.
+    fn log_outcome(
+        &self,
+        function: &FunctionConfig,
+        outcome: &Outcome,
+    ) -> Result<Vec<String>, String> {
+        let name = &function.name;
         for line in &outcome.logs {
-            self.log
-                .info(&format!("Functions.{}: {line}", function.name));
+            self.log.info(&format!("Functions.{name}: {line}"));
         }
-        for (name, value) in &outcome.outputs {
-            if Some(name.as_str()) != http_output {
-                self.log.info(&format!(
-                    "Functions.{}: output '{name}' = {}",
-                    function.name,
-                    value.to_json()
-                ));
+        let written = reply::written(function, outcome);
+        for (problem, line) in &written.lines {
+            let line = format!("Functions.{name}: {line}");
+            if *problem {
+                self.log.warn(&line);
+            } else {
+                self.log.info(&line);
             }
         }
-        if http_output != Some("$return") && outcome.return_value != Value::Null {
-            self.log.info(&format!(
-                "Functions.{}: return value = {}",
-                function.name,
-                outcome.return_value.to_json()
-            ));
+        if written.failed {
+            return Err("an output cannot be written, so the host fails the invocation".into());
         }
+        Ok(written.names)
     }
 
-    /// One line per call: function, what was called, status, milliseconds (and why it failed).
+    /// One line per call: function, what was called, status, milliseconds, and the outputs it
+    /// wrote or why it failed.
     fn log_call(
         &self,
         function: &FunctionConfig,
         what: &str,
         status: u16,
         started: Instant,
-        failure: Option<&str>,
+        outcome: Result<Vec<String>, String>,
     ) {
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let line = format!(
             "Functions.{}: {what} -> {status} in {ms:.1} ms",
             function.name
         );
-        match failure {
-            None => self.log.info(&line),
-            Some(why) => self.log.error(&format!("{line} (failed: {why})")),
+        match outcome {
+            Ok(written) if written.is_empty() => self.log.info(&line),
+            Ok(written) => self
+                .log
+                .info(&format!("{line} (outputs: {})", written.join(", "))),
+            Err(why) => self.log.error(&format!("{line} (failed: {why})")),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `funchost invoke NAME`: one call to one function, the reply on stdout. An HTTP function is
 //! called through a front door of its own on a free port, as a client would call it, so the
 //! call takes the same path as under `funchost start`; any other function gets the host's
-//! payload-mode invocation directly.
+//! payload-mode invocation directly. Input bindings and trigger metadata come from files.
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpListener};
@@ -11,20 +11,90 @@ use std::thread;
 use std::time::Instant;
 
 use handler::azure::appfiles::FunctionConfig;
-use handler::azure::json;
+use handler::azure::host_inputs;
+use handler::azure::json::{self, Value};
 use handler::http::query::split_target;
-use handler::http::response::{encode_head, BodyFraming, Framing};
+use handler::http::response::{BodyFraming, Framing};
 
 use crate::cli::Call;
 use crate::client::{Body, Client, Request};
 use crate::front::Front;
 use crate::host::{allows, Host};
+use crate::invocation::{self, content, Given};
 
-/// Reads `--data`: a file, or stdin for `-`.
+/// What a call sends, read and checked before the handler starts.
+#[derive(Debug)]
+pub struct Prepared {
+    /// What the function is given besides an HTTP request.
+    pub given: Given,
+    /// An HTTP function's request body (`--data`).
+    pub body: Option<Vec<u8>>,
+    /// Any other function's invocation.
+    pub invocation: Option<Value>,
+}
+
+/// Reads the files of `call` (at most one of them stdin) and checks them against `function`'s
+/// bindings: each `--input` names one of its inputs, and every content can be its binding's.
 ///
 /// # Errors
-/// A one-line message naming the file.
-pub fn read_data(source: &str) -> Result<Vec<u8>, String> {
+/// A one-line message naming the file, the binding or the value at fault.
+pub fn prepare(function: &FunctionConfig, call: &Call) -> Result<Prepared, String> {
+    let from_stdin = call.data.iter().chain(call.inputs.iter().map(|(_, f)| f));
+    if from_stdin.filter(|source| *source == "-").count() > 1 {
+        return Err("only one of --data and --input can read stdin (-)".into());
+    }
+    let mut given = Given::default();
+    for (name, source) in &call.inputs {
+        let input = function
+            .inputs()
+            .find(|b| b.name.eq_ignore_ascii_case(name));
+        let Some(input) = input else {
+            let names: Vec<&str> = function.inputs().map(|b| b.name.as_str()).collect();
+            return Err(format!(
+                "{} has no input binding {name:?} (inputs: {}; the trigger's data is --data)",
+                function.name,
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ));
+        };
+        let bytes = content(read(source)?);
+        host_inputs::data(input, Some(&bytes))?;
+        given.inputs.push((input.name.clone(), bytes));
+    }
+    if let Some(file) = &call.metadata_file {
+        let text = read(file)?;
+        let value = json::parse(&text).map_err(|e| format!("{file} is not JSON: {e}"))?;
+        let Value::Object(members) = value else {
+            return Err(format!("{file} is not a JSON object of metadata"));
+        };
+        given.metadata = members;
+    }
+    for (key, text) in &call.metadata {
+        let value = json::parse(text.as_bytes()).unwrap_or_else(|_| Value::from(text.as_str()));
+        given.metadata.push((key.clone(), value));
+    }
+    let data = call.data.as_deref().map(read).transpose()?;
+    if function.is_http() {
+        return Ok(Prepared {
+            given,
+            body: data,
+            invocation: None,
+        });
+    }
+    given.trigger = data.map(content);
+    let invocation = invocation::other(function, &given)?;
+    Ok(Prepared {
+        given,
+        body: None,
+        invocation: Some(invocation),
+    })
+}
+
+/// A file's bytes, or stdin's for `-`.
+fn read(source: &str) -> Result<Vec<u8>, String> {
     if source == "-" {
         let mut bytes = Vec::new();
         std::io::stdin()
@@ -35,33 +105,28 @@ pub fn read_data(source: &str) -> Result<Vec<u8>, String> {
     std::fs::read(source).map_err(|e| format!("cannot read {source}: {e}"))
 }
 
-/// Sends `call` to `function` (with `data`, the bytes of `--data`) once the handler is ready,
-/// and prints the reply; the exit status: success for a 2xx (or, for another trigger, a reply
-/// the host can use).
+/// Sends `call` to `function` once the handler is ready, and prints the reply; the exit
+/// status: success for a 2xx (or, for another trigger, a reply and outputs the host can use).
 ///
 /// # Errors
 /// A one-line message: a handler that did not start, a path or method that does not reach the
-/// function, `--data` that is not JSON for a trigger that takes JSON.
+/// function.
 pub fn run(
     host: Arc<Host>,
     function: &FunctionConfig,
     call: &Call,
-    data: Option<Vec<u8>>,
+    prepared: Prepared,
 ) -> Result<ExitCode, String> {
     host.ready()
         .map_err(|why| format!("the handler did not start: {why}"))?;
     let mut out = std::io::stdout().lock();
-    if function.is_http() {
-        let (status, bytes) = call_http(host, function, call, data.as_deref())?;
+    let Some(invocation) = prepared.invocation else {
+        let (status, bytes) = call_http(host, function, call, prepared.body.as_deref())?;
         let _ = out.write_all(&bytes);
         let _ = out.flush();
         return Ok(success((200..300).contains(&status)));
-    }
-    let data = match &data {
-        None => json::Value::Null,
-        Some(bytes) => json::parse(bytes).map_err(|e| format!("--data is not JSON: {e}"))?,
     };
-    let Ok(called) = host.call_trigger(function, data) else {
+    let Some(called) = host.call_trigger(function, &invocation) else {
         return Ok(ExitCode::FAILURE);
     };
     let _ = out.write_all(&called.reply.body);
@@ -69,7 +134,7 @@ pub fn run(
         let _ = out.write_all(b"\n");
     }
     let _ = out.flush();
-    Ok(success(called.outcome.is_ok()))
+    Ok(success(called.succeeded))
 }
 
 /// Calls an HTTP function through a front door on a free port: GET, or POST with `--data`, at
@@ -147,32 +212,17 @@ fn call_http(
     let reply = Client::new(port)
         .send(&request, deadline)
         .map_err(|e| format!("no answer from the local host: {e}"))?;
-    let headers: Vec<_> = reply
-        .head
-        .headers
-        .iter()
-        .map(|(n, v)| (n.as_str().into(), v.as_str().into()))
-        .collect();
     let framing = Framing {
         head_only: method == "HEAD",
         keep_alive: true,
         http10: false,
     };
-    let mut bytes = Vec::new();
     let length = BodyFraming::Length(reply.body.len() as u64);
-    let date = handler::http::date::now();
-    let status = reply.head.status;
-    encode_head(
-        status,
-        &reply.head.reason,
-        &headers,
-        length,
-        framing,
-        &date,
-        &mut bytes,
-    );
+    let mut bytes = reply
+        .head
+        .encode(reply.head.headers.iter(), length, framing);
     bytes.extend_from_slice(&reply.body);
-    Ok((status, bytes))
+    Ok((reply.head.status, bytes))
 }
 
 fn success(yes: bool) -> ExitCode {

@@ -12,12 +12,13 @@ mod client;
 mod forward;
 mod front;
 mod host;
-mod incoming;
+mod invocation;
 mod invoke;
 mod log;
-mod payload;
 mod process;
 mod proxy;
+mod reply;
+mod scaffold;
 mod util;
 mod watch;
 
@@ -34,6 +35,7 @@ use handler::azure::json::{self, Value};
 use crate::cli::{Call, Command, Common};
 use crate::front::Front;
 use crate::host::{Host, READY_WAIT};
+use crate::invocation::Given;
 use crate::log::Log;
 use crate::process::{Launch, Supervisor};
 
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
             watch_stdin,
         } => start(&common, port, watch_stdin),
         Command::Invoke { common, call } => run_invoke(&common, &call),
+        Command::New(scaffold) => scaffold::create(&scaffold).map(|()| ExitCode::SUCCESS),
     };
     result.unwrap_or_else(|message| {
         eprintln!("funchost: {message}");
@@ -144,7 +147,8 @@ fn start(common: &Common, port: u16, watch_stdin: bool) -> Result<ExitCode, Stri
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let handler = supervise(&app, common, log)?;
-    let host = Arc::new(Host::new(app, handler, log, common.function_timeout));
+    let timeout = common.function_timeout;
+    let host = Arc::new(Host::new(app, handler, log, timeout, Given::default()));
     if let Some(handler) = &host.handler {
         if let Err(why) = handler.wait_ready(READY_WAIT) {
             handler.stop();
@@ -221,7 +225,6 @@ fn print_functions(host: &Host, port: u16, log: Log) {
 
 fn run_invoke(common: &Common, call: &Call) -> Result<ExitCode, String> {
     let log = Log::Stderr;
-    let data = call.data.as_deref().map(invoke::read_data).transpose()?;
     let app = load_app(&common.app, log)?;
     let Some(function) = app.function(&call.name).cloned() else {
         let names: Vec<&str> = app.functions.iter().map(|f| f.name.as_str()).collect();
@@ -236,9 +239,11 @@ fn run_invoke(common: &Common, call: &Call) -> Result<ExitCode, String> {
             app.root.display()
         ));
     };
+    let prepared = invoke::prepare(&function, call)?;
     let handler = supervise(&app, common, log)?;
-    let host = Arc::new(Host::new(app, handler, log, common.function_timeout));
-    let status = invoke::run(Arc::clone(&host), &function, call, data);
+    let given = prepared.given.clone();
+    let host = Arc::new(Host::new(app, handler, log, common.function_timeout, given));
+    let status = invoke::run(Arc::clone(&host), &function, call, prepared);
     if let Some(handler) = &host.handler {
         handler.stop();
     }

@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 use handler::http::date;
 use handler::http::limits::BODY_READ_TIMEOUT;
 use handler::http::parse::{list_tokens, Version};
-use handler::http::response::{self, encode_head, BodyFraming, Response};
+use handler::http::response::{self, BodyFraming, Response};
 use handler::http::{self, Takeover};
 
 use crate::client::{self, Body, Client, Conn, Framing, Request};
-use crate::incoming::{self, target, HOST_VERSION};
+use crate::util::{owned_headers, target, HOST_VERSION};
 
 /// Attempts to reach the handler before giving up (`RetryProxyHandler`).
 const ATTEMPTS: u32 = 10;
@@ -127,7 +127,8 @@ fn exchange(
         Some(pooled) => pooled,
         None => with_retries(deadline, || client.connect(deadline)).map_err(before)?,
     };
-    let received = incoming::headers(head);
+    let req = handler::Request::from_http(head);
+    let received: Vec<(String, String)> = owned_headers(&req).collect();
     let mut headers = request_headers(&received, client.port(), id);
     let framing = Framing::of_request(conn.body);
     match framing {
@@ -141,7 +142,7 @@ fn exchange(
         Framing::Length(n) => headers.push(("Content-Length".into(), n.to_string())),
         _ => headers.push(("Transfer-Encoding".into(), "chunked".into())),
     }
-    let target = target(head);
+    let target = target(&req);
     let request = Request {
         method: head.method,
         target: &target,
@@ -187,26 +188,12 @@ fn exchange(
         Framing::Chunked | Framing::UntilClose if !http10 => BodyFraming::Chunked,
         Framing::Chunked | Framing::UntilClose => BodyFraming::Close,
     };
-    let headers: Vec<_> = passed_on(&answer.headers)
-        .map(|(n, v)| (n.as_str().into(), v.as_str().into()))
-        .collect();
     let framing = response::Framing {
         head_only: head_request,
         keep_alive: false,
         http10,
     };
-    let mut out = Vec::new();
-    date::with_now(|now| {
-        encode_head(
-            answer.status,
-            &answer.reason,
-            &headers,
-            body,
-            framing,
-            now,
-            &mut out,
-        );
-    });
+    let out = answer.encode(passed_on(&answer.headers), body, framing);
     let status = answer.status;
     let during = |side: &str, e: client::Error| Relay::During(status, format!("{side}: {e}"));
     front
@@ -256,7 +243,7 @@ fn pump(
     }
     read.map_err(Pumped::Read)?;
     if chunked {
-        to.last_chunk(deadline).map_err(Pumped::Write)?;
+        to.write_chunk(&[], deadline).map_err(Pumped::Write)?;
     }
     Ok(())
 }

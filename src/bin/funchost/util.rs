@@ -1,8 +1,61 @@
-//! Small helpers without crates: invocation ids, UTC timestamps, base64.
+//! Small helpers without crates: invocation ids, UTC timestamps, what every mode reads of a
+//! client's request.
 
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use handler::Request;
+
+/// The host version funchost reports in `X-Azure-Functions-HostVersion` and `User-Agent`: the
+/// release azure-host.md was verified against.
+pub const HOST_VERSION: &str = "4.1037.0.0";
+
+/// `path?query` of a request, as received (`path` alone without a query).
+pub fn target(req: &Request) -> String {
+    match req.query() {
+        "" => req.path().to_string(),
+        query => format!("{}?{query}", req.path()),
+    }
+}
+
+/// The header fields of a request, owned, in the order received.
+pub fn owned_headers<'r>(req: &'r Request) -> impl Iterator<Item = (String, String)> + 'r {
+    req.headers().map(|(n, v)| (n.to_string(), v.to_string()))
+}
+
+/// Whether a non-zero `Content-Length` announces a body: the only body the host passes on in
+/// forwarding and payload mode (a chunked one is lost, azure-host.md #7930).
+pub fn announces_body(req: &Request) -> bool {
+    let length = req
+        .header("content-length")
+        .map(|n| n.trim().parse::<u64>());
+    matches!(length, Some(Ok(n)) if n > 0)
+}
+
+/// A function whose function.json holds `bindings` (JSON objects, comma-separated), for the
+/// unit tests.
+#[cfg(test)]
+pub fn function(name: &str, bindings: &str) -> handler::azure::appfiles::FunctionConfig {
+    let text = format!(r#"{{"bindings":[{bindings}]}}"#);
+    handler::azure::appfiles::parse_function_json(name, text.as_bytes()).unwrap()
+}
+
+/// A request as the front door would hand it over, for the unit tests.
+#[cfg(test)]
+pub fn request(
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Request<'static> {
+    let req = headers
+        .iter()
+        .fold(Request::new(method, target), |req, (n, v)| {
+            req.with_header(n, v)
+        });
+    req.with_body(body.as_bytes().to_vec())
+}
 
 /// A random version-4 GUID, `8-4-4-4-12` lower-case hex, from `/dev/urandom`; where that cannot
 /// be read, from the clock, the process id and a counter, which still tells calls apart.
@@ -58,26 +111,6 @@ fn utc(at: SystemTime) -> (String, u32) {
     (text, since.subsec_nanos())
 }
 
-/// Standard base64 with padding, as .NET's `Convert.ToBase64String` writes it.
-pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for group in bytes.chunks(3) {
-        let n = group
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= group.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,20 +138,5 @@ mod tests {
             log_time(UNIX_EPOCH + Duration::from_secs(951_782_400)),
             "2000-02-29T00:00:00.000Z"
         );
-    }
-
-    #[test]
-    fn base64_matches_rfc_4648_vectors() {
-        let cases = [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foobar", "Zm9vYmFy"),
-        ];
-        for (plain, encoded) in cases {
-            assert_eq!(base64(plain.as_bytes()), encoded);
-        }
-        assert_eq!(base64(&[0xff, 0xfe, 0x00]), "//4A");
     }
 }

@@ -1,0 +1,369 @@
+//! Payload mode, what the host sends (azure-host.md §4.1, azure-bindings.md §1.2, §2): the JSON
+//! invocation `{"Data":…,"Metadata":…}` it POSTs to `/<FunctionName>`. `Data` holds the
+//! trigger's data (for an HTTP trigger, the client's request) and every input binding's, sent
+//! as null when the binding yields nothing; `Metadata` holds the trigger's metadata and `sys`.
+//! Each binding's data is encoded by the library's `host_inputs`, as the host encodes it.
+
+use std::time::SystemTime;
+
+use handler::azure::appfiles::FunctionConfig;
+use handler::azure::base64;
+use handler::azure::host_inputs::{self, encode};
+use handler::azure::json::{self, Value};
+use handler::http::query;
+use handler::http::request::group_by_name;
+use handler::Request;
+
+use crate::util::{self, announces_body, owned_headers, target};
+
+/// The `Content-Type` of the invocation (.NET `JsonMediaTypeFormatter`'s default).
+pub const CONTENT_TYPE: &str = "application/json; charset=utf-8";
+
+/// A timer run by hand, as the host's admin API runs one: no schedule status, not late.
+const MANUAL_TIMER: &[u8] =
+    br#"{"Schedule":{"AdjustForDST":true},"ScheduleStatus":null,"IsPastDue":false}"#;
+
+/// What a call gives a function besides an HTTP request (`invoke`, the admin API): the
+/// trigger's content, the inputs' content and trigger metadata. `start` gives none, so every
+/// input is null there, as the host sends a blob or a document that does not exist.
+#[derive(Debug, Clone, Default)]
+pub struct Given {
+    /// The trigger's content: a message, a blob, a timer's JSON; not an HTTP trigger's.
+    pub trigger: Option<Vec<u8>>,
+    /// The content of input bindings, by binding name.
+    pub inputs: Vec<(String, Vec<u8>)>,
+    /// Trigger metadata, by key.
+    pub metadata: Vec<(String, Value)>,
+}
+
+/// Content as a user gives it: the bytes, but a file holding one JSON string stands for that
+/// string's text, so `"hello"` and `hello` are the same message.
+pub fn content(bytes: Vec<u8>) -> Vec<u8> {
+    match json::parse(&bytes) {
+        Ok(Value::String(text)) => text.into_bytes(),
+        _ => bytes,
+    }
+}
+
+/// The invocation of an HTTP function, whose trigger's data is the client's request.
+///
+/// # Errors
+/// Given content that cannot be its binding's data (see `host_inputs::data`).
+pub fn http(
+    function: &FunctionConfig,
+    req: &Request,
+    params: &[(String, String)],
+    given: &Given,
+) -> Result<Value, String> {
+    let metadata = http_metadata(req, params);
+    invocation(function, request_object(req, params), metadata, given)
+}
+
+/// The invocation of any other function, its trigger's data from `given` (a manual run for a
+/// timer given none).
+///
+/// # Errors
+/// As `http`.
+pub fn other(function: &FunctionConfig, given: &Given) -> Result<Value, String> {
+    let trigger = function.trigger().ok_or("no trigger")?;
+    let manual = trigger.is("timerTrigger").then_some(MANUAL_TIMER);
+    let data = host_inputs::data(trigger, given.trigger.as_deref().or(manual))?;
+    invocation(function, data, BindingData::default(), given)
+}
+
+fn invocation(
+    function: &FunctionConfig,
+    trigger: Value,
+    mut metadata: BindingData,
+    given: &Given,
+) -> Result<Value, String> {
+    let name = function.trigger().map_or("req", |t| t.name.as_str());
+    let mut data = vec![(name.to_string(), trigger)];
+    for input in function.inputs() {
+        let content = given.inputs.iter().find(|(n, _)| *n == input.name);
+        let content = content.map(|(_, bytes)| bytes.as_slice());
+        data.push((input.name.clone(), host_inputs::data(input, content)?));
+    }
+    for (key, value) in &given.metadata {
+        metadata.set(key, encode(value));
+    }
+    metadata.set("sys", sys(&function.name, SystemTime::now()));
+    Ok(object(vec![
+        ("Data", Value::Object(data)),
+        ("Metadata", Value::Object(metadata.0)),
+    ]))
+}
+
+fn object(members: Vec<(&str, Value)>) -> Value {
+    Value::Object(
+        members
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
+}
+
+fn strings(pairs: impl IntoIterator<Item = (String, String)>) -> Value {
+    Value::Object(
+        pairs
+            .into_iter()
+            .map(|(k, v)| (k, Value::from(v)))
+            .collect(),
+    )
+}
+
+/// `Data.req` for an HTTP trigger (`GetRequestAsJObject`).
+fn request_object(req: &Request, params: &[(String, String)]) -> Value {
+    let host = req.header("host").unwrap_or_default();
+    let headers = group_by_name(owned_headers(req))
+        .into_iter()
+        .map(|(name, values)| {
+            (
+                name,
+                Value::Array(values.into_iter().map(Value::from).collect()),
+            )
+        })
+        .collect();
+    let mut members = vec![
+        ("Url", Value::from(format!("http://{host}{}", target(req)))),
+        ("Method", Value::from(req.method())),
+        ("Query", strings(query::collection(req.query()))),
+        ("Headers", Value::Object(headers)),
+        ("Params", strings(params.iter().cloned())),
+        ("Identities", Value::Array(vec![anonymous_identity()])),
+    ];
+    // Only a body announced by a non-zero Content-Length; a chunked body is lost (#7930).
+    if announces_body(req) {
+        let media = req.media_type().unwrap_or_default();
+        let body = if media == "application/octet-stream" || media.starts_with("multipart/") {
+            base64::encode(req.body())
+        } else {
+            String::from_utf8_lossy(req.body()).into_owned()
+        };
+        members.push(("Body", Value::from(body)));
+    }
+    object(members)
+}
+
+/// The serialized `ClaimsIdentity` of an anonymous caller (shape inferred, azure-host.md §4.1).
+fn anonymous_identity() -> Value {
+    let claim_type = |t: &str| Value::from(format!("http://schemas.{t}"));
+    object(vec![
+        ("AuthenticationType", Value::Null),
+        ("IsAuthenticated", Value::Bool(false)),
+        ("Actor", Value::Null),
+        ("BootstrapContext", Value::Null),
+        ("Claims", Value::Array(Vec::new())),
+        ("Label", Value::Null),
+        ("Name", Value::Null),
+        (
+            "NameClaimType",
+            claim_type("xmlsoap.org/ws/2005/05/identity/claims/name"),
+        ),
+        (
+            "RoleClaimType",
+            claim_type("microsoft.com/ws/2008/06/identity/claims/role"),
+        ),
+    ])
+}
+
+/// Binding data, a dictionary whose keys compare ignoring case: a later value for a key
+/// replaces the earlier one in place.
+#[derive(Debug, Default)]
+struct BindingData(Vec<(String, Value)>);
+
+impl BindingData {
+    fn set(&mut self, key: &str, value: Value) {
+        match self.0.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            Some((_, slot)) => *slot = value,
+            None => self.0.push((key.to_string(), value)),
+        }
+    }
+
+    fn set_default(&mut self, key: &str, value: Value) {
+        if !self.0.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            self.0.push((key.to_string(), value));
+        }
+    }
+}
+
+/// `sys`: the system binding data of every invocation.
+fn sys(function: &str, now: SystemTime) -> Value {
+    object(vec![
+        ("MethodName", Value::from(function)),
+        ("UtcNow", Value::from(util::json_time(now))),
+        ("RandGuid", Value::from(util::guid())),
+    ])
+}
+
+/// `Metadata` for an HTTP trigger (`GetRequestBindingData`, then the host's conversion): the top
+/// level non-array members of a JSON body, the query parameters but `code`, the route values,
+/// `Query` and `Headers`; strings double-encoded by `encode`.
+fn http_metadata(req: &Request, params: &[(String, String)]) -> BindingData {
+    let mut data = BindingData::default();
+    let body = String::from_utf8_lossy(req.body());
+    let body = body.trim();
+    if announces_body(req) && body.starts_with('{') && body.ends_with('}') {
+        if let Ok(Value::Object(members)) = json::parse(body.as_bytes()) {
+            for (name, value) in members {
+                // `(string)JValue`: numbers and booleans as .NET prints them; null skipped.
+                let value = match value {
+                    Value::Object(_) => value,
+                    Value::Bool(b) => Value::from(if b { "True" } else { "False" }),
+                    Value::String(s) | Value::Number(s) => Value::String(s),
+                    Value::Null | Value::Array(_) => continue,
+                };
+                data.set(&name, encode(&value));
+            }
+        }
+    }
+    let query = query::collection(req.query());
+    let named = query
+        .iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case("code"));
+    for (name, value) in named.chain(params) {
+        data.set(name, encode(&Value::from(value.as_str())));
+    }
+    data.set_default("Query", strings(query));
+    let headers = group_by_name(owned_headers(req))
+        .into_iter()
+        .map(|(name, values)| (name, values.join(",")));
+    data.set_default("Headers", strings(headers));
+    data
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::{function, request};
+
+    fn parse(text: &str) -> Value {
+        json::parse(text.as_bytes()).unwrap()
+    }
+
+    /// The invocation's JSON with `sys` pinned.
+    fn pinned(invocation: Value) -> String {
+        let text = invocation.to_json();
+        let at = text.find(r#""sys":"#).expect("sys");
+        format!("{}\"sys\":…}}}}", &text[..at])
+    }
+
+    #[test]
+    fn the_documented_get_request() {
+        let headers = [
+            ("Host", "localhost:7071"),
+            ("User-Agent", "curl/8.5.0"),
+            ("Accept", "*/*"),
+        ];
+        let req = request("GET", "/api/HelloRust?name=Rust", &headers, "");
+        let function = handler::azure::payload::Shape::quickstart()
+            .config()
+            .clone();
+        let expected = r#"{"Data":{"req":{"Url":"http://localhost:7071/api/HelloRust?name=Rust","Method":"GET","Query":{"name":"Rust"},"Headers":{"Host":["localhost:7071"],"User-Agent":["curl/8.5.0"],"Accept":["*/*"]},"Params":{},"Identities":[{"AuthenticationType":null,"IsAuthenticated":false,"Actor":null,"BootstrapContext":null,"Claims":[],"Label":null,"Name":null,"NameClaimType":"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name","RoleClaimType":"http://schemas.microsoft.com/ws/2008/06/identity/claims/role"}]}},"Metadata":{"name":"\"Rust\"","Query":{"name":"Rust"},"Headers":{"Host":"localhost:7071","User-Agent":"curl/8.5.0","Accept":"*/*"},"sys":…}}"#;
+        let invocation = http(&function, &req, &[], &Given::default()).unwrap();
+        assert_eq!(pinned(invocation), expected);
+    }
+
+    #[test]
+    fn query_repeats_code_body_and_route_values() {
+        let headers = [
+            ("Host", "h"),
+            ("Content-Type", "application/json"),
+            ("Content-Length", "40"),
+            ("X-M", "1"),
+            ("x-m", "2"),
+        ];
+        let body = r#"{"name":"Azure","n":1.5,"ok":true,"o":{"p":1},"arr":[1],"z":null}"#;
+        let req = request(
+            "POST",
+            "/api/items/7?A=1&a=2&code=k&flag&sp=a+b%20c",
+            &headers,
+            body,
+        );
+        let params = [("id".to_string(), "7".to_string())];
+        let data = request_object(&req, &params);
+        let member = |v: &Value, k: &str| v.get(k).unwrap().to_json();
+        assert_eq!(
+            member(&data, "Query"),
+            r#"{"A":"1,2","code":"k","flag":"","sp":"a b c"}"#
+        );
+        assert_eq!(member(&data, "Params"), r#"{"id":"7"}"#);
+        assert_eq!(member(data.get("Headers").unwrap(), "X-M"), r#"["1","2"]"#);
+        assert_eq!(data.get("Body").and_then(Value::as_str), Some(body));
+        let metadata = Value::Object(http_metadata(&req, &params).0);
+        let keys: Vec<&str> = metadata
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert_eq!(
+            keys,
+            ["name", "n", "ok", "o", "A", "flag", "sp", "id", "Query", "Headers"]
+        );
+        assert_eq!(member(&metadata, "n"), r#""\"1.5\"""#);
+        assert_eq!(member(&metadata, "ok"), r#""\"True\"""#);
+        assert_eq!(member(&metadata, "o"), r#"{"p":1}"#);
+        assert_eq!(member(&metadata, "A"), r#""\"1,2\"""#);
+        assert_eq!(member(metadata.get("Headers").unwrap(), "X-M"), r#""1,2""#);
+    }
+
+    #[test]
+    fn body_is_left_out_without_content_length_and_base64_for_binary() {
+        let chunked = [("Host", "h"), ("Transfer-Encoding", "chunked")];
+        let req = request("POST", "/api/f", &chunked, "abc");
+        assert_eq!(request_object(&req, &[]).get("Body"), None);
+        let binary = [
+            ("Host", "h"),
+            ("Content-Length", "3"),
+            ("Content-Type", "application/octet-stream"),
+        ];
+        let req = request("POST", "/api/f", &binary, "abc");
+        let body = request_object(&req, &[]);
+        assert_eq!(body.get("Body").and_then(Value::as_str), Some("YWJj"));
+    }
+
+    /// Every input is in `Data`, null when not given; metadata is encoded, `sys` comes last.
+    #[test]
+    fn inputs_and_metadata_as_the_host_sends_them() {
+        let inputs = r#"{"type":"blob","direction":"in","name":"cfg"},
+            {"type":"cosmosDB","direction":"in","name":"doc"}"#;
+        let copy = function(
+            "Copy",
+            &format!(r#"{{"type":"queueTrigger","name":"msg"}},{inputs}"#),
+        );
+        let given = Given {
+            trigger: Some(content(br#""hello""#.to_vec())),
+            inputs: vec![("doc".into(), br#"{"id":"7"}"#.to_vec())],
+            metadata: vec![
+                ("DequeueCount".into(), parse("1")),
+                ("name".into(), Value::from("a.txt")),
+            ],
+        };
+        let expected = r#"{"Data":{"msg":"\"hello\"","cfg":"null","doc":"\"{\\\"id\\\":\\\"7\\\"}\""},"Metadata":{"DequeueCount":"1","name":"\"a.txt\"","sys":…}}"#;
+        assert_eq!(pinned(other(&copy, &given).unwrap()), expected);
+        // A timer given nothing runs as by hand; data of the wrong shape is refused.
+        let timer = function("Tick", r#"{"type":"timerTrigger","name":"t"}"#);
+        let run = other(&timer, &Given::default()).unwrap();
+        let data = run.get("Data").unwrap().to_json();
+        assert_eq!(
+            data,
+            format!("{{\"t\":{}}}", std::str::from_utf8(MANUAL_TIMER).unwrap())
+        );
+        let given = Given {
+            trigger: Some(b"[]".to_vec()),
+            ..Given::default()
+        };
+        assert_eq!(
+            other(&timer, &given).unwrap_err(),
+            "the timerTrigger \"t\" takes a JSON object"
+        );
+    }
+
+    #[test]
+    fn a_json_string_stands_for_its_text() {
+        assert_eq!(content(b"\"hi\"\n".to_vec()), b"hi");
+        assert_eq!(content(b"hi\n".to_vec()), b"hi\n");
+        assert_eq!(content(b"{\"a\":1}".to_vec()), b"{\"a\":1}");
+    }
+}

@@ -1,0 +1,461 @@
+//! Payload mode, how the host reads the handler's reply (azure-host.md §4.2, azure-bindings.md
+//! §1.3): `{"Outputs":…,"Logs":…,"ReturnValue":…}`, with a 2xx status, as JSON. The http
+//! output becomes the client's response (`HttpBinding`); every other output is read by the
+//! library's `host_outputs`, which says what its binding receives.
+
+use std::fmt;
+
+use handler::azure::appfiles::FunctionConfig;
+use handler::azure::bindings::RETURN;
+use handler::azure::host_outputs::{read_outputs, Item};
+use handler::azure::json::{self, Value};
+use handler::http::response::Response;
+
+use crate::client::Reply;
+
+/// A reply the host can use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The whole reply, an object.
+    pub reply: Value,
+    pub logs: Vec<String>,
+}
+
+impl Outcome {
+    /// `Outputs.<binding>` (exact name), or `ReturnValue` for `$return`.
+    fn output(&self, binding: &str) -> Option<&Value> {
+        if binding == RETURN {
+            return self.reply.get_ignore_case("ReturnValue");
+        }
+        self.reply.get_ignore_case("Outputs")?.get(binding)
+    }
+}
+
+/// Why a reply was refused; the client gets 500 for each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// Not 2xx (`EnsureSuccessStatusCode`).
+    Status(u16, String),
+    /// Not `application/json` or `text/json`.
+    MediaType(Option<String>),
+    /// Not valid JSON.
+    Json(String),
+    /// Empty or `null`: the real host never completes such an invocation.
+    Empty(&'static str),
+    /// Valid JSON of the wrong shape.
+    Shape(String),
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Status(status, reason) => write!(
+                f,
+                "the handler answered {status} {reason}; payload mode needs a 2xx status"
+            ),
+            Failure::MediaType(media) => write!(
+                f,
+                "the reply's Content-Type is {}; payload mode needs application/json",
+                media.as_deref().unwrap_or("missing")
+            ),
+            Failure::Json(e) => write!(f, "the reply is not valid JSON: {e}"),
+            Failure::Empty(what) => write!(
+                f,
+                "the reply is {what}; the real host would wait for functionTimeout and then \
+                 restart the handler (funchost answers 500 at once)"
+            ),
+            Failure::Shape(what) => write!(f, "{what}"),
+        }
+    }
+}
+
+/// Reads a payload-mode reply (`HttpScriptInvocationResult`).
+pub fn read(reply: &Reply) -> Result<Outcome, Failure> {
+    let status = reply.head.status;
+    if !(200..300).contains(&status) {
+        return Err(Failure::Status(status, reply.head.reason.clone()));
+    }
+    if reply.body.is_empty() {
+        return Err(Failure::Empty("an empty body"));
+    }
+    let media = reply.head.media_type();
+    if !matches!(media.as_deref(), Some("application/json" | "text/json")) {
+        let given = reply.head.header("content-type").map(str::to_string);
+        return Err(Failure::MediaType(given));
+    }
+    let value = json::parse(&reply.body).map_err(|e| Failure::Json(e.to_string()))?;
+    if value == Value::Null {
+        return Err(Failure::Empty("null"));
+    }
+    if value.as_object().is_none() {
+        let what = "the reply must be a JSON object with Outputs, Logs and ReturnValue";
+        return Err(not(what, &value));
+    }
+    match value.get_ignore_case("Outputs") {
+        None | Some(Value::Null | Value::Object(_)) => {}
+        Some(other) => return Err(not("Outputs must be an object", other)),
+    }
+    let logs = match value.get_ignore_case("Logs") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Value::Null => Ok(String::new()),
+                other => dotnet_text(other).ok_or_else(|| not("Logs must hold strings", other)),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => return Err(not("Logs must be an array of strings", other)),
+    };
+    Ok(Outcome { reply: value, logs })
+}
+
+/// A reply of the wrong shape: `what` it must be, and what `value` is instead.
+fn not(what: &str, value: &Value) -> Failure {
+    let kind = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    };
+    Failure::Shape(format!("{what}, not {kind}"))
+}
+
+/// A string, number or boolean as .NET's `ToString` writes it (`True`, `False`).
+fn dotnet_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) | Value::Number(s) => Some(s.clone()),
+        Value::Bool(b) => Some(if *b { "True" } else { "False" }.to_string()),
+        _ => None,
+    }
+}
+
+/// The HTTP response for the http output binding `binding` (`res`, or `$return` for the return
+/// value), as `HttpBinding` builds it (azure-host.md §4.2).
+pub fn http_response(outcome: &Outcome, binding: Option<&str>) -> Result<Response, Failure> {
+    let value = binding.and_then(|name| outcome.output(name));
+    let res = match value {
+        // With a `$return` http output, a string holding a JSON object with `body` is one.
+        Some(Value::String(s)) if binding == Some(RETURN) => match json::parse(s.as_bytes()) {
+            Ok(parsed) if parsed.get_ignore_case("body").is_some() => parsed,
+            _ => Value::String(s.clone()),
+        },
+        // No response was set: an empty ExpandoObject, serialized.
+        None | Some(Value::Null) => {
+            return Ok(Response::new(200)
+                .header("Content-Type", "application/json; charset=utf-8")
+                .body(b"{}".to_vec()))
+        }
+        Some(other) => other.clone(),
+    };
+    if res.as_object().is_none() {
+        let what = format!(
+            "Outputs.{} must be an object with statusCode, headers and body (Failed while \
+             trying to Deserialize to httpOutputBindingResponse)",
+            binding.unwrap_or("res")
+        );
+        return Err(not(&what, &res));
+    }
+    let status = match res.get_ignore_case("statusCode") {
+        None | Some(Value::Null) => 200,
+        Some(Value::Number(n)) => status_code(n)?,
+        Some(Value::String(s)) => status_code(s.trim())?,
+        Some(other) => return Err(not("statusCode must be a number", other)),
+    };
+    let mut response = Response::new(status);
+    let mut content_type = None;
+    match res.get_ignore_case("headers") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(headers)) => {
+            for (name, value) in headers {
+                if *value == Value::Null {
+                    return Err(Failure::Shape(format!(
+                        "header {name:?} is null (the host throws NullReferenceException)"
+                    )));
+                }
+                let text = dotnet_text(value).unwrap_or_else(|| value.to_json());
+                if name.eq_ignore_ascii_case("content-type") {
+                    content_type = Some(text);
+                } else {
+                    response = response.header(name, &text);
+                }
+            }
+        }
+        Some(other) => return Err(not("headers must be an object", other)),
+    }
+    let body = match res.get_ignore_case("body") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) => s.clone().into_bytes(),
+        Some(value @ (Value::Object(_) | Value::Array(_))) => value.to_json_indented().into_bytes(),
+        Some(other) => other.to_json().into_bytes(),
+    };
+    // Text output: `; charset=utf-8` added to a given type, text/plain when none was given.
+    let content_type = match content_type {
+        Some(ct) if body.is_empty() || ct.to_ascii_lowercase().contains("charset=") => Some(ct),
+        Some(ct) => Some(format!("{ct}; charset=utf-8")),
+        None if body.is_empty() => None,
+        None => Some("text/plain; charset=utf-8".to_string()),
+    };
+    if let Some(ct) = content_type {
+        response = response.header("Content-Type", &ct);
+    }
+    Ok(response.body(body))
+}
+
+fn status_code(text: &str) -> Result<u16, Failure> {
+    match text.parse::<u16>() {
+        Ok(code) if (100..=999).contains(&code) => Ok(code),
+        _ => Err(Failure::Shape(format!(
+            "statusCode {text:?} is not an HTTP status code"
+        ))),
+    }
+}
+
+/// What a reply's outputs come to, the http output aside (it is the response): what the host
+/// writes to each binding (`host_outputs::read_outputs`), as log lines.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    /// `(problem, line)`: for each output set, what its binding receives, or why the host
+    /// ignores the value or cannot write it.
+    pub lines: Vec<(bool, String)>,
+    /// The bindings that receive something, in function.json order.
+    pub names: Vec<String>,
+    /// An output cannot be written, so the host fails the invocation (outputs written before
+    /// it stay written).
+    pub failed: bool,
+}
+
+/// The outputs of `outcome`, checked against `function`'s bindings as the host checks them.
+pub fn written(function: &FunctionConfig, outcome: &Outcome) -> Written {
+    let reading = read_outputs(function, &outcome.reply);
+    let shown = |value: Option<&Value>| value.map_or("null".to_string(), Value::to_json);
+    let mut written = Written::default();
+    for output in &reading.written {
+        let name = &output.name;
+        // Without a `$return` binding, a member of a `ReturnValue` object wins (rule 4).
+        let spread = outcome.output(RETURN).and_then(|v| v.get(name));
+        let spread = spread.filter(|_| function.output(RETURN).is_none());
+        let value = spread.or_else(|| outcome.output(name));
+        let (value, kind) = (shown(value), &output.kind);
+        let mut line = format!(
+            "output '{name}' = {value}: {kind} receives {}",
+            items(&output.items)
+        );
+        if output.decoded_base64 {
+            line.push_str(" (the host base64-decoded the string)");
+        }
+        for note in &output.notes {
+            line.push_str("; ");
+            line.push_str(note);
+        }
+        written.lines.push((false, line));
+        written.names.push(output.name.clone());
+    }
+    // Each is "<name>: <reason>".
+    let ignored = reading.ignored.iter().map(|why| (why, false));
+    let failed = reading.errors.iter().map(|why| (why, true));
+    for (why, fails) in ignored.chain(failed) {
+        let (name, reason) = why.split_once(": ").unwrap_or((why, ""));
+        let outputs = outcome.reply.get_ignore_case("Outputs");
+        let value = outputs
+            .and_then(|o| o.get(name))
+            .or_else(|| outcome.output(name));
+        let what = if fails {
+            "the host cannot write it"
+        } else {
+            "ignored"
+        };
+        let line = format!("output '{name}' = {}: {what}: {reason}", shown(value));
+        written.lines.push((true, line));
+        written.failed |= fails;
+    }
+    let returned = outcome.output(RETURN).filter(|v| **v != Value::Null);
+    if let Some(value) = returned.filter(|_| function.output(RETURN).is_none()) {
+        if value.as_object().is_none() {
+            let line = format!(
+                "return value = {}: ignored, function.json declares no $return output",
+                value.to_json()
+            );
+            written.lines.push((true, line));
+        }
+    }
+    written
+}
+
+/// What a binding receives, shown on one line: text and documents as JSON, bytes counted (and
+/// shown as text when they are UTF-8).
+fn items(items: &[Item]) -> String {
+    let shown: Vec<String> = items
+        .iter()
+        .map(|item| match item {
+            Item::Json(value) => value.to_json(),
+            Item::Text(text) => Value::from(text.as_str()).to_json(),
+            Item::Bytes(bytes) => match std::str::from_utf8(bytes) {
+                Ok(text) => format!("{} bytes {}", bytes.len(), Value::from(text).to_json()),
+                Err(_) => format!("{} bytes", bytes.len()),
+            },
+        })
+        .collect();
+    match &shown[..] {
+        [one] => one.clone(),
+        many => format!("{} items: {}", many.len(), many.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{Framing, Head};
+    use crate::util::function;
+
+    fn reply(status: u16, content_type: Option<&str>, body: &str) -> Reply {
+        let headers = content_type.map(|ct| ("Content-Type".to_string(), ct.to_string()));
+        Reply {
+            head: Head {
+                status,
+                reason: "R".into(),
+                headers: headers.into_iter().collect(),
+                framing: Framing::Length(body.len()),
+                keep_alive: true,
+            },
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn outcome(body: &str) -> Outcome {
+        read(&reply(200, Some("application/json"), body)).unwrap()
+    }
+
+    fn respond(body: &str) -> Result<Response, Failure> {
+        http_response(&outcome(body), Some("res"))
+    }
+
+    #[test]
+    fn responses_from_res() {
+        let r = respond(r#"{"Outputs":{"res":{"statusCode":201,"body":"made","headers":{"X-A":"1","n":2,"b":true}}},"Logs":["a"],"ReturnValue":null}"#).unwrap();
+        assert_eq!((r.status, r.body.as_slice()), (201, &b"made"[..]));
+        let headers = [
+            ("X-A", "1"),
+            ("n", "2"),
+            ("b", "True"),
+            ("Content-Type", "text/plain; charset=utf-8"),
+        ];
+        assert_eq!(
+            r.headers,
+            headers.map(|(a, b)| (a.into(), b.into())).to_vec()
+        );
+        // statusCode as a string (the Go sample), names in any case, `status` ignored.
+        let r =
+            respond(r#"{"outputs":{"res":{"StatusCode":"201","status":404,"Body":"my world"}}}"#)
+                .unwrap();
+        assert_eq!((r.status, r.body.as_slice()), (201, &b"my world"[..]));
+        let r = respond(r#"{"Outputs":{"res":{"status":404}}}"#).unwrap();
+        let content_type = r.header_value("content-type");
+        assert_eq!((r.status, r.body.len(), content_type), (200, 0, None));
+        // A given content type gets the charset; an object body is indented JSON.
+        let r = respond(r#"{"Outputs":{"res":{"body":{"a":[1,{}],"b":{}},"headers":{"content-type":"application/json"}}}}"#).unwrap();
+        assert_eq!(
+            r.header_value("Content-Type"),
+            Some("application/json; charset=utf-8")
+        );
+        let indented = "{\n  \"a\": [\n    1,\n    {}\n  ],\n  \"b\": {}\n}";
+        assert_eq!(String::from_utf8(r.body).unwrap(), indented);
+    }
+
+    #[test]
+    fn missing_res_is_an_empty_object() {
+        for body in [
+            r#"{"Outputs":{}}"#,
+            r#"{}"#,
+            r#"{"Outputs":{"Res":{"body":"x"}}}"#,
+            r#"{"Outputs":{"res":null}}"#,
+        ] {
+            let r = respond(body).unwrap();
+            assert_eq!((r.status, r.body.as_slice()), (200, &b"{}"[..]), "{body}");
+            let content_type = r.header_value("Content-Type");
+            assert_eq!(content_type, Some("application/json; charset=utf-8"));
+        }
+    }
+
+    #[test]
+    fn failures() {
+        let outcome = |status, ct, body| read(&reply(status, ct, body));
+        let json = Some("application/json");
+        let status = Failure::Status(500, "R".into());
+        assert_eq!(outcome(500, json, "{}"), Err(status));
+        let media = Failure::MediaType(Some("text/plain".into()));
+        assert_eq!(outcome(200, Some("text/plain"), "{}"), Err(media));
+        assert_eq!(outcome(200, None, "{}"), Err(Failure::MediaType(None)));
+        assert!(matches!(outcome(200, json, "{"), Err(Failure::Json(_))));
+        let empty = Failure::Empty("an empty body");
+        assert_eq!(outcome(200, json, ""), Err(empty.clone()));
+        assert_eq!(outcome(200, None, ""), Err(empty));
+        assert_eq!(outcome(200, json, "null"), Err(Failure::Empty("null")));
+        assert!(outcome(200, Some("text/json; charset=utf-8"), "{}").is_ok());
+        for bad in ["[]", r#"{"Logs":[{}]}"#, r#"{"Outputs":[]}"#] {
+            assert!(
+                matches!(outcome(200, json, bad), Err(Failure::Shape(_))),
+                "{bad}"
+            );
+        }
+        for bad in [
+            r#"{"Outputs":{"res":"text"}}"#,
+            r#"{"Outputs":{"res":{"statusCode":"abc"}}}"#,
+            r#"{"Outputs":{"res":{"headers":{"X":null}}}}"#,
+        ] {
+            assert!(matches!(respond(bad), Err(Failure::Shape(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn return_value_binding() {
+        let returned = outcome(r#"{"ReturnValue":"{\"body\":\"hi\",\"statusCode\":202}"}"#);
+        let r = http_response(&returned, Some(RETURN)).unwrap();
+        assert_eq!((r.status, r.body.as_slice()), (202, &b"hi"[..]));
+        let returned = outcome(r#"{"ReturnValue":{"body":"o"}}"#);
+        assert_eq!(http_response(&returned, Some(RETURN)).unwrap().body, b"o");
+        assert_eq!(returned.logs, Vec::<String>::new());
+    }
+
+    /// One line per output: what its binding receives, or why the host ignores it or cannot
+    /// write it, which fails the invocation.
+    #[test]
+    fn outputs_are_read_as_the_host_writes_them() {
+        let out = |kind: &str, name: &str| {
+            format!(r#"{{"type":"{kind}","direction":"out","name":"{name}"}}"#)
+        };
+        let bindings = [
+            out("queue", "msg"),
+            out("blob", "copy"),
+            out("cosmosDB", "doc"),
+        ];
+        let trigger = r#"{"type":"queueTrigger","name":"q"},"#;
+        let copy = function("F", &format!("{trigger}{}", bindings.join(",")));
+        let reply = r#"{"Outputs":{"msg":["a",{"q":1}],"copy":"aGk=","extra":1},"ReturnValue":7}"#;
+        let expected = Written {
+            lines: vec![
+                (false, r#"output 'msg' = ["a",{"q":1}]: queue receives 2 items: "a", "{\n  \"q\": 1\n}"; item 1: JSON is written as indented text"#.into()),
+                (false, r#"output 'copy' = "aGk=": blob receives 2 bytes "hi" (the host base64-decoded the string)"#.into()),
+                (true, r#"output 'extra' = 1: ignored: function.json declares no output "extra""#.into()),
+                (true, "return value = 7: ignored, function.json declares no $return output".into()),
+            ],
+            names: vec!["msg".into(), "copy".into()],
+            failed: false,
+        };
+        assert_eq!(written(&copy, &outcome(reply)), expected);
+        // A ReturnValue object without a $return binding writes its members over the outputs.
+        let spread = written(
+            &copy,
+            &outcome(r#"{"Outputs":{"msg":["a"]},"ReturnValue":{"msg":"b"}}"#),
+        );
+        let line = r#"output 'msg' = "b": queue receives "b""#.to_string();
+        assert_eq!(spread.lines, [(false, line)]);
+        let bad = written(&copy, &outcome(r#"{"Outputs":{"doc":"x"}}"#));
+        let line = r#"output 'doc' = "x": the host cannot write it: item 0 is not a JSON object"#;
+        assert_eq!(
+            (bad.lines, bad.failed),
+            (vec![(true, line.to_string())], true)
+        );
+    }
+}
