@@ -251,3 +251,161 @@ fn a_target_at_its_limit_is_not_too_long_for_the_cr_of_its_line_end() {
     let whole = [line, b"\n"].concat();
     assert_answered_at_once(&server, &[&whole], Duration::ZERO, 400);
 }
+
+// ---- Found by review of the sweeper ----------------------------------------------------------
+
+/// A client that sent part of a head, went quiet (parked, swept) and then half-closed: the
+/// sweeper saw end of stream with bytes buffered, called it ready, found the head unfinished
+/// and parked it again, forever: the connection was never closed, its slot never freed, and
+/// the sweeper spun on it.
+#[test]
+fn a_client_that_leaves_mid_head_on_a_swept_connection_is_closed() {
+    let server = Server::start();
+    let mut stream = server.connect();
+    stream
+        .write_all(b"GET /api/HelloRust HTTP/1.1\r\nHost: h\r\n")
+        .unwrap();
+    // Longer than HEAD_LINGER: the worker parks it with the partial head.
+    thread::sleep(Duration::from_millis(200));
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    assert!(
+        is_closed(&mut stream),
+        "the half-closed connection stayed open"
+    );
+}
+
+/// Connections that left mid-head kept their slots for good: under a low open-file limit,
+/// every later client got 503.
+#[test]
+fn clients_that_abort_mid_head_do_not_hold_connection_slots() {
+    let port = support::free_port();
+    let mut child = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -n 48 && exec \"$0\"",
+            env!("CARGO_BIN_EXE_handler"),
+        ])
+        .env("FUNCTIONS_CUSTOMHANDLER_PORT", port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let connect = || loop {
+        if let Ok(stream) = TcpStream::connect(addr) {
+            stream.set_read_timeout(Some(support::WAIT)).unwrap();
+            return stream;
+        }
+        thread::sleep(Duration::from_millis(50));
+    };
+    // More than FD_RESERVE open connections, where the cap (16 under this limit) applies.
+    let aborted: Vec<TcpStream> = (0..40)
+        .map(|_| {
+            let mut stream = connect();
+            let _ = stream.write_all(b"GET /api/HelloRust HTTP/1.1\r\nHost: h\r\n");
+            stream
+        })
+        .collect();
+    thread::sleep(Duration::from_millis(300)); // parked with partial heads
+    drop(aborted);
+    thread::sleep(Duration::from_secs(2));
+    let mut fresh = connect();
+    fresh.write_all(&get("/api/HelloRust?name=x")).unwrap();
+    let reply = read_reply(&mut fresh, false).expect("an answer");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        reply.status,
+        200,
+        "slots held by gone clients: {}",
+        reply.text()
+    );
+}
+
+/// The sweeper put a connection it had just served back into the set it was reading, so a
+/// connection ready at every read (the one above) was served again and again within one
+/// round, and every other swept connection waited forever.
+#[test]
+fn one_client_leaving_mid_head_does_not_hang_the_other_swept_connections() {
+    let server = Server::start();
+    let mut canary = server.connect();
+    canary.write_all(&get("/api/HelloRust?name=a")).unwrap();
+    assert_eq!(read_reply(&mut canary, false).unwrap().status, 200);
+    let mut leaver = server.connect();
+    leaver
+        .write_all(b"GET /api/HelloRust HTTP/1.1\r\nHost: h\r\n")
+        .unwrap();
+    thread::sleep(Duration::from_millis(800)); // both swept: the canary is past LINGER
+    leaver.shutdown(std::net::Shutdown::Write).unwrap();
+    thread::sleep(Duration::from_millis(200));
+    canary.write_all(&get("/api/HelloRust?name=b")).unwrap();
+    let reply = read_reply(&mut canary, false).expect("the canary's answer");
+    assert_eq!(reply.text(), greeting(Some("b")));
+}
+
+/// A head trickling in a byte every few milliseconds kept its worker reading until
+/// HEAD_TIMEOUT (each byte restarted the worker's HEAD_LINGER wait), so MAX_WORKERS slow
+/// clients held every worker and a new client waited 9 s. A worker now waits HEAD_LINGER in
+/// all for the rest of a head, then the sweeper holds it.
+#[test]
+fn trickling_heads_do_not_hold_every_worker() {
+    let server = Server::start();
+    let mut tricklers: Vec<TcpStream> = (0..72)
+        .map(|_| {
+            let mut stream = server.connect();
+            stream
+                .write_all(b"GET /api/HelloRust HTTP/1.1\r\nX-Slow: ")
+                .unwrap();
+            stream
+        })
+        .collect();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopped = std::sync::Arc::clone(&stop);
+    let trickle = thread::spawn(move || {
+        while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+            for stream in &mut tricklers {
+                let _ = stream.write_all(b"a");
+            }
+            thread::sleep(Duration::from_millis(4));
+        }
+    });
+    thread::sleep(Duration::from_secs(1));
+    let started = Instant::now();
+    let mut fresh = server.connect();
+    fresh.write_all(&get("/api/HelloRust?name=x")).unwrap();
+    let reply = read_reply(&mut fresh, false).expect("an answer");
+    let waited = started.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    trickle.join().unwrap();
+    assert_eq!(reply.status, 200);
+    assert!(
+        waited < Duration::from_secs(2),
+        "a new client waited {waited:?} behind trickling heads"
+    );
+}
+
+/// A handler that panicked on the second of two pipelined requests also lost the answer to
+/// the first, already encoded: every request fully received gets exactly one response.
+#[test]
+fn a_panic_does_not_swallow_the_answers_before_it_on_a_pipelined_connection() {
+    struct Panicky;
+    impl handler::http::Handler for Panicky {
+        fn handle(&self, req: &handler::http::Request<'_>) -> handler::http::Response {
+            if req.path == "/panic" {
+                panic!("the handler panics");
+            }
+            handler::http::Response::text(200, format!("answer to {}", req.path))
+        }
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || handler::http::serve(listener, std::sync::Arc::new(Panicky)));
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(support::WAIT)).unwrap();
+    stream
+        .write_all(b"GET /one HTTP/1.1\r\nHost: h\r\n\r\nGET /panic HTTP/1.1\r\nHost: h\r\n\r\n")
+        .unwrap();
+    let one = read_reply(&mut stream, false).expect("the answer to /one");
+    assert_eq!(one.text(), "answer to /one");
+    assert!(is_closed(&mut stream));
+}

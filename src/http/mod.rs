@@ -39,7 +39,9 @@ pub trait Handler: Send + Sync + 'static {
     fn handle(&self, req: &Request<'_>) -> Response;
 
     /// Whether to serve the request of `head` with `take_over` instead of `handle`. Asked once
-    /// its head has parsed, before its body is read (`head.body` is empty). Never, by default.
+    /// its head has parsed, before its body is read (`head.body` is empty); asked again by the
+    /// worker a sweeper hands the request to, so the answer must depend on the head alone.
+    /// Never, by default.
     fn takes_over(&self, head: &Request<'_>) -> bool {
         let _ = head;
         false

@@ -118,6 +118,8 @@ impl Round {
 struct Swept {
     hot: Vec<Conn>,
     cold: Vec<Conn>,
+    /// Served in this round: back to `hot` once the round's reads are done.
+    again: Vec<Conn>,
 }
 
 impl Swept {
@@ -291,7 +293,7 @@ impl Pool {
         let mut set = lock(&sweep.set);
         loop {
             // Locks are taken in one order, the set then the inbox.
-            let empty = set.hot.is_empty() && set.cold.is_empty();
+            let empty = set.hot.is_empty() && set.cold.is_empty() && set.again.is_empty();
             if sweep.inbox_len.load(Ordering::Acquire) > 0 || empty || !pause.is_zero() {
                 let inbox = lock(&sweep.inbox);
                 if inbox.conns.is_empty() && (empty || !pause.is_zero()) {
@@ -372,6 +374,8 @@ impl Pool {
                 };
                 cold_due = Instant::now() + cold_pause;
             }
+            let Swept { hot, again, .. } = &mut *set;
+            hot.append(again);
             let busy = served > 0;
             if self.ctx.sweeper_busy.load(Ordering::Relaxed) != busy {
                 self.ctx.sweeper_busy.store(busy, Ordering::Relaxed);
@@ -432,7 +436,10 @@ impl Pool {
             self.pass_on(next);
             return None;
         }
-        sweep.serving_since.store(0, Ordering::Release);
+        // Only this request's mark: relief may have let the next sweeper set its own.
+        let _ = sweep
+            .serving_since
+            .compare_exchange(since, 0, Ordering::AcqRel, Ordering::Acquire);
         let mut set = lock(&sweep.set);
         if relieved() {
             drop(set);
@@ -440,7 +447,7 @@ impl Pool {
             return None;
         }
         match next {
-            Next::Park(conn) => set.hot.push(conn),
+            Next::Park(conn) => set.again.push(conn),
             next => self.pass_on(next),
         }
         Some(set)
