@@ -162,6 +162,11 @@ impl Context {
     /// sweeper is not busy, and at most one per core (at most `MAX_LINGERING`). Back-to-back
     /// requests on a few connections are then answered by the thread that waits on each, and
     /// many busy connections by the sweeper, with no hand-off either way.
+    /// How many more workers may linger now (whatever the sweeper is doing).
+    pub fn lingering_room(&self) -> usize {
+        linger_cap().saturating_sub(self.lingering.load(Ordering::Relaxed))
+    }
+
     fn linger_permit(&self) -> Option<Permit<'_>> {
         if self.sweeper_busy.load(Ordering::Relaxed) {
             return None;

@@ -328,7 +328,6 @@ impl Pool {
                 sweep.inbox_len.store(0, Ordering::Release);
             }
             let now = Instant::now();
-            let mut served = 0;
             round.inline = 0;
             let mut i = 0;
             while i < set.hot.len() {
@@ -345,7 +344,6 @@ impl Pool {
                             Some(set) => set,
                             None => return,
                         };
-                        served += 1;
                     }
                 }
             }
@@ -366,7 +364,6 @@ impl Pool {
                         }
                     }
                 }
-                served += found;
                 cold_pause = if found > 0 {
                     Duration::ZERO
                 } else {
@@ -376,7 +373,8 @@ impl Pool {
             }
             let Swept { hot, again, .. } = &mut *set;
             hot.append(again);
-            let busy = served > 0;
+            // Busy when it answers requests itself: what it hands to workers does not count.
+            let busy = round.inline > 0;
             if self.ctx.sweeper_busy.load(Ordering::Relaxed) != busy {
                 self.ctx.sweeper_busy.store(busy, Ordering::Relaxed);
             }
@@ -388,9 +386,12 @@ impl Pool {
         }
     }
 
-    /// A connection the sweeper found with bytes: served inline, or, while requests take
-    /// longer than `INLINE_MAX_COST` (`Round::cost`), handed to a worker (another core) unless it is
-    /// the round's first, which the sweeper serves itself and times.
+    /// A connection the sweeper found with bytes: served inline, or handed to a worker
+    /// - when so few connections are busy that each can have a lingering worker: the worker
+    ///   answers and then waits on it, so a lone client is answered the moment its next request
+    ///   comes, not after the sweeper's pause;
+    /// - while requests take longer than `INLINE_MAX_COST` (`Round::cost`), unless it is the
+    ///   round's first, which the sweeper serves itself and times: they then run on every core.
     fn take_ready<'a>(
         self: &'a Arc<Self>,
         mut conn: Conn,
@@ -399,7 +400,8 @@ impl Pool {
         relieved: &impl Fn() -> bool,
         round: &mut Round,
     ) -> Option<MutexGuard<'a, Swept>> {
-        if round.inline > 0 && round.cost() > INLINE_MAX_COST {
+        let few = set.hot.len() + set.again.len() < self.ctx.lingering_room();
+        if few || (round.inline > 0 && round.cost() > INLINE_MAX_COST) {
             conn.hand_over(scratch);
             self.submit(conn);
             return Some(set);
