@@ -200,9 +200,16 @@ pub struct Scratch {
     body: Vec<u8>,
     /// Encoded responses not yet written.
     out: Vec<u8>,
+    /// Time spent in the handler since `serve` began: what a request costs apart from its I/O.
+    handling: Duration,
 }
 
 impl Scratch {
+    /// Time spent in the handler during the last `serve`.
+    pub fn handling(&self) -> Duration {
+        self.handling
+    }
+
     /// The bytes read and not yet used.
     fn window(&self) -> &[u8] {
         &self.buf[self.lo..self.hi]
@@ -478,6 +485,7 @@ impl Conn {
 /// Serves requests on `conn` until it goes quiet, closes, or fails, with the buffers of
 /// `scratch`, as `role`.
 pub fn serve(mut conn: Conn, scratch: &mut Scratch, ctx: &Context, role: Role) -> Next {
+    scratch.handling = Duration::ZERO;
     scratch.load(&mut conn.pending);
     if role == Role::Worker && conn.set_nonblocking(false).is_err() {
         return close(scratch);
@@ -646,6 +654,7 @@ fn answer(
         fields,
         body: body_buf,
         out,
+        handling,
     } = scratch;
     let window = &buf[*lo..*hi];
     let body = match body {
@@ -653,10 +662,12 @@ fn answer(
         Body::InScratch => &body_buf[..],
     };
     let request = Request::new(window, &head, fields, body);
+    let started = Instant::now();
     let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         ctx.handler.handle(&request)
     }))
     .map_err(|_| Failure::Io)?;
+    *handling += started.elapsed();
     let framing = Framing {
         head_only: is_head,
         keep_alive: head.keep_alive,

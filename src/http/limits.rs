@@ -158,8 +158,8 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// 512 idle connections the sweeper uses about 6 % of a core.
 pub const POLL_MAX_PAUSE: Duration = Duration::from_millis(2);
 
-/// The sweeper serves the requests it finds inline, with no hand-off, while they take less than
-/// this (the least of the last eight); slower ones (a function that computes) go to workers, so they run on every
+/// The sweeper serves the requests it finds inline, with no hand-off, while their handler takes
+/// less than this (the least of the last eight); slower ones (a function that computes) go to workers, so they run on every
 /// core, but for one per round that the sweeper serves and times itself. A hand-off costs a
 /// context switch, about 5-10 µs here; a plain answer takes a few µs inline.
 pub const INLINE_MAX_COST: Duration = Duration::from_micros(50);

@@ -93,15 +93,16 @@ struct Sweep {
 struct Round {
     /// Requests served inline in the current round.
     inline: usize,
-    /// How long the last requests served inline took, in a ring.
+    /// How long the handler took on the last requests served inline, in a ring: a request's
+    /// reads and writes are the sweeper's own work either way.
     took: [Duration; 8],
     next: usize,
 }
 
 impl Round {
-    /// What a request served inline costs: the least of the last eight. A preempted sweeper
-    /// (a loaded machine) makes a quick request look slow now and then, never eight in a row;
-    /// a function that computes is slow every time.
+    /// What a request served inline costs in its handler: the least of the last eight. A
+    /// preempted sweeper (a loaded machine) makes a quick request look slow now and then, never
+    /// eight in a row; a function that computes is slow every time.
     fn cost(&self) -> Duration {
         self.took.iter().copied().min().unwrap_or_default()
     }
@@ -390,7 +391,7 @@ impl Pool {
     /// - when so few connections are busy that each can have a lingering worker: the worker
     ///   answers and then waits on it, so a lone client is answered the moment its next request
     ///   comes, not after the sweeper's pause;
-    /// - while requests take longer than `INLINE_MAX_COST` (`Round::cost`), unless it is the
+    /// - while handlers take longer than `INLINE_MAX_COST` (`Round::cost`), unless it is the
     ///   round's first, which the sweeper serves itself and times: they then run on every core.
     fn take_ready<'a>(
         self: &'a Arc<Self>,
@@ -407,9 +408,8 @@ impl Pool {
             return Some(set);
         }
         round.inline += 1;
-        let started = Instant::now();
         let set = self.serve_inline(conn, set, scratch, relieved)?;
-        round.record(started.elapsed());
+        round.record(scratch.handling());
         Some(set)
     }
 
