@@ -1,10 +1,10 @@
 //! The handler never outlives funchost, however funchost ends (Ctrl-C, `kill`, `kill -9`, a
 //! crash). std can neither catch a signal nor ask the kernel to signal a child when its parent
-//! dies (that needs `unsafe`), but a pipe closes whenever the process holding it ends. So the
-//! handler is started through a watcher: funchost run again as `funchost __watch-handler
-//! PROGRAM ARGS…`, which starts the handler as its own child and kills it as soon as its stdin,
-//! a pipe whose other end only funchost holds, reaches end of file, or its parent changes.
-//! funchost stops the handler the same way, by closing that pipe.
+//! dies (that needs code outside safe Rust), but a pipe closes whenever the process holding it
+//! ends. So the handler is started through a watcher: funchost run again as `funchost
+//! __watch-handler PROGRAM ARGS…`, which starts the handler as its own child and kills it as soon
+//! as its stdin, a pipe whose other end only funchost holds, reaches end of file, or its parent
+//! changes. funchost stops the handler the same way, by closing that pipe.
 //!
 //! The handler sees nothing of this: its environment, working directory, arguments and stderr
 //! are funchost's choice as before, and its stdout reaches funchost through the watcher, which
