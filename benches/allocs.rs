@@ -63,7 +63,10 @@ const REQUESTS: u64 = 20_000;
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let requests = if quick { REQUESTS / 10 } else { REQUESTS };
-    let app: Arc<dyn Handler> = Arc::new(App::new(Router::builtin(), false));
+    let app: Arc<dyn Handler> = Arc::new(App::new(
+        Router::builtin_for(handler::functions::FUNCTIONS),
+        false,
+    ));
     let invocation = r#"{"Data":{"req":{"Url":"http://localhost:7071/api/HelloRust?name=Shing","Method":"GET","Query":{"name":"Shing"},"Headers":{"Host":["localhost:7071"]}}},"Metadata":{}}"#;
     let rows: [(&str, Arc<dyn Handler>, String); 4] = [
         (

@@ -122,7 +122,7 @@ fn main() {
 
     let post = post_json();
     let batch = pipelined();
-    let app = App::new(Router::builtin(), false);
+    let app = App::new(Router::builtin_for(handler::functions::FUNCTIONS), false);
     let mut fields = Vec::new();
     let date = handler::http::date::now();
 

@@ -375,7 +375,7 @@ fn routed(found: Found<'_>) -> Option<(&'static str, Vec<(String, String)>)> {
 
 #[test]
 fn the_builtin_router_finds_hello_rust_as_azure_does() {
-    let router = Router::builtin();
+    let router = Router::builtin_for(handler::functions::FUNCTIONS);
     for path in [
         "/api/HelloRust",
         "/api/hellorust",
@@ -401,7 +401,7 @@ fn the_builtin_router_finds_hello_rust_as_azure_does() {
 
 #[test]
 fn another_method_is_not_allowed_and_told_which_are() {
-    let router = Router::builtin();
+    let router = Router::builtin_for(handler::functions::FUNCTIONS);
     for method in ["PUT", "DELETE", "OPTIONS", "get"] {
         match router.find(method, "/api/HelloRust") {
             Found::MethodNotAllowed(allow) => assert_eq!(allow, "GET, HEAD, POST", "{method}"),
@@ -556,7 +556,7 @@ fn request(
 
 /// Status, Content-Type and body text of the builtin router's answer.
 fn answer(req: Request) -> (u16, Option<String>, String) {
-    let response = respond(&Router::builtin(), req);
+    let response = respond(&Router::builtin_for(handler::functions::FUNCTIONS), req);
     let content_type = response.header_value("Content-Type").map(str::to_string);
     let body = String::from_utf8(response.body).expect("UTF-8 body");
     (response.status, content_type, body)
@@ -714,13 +714,19 @@ fn invalid_json_is_a_400_with_a_short_reason() {
 
 #[test]
 fn an_unknown_path_is_404() {
-    let response = respond(&Router::builtin(), Request::new("GET", "/api/Nope"));
+    let response = respond(
+        &Router::builtin_for(handler::functions::FUNCTIONS),
+        Request::new("GET", "/api/Nope"),
+    );
     assert_eq!(response.status, 404);
 }
 
 #[test]
 fn a_method_not_routed_is_405_with_allow() {
-    let response = respond(&Router::builtin(), Request::new("PUT", "/api/HelloRust"));
+    let response = respond(
+        &Router::builtin_for(handler::functions::FUNCTIONS),
+        Request::new("PUT", "/api/HelloRust"),
+    );
     assert_eq!(
         (response.status, response.header_value("Allow")),
         (405, Some("GET, HEAD, POST"))
@@ -738,7 +744,7 @@ static BOOM: Function = Function {
 
 #[test]
 fn a_panicking_function_is_a_500_and_the_next_call_still_works() {
-    let mut router = Router::builtin();
+    let mut router = Router::builtin_for(handler::functions::FUNCTIONS);
     router.add(&BOOM, "api/boom", &[]);
     for _ in 0..2 {
         let response = respond(&router, Request::new("GET", "/api/boom"));

@@ -18,3 +18,5 @@ mod run;
 pub mod start;
 pub mod template;
 pub mod triggers;
+
+pub use run::Function;

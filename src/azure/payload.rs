@@ -75,7 +75,7 @@ use crate::azure::outputs;
 use crate::azure::request::Request;
 use crate::azure::response::Response;
 use crate::azure::run;
-use crate::functions::Function;
+use crate::azure::run::Function;
 use crate::http::parse::is_tchar;
 use crate::http::request::{field_separator, find_header, media_type};
 use crate::http::{self, response};

@@ -14,8 +14,8 @@ use std::fmt::Write;
 
 use crate::azure::appfiles::{AppConfig, DEFAULT_ROUTE_PREFIX};
 use crate::azure::payload::Shape;
+use crate::azure::run::{self, Function};
 use crate::azure::template::{self, Template};
-use crate::functions::{self, Function};
 
 /// How requests reach a route's function.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,15 +56,10 @@ pub struct Router {
 }
 
 impl Router {
-    /// `builtin_for` the shipped function table.
-    pub fn builtin() -> Router {
-        Router::builtin_for(functions::FUNCTIONS)
-    }
-
     /// Without host.json: every function of `table` at `api/<Name>` for GET and POST, what the
     /// quickstart's function.json (`"methods": ["get", "post"]`, no `route`) declares, and at
     /// `POST /<Name>` for payload mode with the quickstart's `req`/`res` bindings.
-    pub(crate) fn builtin_for(table: &'static [Function]) -> Router {
+    pub fn builtin_for(table: &'static [Function]) -> Router {
         let mut router = Router::default();
         for function in table {
             router.add(
@@ -91,7 +86,7 @@ impl Router {
         let mut router = Router::default();
         let mut payload = Vec::new();
         for config in &app.functions {
-            let Some(function) = functions::find(table, &config.name) else {
+            let Some(function) = run::find(table, &config.name) else {
                 let registered: Vec<&str> = table.iter().map(|f| f.name).collect();
                 return Err(format!(
                     "{}: no Rust function is registered as {:?} (registered: {})",

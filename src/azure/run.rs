@@ -1,11 +1,24 @@
-//! Running one function: a panic or a status that is not final becomes a 500, and log lines
-//! go to stdout when there is no `Logs` array to carry them.
+//! A function, and running one: a panic or a status that is not final becomes a 500, and log
+//! lines go to stdout when there is no `Logs` array to carry them.
 
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::azure::request::Request;
 use crate::azure::response::Response;
+
+/// A function registered under the name of its folder in the app: a plain `fn`, listed in a
+/// table (`functions::FUNCTIONS`).
+#[derive(Debug)]
+pub struct Function {
+    pub name: &'static str,
+    pub run: fn(&Request) -> Response,
+}
+
+/// The function of `table` called `name`, compared ignoring ASCII case.
+pub fn find(table: &'static [Function], name: &str) -> Option<&'static Function> {
+    table.iter().find(|f| f.name.eq_ignore_ascii_case(name))
+}
 
 /// Runs a function; a panic becomes a 500 and the worker goes on. The panic hook has already
 /// printed the panic's one-line message to stderr.

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::azure::app::App;
 use crate::azure::appfiles::{self, FUNCTION_JSON, HOST_JSON};
 use crate::azure::router::Router;
-use crate::functions::Function;
+use crate::azure::run::Function;
 use crate::http;
 
 /// The variable the host sets to the app root; without it the working directory is the root.
