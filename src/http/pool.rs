@@ -330,41 +330,17 @@ impl Pool {
             }
             let now = Instant::now();
             round.inline = 0;
-            let mut i = 0;
-            while i < set.hot.len() {
-                match set.hot[i].probe(scratch, now) {
-                    Probe::Waiting if set.hot[i].quiet_for(now) >= HOT_FOR => {
-                        let conn = set.hot.swap_remove(i);
-                        set.cold.push(conn);
-                    }
-                    Probe::Waiting => i += 1,
-                    Probe::Expired => drop(set.hot.swap_remove(i)),
-                    Probe::Ready => {
-                        let conn = set.hot.swap_remove(i);
-                        set = match self.take_ready(conn, set, scratch, &relieved, &mut round) {
-                            Some(set) => set,
-                            None => return,
-                        };
-                    }
-                }
-            }
+            set = match self.read_list(set, false, now, scratch, &relieved, &mut round) {
+                Some((set, _)) => set,
+                None => return,
+            };
             if now >= cold_due {
-                let mut found = 0;
-                let mut i = 0;
-                while i < set.cold.len() {
-                    match set.cold[i].probe(scratch, now) {
-                        Probe::Waiting => i += 1,
-                        Probe::Expired => drop(set.cold.swap_remove(i)),
-                        Probe::Ready => {
-                            let conn = set.cold.swap_remove(i);
-                            set = match self.take_ready(conn, set, scratch, &relieved, &mut round) {
-                                Some(set) => set,
-                                None => return,
-                            };
-                            found += 1;
-                        }
-                    }
-                }
+                let found;
+                (set, found) = match self.read_list(set, true, now, scratch, &relieved, &mut round)
+                {
+                    Some(read) => read,
+                    None => return,
+                };
                 cold_pause = if found > 0 {
                     Duration::ZERO
                 } else {
@@ -384,6 +360,41 @@ impl Pool {
             } else {
                 backoff(pause, Duration::ZERO)
             };
+        }
+    }
+
+    /// Reads every connection of the hot list (or the `cold` one) once, serving or handing
+    /// over those with a request; a hot one quiet for `HOT_FOR` turns cold. The set and how many
+    /// had a request, or `None` when this sweeper has been relieved meanwhile.
+    fn read_list<'a>(
+        self: &'a Arc<Self>,
+        mut set: MutexGuard<'a, Swept>,
+        cold: bool,
+        now: Instant,
+        scratch: &mut Scratch,
+        relieved: &impl Fn() -> bool,
+        round: &mut Round,
+    ) -> Option<(MutexGuard<'a, Swept>, usize)> {
+        let mut found = 0;
+        let mut i = 0;
+        loop {
+            let list = if cold { &mut set.cold } else { &mut set.hot };
+            let Some(conn) = list.get_mut(i) else {
+                return Some((set, found));
+            };
+            match conn.probe(scratch, now) {
+                Probe::Waiting if !cold && conn.quiet_for(now) >= HOT_FOR => {
+                    let conn = list.swap_remove(i);
+                    set.cold.push(conn);
+                }
+                Probe::Waiting => i += 1,
+                Probe::Expired => drop(list.swap_remove(i)),
+                Probe::Ready => {
+                    let conn = list.swap_remove(i);
+                    set = self.take_ready(conn, set, scratch, relieved, round)?;
+                    found += 1;
+                }
+            }
         }
     }
 
