@@ -305,6 +305,18 @@ impl Conn {
         now.saturating_duration_since(self.active)
     }
 
+    /// Blocks until bytes (or the end of stream) arrive on this swept connection, for at most
+    /// `timeout`, reading nothing: the sweeper's one way to sleep that a client's request ends
+    /// at once, as std has no readiness API. Stays non-blocking afterwards.
+    pub fn wait_readable(&mut self, timeout: Duration) -> io::Result<()> {
+        self.set_nonblocking(false)?;
+        let waited = self
+            .set_read_timeout(timeout)
+            .and_then(|()| self.stream.peek(&mut [0u8; 1]));
+        self.set_nonblocking(true)?;
+        waited.map(drop)
+    }
+
     /// Marks a connection handed to a worker with bytes waiting (or about to be read).
     pub fn expect_bytes(&mut self) {
         self.expecting = true;
@@ -393,7 +405,7 @@ impl Conn {
 
     fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
         // A zero timeout means "block forever" to the OS; never ask for it.
-        let timeout = timeout.max(Duration::from_millis(1));
+        let timeout = timeout.max(Duration::from_micros(1));
         if self.read_timeout != Some(timeout) {
             self.stream.set_read_timeout(Some(timeout))?;
             self.read_timeout = Some(timeout);

@@ -33,9 +33,9 @@ use std::time::{Duration, Instant};
 
 use crate::http::conn::{self, Conn, Context, Next, Probe, Role, Scratch};
 use crate::http::limits::{
-    HOT_FOR, INLINE_MAX_COST, MAX_WORKERS, MIN_RESTING_WORKERS, POLL_MAX_PAUSE, POLL_MAX_SHARE,
-    POLL_PAUSE_STEP, SWEEP_STALL, SWEEP_STALL_RUNNING, WATCH_MAX_PAUSE, WORKER_IDLE_EXIT,
-    WORKER_STACK_BYTES,
+    HOT_FOR, HOT_WAIT_MAX, INLINE_MAX_COST, MAX_WORKERS, MIN_RESTING_WORKERS, POLL_MAX_PAUSE,
+    POLL_MAX_SHARE, POLL_PAUSE_STEP, SWEEP_STALL, SWEEP_STALL_RUNNING, WATCH_MAX_PAUSE,
+    WORKER_IDLE_EXIT, WORKER_STACK_BYTES,
 };
 use crate::http::Handler;
 
@@ -280,7 +280,9 @@ impl Pool {
     /// connections cost a read per cold pause, not per round. Rounds go back to back while they
     /// find requests; the pause after rounds that find none doubles up to `POLL_MAX_PAUSE`
     /// (longer only when a cold sweep is so long that it would take more than `POLL_MAX_SHARE`
-    /// of a core); with nothing parked the sweeper sleeps until a park.
+    /// of a core). The sweeper pauses asleep on the hot connection answered longest ago, so a
+    /// request there ends the pause at once; with no hot connection, until a park or the cold
+    /// pause's end; with nothing parked, until a park.
     fn sweep(self: &Arc<Self>, generation: u64, scratch: &mut Scratch) {
         let sweep = &self.sweep;
         let relieved = || sweep.generation.load(Ordering::Acquire) != generation;
@@ -308,15 +310,22 @@ impl Pool {
                     } else {
                         pause.min(until_cold)
                     };
-                    drop(set);
-                    let mut inbox = inbox;
-                    inbox.sleeping = empty;
-                    let mut inbox = wait(&sweep.parked, inbox, (!empty).then_some(timeout));
-                    inbox.sleeping = false;
-                    drop(inbox);
-                    set = lock(&sweep.set);
-                    if relieved() {
-                        return;
+                    if let Some(conn) = next_to_speak(&mut set.hot, Instant::now()) {
+                        // Asleep on the connection likeliest to speak next, so that its
+                        // request ends the pause; a park waits `HOT_WAIT_MAX` at worst.
+                        drop(inbox);
+                        let _ = conn.wait_readable(timeout.min(HOT_WAIT_MAX));
+                    } else {
+                        drop(set);
+                        let mut inbox = inbox;
+                        inbox.sleeping = empty;
+                        let mut inbox = wait(&sweep.parked, inbox, (!empty).then_some(timeout));
+                        inbox.sleeping = false;
+                        drop(inbox);
+                        set = lock(&sweep.set);
+                        if relieved() {
+                            return;
+                        }
                     }
                 } else {
                     drop(inbox);
@@ -514,6 +523,11 @@ impl Pool {
             }
         }
     }
+}
+
+/// The hot connection answered longest ago: in a closed loop, whose client sends next.
+fn next_to_speak(hot: &mut [Conn], now: Instant) -> Option<&mut Conn> {
+    hot.iter_mut().max_by_key(|conn| conn.quiet_for(now))
 }
 
 /// This thread's id, from `/proc/thread-self` (Linux); `None` elsewhere.
