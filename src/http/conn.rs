@@ -1039,4 +1039,45 @@ mod tests {
             "the sweeper's probe blocked for {took:?}"
         );
     }
+    /// The sweeper sleeps on one hot connection: a request there must end the sleep (not its
+    /// timeout), read nothing, and leave the socket non-blocking for the next round's read.
+    #[test]
+    fn wait_readable_wakes_on_bytes_and_stays_non_blocking() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (stream, _) = listener.accept().unwrap();
+        let count = Arc::new(AtomicUsize::new(0));
+        let mut conn = Conn::new(stream, Slot::take(&count, 10).unwrap());
+        conn.set_nonblocking(true).unwrap();
+        let mut scratch = Scratch::default();
+        // Nothing to read: the timeout ends it, and the socket is non-blocking again (a
+        // blocking read would wait out the 10 s timeout set here).
+        conn.wait_readable(Duration::from_millis(20)).unwrap_err();
+        let raw = conn.stream.try_clone().unwrap();
+        raw.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let started = Instant::now();
+        let read = (&raw).read(&mut [0u8; 16]).unwrap_err();
+        assert_eq!(read.kind(), ErrorKind::WouldBlock);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the read blocked"
+        );
+        assert_eq!(conn.probe(&mut scratch, Instant::now()), Probe::Waiting);
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            client
+                .write_all(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+                .unwrap();
+            client
+        });
+        let started = Instant::now();
+        conn.wait_readable(Duration::from_secs(30)).unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "woke by its timeout"
+        );
+        // Nothing was consumed: the probe finds the whole request.
+        assert_eq!(conn.probe(&mut scratch, Instant::now()), Probe::Ready);
+        drop(writer.join().unwrap());
+    }
 }
