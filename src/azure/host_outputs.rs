@@ -230,47 +230,9 @@ fn collect(
             Value::Number(n) => n,
             value @ (Value::Object(_) | Value::Array(_)) => {
                 notes.push(format!("item {i}: JSON is written as indented text"));
-                indented(&value)
+                value.to_json_indented()
             }
         })),
-    }
-}
-
-/// `value` as JSON.NET's `Formatting.Indented` writes it: two spaces, `"name": value`.
-pub fn indented(value: &Value) -> String {
-    let mut out = String::new();
-    write_indented(value, 0, &mut out);
-    out
-}
-
-fn write_indented(value: &Value, depth: usize, out: &mut String) {
-    let pad = |out: &mut String, depth: usize| out.extend(std::iter::repeat_n("  ", depth));
-    match value {
-        Value::Array(items) if !items.is_empty() => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                out.push_str(if i == 0 { "\n" } else { ",\n" });
-                pad(out, depth + 1);
-                write_indented(item, depth + 1, out);
-            }
-            out.push('\n');
-            pad(out, depth);
-            out.push(']');
-        }
-        Value::Object(members) if !members.is_empty() => {
-            out.push('{');
-            for (i, (name, item)) in members.iter().enumerate() {
-                out.push_str(if i == 0 { "\n" } else { ",\n" });
-                pad(out, depth + 1);
-                json::write_string(out, name);
-                out.push_str(": ");
-                write_indented(item, depth + 1, out);
-            }
-            out.push('\n');
-            pad(out, depth);
-            out.push('}');
-        }
-        scalar => scalar.write_to(out),
     }
 }
 
@@ -473,18 +435,6 @@ mod tests {
                 reading.written[0].items, expected,
                 "{name} {value:?}: {reply}"
             );
-        }
-    }
-
-    #[test]
-    fn indented_is_json_nets() {
-        let cases: &[(&str, &str)] = &[
-            (r#"{"orderId":7}"#, "{\n  \"orderId\": 7\n}"),
-            (r#"{"a":[1,{"b":null}],"c":{},"d":[]}"#, "{\n  \"a\": [\n    1,\n    {\n      \"b\": null\n    }\n  ],\n  \"c\": {},\n  \"d\": []\n}"),
-            ("\"x\"", "\"x\""),
-        ];
-        for (compact, expected) in cases {
-            assert_eq!(indented(&j(compact)), *expected);
         }
     }
 }

@@ -587,6 +587,10 @@ mod tests {
                 "{\n  \"a\": [\n    1,\n    {}\n  ],\n  \"b\": {},\n  \"c\": []\n}",
             ),
             (r#"[["x"]]"#, "[\n  [\n    \"x\"\n  ]\n]"),
+            (
+                r#"{"a":[1,{"b":null}]}"#,
+                "{\n  \"a\": [\n    1,\n    {\n      \"b\": null\n    }\n  ]\n}",
+            ),
             ("7", "7"),
         ];
         for (compact, indented) in cases {
