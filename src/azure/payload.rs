@@ -405,27 +405,40 @@ fn text(value: &Value) -> Option<String> {
     }
 }
 
-/// A query object (`{"name":"Rust"}`) as a query string, each name and value percent-encoded
-/// as the host's `UrlEncoder` does when it forwards: `name=Rust`. `None` if it is not an
-/// object of scalars.
+/// A query object (`{"name":"Rust"}`) as the query string the host would forward for it
+/// (`host_query`). `None` if it is not an object of scalars.
 fn encode_query(query: &Value) -> Option<String> {
+    let pairs = query
+        .as_object()?
+        .iter()
+        .map(|(name, value)| Some((name.as_str(), text(value)?)))
+        .collect::<Option<Vec<_>>>()?;
+    Some(host_query(pairs.iter().map(|(n, v)| (*n, v.as_str()))))
+}
+
+/// The query string the host sends for these parameters when it forwards a request
+/// (`QueryHelpers.AddQueryString`): `name=value` pairs joined by `&`, each name and value
+/// percent-encoded as .NET's `UrlEncoder.Default` does: UTF-8, upper-case hex, everything but
+/// `A-Z a-z 0-9 - . _ ~ ! $ ( ) * , ; @`. Payload mode rebuilds a function's query with it, so a
+/// function reads the same query text in both modes.
+pub fn host_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut out = String::new();
-    for (name, value) in query.as_object()? {
+    for (name, value) in pairs {
         if !out.is_empty() {
             out.push('&');
         }
-        encode_component(name, &mut out);
+        url_encode(name, &mut out);
         out.push('=');
-        encode_component(&text(value)?, &mut out);
+        url_encode(value, &mut out);
     }
-    Some(out)
+    out
 }
 
-/// Percent-encodes every byte but the unreserved ones (RFC 3986 §2.3).
-fn encode_component(s: &str, out: &mut String) {
+/// Appends `text` percent-encoded as `UrlEncoder.Default` does (see `host_query`).
+fn url_encode(text: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for byte in s.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~!$()*,;@".contains(&byte) {
             out.push(char::from(byte));
         } else {
             out.push('%');
@@ -612,11 +625,28 @@ mod tests {
             (r#","Query":"?name=Rust""#, "http://h/x", "name=Rust"),
             (r#","Query":{}"#, "http://h/x?no=1", ""),
             (r#","Query":{"n":1.5}"#, "/x", "n=1.5"),
+            // Re-encoded as the host forwards a query: UrlEncoder.Default's characters kept.
+            (
+                r#","Query":{"q":"a b!$()*,;@'+&=é","t":true}"#,
+                "/x",
+                "q=a%20b!$()*,;@%27%2B%26%3D%C3%A9&t=true",
+            ),
         ];
         for (query, url, expected) in cases {
             let req = http(&format!(r#"{{"Method":"GET","Url":"{url}"{query}}}"#)).unwrap();
             assert_eq!(req.query(), *expected, "{query}");
         }
+    }
+
+    #[test]
+    fn host_query_keeps_only_url_encoder_defaults_characters() {
+        let kept = "-._~!$()*,;@";
+        let escaped = " '\"<>#%/:=?[\\]^`{|}+&";
+        assert_eq!(
+            host_query([(kept, escaped), ("", "")]),
+            "-._~!$()*,;@=%20%27%22%3C%3E%23%25%2F%3A%3D%3F%5B%5C%5D%5E%60%7B%7C%7D%2B%26&="
+        );
+        assert_eq!(host_query([]), "");
     }
 
     #[test]

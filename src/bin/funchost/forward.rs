@@ -2,6 +2,7 @@
 //! request rebuilt as the host's `ToHttpRequestMessage` does, and the handler's answer passed
 //! back whole.
 
+use handler::azure::payload::host_query;
 use handler::http::query;
 use handler::http::request::{field_separator, group_by_name};
 use handler::http::response::Response;
@@ -34,28 +35,12 @@ const NO_BODY_METHODS: [&str; 5] = ["GET", "HEAD", "CONNECT", "OPTIONS", "DELETE
 /// The forwarded request's target: the original path, and the query rebuilt from its decoded
 /// parameters (`QueryHelpers.AddQueryString` over the query collection).
 pub fn target(req: &Request) -> String {
-    let mut target = req.path().to_string();
-    for (i, (name, value)) in query::collection(req.query()).iter().enumerate() {
-        target.push(if i == 0 { '?' } else { '&' });
-        target.push_str(&url_encode(name));
-        target.push('=');
-        target.push_str(&url_encode(value));
+    let collection = query::collection(req.query());
+    let query = host_query(collection.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    match query.as_str() {
+        "" => req.path().to_string(),
+        query => format!("{}?{query}", req.path()),
     }
-    target
-}
-
-/// .NET's `UrlEncoder.Default`: UTF-8 percent-encoding (upper-case hex) of everything but
-/// `A-Z a-z 0-9 - . _ ~ ! $ ( ) * , ; @`.
-pub fn url_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~!$()*,;@".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// The request the host sends the handler, or why it cannot send one (the client then gets
@@ -162,10 +147,6 @@ mod tests {
         assert_eq!(
             target_of("/api/h?q=%C3%A9%2F%3D%26%2B&A=1&a=2"),
             "/api/h?q=%C3%A9%2F%3D%26%2B&A=1,2"
-        );
-        assert_eq!(
-            url_encode("-._~!$()*,;@ '\"<>#%/:=?[\\]^`{|}+&"),
-            "-._~!$()*,;@%20%27%22%3C%3E%23%25%2F%3A%3D%3F%5B%5C%5D%5E%60%7B%7C%7D%2B%26"
         );
     }
 
