@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::host::DEFAULT_FUNCTION_TIMEOUT;
+use crate::scaffold::{self, Scaffold};
 
 pub const HELP: &str = "\
 funchost: a local stand-in for the Azure Functions host, for custom handlers (no func, no .NET).
@@ -67,16 +68,6 @@ pub struct Call {
     pub headers: Vec<(String, String)>,
 }
 
-/// What `new` creates.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Scaffold {
-    pub name: String,
-    pub template: String,
-    pub app: PathBuf,
-    /// The folder of the functions' sources, which holds the table (`mod.rs`).
-    pub src: PathBuf,
-}
-
 /// Options shared by `start` and `invoke`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Common {
@@ -116,9 +107,6 @@ const OPTIONS: [(&str, &[&str]); 13] = [
     ("--template", &["new"]),
     ("--src", &["new"]),
 ];
-
-/// The trigger templates of `new`.
-pub const TEMPLATES: [&str; 5] = ["http", "timer", "queue", "blob", "cosmosdb"];
 
 /// Parses the arguments after the program name.
 ///
@@ -207,8 +195,9 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             }
             "--template" => {
                 let t = value()?.to_ascii_lowercase();
-                if !TEMPLATES.contains(&t.as_str()) {
-                    let known = TEMPLATES.join(", ");
+                if !scaffold::template_names().any(|name| name == t) {
+                    let known: Vec<_> = scaffold::template_names().collect();
+                    let known = known.join(", ");
                     return Err(format!("--template {t:?} is not one of {known}"));
                 }
                 template = Some(t);

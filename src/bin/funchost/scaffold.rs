@@ -7,33 +7,44 @@
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use handler::azure::appfiles;
 
-use crate::cli::Scaffold;
+/// What `new` creates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scaffold {
+    pub name: String,
+    pub template: String,
+    pub app: PathBuf,
+    /// The folder of the functions' sources, which holds the table (`mod.rs`).
+    pub src: PathBuf,
+}
 
-/// A template's function.json and Rust source, in which `{Name}` stands for the function's
-/// name.
+/// A trigger template: its name, its function.json and its Rust source, in which `{Name}`
+/// stands for the function's name.
 macro_rules! template {
     ($name:literal) => {
         (
+            $name,
             include_str!(concat!("templates/", $name, ".json")),
             include_str!(concat!("templates/", $name, ".rs")),
         )
     };
 }
 
-/// The template called `name` (one of `cli::TEMPLATES`).
-fn template(name: &str) -> Option<(&'static str, &'static str)> {
-    Some(match name {
-        "http" => template!("http"),
-        "timer" => template!("timer"),
-        "queue" => template!("queue"),
-        "blob" => template!("blob"),
-        "cosmosdb" => template!("cosmosdb"),
-        _ => return None,
-    })
+/// The trigger templates of `new`.
+pub const TEMPLATES: [(&str, &str, &str); 5] = [
+    template!("http"),
+    template!("timer"),
+    template!("queue"),
+    template!("blob"),
+    template!("cosmosdb"),
+];
+
+/// The names of the templates, for the command line.
+pub fn template_names() -> impl Iterator<Item = &'static str> {
+    TEMPLATES.iter().map(|(name, _, _)| *name)
 }
 
 /// The declaration of the table in `mod.rs`, up to its opening bracket.
@@ -56,7 +67,9 @@ const KEYWORDS: &str = concat!(
 pub fn create(scaffold: &Scaffold) -> Result<(), String> {
     let name = scaffold.name.as_str();
     let module = module_name(name)?;
-    let (json, source) = template(&scaffold.template)
+    let (_, json, source) = TEMPLATES
+        .iter()
+        .find(|(name, _, _)| *name == scaffold.template)
         .ok_or_else(|| format!("no template {:?}", scaffold.template))?;
     let app = &scaffold.app;
     if !app.join("host.json").is_file() {
@@ -252,11 +265,6 @@ fn register(text: &str, name: &str, module: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_template_the_command_line_takes_is_here() {
-        assert!(crate::cli::TEMPLATES.iter().all(|t| template(t).is_some()));
-    }
 
     #[test]
     fn module_names_are_the_tables() {
