@@ -31,28 +31,25 @@ impl Log {
     }
 
     fn write(self, problem: bool, message: &str) {
-        let line = format!(
-            "[{}] {}\n",
-            util::log_time(SystemTime::now()),
-            one_line(message)
-        );
-        // A closed stdout (`funchost | head`) must not bring the host down: drop the line.
+        let time = util::log_time(SystemTime::now());
+        self.emit(problem, &format!("[{time}] {}", one_line(message)));
+    }
+
+    /// A line without a timestamp on stdout (`Console`) or stderr, for the function list.
+    pub fn plain(self, text: &str) {
+        self.emit(false, text);
+    }
+
+    /// Problems, and everything of `Stderr`, on stderr; the rest on stdout, flushed. A closed
+    /// stdout (`funchost | head`) must not bring the host down: the line is dropped.
+    fn emit(self, problem: bool, line: &str) {
+        // One write per line: unbuffered stderr would take a `writeln!` in two.
+        let line = format!("{line}\n");
         if problem || self == Log::Stderr {
             let _ = std::io::stderr().lock().write_all(line.as_bytes());
         } else {
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(line.as_bytes());
-            let _ = out.flush();
-        }
-    }
-
-    /// A line without a timestamp on stdout (`Console`) or stderr, for the function list.
-    pub fn plain(self, text: &str) {
-        if self == Log::Stderr {
-            let _ = writeln!(std::io::stderr().lock(), "{text}");
-        } else {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{text}");
             let _ = out.flush();
         }
     }
