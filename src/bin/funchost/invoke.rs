@@ -21,6 +21,7 @@ use crate::client::{Body, Client, Request};
 use crate::front::Front;
 use crate::host::{allows, Host};
 use crate::invocation::{self, content, Given};
+use crate::util;
 
 /// What a call sends, read and checked before the handler starts.
 #[derive(Debug)]
@@ -49,15 +50,10 @@ pub fn prepare(function: &FunctionConfig, call: &Call) -> Result<Prepared, Strin
             .inputs()
             .find(|b| b.name.eq_ignore_ascii_case(name));
         let Some(input) = input else {
-            let names: Vec<&str> = function.inputs().map(|b| b.name.as_str()).collect();
+            let names = util::names(function.inputs().map(|b| b.name.as_str()));
             return Err(format!(
-                "{} has no input binding {name:?} (inputs: {}; the trigger's data is --data)",
+                "{} has no input binding {name:?} (inputs: {names}; the trigger's data is --data)",
                 function.name,
-                if names.is_empty() {
-                    "none".to_string()
-                } else {
-                    names.join(", ")
-                }
             ));
         };
         let bytes = content(read(source)?);

@@ -227,12 +227,7 @@ fn run_invoke(common: &Common, call: &Call) -> Result<ExitCode, String> {
     let log = Log::Stderr;
     let app = load_app(&common.app, log)?;
     let Some(function) = app.function(&call.name).cloned() else {
-        let names: Vec<&str> = app.functions.iter().map(|f| f.name.as_str()).collect();
-        let list = if names.is_empty() {
-            "none".to_string()
-        } else {
-            names.join(", ")
-        };
+        let list = util::names(app.functions.iter().map(|f| f.name.as_str()));
         return Err(format!(
             "no function named {} in {} (functions: {list})",
             call.name,

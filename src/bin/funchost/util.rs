@@ -24,6 +24,16 @@ pub fn owned_headers<'r>(req: &'r Request) -> impl Iterator<Item = (String, Stri
     req.headers().map(|(n, v)| (n.to_string(), v.to_string()))
 }
 
+/// Names joined with commas for a message, or `none`.
+pub fn names<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.collect();
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
 /// Whether a non-zero `Content-Length` announces a body: the only body the host passes on in
 /// forwarding and payload mode (a chunked one is lost, azure-host.md #7930).
 pub fn announces_body(req: &Request) -> bool {
@@ -127,6 +137,12 @@ mod tests {
             .all(|c| c == b'-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_eq!(&a[14..15], "4");
         assert!("89ab".contains(&a[19..20]));
+    }
+
+    #[test]
+    fn name_lists() {
+        assert_eq!(names([].into_iter()), "none");
+        assert_eq!(names(["Echo", "Timer"].into_iter()), "Echo, Timer");
     }
 
     #[test]
