@@ -17,6 +17,8 @@ use handler::http::date;
 use handler::http::parse::{list_tokens, BodyKind};
 use handler::http::response::{self, is_bodiless, BodyFraming};
 
+use crate::util::lock;
+
 /// Pooled connections idle longer than this are closed (.NET 6+ `PooledConnectionIdleTimeout`).
 pub const POOL_IDLE: Duration = Duration::from_secs(60);
 
@@ -242,7 +244,7 @@ impl Client {
 
     /// The most recently used idle connection that is still open, if any.
     pub fn checkout(&self) -> Option<Conn> {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let mut idle = lock(&self.idle);
         while let Some((conn, since)) = idle.pop() {
             if since.elapsed() < POOL_IDLE && conn.is_open() {
                 return Some(conn);
@@ -254,7 +256,7 @@ impl Client {
     /// Returns a connection to the pool after a complete exchange.
     pub fn checkin(&self, mut conn: Conn) {
         conn.answered = false;
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let mut idle = lock(&self.idle);
         idle.retain(|(_, since)| since.elapsed() < POOL_IDLE);
         if idle.len() < POOL_MAX_IDLE {
             idle.push((conn, Instant::now()));
@@ -263,7 +265,7 @@ impl Client {
 
     /// Closes every idle connection (the handler was restarted: they lead nowhere).
     pub fn clear(&self) {
-        self.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        lock(&self.idle).clear();
     }
 }
 

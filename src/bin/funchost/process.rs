@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -16,7 +16,8 @@ use handler::azure::appfiles::AppConfig;
 
 use crate::client::{self, Body, Client, Request};
 use crate::log::Log;
-use crate::{util, watch};
+use crate::util::{self, lock};
+use crate::watch;
 
 /// Between two readiness pings (`WorkerReadyCheckPollingIntervalMilliseconds`).
 pub const PING_INTERVAL: Duration = Duration::from_millis(25);
@@ -243,7 +244,7 @@ impl Supervisor {
     /// fail with 500, as in the host), or the host gave up or `timeout` passed (`Err`).
     pub fn wait_ready(&self, timeout: Duration) -> Result<(), String> {
         let deadline = Instant::now() + timeout;
-        let mut state = self.shared.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = lock(&self.shared.state);
         loop {
             match &*state {
                 State::Ready | State::Exited => return Ok(()),
@@ -258,29 +259,22 @@ impl Supervisor {
                     timeout.as_secs()
                 ));
             }
-            state = self
-                .shared
-                .changed
-                .wait_timeout(state, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            let changed = self.shared.changed.wait_timeout(state, left);
+            state = changed.unwrap_or_else(PoisonError::into_inner).0;
         }
     }
 
     /// Blocks until the host gives up on the handler or is stopped; the reason, if it gave up.
     pub fn wait_failed(&self) -> Option<String> {
-        let mut state = self.shared.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = lock(&self.shared.state);
         loop {
             match &*state {
                 State::Failed(why) => return Some(why.clone()),
                 State::Stopped => return None,
                 _ => {}
             }
-            state = self
-                .shared
-                .changed
-                .wait(state)
-                .unwrap_or_else(|e| e.into_inner());
+            let changed = self.shared.changed.wait(state);
+            state = changed.unwrap_or_else(PoisonError::into_inner);
         }
     }
 
@@ -295,12 +289,7 @@ impl Supervisor {
         self.shared.stop.store(true, Ordering::SeqCst);
         self.shared.changed.notify_all();
         self.shared.kill();
-        let monitor = self
-            .monitor
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-        if let Some(monitor) = monitor {
+        if let Some(monitor) = lock(&self.monitor).take() {
             let _ = monitor.join();
         }
         self.shared.set_state(State::Stopped);
@@ -315,7 +304,7 @@ impl Drop for Supervisor {
 
 impl Shared {
     fn set_state(&self, state: State) {
-        let mut current = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut current = lock(&self.state);
         // A stopped or failed host stays so.
         if !matches!(*current, State::Stopped | State::Failed(_)) {
             *current = state;
@@ -330,7 +319,7 @@ impl Shared {
     /// Kills the handler (SIGKILL, as `Process.Kill`): closing its watcher's stdin makes the
     /// watcher kill it and exit. A watcher that has not exited after `STOP_WAIT` is killed.
     fn kill(&self) {
-        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        let mut child = lock(&self.child);
         if let Some(mut watcher) = child.take() {
             drop(watcher.stdin.take());
             let deadline = Instant::now() + STOP_WAIT;
@@ -344,7 +333,7 @@ impl Shared {
 
     /// Sleeps up to `pause`, waking early for a stop or a restart.
     fn pause(&self, pause: Duration) {
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let state = lock(&self.state);
         if self.stopping() || self.restart.load(Ordering::SeqCst) {
             return;
         }
@@ -408,7 +397,7 @@ impl Shared {
         if let Some(err) = stderr {
             drained.push(pipe_lines(err, self.log, true, Arc::clone(&tail)));
         }
-        *self.child.lock().unwrap_or_else(|e| e.into_inner()) = Some(process);
+        *lock(&self.child) = Some(process);
         let exited = |status: ExitStatus| {
             for done in &drained {
                 let _ = done.recv_timeout(OUTPUT_DRAIN);
@@ -523,7 +512,7 @@ impl Shared {
     }
 
     fn try_wait(&self) -> Option<ExitStatus> {
-        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        let mut child = lock(&self.child);
         let status = child.as_mut()?.try_wait().ok().flatten()?;
         *child = None;
         Some(status)
@@ -540,7 +529,7 @@ impl Shared {
                 Ended::Restart
             }
             _ => {
-                let tail = tail.lock().unwrap_or_else(|e| e.into_inner());
+                let tail = lock(tail);
                 let lines: Vec<&str> = tail.iter().map(String::as_str).collect();
                 let mut message = format!(
                     "Language Worker Process exited. Pid={pid}. {} exited with code {code} (0x{code:X})",
@@ -604,7 +593,7 @@ fn pipe_lines(
                 (Level::Warning, text) => log.warn(&format!("handler warning: {text}")),
                 (Level::Error, text) => {
                     log.error(&format!("handler error: {text}"));
-                    let mut tail = tail.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut tail = lock(&tail);
                     if tail.len() == STDERR_TAIL {
                         tail.pop_front();
                     }

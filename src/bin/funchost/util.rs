@@ -3,6 +3,7 @@
 
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use handler::Request;
@@ -22,6 +23,12 @@ pub fn target(req: &Request) -> String {
 /// The header fields of a request, owned, in the order received.
 pub fn owned_headers<'r>(req: &'r Request) -> impl Iterator<Item = (String, String)> + 'r {
     req.headers().map(|(n, v)| (n.to_string(), v.to_string()))
+}
+
+/// Locks, recovering from poisoning: every lock here guards plain state (a pool, a state, a
+/// child), left whole at each unlock, so a panicking thread cannot leave it half-changed.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Names joined with commas for a message, or `none`.
