@@ -307,29 +307,20 @@ impl Conn {
         deadline: Instant,
     ) -> Result<(Reply, bool), Error> {
         self.answered = false;
-        let expect = request.expects_continue();
         self.write_all(&request_head(request), deadline)?;
-        let mut body_sent = !expect;
-        if body_sent {
-            self.write_body(request.body, deadline)?;
-        } else {
+        if request.expects_continue() {
             // Wait at most 1 s for `100 Continue` (or an early final answer), then send anyway.
             let wait = deadline.min(Instant::now() + EXPECT_CONTINUE_WAIT);
             match self.read_head(head_request, wait) {
-                Ok(head) if head.status == 100 => {
-                    self.write_body(request.body, deadline)?;
-                    body_sent = true;
-                }
-                Ok(head) => return self.finish(head, false, deadline),
-                Err(Error::Timeout) if Instant::now() < deadline => {
-                    self.write_body(request.body, deadline)?;
-                    body_sent = true;
-                }
+                Ok(head) if head.status != 100 => return self.finish(head, false, deadline),
+                Ok(_) => {}
+                Err(Error::Timeout) if Instant::now() < deadline => {}
                 Err(e) => return Err(e),
             }
         }
+        self.write_body(request.body, deadline)?;
         let head = self.read_final_head(head_request, deadline)?;
-        self.finish(head, body_sent, deadline)
+        self.finish(head, true, deadline)
     }
 
     fn finish(
