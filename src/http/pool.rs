@@ -114,11 +114,13 @@ impl Round {
 }
 
 /// The swept connections: hot ones had a request within `HOT_FOR` and are read every round;
-/// cold ones are read when the cold pause is due.
+/// cold ones are read when the cold pause is due. A round takes each list from the front and
+/// puts back at the end, and served connections go after the rest, so the lists stay in the
+/// order of the last answer: requests are served in about the order they were sent.
 #[derive(Debug, Default)]
 struct Swept {
-    hot: Vec<Conn>,
-    cold: Vec<Conn>,
+    hot: VecDeque<Conn>,
+    cold: VecDeque<Conn>,
     /// Served in this round: back to `hot` once the round's reads are done.
     again: Vec<Conn>,
 }
@@ -126,9 +128,9 @@ struct Swept {
 impl Swept {
     fn add(&mut self, conn: Conn, now: Instant) {
         if conn.quiet_for(now) < HOT_FOR {
-            self.hot.push(conn);
+            self.hot.push_back(conn);
         } else {
-            self.cold.push(conn);
+            self.cold.push_back(conn);
         }
     }
 }
@@ -358,7 +360,7 @@ impl Pool {
                 cold_due = Instant::now() + cold_pause;
             }
             let Swept { hot, again, .. } = &mut *set;
-            hot.append(again);
+            hot.extend(again.drain(..));
             // Busy when it answers requests itself: what it hands to workers does not count.
             let busy = round.inline > 0;
             if self.ctx.sweeper_busy.load(Ordering::Relaxed) != busy {
@@ -385,26 +387,25 @@ impl Pool {
         round: &mut Round,
     ) -> Option<(MutexGuard<'a, Swept>, usize)> {
         let mut found = 0;
-        let mut i = 0;
-        loop {
+        let count = if cold { set.cold.len() } else { set.hot.len() };
+        for _ in 0..count {
             let list = if cold { &mut set.cold } else { &mut set.hot };
-            let Some(conn) = list.get_mut(i) else {
-                return Some((set, found));
+            let Some(mut conn) = list.pop_front() else {
+                break;
             };
             match conn.probe(scratch, now) {
-                Probe::Waiting if !cold && conn.quiet_for(now) >= HOT_FOR => {
-                    let conn = list.swap_remove(i);
-                    set.cold.push(conn);
+                Probe::Waiting if cold || conn.quiet_for(now) >= HOT_FOR => {
+                    set.cold.push_back(conn)
                 }
-                Probe::Waiting => i += 1,
-                Probe::Expired => drop(list.swap_remove(i)),
+                Probe::Waiting => set.hot.push_back(conn),
+                Probe::Expired => drop(conn),
                 Probe::Ready => {
-                    let conn = list.swap_remove(i);
                     set = self.take_ready(conn, set, scratch, relieved, round)?;
                     found += 1;
                 }
             }
         }
+        Some((set, found))
     }
 
     /// A connection the sweeper found with bytes: served inline, or handed to a worker
@@ -526,7 +527,7 @@ impl Pool {
 }
 
 /// The hot connection answered longest ago: in a closed loop, whose client sends next.
-fn next_to_speak(hot: &mut [Conn], now: Instant) -> Option<&mut Conn> {
+fn next_to_speak(hot: &mut VecDeque<Conn>, now: Instant) -> Option<&mut Conn> {
     hot.iter_mut().max_by_key(|conn| conn.quiet_for(now))
 }
 
