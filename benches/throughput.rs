@@ -427,9 +427,9 @@ fn main() {
             ),
             (
                 "rounds",
-                "runs per binary and C, pooled (default 3, --quick 1)",
+                "runs per binary and C, pooled (default 7, --quick 1)",
             ),
-            ("secs", "measured seconds per run (default 2, --quick 0.5)"),
+            ("secs", "measured seconds per run (default 1, --quick 0.5)"),
             (
                 "warmup-secs",
                 "unmeasured seconds before each run (default 0.5, --quick 0.2)",
@@ -440,7 +440,7 @@ fn main() {
     let (rounds, secs, warmup, conns_default) = match (opts.smoke, opts.quick) {
         (true, _) => (1, 0.1, 0.05, "1,16"),
         (false, true) => (1, 0.5, 0.2, "1,16,128,512"),
-        (false, false) => (3, 2.0, 0.5, "1,16,128,512"),
+        (false, false) => (7, 1.0, 0.5, "1,16,128,512"),
     };
     let rounds: usize = opts.value("rounds", rounds).clamp(1, 100);
     let secs = opts.value::<f64>("secs", secs).clamp(0.01, 600.0);

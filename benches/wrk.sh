@@ -4,10 +4,12 @@
 # (A, B, A, B... with a fresh server per run, so each peak RSS belongs to its C). Prints one
 # table; with --summary appends its rows (tab-separated) for benches/run.sh.
 #
-#   benches/wrk.sh --bin PATH [--vs PATH] [--conns "1 16 128 512"] [--secs 3] [--rounds 3]
+#   benches/wrk.sh --bin PATH [--vs PATH] [--conns "1 16 128 512"] [--secs 2] [--rounds 7]
 #                  [--summary FILE]   (--secs: whole seconds, as wrk takes them)
 #
-# Each figure is the median of the rounds. Figures only: nothing here passes or fails.
+# Each figure is the median of the rounds: on a small shared VM one run's requests/s moves by
+# 10-15 % with where the scheduler puts the threads, so seven short rounds make a steadier figure
+# than three long ones. Figures only: nothing here passes or fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,8 +21,8 @@ command -v wrk >/dev/null 2>&1 || die "wrk not found (Debian/Ubuntu: apt-get ins
 
 bins=()
 conns="1 16 128 512"
-secs=3
-rounds=3
+secs=2
+rounds=7
 summary=""
 while [ $# -gt 0 ]; do
     case "$1" in
