@@ -1039,6 +1039,7 @@ mod tests {
             "the sweeper's probe blocked for {took:?}"
         );
     }
+
     /// The sweeper sleeps on one hot connection: a request there must end the sleep (not its
     /// timeout), read nothing, and leave the socket non-blocking for the next round's read.
     #[test]

@@ -312,9 +312,10 @@ impl Pool {
                     } else {
                         pause.min(until_cold)
                     };
-                    if let Some(conn) = next_to_speak(&mut set.hot, Instant::now()) {
-                        // Asleep on the connection likeliest to speak next, so that its
-                        // request ends the pause; a park waits `HOT_WAIT_MAX` at worst.
+                    if let Some(conn) = set.hot.front_mut() {
+                        // Asleep on the connection answered longest ago (the list's order),
+                        // the likeliest to speak next, so that its request ends the pause; a
+                        // park waits `HOT_WAIT_MAX` at worst.
                         drop(inbox);
                         let _ = conn.wait_readable(timeout.min(HOT_WAIT_MAX));
                     } else {
@@ -524,11 +525,6 @@ impl Pool {
             }
         }
     }
-}
-
-/// The hot connection answered longest ago: in a closed loop, whose client sends next.
-fn next_to_speak(hot: &mut VecDeque<Conn>, now: Instant) -> Option<&mut Conn> {
-    hot.iter_mut().max_by_key(|conn| conn.quiet_for(now))
 }
 
 /// This thread's id, from `/proc/thread-self` (Linux); `None` elsewhere.
