@@ -305,18 +305,6 @@ impl Conn {
         now.saturating_duration_since(self.active)
     }
 
-    /// Blocks until bytes (or the end of stream) arrive on this swept connection, for at most
-    /// `timeout`, reading nothing: the sweeper's one way to sleep that a client's request ends
-    /// at once, as std has no readiness API. Stays non-blocking afterwards.
-    pub fn wait_readable(&mut self, timeout: Duration) -> io::Result<()> {
-        self.set_nonblocking(false)?;
-        let waited = self
-            .set_read_timeout(timeout)
-            .and_then(|()| self.stream.peek(&mut [0u8; 1]));
-        self.set_nonblocking(true)?;
-        waited.map(drop)
-    }
-
     /// Marks a connection handed to a worker with bytes waiting (or about to be read).
     pub fn expect_bytes(&mut self) {
         self.expecting = true;
@@ -405,7 +393,7 @@ impl Conn {
 
     fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
         // A zero timeout means "block forever" to the OS; never ask for it.
-        let timeout = timeout.max(Duration::from_micros(1));
+        let timeout = timeout.max(Duration::from_millis(1));
         if self.read_timeout != Some(timeout) {
             self.stream.set_read_timeout(Some(timeout))?;
             self.read_timeout = Some(timeout);
@@ -1038,47 +1026,5 @@ mod tests {
             took < Duration::from_millis(100),
             "the sweeper's probe blocked for {took:?}"
         );
-    }
-
-    /// The sweeper sleeps on one hot connection: a request there must end the sleep (not its
-    /// timeout), read nothing, and leave the socket non-blocking for the next round's read.
-    #[test]
-    fn wait_readable_wakes_on_bytes_and_stays_non_blocking() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (stream, _) = listener.accept().unwrap();
-        let count = Arc::new(AtomicUsize::new(0));
-        let mut conn = Conn::new(stream, Slot::take(&count, 10).unwrap());
-        conn.set_nonblocking(true).unwrap();
-        let mut scratch = Scratch::default();
-        // Nothing to read: the timeout ends it, and the socket is non-blocking again (a
-        // blocking read would wait out the 10 s timeout set here).
-        conn.wait_readable(Duration::from_millis(20)).unwrap_err();
-        let raw = conn.stream.try_clone().unwrap();
-        raw.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let started = Instant::now();
-        let read = (&raw).read(&mut [0u8; 16]).unwrap_err();
-        assert_eq!(read.kind(), ErrorKind::WouldBlock);
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "the read blocked"
-        );
-        assert_eq!(conn.probe(&mut scratch, Instant::now()), Probe::Waiting);
-        let writer = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(50));
-            client
-                .write_all(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
-                .unwrap();
-            client
-        });
-        let started = Instant::now();
-        conn.wait_readable(Duration::from_secs(30)).unwrap();
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "woke by its timeout"
-        );
-        // Nothing was consumed: the probe finds the whole request.
-        assert_eq!(conn.probe(&mut scratch, Instant::now()), Probe::Ready);
-        drop(writer.join().unwrap());
     }
 }

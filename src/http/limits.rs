@@ -174,11 +174,6 @@ pub const HOT_FOR: Duration = Duration::from_millis(10);
 /// arrives just after a busy spell waits microseconds.
 pub const POLL_PAUSE_STEP: Duration = Duration::from_micros(50);
 
-/// Longest the sweeper sleeps on one hot connection (see `Conn::wait_readable`) before it looks
-/// again: a connection parked meanwhile cannot wake it, so this bounds that connection's extra
-/// wait, while a request on the watched connection ends the sleep at once.
-pub const HOT_WAIT_MAX: Duration = Duration::from_micros(500);
-
 /// Most of one core, in percent, that the sweeper spends reading connections that stay idle.
 /// Past about 700 idle connections a sweep is long enough that `POLL_MAX_PAUSE` alone would let
 /// it cost more (22 % at 2000); the pause then stretches to keep this share, and the first

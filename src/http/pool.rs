@@ -33,9 +33,9 @@ use std::time::{Duration, Instant};
 
 use crate::http::conn::{self, Conn, Context, Next, Probe, Role, Scratch};
 use crate::http::limits::{
-    HOT_FOR, HOT_WAIT_MAX, INLINE_MAX_COST, MAX_WORKERS, MIN_RESTING_WORKERS, POLL_MAX_PAUSE,
-    POLL_MAX_SHARE, POLL_PAUSE_STEP, SWEEP_STALL, SWEEP_STALL_RUNNING, WATCH_MAX_PAUSE,
-    WORKER_IDLE_EXIT, WORKER_STACK_BYTES,
+    HOT_FOR, INLINE_MAX_COST, MAX_WORKERS, MIN_RESTING_WORKERS, POLL_MAX_PAUSE, POLL_MAX_SHARE,
+    POLL_PAUSE_STEP, SWEEP_STALL, SWEEP_STALL_RUNNING, WATCH_MAX_PAUSE, WORKER_IDLE_EXIT,
+    WORKER_STACK_BYTES,
 };
 use crate::http::Handler;
 
@@ -282,9 +282,10 @@ impl Pool {
     /// connections cost a read per cold pause, not per round. Rounds go back to back while they
     /// find requests; the pause after rounds that find none doubles up to `POLL_MAX_PAUSE`
     /// (longer only when a cold sweep is so long that it would take more than `POLL_MAX_SHARE`
-    /// of a core). The sweeper pauses asleep on the hot connection answered longest ago, so a
-    /// request there ends the pause at once; with no hot connection, until a park or the cold
-    /// pause's end; with nothing parked, until a park.
+    /// of a core); with nothing parked the sweeper sleeps until a park. It pauses on a condvar,
+    /// not blocked in a read of the connection likeliest to speak next: that read would end the
+    /// moment its request came, but Linux rounds a socket's read timeout up to a scheduler tick
+    /// (4 ms at HZ = 250), and every other connection's request would wait that long.
     fn sweep(self: &Arc<Self>, generation: u64, scratch: &mut Scratch) {
         let sweep = &self.sweep;
         let relieved = || sweep.generation.load(Ordering::Acquire) != generation;
@@ -312,23 +313,15 @@ impl Pool {
                     } else {
                         pause.min(until_cold)
                     };
-                    if let Some(conn) = set.hot.front_mut() {
-                        // Asleep on the connection answered longest ago (the list's order),
-                        // the likeliest to speak next, so that its request ends the pause; a
-                        // park waits `HOT_WAIT_MAX` at worst.
-                        drop(inbox);
-                        let _ = conn.wait_readable(timeout.min(HOT_WAIT_MAX));
-                    } else {
-                        drop(set);
-                        let mut inbox = inbox;
-                        inbox.sleeping = empty;
-                        let mut inbox = wait(&sweep.parked, inbox, (!empty).then_some(timeout));
-                        inbox.sleeping = false;
-                        drop(inbox);
-                        set = lock(&sweep.set);
-                        if relieved() {
-                            return;
-                        }
+                    drop(set);
+                    let mut inbox = inbox;
+                    inbox.sleeping = empty;
+                    let mut inbox = wait(&sweep.parked, inbox, (!empty).then_some(timeout));
+                    inbox.sleeping = false;
+                    drop(inbox);
+                    set = lock(&sweep.set);
+                    if relieved() {
+                        return;
                     }
                 } else {
                     drop(inbox);
