@@ -174,6 +174,12 @@ pub const HOT_FOR: Duration = Duration::from_millis(10);
 /// arrives just after a busy spell waits microseconds.
 pub const POLL_PAUSE_STEP: Duration = Duration::from_micros(50);
 
+/// How late the kernel may end a server thread's timed wait (its timer slack; Linux's default
+/// is 50 µs, as long as the sweeper's first pause): 1 µs, in nanoseconds as the text
+/// `/proc/self/timerslack_ns` takes. Text, not a number: formatting one at start-up brought
+/// 64 KiB more of the binary into memory. See `server::tighten_timer_slack`.
+pub const TIMER_SLACK_NS: &str = "1000";
+
 /// Most of one core, in percent, that the sweeper spends reading connections that stay idle.
 /// Past about 700 idle connections a sweep is long enough that `POLL_MAX_PAUSE` alone would let
 /// it cost more (22 % at 2000); the pause then stretches to keep this share, and the first
