@@ -70,9 +70,10 @@ pub fn serve(listener: TcpListener, handler: Arc<dyn Handler>) -> ! {
 /// rather than its default 50 µs; threads started later inherit it. The sweeper's pause after
 /// an empty round starts at `POLL_PAUSE_STEP` (50 µs), which the default slack doubled: with a
 /// few busy connections (wrk -t1 C=4) requests/s went from 57k to 119k. Only a process's main
-/// thread can set its own slack this way without a capability (`/proc/self` names the main
-/// thread), and the handler calls `serve` there; from another thread the write is refused, or
-/// with `CAP_SYS_NICE` only retimes the main thread. One small write at start-up, about 4 µs.
+/// thread can set its own slack this way without a capability on current kernels (`/proc/self`
+/// names the main thread), and the handler calls `serve` there; from another thread, or where
+/// the kernel wants `CAP_SYS_NICE` for it, the write is refused or only retimes the main thread,
+/// and nothing else changes. One small write at start-up, about 4 µs.
 fn tighten_timer_slack() {
     let _ = std::fs::write("/proc/self/timerslack_ns", TIMER_SLACK_NS);
 }
