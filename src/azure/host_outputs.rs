@@ -240,25 +240,8 @@ fn collect(
 mod tests {
     use super::*;
     use crate::azure::appfiles::parse_function_json;
+    use crate::azure::outputs::tests::config as function;
     use crate::azure::outputs::{encode_all, Output};
-
-    fn function() -> FunctionConfig {
-        parse_function_json(
-            "F",
-            br#"{"bindings":[{"type":"queueTrigger","direction":"in","name":"msg"},
-            {"type":"blob","direction":"out","name":"blob"},
-            {"type":"blob","direction":"out","name":"textBlob","dataType":"binary"},
-            {"type":"queue","direction":"out","name":"queue"},
-            {"type":"eventHub","direction":"out","name":"hub"},
-            {"type":"serviceBus","direction":"out","name":"bus"},
-            {"type":"cosmosDB","direction":"out","name":"doc"},
-            {"type":"table","direction":"out","name":"row"},
-            {"type":"kafka","direction":"out","name":"other"},
-            {"type":"http","direction":"out","name":"res"},
-            {"type":"queue","direction":"out","name":"$return"}]}"#,
-        )
-        .unwrap()
-    }
 
     fn j(text: &str) -> Value {
         json::parse(text.as_bytes()).unwrap()

@@ -292,12 +292,12 @@ fn messages(binding: &Binding, value: Output, raw_json: bool) -> Result<Value, S
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::azure::appfiles::parse_function_json;
 
-    /// A timer function with one output of each kind.
-    fn config() -> FunctionConfig {
+    /// A timer function with one output of each kind (also `host_outputs`' fixture).
+    pub(crate) fn config() -> FunctionConfig {
         parse_function_json(
             "F",
             br#"{"bindings":[{"type":"timerTrigger","direction":"in","name":"t"},
@@ -305,8 +305,10 @@ mod tests {
             {"type":"blob","direction":"out","name":"textBlob","dataType":"binary"},
             {"type":"queue","direction":"out","name":"queue"},
             {"type":"queue","direction":"out","name":"literalQueue","dataType":"binary"},
+            {"type":"eventHub","direction":"out","name":"hub"},
             {"type":"serviceBus","direction":"out","name":"bus"},
             {"type":"cosmosDB","direction":"out","name":"doc"},
+            {"type":"table","direction":"out","name":"row"},
             {"type":"kafka","direction":"out","name":"other"},
             {"type":"http","direction":"out","name":"res"},
             {"type":"queue","direction":"out","name":"$return"}]}"#,
@@ -442,10 +444,10 @@ mod tests {
             errors,
             [
                 "set the output \"Queue\", which its function.json does not declare (outputs: \
-                 blob, textBlob, queue, literalQueue, bus, doc, other, res, $return); did you \
-                 mean \"queue\"? the host matches output names exactly",
+                 blob, textBlob, queue, literalQueue, hub, bus, doc, row, other, res, \
+                 $return); did you mean \"queue\"? the host matches output names exactly",
                 "set the output \"nope\", which its function.json does not declare (outputs: \
-                 blob, textBlob, queue, literalQueue, bus, doc, other, res, $return)",
+                 blob, textBlob, queue, literalQueue, hub, bus, doc, row, other, res, $return)",
             ]
         );
         let timer =
