@@ -348,6 +348,11 @@ fn valid_cases() -> Vec<Valid> {
             head("M-SEARCH", "*", Http11, &[("Host", "h")]),
         ),
         valid(
+            "HTTP/1.2 is served as 1.1 (RFC 9110 §2.5)",
+            "GET / HTTP/1.2\r\nHost: [::1]:7071\r\n\r\n",
+            head("GET", "/", Http11, &[("Host", "[::1]:7071")]),
+        ),
+        valid(
             "empty lines before the request line are skipped and counted as used",
             "\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
             head("GET", "/", Http11, &[("Host", "h")]),
@@ -616,14 +621,24 @@ fn reject_cases() -> Vec<Reject> {
             Version,
         ),
         reject(
-            "HTTP/1.2 is unknown",
-            "GET / HTTP/1.2\r\nHost: h\r\n\r\n",
-            Version,
-        ),
-        reject(
             "HTTP/0.9 is not served",
             "GET / HTTP/0.9\r\nHost: h\r\n\r\n",
             Version,
+        ),
+        reject(
+            "a Host that is not uri-host [\":\" port] (RFC 9112 §3.2)",
+            "GET / HTTP/1.1\r\nHost: a b/c@d\r\n\r\n",
+            Host,
+        ),
+        reject(
+            "a Host port that is not digits",
+            "GET / HTTP/1.1\r\nHost: h:8o\r\n\r\n",
+            Host,
+        ),
+        reject(
+            "an unclosed IP literal in Host",
+            "GET / HTTP/1.1\r\nHost: [::1:80\r\n\r\n",
+            Host,
         ),
         reject(
             "HTTP/1.1 without Host (RFC 9112 §3.2)",
@@ -703,9 +718,19 @@ fn reject_cases() -> Vec<Reject> {
             Framing,
         ),
         reject(
-            "a transfer coding this server does not know",
+            "a coding other than chunked alone: no knowable length (RFC 9112 §6.3 rule 4)",
             get_with(&["Transfer-Encoding: gzip"]),
-            UnknownCoding,
+            Framing,
+        ),
+        reject(
+            "chunked not last (RFC 9112 §6.3 rule 4)",
+            get_with(&["Transfer-Encoding: chunked, gzip"]),
+            Framing,
+        ),
+        reject(
+            "identity is no longer a transfer coding",
+            get_with(&["Transfer-Encoding: identity"]),
+            Framing,
         ),
         reject(
             "gzip before chunked",
@@ -1156,6 +1181,13 @@ fn chunked_bodies_decode_alike_however_they_arrive() {
             true,
         ),
         (
+            "trailer values may hold tabs, spaces and obs-text, and be empty",
+            b"1\r\nx\r\n0\r\nA: \tb c\x80\xff\r\nB:\r\n\r\n".to_vec(),
+            b"x",
+            26,
+            true,
+        ),
+        (
             "data may hold CRLFs",
             b"4\r\n\r\n\r\n\r\n0\r\n\r\n".to_vec(),
             b"\r\n\r\n",
@@ -1240,6 +1272,43 @@ fn malformed_chunked_bodies_are_refused_however_they_arrive() {
         (
             "bare LF in a trailer",
             b"0\r\nX-T: a\nb\r\n\r\n".to_vec(),
+            Chunked,
+        ),
+        // RFC 9112 §7.1.2: a trailer line is a field line, so a request line, a line without a
+        // colon, a space before the colon or a control byte is an error, not a trailer.
+        (
+            "a request line as a trailer (missing CRLF after the last chunk)",
+            b"0\r\nGET /next HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+            Chunked,
+        ),
+        (
+            "a trailer without a colon",
+            b"0\r\nX-T\r\n\r\n".to_vec(),
+            Chunked,
+        ),
+        (
+            "a trailer with no name",
+            b"0\r\n: v\r\n\r\n".to_vec(),
+            Chunked,
+        ),
+        (
+            "space before a trailer's colon",
+            b"0\r\nX-T : v\r\n\r\n".to_vec(),
+            Chunked,
+        ),
+        (
+            "a trailer starting with a space",
+            b"0\r\n X-T: v\r\n\r\n".to_vec(),
+            Chunked,
+        ),
+        (
+            "a control byte in a trailer value",
+            b"0\r\nX-T: a\x01b\r\n\r\n".to_vec(),
+            Chunked,
+        ),
+        (
+            "non-ASCII in a trailer name",
+            b"0\r\n\x80\xff: v\r\n\r\n".to_vec(),
             Chunked,
         ),
         (

@@ -5,6 +5,7 @@ use crate::http::error::HttpError;
 use crate::http::limits::{
     MAX_BODY_BYTES, MAX_CHUNK_EXTENSION_BYTES, MAX_CHUNK_LINE_BYTES, MAX_TRAILER_BYTES,
 };
+use crate::http::parse::{is_field_value_byte, is_tchar};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -23,8 +24,11 @@ enum State {
     DataLf,
     /// At the start of a trailer line, or of the final empty line.
     TrailerStart,
-    /// Inside a trailer field line, which is read and discarded.
-    Trailer,
+    /// A trailer field line, checked as a header line is and discarded: its name, then its
+    /// value up to CR. A line that is not a field ends the body in error, so that nothing a
+    /// client meant as the next request is read as a trailer.
+    TrailerName,
+    TrailerValue,
     TrailerLf,
     /// The LF of the final empty line.
     EndLf,
@@ -152,11 +156,10 @@ impl ChunkedDecoder {
             }
             State::DataCr => expect(b, b'\r').map(|()| State::DataLf)?,
             State::DataLf => expect(b, b'\n').map(|()| State::Size)?,
-            State::TrailerStart => match b {
-                b'\r' => State::EndLf,
-                _ => self.trailer_byte(b)?,
-            },
-            State::Trailer => self.trailer_byte(b)?,
+            State::TrailerStart if b == b'\r' => State::EndLf,
+            State::TrailerStart | State::TrailerName | State::TrailerValue => {
+                self.trailer_byte(b)?
+            }
             State::TrailerLf => expect(b, b'\n').map(|()| State::TrailerStart)?,
             State::EndLf => expect(b, b'\n').map(|()| State::Done)?,
             // `decode` copies data itself and stops at Done; neither reaches here.
@@ -182,17 +185,19 @@ impl ChunkedDecoder {
         Ok(())
     }
 
-    /// A byte of a trailer field line: counted against the trailer limit, checked for the
-    /// characters a field line may not hold, and discarded.
+    /// A byte of a trailer field line (RFC 9112 §7.1.2: the syntax of a header field line):
+    /// counted against the trailer limit, checked, and discarded.
     fn trailer_byte(&mut self, b: u8) -> Result<State, HttpError> {
         self.trailer_bytes += 1;
         if self.trailer_bytes > MAX_TRAILER_BYTES {
             return Err(HttpError::HeadTooLarge);
         }
-        match b {
-            b'\r' => Ok(State::TrailerLf),
-            b'\n' | 0 => Err(HttpError::Chunked),
-            _ => Ok(State::Trailer),
+        match (self.state, b) {
+            (State::TrailerStart | State::TrailerName, b) if is_tchar(b) => Ok(State::TrailerName),
+            (State::TrailerName, b':') => Ok(State::TrailerValue),
+            (State::TrailerValue, b'\r') => Ok(State::TrailerLf),
+            (State::TrailerValue, b) if is_field_value_byte(b) => Ok(State::TrailerValue),
+            _ => Err(HttpError::Chunked),
         }
     }
 }

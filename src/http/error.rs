@@ -21,7 +21,8 @@ pub enum HttpError {
     /// A malformed header field line: no colon, a bad name, whitespace before the colon
     /// (RFC 9112 §5.1), obs-fold (§5.2), or a NUL or bare CR in a value (RFC 9110 §5.5).
     Header,
-    /// HTTP/1.1 without exactly one `Host` header (RFC 9112 §3.2).
+    /// HTTP/1.1 without exactly one `Host` header, or one whose value is not a host and port
+    /// (RFC 9112 §3.2).
     Host,
     /// `Content-Length` that is not decimal digits, or repeated with different values.
     ContentLength,
@@ -78,7 +79,7 @@ impl fmt::Display for HttpError {
             HttpError::Target => "malformed request target",
             HttpError::Version => "unsupported HTTP version",
             HttpError::Header => "malformed header field",
-            HttpError::Host => "missing or repeated Host header",
+            HttpError::Host => "missing, repeated or invalid Host header",
             HttpError::ContentLength => "invalid Content-Length",
             HttpError::Framing => "conflicting message framing",
             HttpError::Chunked => "malformed chunked body",

@@ -355,6 +355,10 @@ fn parse_version(v: &[u8]) -> Result<Version, HttpError> {
     match v {
         b"HTTP/1.1" => Ok(Version::Http11),
         b"HTTP/1.0" => Ok(Version::Http10),
+        // A later 1.x is served as 1.1, the highest minor version here (RFC 9110 §2.5).
+        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor] if minor.is_ascii_digit() => {
+            Ok(Version::Http11)
+        }
         [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
             if major.is_ascii_digit() && minor.is_ascii_digit() =>
         {
@@ -436,7 +440,7 @@ fn parse_fields(
         }
         // NUL, CR and LF are never allowed in a value (RFC 9110 §5.5); nor are other controls
         // except HTAB. obs-text (0x80-0xFF) is kept.
-        if value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        if !value.iter().all(|&b| is_field_value_byte(b)) {
             return Err(HttpError::Header);
         }
         let (lead, trimmed) = trim_ows(value);
@@ -463,7 +467,8 @@ struct Framing {
 fn decide_framing(version: Version, head: &[u8], fields: &[Field]) -> Result<Framing, HttpError> {
     let mut content_length: Option<u64> = None;
     let mut codings = 0;
-    let mut unknown_coding = false;
+    let mut chunked = 0;
+    let mut last_chunked = false;
     let mut has_te = false;
     let mut hosts = 0;
     let mut close = false;
@@ -486,10 +491,14 @@ fn decide_framing(version: Version, head: &[u8], fields: &[Field]) -> Result<Fra
             has_te = true;
             for coding in list_tokens(value) {
                 codings += 1;
-                unknown_coding |= !coding.eq_ignore_ascii_case(b"chunked");
+                last_chunked = coding.eq_ignore_ascii_case(b"chunked");
+                chunked += usize::from(last_chunked);
             }
         } else if name.eq_ignore_ascii_case(b"host") {
             hosts += 1;
+            if !is_host(value) {
+                return Err(HttpError::Host);
+            }
         } else if name.eq_ignore_ascii_case(b"connection") {
             for token in list_tokens(value) {
                 close |= token.eq_ignore_ascii_case(b"close");
@@ -515,12 +524,14 @@ fn decide_framing(version: Version, head: &[u8], fields: &[Field]) -> Result<Fra
         if content_length.is_some() || version == Version::Http10 {
             return Err(HttpError::Framing);
         }
-        if unknown_coding {
-            return Err(HttpError::UnknownCoding);
-        }
-        // Only "chunked", exactly once and last, frames a request body.
-        if codings != 1 {
+        // §6.3 rule 4: a body whose last coding is not chunked has no knowable length (400);
+        // chunked must be applied once (§7). Then any other coding is one this server cannot
+        // decode (501, §6.1).
+        if !last_chunked || chunked != 1 {
             return Err(HttpError::Framing);
+        }
+        if codings != 1 {
+            return Err(HttpError::UnknownCoding);
         }
         BodyKind::Chunked
     } else {
@@ -572,6 +583,48 @@ fn trim_ows(v: &[u8]) -> (usize, &[u8]) {
         .take_while(|&&b| b == b' ' || b == b'\t')
         .count();
     (lead, &v[..v.len() - trail])
+}
+
+/// Whether a `Host` value has the form `uri-host [ ":" port ]` (RFC 9112 §3.2, RFC 3986
+/// §3.2.2): a registered name or IPv4 address, or an IP literal in brackets, then an optional
+/// port of digits. An empty value is allowed (a target without an authority).
+fn is_host(value: &[u8]) -> bool {
+    let (host, port) = match value.strip_prefix(b"[") {
+        Some(literal) => match literal.iter().position(|&b| b == b']') {
+            // IPv6address / IPvFuture: hex digits, `:`, `.`, and for IPvFuture `v` with
+            // unreserved and sub-delims; the literal is only checked for those characters.
+            Some(end) if end > 0 => {
+                let inside = &literal[..end];
+                if !inside.iter().all(|&b| b == b':' || is_reg_name_byte(b)) {
+                    return false;
+                }
+                (&b""[..], &literal[end + 1..])
+            }
+            _ => return false,
+        },
+        None => {
+            let colon = value.iter().position(|&b| b == b':').unwrap_or(value.len());
+            (&value[..colon], &value[colon..])
+        }
+    };
+    let port_ok = match port.split_first() {
+        None => true,
+        Some((b':', digits)) => digits.iter().all(u8::is_ascii_digit),
+        Some(_) => false,
+    };
+    port_ok && host.iter().all(|&b| is_reg_name_byte(b))
+}
+
+/// `unreserved / pct-encoded / sub-delims` (RFC 3986 §3.2.2 `reg-name`), `%` standing for the
+/// start of pct-encoded.
+fn is_reg_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=".contains(&b)
+}
+
+/// A byte a field value may hold (RFC 9110 §5.5): visible ASCII, SP, HTAB and obs-text
+/// (0x80-0xFF); never NUL, CR, LF or another control.
+pub(crate) fn is_field_value_byte(b: u8) -> bool {
+    !((b < 0x20 && b != b'\t') || b == 0x7f)
 }
 
 /// `tchar` (RFC 9110 §5.6.2): the characters of methods and header names.
