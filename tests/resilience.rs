@@ -379,6 +379,64 @@ fn a_client_that_never_reads_costs_bounded_memory_and_is_dropped() {
     assert!(new_client(&server, "last") < AT_ONCE);
 }
 
+#[test]
+fn clients_that_never_read_hold_no_worker() {
+    // More clients than workers pipeline requests and never read the answers. A write that
+    // waited on such a client held its thread (up to WRITE_TIMEOUT), so MAX_WORKERS of them
+    // stopped the server for everyone, again and again. Found by review.
+    const FLOODERS: usize = MAX_WORKERS + 8;
+    const REQUESTS: usize = 4_000;
+    let server = Server::start();
+    let idle = open_idle(&server, 4);
+    let name = "n".repeat(1000);
+    let request = hello(&name).0;
+    let flooders: Vec<_> = (0..FLOODERS)
+        .map(|_| {
+            let mut stream = server.connect();
+            let request = request.clone();
+            thread::spawn(move || {
+                // Ends when the socket's buffers are full and stay full: the server stopped
+                // reading, as it must while its answers are not taken.
+                stream.set_write_timeout(Some(AT_ONCE)).unwrap();
+                for _ in 0..REQUESTS {
+                    if stream.write_all(&request).is_err() {
+                        break;
+                    }
+                }
+                stream
+            })
+        })
+        .collect();
+    let flooders: Vec<TcpStream> = flooders.into_iter().map(|t| t.join().unwrap()).collect();
+    for i in 0..3 {
+        let took = new_client(&server, &format!("new{i}"));
+        assert!(
+            took < AT_ONCE,
+            "a new client waited {took:?} behind the non-readers"
+        );
+    }
+    for (i, mut stream) in idle.into_iter().enumerate() {
+        let start = Instant::now();
+        ask(&mut stream, &format!("idle{i}"));
+        let took = start.elapsed();
+        assert!(
+            took < AT_ONCE,
+            "an open connection waited {took:?} behind the non-readers"
+        );
+    }
+    let threads = proc_status(server.pid(), "Threads").unwrap();
+    assert!(threads <= MAX_THREADS, "{threads} threads");
+    // A non-reader that starts reading gets every answer, in order.
+    let mut late = flooders.into_iter().next().unwrap();
+    late.set_read_timeout(Some(WRITE_TIMEOUT)).unwrap();
+    let (_, expected) = hello(&name);
+    for i in 0..50 {
+        let reply = read_reply(&mut late, false)
+            .unwrap_or_else(|| panic!("no answer {i} for a client that reads late"));
+        assert_eq!(reply.text(), expected, "answer {i}");
+    }
+}
+
 /// A handler process, killed when dropped, so a failing test leaves none behind.
 struct Killed(std::process::Child);
 

@@ -14,8 +14,12 @@
 //!
 //! Deadlines: a new connection must start its first request within `HEAD_TIMEOUT`, and every
 //! head must be whole `HEAD_TIMEOUT` after its first byte; a body must keep flowing (each read
-//! within `BODY_READ_TIMEOUT`); between requests a connection may idle for `IDLE_TIMEOUT`; all
-//! of one flush must be written within `WRITE_TIMEOUT`, however slowly the client reads.
+//! within `BODY_READ_TIMEOUT`); between requests a connection may idle for `IDLE_TIMEOUT`.
+//!
+//! Writes never wait long on a client: a worker's waits at most `WRITE_STALL`, the sweeper's not
+//! at all. Answers the client does not take stay with the connection (`Conn::unsent`), which is
+//! parked, read no more, and written by the sweeper as the client reads; all within
+//! `WRITE_TIMEOUT`, or it is closed. So a client that sends and does not read holds no thread.
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -29,8 +33,8 @@ use crate::http::error::HttpError;
 use crate::http::limits::{
     BODY_READ_TIMEOUT, BODY_TIMEOUT, BRIEF_DRAIN_BYTES, BRIEF_DRAIN_TIME, DRAIN_CHUNK, FLUSH_AT,
     HEAD_LINGER, HEAD_TIMEOUT, IDLE_TIMEOUT, LINGER, MAX_BODY_WAITING, MAX_HEAD_BYTES,
-    MAX_LINGERING, READ_CHUNK, REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME, SCRATCH_KEEP_BYTES,
-    WRITE_TIMEOUT,
+    MAX_LINGERING, MAX_UNSENT_BYTES, READ_CHUNK, REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME,
+    SCRATCH_KEEP_BYTES, WRITE_TIMEOUT,
 };
 use crate::http::parse::{self, BodyKind, Field, Head, Status, Version};
 use crate::http::request::Request;
@@ -64,29 +68,50 @@ pub struct Conn {
     nonblocking: bool,
     /// When the connection was accepted or last answered a request.
     active: Instant,
+    /// Answers written while the client was not reading, that its socket could not take: the
+    /// sweeper writes them as the client reads (`Conn::probe`), and nothing more is read from the
+    /// connection until they are out, so they stay at most `FLUSH_AT` plus one response.
+    unsent: Vec<u8>,
+    /// What `unsent` holds of `MAX_UNSENT_BYTES`, and when it must all be out (`WRITE_TIMEOUT`
+    /// after it was written).
+    unsent_share: Option<(Slot, Instant)>,
+    /// The answers in `unsent` end with one that closes the connection.
+    close_after_unsent: bool,
     /// Keeps the server's count of open connections; released when the connection is dropped.
     _slot: Slot,
 }
 
-/// One of the server's `MAX_CONNECTIONS` connection slots, released on drop.
+/// A share of a bounded count, released on drop: one of the server's `MAX_CONNECTIONS`
+/// connection slots, or bytes of `MAX_UNSENT_BYTES`.
 #[derive(Debug)]
-pub struct Slot(Arc<AtomicUsize>);
+pub struct Slot {
+    count: Arc<AtomicUsize>,
+    amount: usize,
+}
 
 impl Slot {
     /// Takes a slot if fewer than `max` are taken.
     pub fn take(count: &Arc<AtomicUsize>, max: usize) -> Option<Slot> {
+        Slot::take_n(count, 1, max)
+    }
+
+    /// Takes `amount` if the count stays at most `max`.
+    fn take_n(count: &Arc<AtomicUsize>, amount: usize, max: usize) -> Option<Slot> {
         count
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < max).then_some(n + 1)
+                n.checked_add(amount).filter(|&total| total <= max)
             })
             .ok()
-            .map(|_| Slot(Arc::clone(count)))
+            .map(|_| Slot {
+                count: Arc::clone(count),
+                amount,
+            })
     }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.count.fetch_sub(self.amount, Ordering::AcqRel);
     }
 }
 
@@ -131,6 +156,8 @@ pub struct Context {
     pub lingering: AtomicUsize,
     /// Workers waiting for the rest of a request body, against `MAX_BODY_WAITING`.
     pub body_waiting: AtomicUsize,
+    /// Bytes of answers waiting for clients slow to read them, against `MAX_UNSENT_BYTES`.
+    unsent_bytes: Arc<AtomicUsize>,
     /// Set while the sweeper keeps finding requests: the machine is busy, and a connection is
     /// then cheaper to serve by sweeping than by a worker woken for each request.
     pub sweeper_busy: AtomicBool,
@@ -152,6 +179,7 @@ impl Context {
             handler,
             lingering: AtomicUsize::new(0),
             body_waiting: AtomicUsize::new(0),
+            unsent_bytes: Arc::new(AtomicUsize::new(0)),
             sweeper_busy: AtomicBool::new(false),
         }
     }
@@ -287,6 +315,9 @@ impl Conn {
             read_timeout: None,
             nonblocking: false,
             active: now,
+            unsent: Vec::new(),
+            unsent_share: None,
+            close_after_unsent: false,
             _slot: slot,
         }
     }
@@ -320,21 +351,33 @@ impl Conn {
     /// Looks at a swept connection without blocking: reads what has arrived into `scratch`.
     /// Bytes that cannot change the answer yet (`parse::worth_parsing`: a head trickling in)
     /// are kept without parsing, so a slow head costs linear time here as on a worker.
+    /// A connection with answers its client has not taken writes them first, and is read only
+    /// once they are out.
     pub fn probe(&mut self, scratch: &mut Scratch, now: Instant) -> Probe {
+        let resumed = self.unsent_share.is_some();
+        if let Some(probe) = self.write_unsent(now) {
+            return probe;
+        }
         scratch.load(&mut self.pending);
         let before = scratch.hi - scratch.lo;
         match self.read_more(scratch, Duration::ZERO) {
-            Ok(0) => {
-                // The client closed: a parked connection holds at most an unfinished head,
-                // which can never be answered now.
+            // The client closed: a parked connection holds at most an unfinished head, which
+            // can never be answered now, unless it was parked with requests behind its answers.
+            Ok(0) if !resumed => {
                 scratch.store(&mut self.pending);
                 return Probe::Expired;
             }
-            Ok(_) if parse::worth_parsing(scratch.window(), before) => return Probe::Ready,
+            Ok(n) if n > 0 && parse::worth_parsing(scratch.window(), before) => {
+                return Probe::Ready
+            }
             Ok(_) => {}
             Err(e) if e.kind() == ErrorKind::WouldBlock => {}
             // An error that serving will report.
             Err(_) => return Probe::Ready,
+        }
+        if resumed && scratch.lo < scratch.hi {
+            // Requests waited behind the answers just written: serve them now.
+            return Probe::Ready;
         }
         scratch.store(&mut self.pending);
         match self.head_started {
@@ -378,12 +421,8 @@ impl Conn {
                 &mut out,
             );
         });
-        if gently.is_none() && self.nonblocking {
-            // The sweeper: one non-blocking attempt, never a wait.
-            let _ = (&self.stream).write(&out);
-        } else {
-            let _ = self.write_all(&out);
-        }
+        // The connection closes after this: what the client does not take now is dropped.
+        let _ = self.write_some(&out);
         if let Some((ctx, _)) = gently {
             let long = Permit::take(&ctx.body_waiting, MAX_BODY_WAITING);
             let _ = self.set_nonblocking(false);
@@ -401,45 +440,55 @@ impl Conn {
         Ok(())
     }
 
-    /// Writes all of `bytes` within `WRITE_TIMEOUT` in total: the socket's write timeout bounds
-    /// each call, and is narrowed to what is left of the deadline only after a partial write,
-    /// so a client that reads a trickle cannot hold the thread for longer either. A swept
-    /// socket whose client is not reading is made blocking for the rest of the write (rare:
-    /// responses are small), so a write never spins.
-    fn write_all(&mut self, mut bytes: &[u8]) -> io::Result<()> {
-        let swept = self.nonblocking;
-        let deadline = Instant::now() + WRITE_TIMEOUT;
-        let mut narrowed = false;
-        let result = loop {
-            match self.stream.write(bytes) {
-                Ok(n) if n == bytes.len() => break Ok(()),
-                Ok(0) => break Err(ErrorKind::WriteZero.into()),
-                Ok(n) => bytes = &bytes[n..],
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == ErrorKind::WouldBlock && self.nonblocking => {
-                    if let Err(e) = self.set_nonblocking(false) {
-                        break Err(e);
-                    }
-                    continue;
+    /// Writes as much of `bytes` as the client takes without being waited on: a swept
+    /// (non-blocking) socket what fits now, a worker's what fits within `WRITE_STALL`. The count
+    /// written; less than all when the client is not reading (or reading slowly).
+    fn write_some(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let mut written = 0;
+        while written < bytes.len() {
+            match self.stream.write(&bytes[written..]) {
+                Ok(0) => return Err(ErrorKind::WriteZero.into()),
+                // A short write: the socket's buffer is full, or the stall timeout ended it.
+                Ok(n) if written + n < bytes.len() => return Ok(written + n),
+                Ok(n) => written += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(written)
+    }
+
+    /// Writes what waits in `unsent`, when the sweeper looks at the connection: `None` when it
+    /// is all out and the connection can be read again (or never held any), else what becomes of
+    /// the connection meanwhile.
+    fn write_unsent(&mut self, now: Instant) -> Option<Probe> {
+        let (_, due) = self.unsent_share.as_ref()?;
+        let due = *due;
+        let unsent = std::mem::take(&mut self.unsent);
+        let written = self.write_some(&unsent);
+        self.unsent = unsent;
+        match written {
+            Ok(n) if n == self.unsent.len() => {
+                self.unsent = Vec::new();
+                self.unsent_share = None;
+                if self.close_after_unsent {
+                    close_gently(&self.stream, false);
+                    return Some(Probe::Expired);
                 }
-                Err(e) => break Err(e),
+                // Requests that waited behind the answers are timed from now, when the server
+                // turns to them.
+                self.head_started = (!self.pending.is_empty()).then_some(now);
+                self.idle_deadline = now + IDLE_TIMEOUT;
+                None
             }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break Err(ErrorKind::TimedOut.into());
+            Ok(_) | Err(_) if now >= due => Some(Probe::Expired),
+            Ok(n) => {
+                self.unsent.drain(..n);
+                Some(Probe::Waiting)
             }
-            narrowed = true;
-            if let Err(e) = self.stream.set_write_timeout(Some(left)) {
-                break Err(e);
-            }
-        };
-        if narrowed && result.is_ok() {
-            self.stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+            Err(_) => Some(Probe::Expired),
         }
-        if swept && result.is_ok() {
-            self.set_nonblocking(true)?;
-        }
-        result
     }
 
     /// Reads at most `max` body bytes, appending to `into`, within `BODY_READ_TIMEOUT` and what
@@ -490,21 +539,32 @@ pub fn serve(mut conn: Conn, scratch: &mut Scratch, ctx: &Context, role: Role) -
     if role == Role::Worker && conn.set_nonblocking(false).is_err() {
         return close(scratch);
     }
+    debug_assert!(conn.unsent.is_empty(), "served before its answers were out");
     let next = serve_requests(&mut conn, scratch, ctx, role);
-    scratch.trim();
     match next {
         Ok(Some(handed)) => {
-            // Answers already encoded go out before another thread can add to them.
-            if flush(&mut conn, &mut scratch.out).is_err() {
-                return close(scratch);
-            }
+            // Answers already encoded go out before another thread can add to them; those the
+            // client does not take wait with the connection, which the sweeper then holds.
+            let all_out = flush(&mut conn, &mut scratch.out, ctx);
+            scratch.trim();
             scratch.store(&mut conn.pending);
-            match handed {
-                Handed::Park => Next::Park(conn),
-                Handed::Off => Next::HandOff(conn),
+            match (all_out, handed) {
+                (Err(()), _) => close(scratch),
+                (Ok(false), _) | (Ok(true), Handed::Park) => Next::Park(conn),
+                (Ok(true), Handed::Off) => Next::HandOff(conn),
             }
         }
-        Ok(None) | Err(()) => close(scratch),
+        Ok(None) if conn.unsent_share.is_some() => {
+            // The last answers wait for the client; the connection closes once they are out.
+            conn.close_after_unsent = true;
+            scratch.trim();
+            (scratch.lo, scratch.hi) = (0, 0);
+            Next::Park(conn)
+        }
+        Ok(None) | Err(()) => {
+            scratch.trim();
+            close(scratch)
+        }
     }
 }
 
@@ -535,7 +595,9 @@ fn serve_requests(
             Ok(Status::Complete(done)) => done,
             Ok(Status::Partial) => {
                 // Nothing more to answer until more bytes come: send what is ready first.
-                flush(conn, &mut scratch.out).map_err(drop)?;
+                if !flush(conn, &mut scratch.out, ctx)? {
+                    return Ok(Some(Handed::Park));
+                }
                 // Bytes that `worth_parsing` let pass unparsed: before the connection goes
                 // quiet they are parsed once more, so no answer they hold waits for more bytes.
                 let mut unparsed = false;
@@ -554,7 +616,7 @@ fn serve_requests(
             // same error in the same bytes.
             Err(_) if role == Role::Sweeper => return Ok(Some(Handed::Off)),
             Err(error) => {
-                let _ = flush(conn, &mut scratch.out);
+                let _ = flush(conn, &mut scratch.out, ctx);
                 let Scratch { buf, lo, hi, .. } = &*scratch;
                 conn.refuse(error, Some((ctx, &buf[*lo..*hi])));
                 return Err(());
@@ -565,14 +627,14 @@ fn serve_requests(
             Ok(Some(keep_alive)) => keep_alive,
             Ok(None) => return Ok(Some(Handed::Off)),
             Err(Failure::Refuse(error)) => {
-                let _ = flush(conn, &mut scratch.out);
+                let _ = flush(conn, &mut scratch.out, ctx);
                 // The request's head has parsed: `head_request` says whether it was a HEAD.
                 conn.refuse(error, Some((ctx, &[])));
                 return Err(());
             }
             Err(Failure::Io) => {
                 // Earlier pipelined answers still go out, if the client is there to take them.
-                let _ = flush(conn, &mut scratch.out);
+                let _ = flush(conn, &mut scratch.out, ctx);
                 return Err(());
             }
         };
@@ -583,7 +645,13 @@ fn serve_requests(
         conn.idle_deadline = now + IDLE_TIMEOUT;
         conn.active = now;
         if !keep_alive {
-            let _ = flush(conn, &mut scratch.out);
+            match flush(conn, &mut scratch.out, ctx) {
+                Ok(true) => {}
+                // The last answers wait for the client: `serve` parks the connection to close
+                // once they are out; pipelined requests after the `close` are dropped with it.
+                Ok(false) => return Ok(None),
+                Err(()) => return Err(()),
+            }
             // Pipelined requests after a `close` are unread input: read them away first (the
             // sweeper only what has arrived: it never waits on a client).
             if scratch.lo == scratch.hi {
@@ -593,8 +661,9 @@ fn serve_requests(
             }
             return Ok(None);
         }
-        if scratch.out.len() >= FLUSH_AT {
-            flush(conn, &mut scratch.out).map_err(drop)?;
+        if scratch.out.len() >= FLUSH_AT && !flush(conn, &mut scratch.out, ctx)? {
+            // The client is not reading its answers: read no more of its requests until it does.
+            return Ok(Some(Handed::Park));
         }
     }
 }
@@ -693,7 +762,11 @@ fn take_over(
     used: usize,
     handler: &dyn Handler,
 ) -> Result<Option<bool>, Failure> {
-    flush(conn, &mut scratch.out).map_err(|_| Failure::Io)?;
+    flush_all(conn, &mut scratch.out)?;
+    // A takeover streams: its writes may wait on the client as long as `WRITE_TIMEOUT`.
+    conn.stream
+        .set_write_timeout(Some(WRITE_TIMEOUT))
+        .map_err(|_| Failure::Io)?;
     let window = &scratch.buf[scratch.lo..scratch.hi];
     let takeover = Takeover {
         stream: &conn.stream,
@@ -801,7 +874,7 @@ fn continue_if_expected(
         scratch
             .out
             .extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
-        flush(conn, &mut scratch.out).map_err(|_| Failure::Io)?;
+        flush_all(conn, &mut scratch.out)?;
     }
     Ok(())
 }
@@ -814,7 +887,7 @@ fn wait_for_body<'a>(
     ctx: &'a Context,
     out: &mut Vec<u8>,
 ) -> Result<Permit<'a>, Failure> {
-    flush(conn, out).map_err(|_| Failure::Io)?;
+    flush_all(conn, out)?;
     Permit::take(&ctx.body_waiting, MAX_BODY_WAITING).ok_or(Failure::Refuse(HttpError::Busy))
 }
 
@@ -892,13 +965,46 @@ impl Drop for Permit<'_> {
     }
 }
 
-fn flush(conn: &mut Conn, out: &mut Vec<u8>) -> io::Result<()> {
+/// Writes the encoded answers in `out`. `Ok(true)`: all written. `Ok(false)`: the client is not
+/// taking them; the rest now waits in the connection (`Conn::unsent`, for the sweeper to write),
+/// and serving it must stop until they are out. `Err`: the write failed, or `MAX_UNSENT_BYTES`
+/// has no room for the rest: close. `out` is empty afterwards.
+fn flush(conn: &mut Conn, out: &mut Vec<u8>, ctx: &Context) -> Result<bool, ()> {
     if out.is_empty() {
-        return Ok(());
+        return Ok(true);
     }
-    let result = conn.write_all(out);
+    let written = conn.write_some(out);
+    let result = match written {
+        Ok(n) if n == out.len() => Ok(true),
+        Ok(n) => {
+            let rest = &out[n..];
+            match Slot::take_n(&ctx.unsent_bytes, rest.len(), MAX_UNSENT_BYTES) {
+                Some(share) => {
+                    conn.unsent.extend_from_slice(rest);
+                    conn.unsent_share = Some((share, Instant::now() + WRITE_TIMEOUT));
+                    Ok(false)
+                }
+                None => Err(()),
+            }
+        }
+        Err(_) => Err(()),
+    };
     out.clear();
     result
+}
+
+/// Writes the answers in `out` before the thread waits on the client (for a body, or in a
+/// takeover): all of them, or `Failure::Io` to close, since a client that does not take its
+/// answers is not one to wait on.
+fn flush_all(conn: &mut Conn, out: &mut Vec<u8>) -> Result<(), Failure> {
+    let written = conn.write_some(out);
+    let all = matches!(written, Ok(n) if n == out.len());
+    out.clear();
+    if all {
+        Ok(())
+    } else {
+        Err(Failure::Io)
+    }
 }
 
 /// Closes so that the client reads the last response: closing with unread input makes the

@@ -147,9 +147,21 @@ pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// closes first and never sends a request onto a connection we are closing (RFC 9112 §9.5 race).
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(65);
 
-/// A write to a client that stops reading gives up after this long and the connection is
-/// closed. Responses are small; a client that cannot take them in 10 s is gone.
+/// Answers a client has not taken this long after they were written (`WRITE_STALL`) are given up
+/// and the connection is closed. Responses are small; a client that cannot take them in 10 s is
+/// gone. Also the write timeout of a connection a handler takes over.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Longest a worker's write waits for a client to make room (the socket's write timeout; Linux
+/// rounds it up to a scheduler tick). What the client has not taken by then waits with the
+/// connection, which the sweeper writes, without waiting, as the client reads: so a client that
+/// sends requests and does not read the answers holds no worker.
+pub const WRITE_STALL: Duration = Duration::from_millis(10);
+
+/// Most bytes of answers, over all connections, that wait for clients that are slow to read them
+/// (each connection's at most `FLUSH_AT` plus one response, since it is not read meanwhile).
+/// Past it, a connection whose client stops reading is closed: its answers cannot be kept.
+pub const MAX_UNSENT_BYTES: usize = 64 * 1024 * 1024;
 
 /// Longest pause of the sweeper between reads of its cold (idle) connections, and between
 /// rounds that found no request. The pause doubles from zero while rounds find nothing, so

@@ -8,7 +8,7 @@ use std::thread;
 
 use crate::http::conn::{Conn, Slot};
 use crate::http::limits::{
-    ACCEPT_BACKOFF, FD_RESERVE, MAX_CONNECTIONS, REFUSAL_READ_BYTES, TIMER_SLACK_NS, WRITE_TIMEOUT,
+    ACCEPT_BACKOFF, FD_RESERVE, MAX_CONNECTIONS, REFUSAL_READ_BYTES, TIMER_SLACK_NS, WRITE_STALL,
 };
 use crate::http::pool::Pool;
 use crate::http::response::{self, Framing, Response};
@@ -42,7 +42,8 @@ pub fn serve(listener: TcpListener, handler: Arc<dyn Handler>) -> ! {
                 };
                 // Responses go out in one write, so Nagle's delay would only add latency.
                 let _ = stream.set_nodelay(true);
-                if stream.set_write_timeout(Some(WRITE_TIMEOUT)).is_err() {
+                // A write waits for a client at most this long; the rest waits for the sweeper.
+                if stream.set_write_timeout(Some(WRITE_STALL)).is_err() {
                     continue;
                 }
                 pool.submit(Conn::new(stream, slot));
