@@ -1041,6 +1041,23 @@ mod tests {
     use super::*;
     use std::net::TcpListener;
 
+    #[test]
+    fn shares_stay_within_their_bound_and_are_released_on_drop() {
+        let count = Arc::new(AtomicUsize::new(0));
+        let a = Slot::take_n(&count, 60, 100).unwrap();
+        assert!(Slot::take_n(&count, 41, 100).is_none(), "past the bound");
+        let b = Slot::take_n(&count, 40, 100).unwrap();
+        assert!(Slot::take(&count, 100).is_none());
+        drop(a);
+        assert_eq!(count.load(Ordering::Acquire), 40);
+        assert!(
+            Slot::take_n(&count, usize::MAX, usize::MAX).is_none(),
+            "no overflow"
+        );
+        drop(b);
+        assert_eq!(count.load(Ordering::Acquire), 0);
+    }
+
     struct Ok200;
     impl Handler for Ok200 {
         fn handle(&self, _req: &Request<'_>) -> Response {
