@@ -375,11 +375,14 @@ fn fake_app(name: &str, mode: &str) -> TempDir {
         .with("Timer/function.json", TIMER)
         .with("Queue/function.json", QUEUE)
         .with("handler.sh", SCRIPT);
-    let script = app.path().join("handler.sh");
-    let mut permissions = std::fs::metadata(&script).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
-    std::fs::set_permissions(&script, permissions).unwrap();
+    make_executable(&app.path().join("handler.sh"));
     app
+}
+
+fn make_executable(file: &Path) {
+    let mut permissions = std::fs::metadata(file).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(file, permissions).unwrap();
 }
 
 const FORWARDING: &str = r#","enableForwardingHttpRequest":true"#;
@@ -1174,39 +1177,159 @@ fn stopping_funchost_kills_the_handler() {
     assert!(wait_gone(pid));
 }
 
-/// Sends `signal` to process `pid` with kill(1): std has no signal API.
-fn signal(pid: u32, signal: &str) {
+/// How long the handler, and whatever it started, may take to die once funchost or its watcher
+/// is gone: a kill, not a shutdown, so this is scheduling time only.
+const REAPED_WITHIN: Duration = Duration::from_secs(3);
+
+/// The parent of process `pid`, from `/proc/PID/stat` (std has no process API).
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // `pid (comm) state ppid …`; comm may hold spaces and parentheses, so split at the last ')'.
+    let (_, fields) = stat.rsplit_once(')')?;
+    fields.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The one child process of `parent`, waiting up to `WAIT` for it to appear.
+fn only_child(parent: u32) -> u32 {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let children: Vec<u32> = std::fs::read_dir("/proc")
+            .expect("read /proc")
+            .flatten()
+            .filter_map(|entry| entry.file_name().to_str()?.parse().ok())
+            .filter(|&pid| parent_of(pid) == Some(parent))
+            .collect();
+        match children[..] {
+            [child] => return child,
+            _ if Instant::now() < deadline => thread::sleep(Duration::from_millis(10)),
+            _ => panic!("process {parent} has children {children:?}, not one"),
+        }
+    }
+}
+
+/// Sends `signal` to every process of `pids` at once, with one kill(1) (std has no signal API),
+/// as `pkill` would.
+fn signal(pids: &[u32], signal: &str) {
+    let pids: Vec<String> = pids.iter().map(u32::to_string).collect();
     let status = Command::new("kill")
-        .args([signal, &pid.to_string()])
+        .arg(signal)
+        .args(&pids)
         .status()
         .expect("run kill");
-    assert!(status.success(), "kill {signal} {pid}");
+    assert!(status.success(), "kill {signal} {pids:?}");
+}
+
+/// funchost serving the forwarding fixture with `handler`: funchost, its watcher, the handler's
+/// pid and the handler's port.
+fn start_watched(handler: &str) -> (LocalHost, u32, u32, u16) {
+    let mut host = LocalHost::start(&fixture("forwarding"), Some(handler), &[]);
+    let started = host.wait_out("Started handler (pid ");
+    let port = started
+        .rsplit("FUNCTIONS_CUSTOMHANDLER_PORT=")
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("the handler's port");
+    let watcher = only_child(host.child.id());
+    (host, watcher, pid_in(&started), port)
+}
+
+/// Waits up to `REAPED_WITHIN` for process `pid` to end; fails, after killing it so that it
+/// does not outlive the test too, if it does not.
+fn assert_gone(pid: u32, after: &str) {
+    let deadline = Instant::now() + REAPED_WITHIN;
+    while !is_gone(pid) {
+        if Instant::now() >= deadline {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("process {pid} outlived {after}");
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Asserts that process `pid` ends and `port` is free again within `REAPED_WITHIN`.
+fn assert_reaped(pid: u32, port: u16, after: &str) {
+    let deadline = Instant::now() + REAPED_WITHIN;
+    assert_gone(pid, after);
+    // Its other threads may still be letting go of the socket for a moment.
+    while TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "port {port} is still taken after {after}"
+        );
+        thread::sleep(Duration::from_millis(10));
+    }
 }
 
 #[test]
 fn the_handler_never_outlives_funchost() {
     for kill in ["-TERM", "-KILL"] {
-        let mut host = LocalHost::start(&fixture("forwarding"), Some(HANDLER), &[]);
-        let started = host.wait_out("Started handler (pid ");
-        let pid = pid_in(&started);
-        let port: u16 = started
-            .rsplit("FUNCTIONS_CUSTOMHANDLER_PORT=")
-            .next()
-            .and_then(|p| p.parse().ok())
-            .expect("the handler's port");
+        let (mut host, _, handler, port) = start_watched(HANDLER);
         assert!(TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok());
-        signal(host.child.id(), kill);
+        signal(&[host.child.id()], kill);
         assert!(!host.wait_exit().success(), "funchost {kill}");
-        assert!(wait_gone(pid), "the handler outlived funchost {kill}");
-        // Its other threads may still be letting go of the socket for a moment.
-        let deadline = Instant::now() + WAIT;
-        while TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "the handler's port is still taken after funchost {kill}"
-            );
-            thread::sleep(Duration::from_millis(10));
+        assert_reaped(handler, port, &format!("kill {kill} funchost"));
+    }
+}
+
+/// `pkill funchost` signals funchost and its watcher alike, since both are named funchost. The
+/// watcher is signalled first: were funchost first, the watcher could see it go and kill the
+/// handler in the moment before its own signal lands, which would hide the case.
+#[test]
+fn the_handler_dies_with_funchost_and_its_watcher_killed_together() {
+    for kill in ["-KILL", "-TERM"] {
+        let (mut host, watcher, handler, port) = start_watched(HANDLER);
+        assert!(TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok());
+        signal(&[watcher, host.child.id()], kill);
+        assert!(!host.wait_exit().success(), "funchost {kill}");
+        assert_reaped(handler, port, &format!("kill {kill} funchost watcher"));
+    }
+}
+
+#[test]
+fn the_handler_dies_with_its_watcher_and_funchost_starts_another() {
+    let (mut host, watcher, handler, _) = start_watched(HANDLER);
+    signal(&[watcher], "-TERM");
+    assert_gone(handler, "its watcher");
+    // The host's rules: a worker that died is an error, and is started again on the same port.
+    host.wait_count(true, "Worker process started and initialized.", 2);
+    assert_ne!(host.handler_pid(), handler);
+    assert_eq!(host.get("/api/HelloRust?name=Again").status, 200);
+}
+
+/// A handler that is a wrapper script: the server is the script's child, not the script
+/// itself, so killing the script's pid alone would leave the server listening.
+#[test]
+fn what_the_handler_started_dies_with_funchost() {
+    let wrapper = TempDir::new("funchost-wrapper").with(
+        "handler.sh",
+        // Not `exec`: the server must be a child of the script, and the line after it keeps
+        // a shell from turning the last command into an exec.
+        &format!("#!/bin/sh\n'{HANDLER}' \"$@\"\necho \"wrapper: the server exited with $?\"\n"),
+    );
+    let script = wrapper.path().join("handler.sh");
+    make_executable(&script);
+    for end in ["stdin closed", "kill -TERM"] {
+        let (mut host, _, shell, port) = start_watched(script.to_str().unwrap());
+        let server = only_child(shell);
+        assert!(TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok());
+        if end == "stdin closed" {
+            drop(host.stdin.take());
+            assert!(host.wait_exit().success());
+        } else {
+            signal(&[host.child.id()], "-TERM");
+            assert!(!host.wait_exit().success());
         }
+        assert_reaped(
+            server,
+            port,
+            &format!("funchost ({end}): the wrapper's server"),
+        );
+        assert!(
+            is_gone(shell),
+            "the wrapper script outlived funchost ({end})"
+        );
     }
 }
 

@@ -198,6 +198,9 @@ struct Shared {
     child: Mutex<Option<Child>>,
     stop: AtomicBool,
     restart: AtomicBool,
+    /// Whether funchost has said that the handler runs without a reaper (`watch`): once is
+    /// enough, not at every restart.
+    told_unreaped: AtomicBool,
 }
 
 /// How one run of the process ended.
@@ -223,6 +226,7 @@ impl Supervisor {
             child: Mutex::new(None),
             stop: AtomicBool::new(false),
             restart: AtomicBool::new(false),
+            told_unreaped: AtomicBool::new(false),
         });
         let for_thread = Arc::clone(&shared);
         let monitor = thread::Builder::new()
@@ -317,7 +321,8 @@ impl Shared {
     }
 
     /// Kills the handler (SIGKILL, as `Process.Kill`): closing its watcher's stdin makes the
-    /// watcher kill it and exit. A watcher that has not exited after `STOP_WAIT` is killed.
+    /// watcher kill it and whatever it started, and exit. A watcher that has not exited after
+    /// `STOP_WAIT` is killed.
     fn kill(&self) {
         let mut child = lock(&self.child);
         if let Some(mut watcher) = child.take() {
@@ -497,13 +502,23 @@ impl Shared {
         command.envs(own);
         let mut watcher = command.spawn().map_err(|e| failed(e.to_string()))?;
         let mut stdout = BufReader::new(watcher.stdout.take().expect("a piped stdout"));
-        let pid = match watch::started(&mut stdout) {
-            Ok(pid) => pid,
+        let started = match watch::started(&mut stdout) {
+            Ok(started) => started,
             Err(e) => {
                 let _ = watcher.wait();
                 return Err(failed(e));
             }
         };
+        let pid = started.pid;
+        if let Some(why) = started.unreaped {
+            if !self.told_unreaped.swap(true, Ordering::SeqCst) {
+                self.log.warn(&format!(
+                    "cannot start the handler's reaper ({why}): only the handler's own process \
+                     is killed when funchost stops, so processes it starts may outlive funchost, \
+                     and the handler too if funchost's watcher is killed with it"
+                ));
+            }
+        }
         self.log.info(&format!(
             "Started handler (pid {pid}): {shown} in {} with FUNCTIONS_CUSTOMHANDLER_PORT={port}",
             launch.cwd.display()

@@ -1,24 +1,39 @@
-//! The handler never outlives funchost, however funchost ends (Ctrl-C, `kill`, `kill -9`, a
-//! crash). std can neither catch a signal nor ask the kernel to signal a child when its parent
-//! dies (that needs code outside safe Rust), but a pipe closes whenever the process holding it
-//! ends. So the handler is started through a watcher: funchost run again as `funchost
-//! __watch-handler PROGRAM ARGS…`, which starts the handler as its own child and kills it as soon
-//! as its stdin, a pipe whose other end only funchost holds, reaches end of file, or its parent
-//! changes. funchost stops the handler the same way, by closing that pipe.
+//! The handler never outlives funchost, however funchost ends (Ctrl-C, `kill`, `kill -9`,
+//! `pkill funchost`, a crash), and neither does anything the handler started (the server of a
+//! wrapper script). std can neither catch a signal nor ask the kernel to signal a child when its
+//! parent dies (that needs code outside safe Rust), but a pipe closes whenever the last process
+//! holding it ends. Two pipes do the work:
+//!
+//! - funchost starts the handler through a watcher: funchost run again as `funchost
+//!   __watch-handler PROGRAM ARGS…`, whose stdin is a pipe only funchost holds. At its end of
+//!   file (funchost is gone, or is stopping the handler), or when its parent changes, the
+//!   watcher stops the handler. funchost stops the handler this way, by closing that pipe.
+//! - The watcher can be killed too: `pkill funchost` signals both processes, since both are
+//!   named funchost, and a SIGTERM ends either at once. So the watcher first starts a reaper,
+//!   `/bin/sh` (not named funchost), as the leader of a new process group, and the handler joins
+//!   that group. The reaper ignores the signals of a hangup, Ctrl-C and a plain `kill`, and
+//!   reads its stdin, a pipe only the watcher holds (std opens pipes close-on-exec, so the
+//!   handler does not inherit it). When the watcher ends, however it ends, or closes that pipe,
+//!   the reaper sends SIGKILL to its whole group: the handler, whatever the handler started, and
+//!   itself. Being in a group of their own, the handler and the reaper get none of the signals a
+//!   terminal or a group kill sends to funchost's group: the reaper alone decides their end.
+//!
+//! Where the reaper cannot start (no `/bin/sh`), the handler runs as before it existed, in
+//! funchost's group, and the watcher kills it alone: funchost says so once.
 //!
 //! The handler sees nothing of this: its environment, working directory, arguments and stderr
 //! are funchost's choice as before, and its stdout reaches funchost through the watcher, which
-//! first writes one line of its own: the handler's pid, or why it could not be started. The
-//! watcher exits with the handler's exit code (128 + N for a death by signal N, as .NET
-//! reports it).
+//! first writes one line of its own: the handler's pid (and why it runs without a reaper, if it
+//! does), or why it could not be started. The watcher exits with the handler's exit code (128 +
+//! N for a death by signal N, as .NET reports it).
 
 use std::io::{self, BufRead, Read, Write};
-use std::os::unix::process::{parent_id, ExitStatusExt};
+use std::os::unix::process::{parent_id, CommandExt, ExitStatusExt};
 use std::path::Path;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The first argument that makes funchost a watcher.
 pub const WATCH: &str = "__watch-handler";
@@ -27,11 +42,25 @@ pub const WATCH: &str = "__watch-handler";
 const STARTED: &str = "watch: started ";
 const FAILED: &str = "watch: cannot start: ";
 
+/// After the pid on the first line: why the handler runs without a reaper.
+const UNREAPED: &str = " without a reaper: ";
+
 /// How often the watcher looks at the handler and at its own parent.
 const POLL: Duration = Duration::from_millis(10);
 
 /// How long a watcher that is exiting waits for the handler's last stdout lines to pass.
 const OUTPUT_DRAIN: Duration = Duration::from_millis(500);
+
+/// How long the watcher waits for the reaper to kill the handler before killing it itself;
+/// well within funchost's wait for the watcher (`process::STOP_WAIT`).
+const REAP_WAIT: Duration = Duration::from_secs(1);
+
+/// The reaper's shell, and its script. The script ignores the signals that would end it
+/// together with funchost (a hangup, Ctrl-C, Ctrl-\, a plain kill), waits for end of file on
+/// stdin, then kills the group it leads. `kill -9 -PGID` is the one form that both dash's and
+/// bash's builtin kill take (dash knows neither `--` nor `-s KILL` before a negative pid).
+const REAPER_SHELL: &str = "/bin/sh";
+const REAPER_SCRIPT: &str = "trap '' HUP INT QUIT TERM; read -r line; kill -9 -$$";
 
 /// The command that starts `program` with `args` through a watcher, for funchost to give the
 /// environment, working directory and pipes: stdin must be piped, and kept open as long as
@@ -45,18 +74,34 @@ pub fn command(program: &Path, args: &[String]) -> io::Result<Command> {
     Ok(command)
 }
 
+/// What the watcher's first line says of a handler it started.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Started {
+    pub pid: u32,
+    /// Why the handler runs without a reaper: then only the handler's own process is killed,
+    /// and only by a watcher that is still alive.
+    pub unreaped: Option<String>,
+}
+
 /// Reads the watcher's first line: the handler's pid, or why it was not started.
 ///
 /// # Errors
 /// The error of the handler's start, as the OS gave it (`No such file or directory`).
-pub fn started(stdout: &mut impl BufRead) -> Result<u32, String> {
+pub fn started(stdout: &mut impl BufRead) -> Result<Started, String> {
     let mut line = String::new();
     let _ = stdout.read_line(&mut line);
     let line = line.trim_end();
-    match line.strip_prefix(STARTED).and_then(|pid| pid.parse().ok()) {
-        Some(pid) => Ok(pid),
-        None if line.is_empty() => Err("the watcher ended at once".into()),
-        None => Err(line.strip_prefix(FAILED).unwrap_or(line).to_string()),
+    let (pid, unreaped) = match line.strip_prefix(STARTED) {
+        Some(rest) => match rest.split_once(UNREAPED) {
+            Some((pid, why)) => (pid, Some(why.to_string())),
+            None => (rest, None),
+        },
+        None => ("", None),
+    };
+    match pid.parse() {
+        Ok(pid) => Ok(Started { pid, unreaped }),
+        Err(_) if line.is_empty() => Err("the watcher ended at once".into()),
+        Err(_) => Err(line.strip_prefix(FAILED).unwrap_or(line).to_string()),
     }
 }
 
@@ -67,20 +112,37 @@ pub fn main(args: &[String]) -> i32 {
     let Some((program, args)) = args.split_first() else {
         return 2;
     };
-    let spawned = Command::new(program)
+    let mut reaper = start_reaper();
+    let mut command = Command::new(program);
+    command
         .args(args)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn();
+        .stdout(Stdio::piped());
+    if let Ok(reaper) = &reaper {
+        // The reaper leads the group (its pid is the group's id) and is alive, waiting on its
+        // stdin, so the group exists to join. A pid always fits (pid_max is at most 2^22).
+        command.process_group(i32::try_from(reaper.id()).unwrap_or(i32::MAX));
+    }
+    let spawned = command.spawn();
     let mut out = io::stdout();
     let mut handler = match spawned {
         Ok(handler) => handler,
         Err(e) => {
+            if let Ok(reaper) = &mut reaper {
+                release(reaper);
+            }
             let _ = writeln!(out, "{FAILED}{e}");
             return 1;
         }
     };
-    let _ = writeln!(out, "{STARTED}{}", handler.id());
+    let _ = match &reaper {
+        Ok(_) => writeln!(out, "{STARTED}{}", handler.id()),
+        Err(e) => writeln!(
+            out,
+            "{STARTED}{}{UNREAPED}{REAPER_SHELL}: {e}",
+            handler.id()
+        ),
+    };
     let _ = out.flush();
     let copied = handler.stdout.take().map(|mut from| {
         let (done, copied) = mpsc::channel();
@@ -98,24 +160,72 @@ pub fn main(args: &[String]) -> i32 {
     });
     let status = loop {
         if let Ok(Some(status)) = handler.try_wait() {
-            break status;
+            break Ok(status);
         }
         let gone = match lifeline.recv_timeout(POLL) {
             Err(RecvTimeoutError::Timeout) => parent_id() != parent,
             Ok(()) | Err(RecvTimeoutError::Disconnected) => true,
         };
         if gone {
-            let _ = handler.kill();
-            match handler.wait() {
-                Ok(status) => break status,
-                Err(_) => return 1,
-            }
+            break stop(&mut handler, reaper.as_mut().ok());
         }
+    };
+    // Whatever the handler left running in its group (a wrapper's server) goes now too.
+    if let Ok(reaper) = &mut reaper {
+        release(reaper);
+    }
+    let Ok(status) = status else {
+        return 1;
     };
     if let Some(copied) = copied {
         let _ = copied.recv_timeout(OUTPUT_DRAIN);
     }
     exit_code(status)
+}
+
+/// The reaper, waiting on its stdin in a new process group that it leads.
+fn start_reaper() -> io::Result<Child> {
+    Command::new(REAPER_SHELL)
+        .args(["-c", REAPER_SCRIPT])
+        .stdin(Stdio::piped())
+        // Not the watcher's stdout: funchost would wait for the reaper to see its end.
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+}
+
+/// Stops the handler: the reaper kills its whole group; without a reaper, or with one that is
+/// gone or too slow, the handler's own process is killed.
+fn stop(handler: &mut Child, reaper: Option<&mut Child>) -> io::Result<ExitStatus> {
+    if let Some(reaper) = reaper {
+        drop(reaper.stdin.take());
+        let deadline = Instant::now() + REAP_WAIT;
+        while Instant::now() < deadline && matches!(reaper.try_wait(), Ok(None)) {
+            if let Some(status) = handler.try_wait()? {
+                return Ok(status);
+            }
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+    // Harmless when the reaper got there first: the handler is then dead and not yet waited for.
+    let _ = handler.kill();
+    handler.wait()
+}
+
+/// Closes the reaper's stdin, so that it kills what is left of its group and itself, and waits
+/// for it (killing it after `REAP_WAIT`), so that it does not linger as a zombie.
+fn release(reaper: &mut Child) {
+    drop(reaper.stdin.take());
+    let deadline = Instant::now() + REAP_WAIT;
+    while matches!(reaper.try_wait(), Ok(None)) {
+        if Instant::now() >= deadline {
+            let _ = reaper.kill();
+            let _ = reaper.wait();
+            return;
+        }
+        thread::sleep(Duration::from_millis(1));
+    }
 }
 
 /// The exit code as .NET reports it on Linux: a death by signal N is 128 + N.
@@ -137,9 +247,45 @@ mod tests {
     }
 
     #[test]
+    fn the_reaper_kills_its_whole_group_at_end_of_file() {
+        let mut reaper = start_reaper().expect("start /bin/sh");
+        let mut member = Command::new("sleep")
+            .arg("30")
+            .process_group(i32::try_from(reaper.id()).unwrap())
+            .spawn()
+            .expect("start sleep");
+        assert_eq!(member.try_wait().unwrap(), None);
+        release(&mut reaper);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let status = loop {
+            if let Some(status) = member.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = member.kill();
+                let _ = member.wait();
+                panic!("the reaper's group outlived its stdin");
+            }
+            thread::sleep(Duration::from_millis(5));
+        };
+        assert_eq!(status.signal(), Some(9));
+        assert_eq!(reaper.try_wait().unwrap().and_then(|s| s.signal()), Some(9));
+    }
+
+    #[test]
     fn the_first_line_says_how_the_start_went() {
         let read = |text: &str| started(&mut text.as_bytes());
-        assert_eq!(read("watch: started 42\nlistening\n"), Ok(42));
+        let pid = |pid, unreaped: Option<&str>| {
+            Ok(Started {
+                pid,
+                unreaped: unreaped.map(str::to_string),
+            })
+        };
+        assert_eq!(read("watch: started 42\nlistening\n"), pid(42, None));
+        assert_eq!(
+            read("watch: started 7 without a reaper: /bin/sh: No such file or directory\n"),
+            pid(7, Some("/bin/sh: No such file or directory"))
+        );
         assert_eq!(
             read("watch: cannot start: No such file or directory (os error 2)\n"),
             Err("No such file or directory (os error 2)".into())
