@@ -7,6 +7,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use handler::azure::appfiles::{self, AppConfig, Binding, FunctionConfig};
+use handler::functions::FUNCTIONS;
 use support::{example, greeting, run_to_exit, Server, TempDir};
 
 fn fixture(name: &str) -> PathBuf {
@@ -180,11 +181,15 @@ fn a_function_json_without_a_rust_function_stops_the_start() {
     );
     assert_eq!(exited.status.code(), Some(1), "{}", exited.stderr);
     assert_eq!(exited.stdout, "", "nothing served, nothing on stdout");
+    // The registered names are the crate's table, whatever the user has added to it.
+    let registered: Vec<&str> = FUNCTIONS.iter().map(|f| f.name).collect();
+    assert!(registered.contains(&"HelloRust"), "{registered:?}");
     assert_eq!(
         exited.stderr,
         format!(
-            "handler: {}: no Rust function is registered as \"Goodbye\" (registered: HelloRust)\n",
-            root.join("Goodbye/function.json").display()
+            "handler: {}: no Rust function is registered as \"Goodbye\" (registered: {})\n",
+            root.join("Goodbye/function.json").display(),
+            registered.join(", ")
         )
     );
 }
