@@ -1482,6 +1482,35 @@ fn invoke_reports_failures_in_its_exit_status() {
     );
 }
 
+/// A handler that never answers: the host's 500 after the function timeout is the response,
+/// printed like any other, rather than invoke giving up at the same moment.
+#[test]
+fn invoke_prints_the_500_of_a_function_timeout() {
+    let app = fake_app("invoke-timeout", FORWARDING);
+    let dir = app.path().to_str().unwrap();
+    let args = [
+        "invoke",
+        "Echo",
+        "--app",
+        dir,
+        "--path",
+        "/api/Echo?hang=1",
+        "--function-timeout",
+        "1",
+    ];
+    let (status, out, err) = run(&args, "");
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(
+        out.starts_with("HTTP/1.1 500 Internal Server Error\r\n"),
+        "stdout: {out:?}\nstderr: {err}"
+    );
+    assert!(
+        err.contains("Timeout value of 00:00:01 was exceeded by function: Functions.Echo"),
+        "{err}"
+    );
+    assert!(!err.contains("no answer from the local host"), "{err}");
+}
+
 #[test]
 fn invoke_runs_non_http_functions_in_payload_mode() {
     let app = fake_app("invoke-timer", FORWARDING);

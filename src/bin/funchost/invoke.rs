@@ -8,7 +8,7 @@ use std::net::{Ipv4Addr, TcpListener};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use handler::azure::appfiles::FunctionConfig;
 use handler::azure::host_inputs;
@@ -22,6 +22,11 @@ use crate::front::Front;
 use crate::host::{allows, Host};
 use crate::invocation::{self, content, Given};
 use crate::util;
+
+/// How much longer than the function timeout invoke waits for the front door's answer: a
+/// timeout is answered 500 only once the timeout has passed, and the answer needs a moment
+/// more to be written and read.
+const ANSWER_MARGIN: Duration = Duration::from_secs(5);
 
 /// What a call sends, read and checked before the handler starts.
 #[derive(Debug)]
@@ -203,7 +208,9 @@ fn call_http(
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-    let deadline = Instant::now() + host.function_timeout;
+    // The front door answers 500 once the function timeout has passed; the margin lets that
+    // answer arrive, so a timeout is printed as the response it is.
+    let deadline = Instant::now() + host.function_timeout + ANSWER_MARGIN;
     thread::spawn(move || handler::http::serve(listener, Arc::new(Front(host))));
     let reply = Client::new(port)
         .send(&request, deadline)
