@@ -1625,34 +1625,75 @@ fn command_line_errors_are_one_line() {
     assert!(out.lines().count() <= 45, "one screen");
 }
 
+/// A handler that is there but cannot be started (its interpreter is missing) fails each
+/// start: the third failure in a row stops the host.
 #[test]
-fn a_missing_handler_fails_three_times_then_stops() {
+fn a_handler_that_cannot_start_fails_three_times_then_stops() {
+    let dir =
+        TempDir::new("funchost-no-interpreter").with("handler.sh", "#!/nonexistent/interpreter\n");
+    let script = dir.path().join("handler.sh");
+    make_executable(&script);
     let forwarding = fixture("forwarding");
-    let app = forwarding.to_str().unwrap();
     let (status, _, err) = run(
         &[
             "start",
             "--app",
-            app,
+            forwarding.to_str().unwrap(),
             "--port",
             &free_port().to_string(),
             "--handler",
-            "/nonexistent/handler",
+            script.to_str().unwrap(),
         ],
         "",
     );
     assert_eq!(status.code(), Some(1));
-    assert_eq!(
-        err.matches("Failed to start http worker process: /nonexistent/handler")
-            .count(),
-        3,
-        "{err}"
-    );
+    let failed = format!("Failed to start http worker process: {}", script.display());
+    assert_eq!(err.matches(&failed).count(), 3, "{err}");
     assert!(
         err.contains("Exceeded http worker restart retry count. Shutting down Functions Host"),
         "{err}"
     );
     assert!(err.ends_with("funchost: the handler did not start: Exceeded http worker restart retry count. Shutting down Functions Host\n"), "{err}");
+}
+
+/// A --handler with nothing there to start is said once, before anything starts, by start and
+/// invoke alike.
+#[test]
+fn a_wrong_handler_is_one_line() {
+    let forwarding = fixture("forwarding");
+    let app = forwarding.to_str().unwrap();
+    let cwd = std::env::current_dir().unwrap();
+    let not_executable = TempDir::new("funchost-not-executable").with("handler", "");
+    let plain = not_executable.path().join("handler");
+    let plain = plain.to_str().unwrap();
+    let cases = [
+        (
+            "./nope/handler",
+            format!("{} does not exist", cwd.join("./nope/handler").display()),
+        ),
+        (
+            "no-such-funchost-handler",
+            "no-such-funchost-handler is neither a file in the current directory nor a command \
+             on PATH"
+                .to_string(),
+        ),
+        ("/", "/ is not a file".to_string()),
+        (plain, format!("{plain} is not executable (chmod +x)")),
+    ];
+    for (handler, problem) in cases {
+        let expected = format!("funchost: no handler to start: {problem} (--handler {handler})\n");
+        let port = free_port().to_string();
+        let start = ["start", "--app", app, "--port", &port, "--handler", handler];
+        let invoke = ["invoke", "HelloRust", "--app", app, "--handler", handler];
+        for args in [&start[..], &invoke[..]] {
+            let (status, out, err) = run(args, "");
+            assert_eq!(
+                (status.code(), out.as_str(), err.as_str()),
+                (Some(1), "", expected.as_str()),
+                "{args:?}"
+            );
+        }
+    }
 }
 
 #[test]

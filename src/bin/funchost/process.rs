@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -71,7 +72,7 @@ impl Launch {
     ) -> Result<Launch, String> {
         let root = app.root.clone();
         let program = match handler {
-            Some(path) => absolute(path),
+            Some(path) => given(path, &env)?,
             None => {
                 let lookup = |name: &str| lookup_env(&env, name);
                 let exe = expand(&app.executable, &lookup, false);
@@ -83,14 +84,9 @@ impl Launch {
                 }
                 // Relative to the app root if that file exists, else a command on PATH.
                 let joined = root.join(&exe);
-                let on_path = || {
-                    let path = lookup_env(&env, "PATH").unwrap_or_default();
-                    !exe.contains('/')
-                        && std::env::split_paths(&path).any(|d| d.join(&exe).is_file())
-                };
                 if joined.is_file() {
                     joined
-                } else if !Path::new(&exe).is_absolute() && on_path() {
+                } else if !Path::new(&exe).is_absolute() && on_path(&exe, &env) {
                     PathBuf::from(exe)
                 } else {
                     // Said once, rather than three failed starts and "Exceeded http worker
@@ -118,6 +114,42 @@ impl Launch {
             env,
         })
     }
+}
+
+/// The handler given with `--handler`: `path` made absolute, or a bare command found on PATH.
+///
+/// # Errors
+/// One line when there is nothing there to start, rather than three failed starts and
+/// "Exceeded http worker restart retry count": no such file, not a file, not executable, or a
+/// bare name that is neither a file here nor a command on PATH.
+fn given(path: &Path, env: &[(String, String)]) -> Result<PathBuf, String> {
+    let program = absolute(path);
+    let option = format!("--handler {}", path.display());
+    let name = program.to_string_lossy();
+    if !name.contains('/') {
+        return if on_path(&name, env) {
+            Ok(program)
+        } else {
+            Err(format!(
+                "no handler to start: {name} is neither a file in the current directory nor a \
+                 command on PATH ({option})"
+            ))
+        };
+    }
+    let problem = match std::fs::metadata(&program) {
+        Err(_) => "does not exist",
+        Ok(meta) if !meta.is_file() => "is not a file",
+        Ok(meta) if meta.permissions().mode() & 0o111 == 0 => "is not executable (chmod +x)",
+        Ok(_) => return Ok(program),
+    };
+    Err(format!("no handler to start: {name} {problem} ({option})"))
+}
+
+/// Whether the bare command `name` is a file in a directory of PATH (the settings' PATH, if
+/// they set one, which the handler is started with).
+fn on_path(name: &str, env: &[(String, String)]) -> bool {
+    let path = lookup_env(env, "PATH").unwrap_or_default();
+    !name.contains('/') && std::env::split_paths(&path).any(|d| d.join(name).is_file())
 }
 
 /// `path` made absolute against the current directory when it names a file there, so that the
@@ -768,6 +800,37 @@ mod tests {
         )
         .unwrap();
         assert_eq!(launch.program, PathBuf::from("/bin/true"));
+        // A --handler with nothing to start there: said at once (the file `handler` here is
+        // empty and not executable).
+        let given = |path: &str| {
+            Launch::new(
+                &app(&root, "handler", ""),
+                Some(Path::new(path)),
+                Vec::new(),
+            )
+        };
+        let no_such = root.join("nope").display().to_string();
+        let plain = root.join("handler").display().to_string();
+        for (path, problem) in [
+            (no_such.as_str(), format!("{no_such} does not exist")),
+            (
+                plain.as_str(),
+                format!("{plain} is not executable (chmod +x)"),
+            ),
+            (
+                "no-such-funchost-handler",
+                "no-such-funchost-handler is neither a file in the current directory nor a \
+                 command on PATH"
+                    .to_string(),
+            ),
+        ] {
+            let error = given(path).unwrap_err();
+            assert_eq!(
+                error,
+                format!("no handler to start: {problem} (--handler {path})")
+            );
+        }
+        assert_eq!(given("sh").unwrap().program, PathBuf::from("sh"));
         let error = Launch::new(&app(&root, "", ""), None, Vec::new()).unwrap_err();
         assert!(
             error.ends_with(
