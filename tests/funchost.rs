@@ -1511,6 +1511,75 @@ fn invoke_prints_the_500_of_a_function_timeout() {
     assert!(!err.contains("no answer from the local host"), "{err}");
 }
 
+/// Options that mean nothing for the function called are a command-line mistake (exit status
+/// 2, one line, no handler started), not silently dropped.
+#[test]
+fn invoke_refuses_options_that_do_not_apply() {
+    let app = fake_app("invoke-options", FORWARDING);
+    let dir = app.path().to_str().unwrap();
+    let data = app.path().join("data.json");
+    std::fs::write(&data, "{}").unwrap();
+    let data = data.to_str().unwrap();
+    let timer = "a timerTrigger function gets the host's invocation, not an HTTP request (its \
+                 trigger's content is --data)";
+    let forwarded = "the host forwards its HTTP request as is (enableForwardingHttpRequest), with \
+                     no input bindings or trigger metadata";
+    let cases: [(&[&str], String); 6] = [
+        (
+            &["Timer", "--path", "/api/x"],
+            format!("--path does not apply to Timer: {timer}"),
+        ),
+        (
+            &["Timer", "--method", "POST"],
+            format!("--method does not apply to Timer: {timer}"),
+        ),
+        (
+            &["Timer", "--header", "X: y"],
+            format!("--header does not apply to Timer: {timer}"),
+        ),
+        (
+            &["Echo", "--metadata", "a=b"],
+            format!("--metadata does not apply to Echo: {forwarded}"),
+        ),
+        (
+            &["Echo", "--metadata-file", data],
+            format!("--metadata-file does not apply to Echo: {forwarded}"),
+        ),
+        (
+            &["Echo", "--input", "x=-"],
+            format!("--input does not apply to Echo: {forwarded}"),
+        ),
+    ];
+    for (args, message) in cases {
+        let args: Vec<&str> = ["invoke", "--app", dir]
+            .iter()
+            .chain(args)
+            .copied()
+            .collect();
+        let (status, out, err) = run(&args, "");
+        assert_eq!(
+            (status.code(), out.as_str(), err.as_str()),
+            (Some(2), "", format!("funchost: {message}\n").as_str()),
+            "{args:?}"
+        );
+    }
+    // Multi has an output binding besides http, so the host invokes it in payload mode even
+    // with forwarding on: metadata applies.
+    let args = [
+        "invoke",
+        "Multi",
+        "--app",
+        dir,
+        "--data",
+        "-",
+        "--metadata",
+        "a=b",
+    ];
+    let (status, out, err) = run(&args, "hi");
+    assert!(status.success(), "{err}");
+    assert!(out.contains(r#""a":"\"b\"""#), "{out}");
+}
+
 #[test]
 fn invoke_runs_non_http_functions_in_payload_mode() {
     let app = fake_app("invoke-timer", FORWARDING);

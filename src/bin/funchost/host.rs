@@ -47,6 +47,16 @@ impl Mode {
     }
 }
 
+/// The mode the host uses for `function` of `app` (azure-host.md §3.1): proxying, then
+/// forwarding, for HTTP in-and-out functions only; payload mode for everything else.
+pub fn mode_of(app: &AppConfig, function: &FunctionConfig) -> Mode {
+    match (function.is_http_in_out(), app.proxying, app.forwarding) {
+        (true, true, _) => Mode::Proxying,
+        (true, false, true) => Mode::Forwarding,
+        _ => Mode::Payload,
+    }
+}
+
 /// The result of invoking a non-HTTP function.
 #[derive(Debug)]
 pub struct TriggerCall {
@@ -94,18 +104,9 @@ impl Host {
         }
     }
 
-    /// The mode the host uses for `function` (azure-host.md §3.1): proxying, then forwarding,
-    /// for HTTP in-and-out functions only; payload mode for everything else.
+    /// The mode the host uses for `function` (`mode_of`).
     pub fn mode(&self, function: &FunctionConfig) -> Mode {
-        match (
-            function.is_http_in_out(),
-            self.app.proxying,
-            self.app.forwarding,
-        ) {
-            (true, true, _) => Mode::Proxying,
-            (true, false, true) => Mode::Forwarding,
-            _ => Mode::Payload,
-        }
+        mode_of(&self.app, function)
     }
 
     /// The HTTP function for `method` and the percent-encoded `path`, with its route values.

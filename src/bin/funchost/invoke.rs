@@ -19,7 +19,7 @@ use handler::http::response::{BodyFraming, Framing};
 use crate::cli::Call;
 use crate::client::{Body, Client, Request};
 use crate::front::Front;
-use crate::host::{allows, Host};
+use crate::host::{allows, Host, Mode};
 use crate::invocation::{self, content, Given};
 use crate::util;
 
@@ -37,6 +37,49 @@ pub struct Prepared {
     pub body: Option<Vec<u8>>,
     /// Any other function's invocation.
     pub invocation: Option<Value>,
+}
+
+/// Refuses the options of `call` that mean nothing for `function`, called in `mode`: an HTTP
+/// request's (`--path`, `--method`, `--header`) for a function that gets an invocation, and
+/// inputs and metadata for one whose request is forwarded or proxied, which carries neither.
+///
+/// # Errors
+/// One line naming the first such option and why it does not apply.
+pub fn check_options(function: &FunctionConfig, mode: Mode, call: &Call) -> Result<(), String> {
+    let name = &function.name;
+    let given = |option: &str, yes: bool| yes.then(|| option.to_string());
+    if !function.is_http() {
+        let request_only = [
+            given("--path", call.path.is_some()),
+            given("--method", call.method.is_some()),
+            given("--header", !call.headers.is_empty()),
+        ];
+        if let Some(option) = request_only.into_iter().flatten().next() {
+            let kind = function.trigger().map_or("non-HTTP", |t| t.kind.as_str());
+            return Err(format!(
+                "{option} does not apply to {name}: a {kind} function gets the host's \
+                 invocation, not an HTTP request (its trigger's content is --data)"
+            ));
+        }
+        return Ok(());
+    }
+    let how = match mode {
+        Mode::Payload => return Ok(()),
+        Mode::Forwarding => "forwards its HTTP request as is (enableForwardingHttpRequest)",
+        Mode::Proxying => "passes its HTTP request through (enableProxyingHttpRequest)",
+    };
+    let invocation_only = [
+        given("--input", !call.inputs.is_empty()),
+        given("--metadata", !call.metadata.is_empty()),
+        given("--metadata-file", call.metadata_file.is_some()),
+    ];
+    match invocation_only.into_iter().flatten().next() {
+        Some(option) => Err(format!(
+            "{option} does not apply to {name}: the host {how}, with no input bindings or \
+             trigger metadata"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Reads the files of `call` (at most one of them stdin) and checks them against `function`'s
@@ -233,5 +276,51 @@ fn success(yes: bool) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::function;
+
+    #[test]
+    fn options_apply_by_trigger_and_mode() {
+        let http = function(
+            "Echo",
+            r#"{"type":"httpTrigger","direction":"in","name":"req"},{"type":"http","direction":"out","name":"res"}"#,
+        );
+        let timer = function(
+            "Tick",
+            r#"{"type":"timerTrigger","direction":"in","name":"t","schedule":"0 * * * * *"}"#,
+        );
+        let metadata = Call {
+            metadata: vec![("a".into(), "b".into())],
+            ..Call::default()
+        };
+        let path = Call {
+            path: Some("/api/x".into()),
+            ..Call::default()
+        };
+        // Payload mode sends metadata with an HTTP function's invocation too.
+        assert_eq!(check_options(&http, Mode::Payload, &metadata), Ok(()));
+        assert_eq!(check_options(&http, Mode::Forwarding, &path), Ok(()));
+        assert_eq!(check_options(&timer, Mode::Payload, &metadata), Ok(()));
+        assert_eq!(
+            check_options(&http, Mode::Proxying, &metadata),
+            Err(
+                "--metadata does not apply to Echo: the host passes its HTTP request through \
+                 (enableProxyingHttpRequest), with no input bindings or trigger metadata"
+                    .into()
+            )
+        );
+        assert_eq!(
+            check_options(&timer, Mode::Payload, &path),
+            Err(
+                "--path does not apply to Tick: a timerTrigger function gets the host's \
+                 invocation, not an HTTP request (its trigger's content is --data)"
+                    .into()
+            )
+        );
     }
 }

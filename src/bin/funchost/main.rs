@@ -234,6 +234,11 @@ fn run_invoke(common: &Common, call: &Call) -> Result<ExitCode, String> {
             app.root.display()
         ));
     };
+    // A command-line mistake, as cli::parse's are: exit status 2, nothing started.
+    if let Err(message) = invoke::check_options(&function, host::mode_of(&app, &function), call) {
+        eprintln!("funchost: {message}");
+        return Ok(ExitCode::from(2));
+    }
     let prepared = invoke::prepare(&function, call)?;
     let handler = supervise(&app, common, log)?;
     let given = prepared.given.clone();
