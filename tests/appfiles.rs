@@ -256,6 +256,30 @@ fn an_unknown_method_stops_the_start_and_a_method_member_is_a_warning() {
     );
 }
 
+/// The host refuses a function whose binding type is not registered; the handler starts (its
+/// functions do not depend on the type) and says which file, which type and what was meant.
+#[test]
+fn an_unknown_binding_type_is_a_warning() {
+    let hello = r#"{"bindings":[{"type":"httpTrigger","direction":"in","name":"req"},{"type":"htp","direction":"out","name":"res"}]}"#;
+    let dir = TempDir::new("appfiles-htp")
+        .with("host.json", "{}")
+        .with("HelloRust/function.json", hello);
+    let server = Server::start_with(&[], Some(dir.path()));
+    let warning = server
+        .stderr
+        .recv_timeout(support::WAIT)
+        .expect("a warning");
+    assert_eq!(
+        warning,
+        format!(
+            "handler: warning: {}: bindings[1]: type \"htp\" is not a known binding type (did \
+             you mean \"http\"?); the host refuses a function whose binding type is not \
+             registered",
+            dir.path().join("HelloRust/function.json").display()
+        )
+    );
+}
+
 #[test]
 fn a_registered_function_without_function_json_is_a_warning() {
     let root = fixture("forwarding");

@@ -1827,6 +1827,33 @@ fn an_unknown_method_stops_funchost_and_a_method_member_is_a_warning() {
     assert_eq!(host.exchange(delete.as_bytes()).status, 200);
 }
 
+/// funchost reads function.json as the handler does: an unknown binding type is one warning
+/// at start, naming the file, the type and what was most likely meant.
+#[test]
+fn an_unknown_binding_type_is_a_warning() {
+    let typo = r#"{"bindings":[{"type":"timerTrigger","direction":"in","name":"t","schedule":"0 0 * * * *"},{"type":"queu","direction":"out","name":"out","queueName":"q"}]}"#;
+    let app = fake_app("binding-type", FORWARDING).with("Typo/function.json", typo);
+    let mut host = LocalHost::start(app.path(), None, &[]);
+    let file = app
+        .path()
+        .canonicalize()
+        .unwrap()
+        .join("Typo/function.json");
+    let warning = format!(
+        "{}: bindings[1]: type \"queu\" is not a known binding type (did you mean \"queue\"?); \
+         the host refuses a function whose binding type is not registered",
+        file.display()
+    );
+    host.wait_err(&warning);
+    host.drain();
+    let said = host
+        .seen_err
+        .iter()
+        .filter(|l| l.contains(&warning))
+        .count();
+    assert_eq!(said, 1, "{:#?}", host.seen_err);
+}
+
 #[test]
 fn a_panic_is_logged_with_one_label() {
     let app = support::example("app");

@@ -401,8 +401,10 @@ const HTTP_METHODS: [&str; 8] = [
     "get", "post", "put", "delete", "head", "patch", "options", "trace",
 ];
 
-/// Members of a function.json's bindings that the host ignores but that most likely meant
-/// something else: `method` for `methods`, which leaves the function open to every method.
+/// What in a function.json's bindings most likely meant something else: a `method` member,
+/// which the host ignores, leaving the function open to every method (`methods` was meant);
+/// and a `type` that is not a binding type, for which the host refuses the function ("The
+/// binding type(s) 'htp' are not registered"), named with the closest known type.
 fn typos(function: &Value) -> impl Iterator<Item = String> + '_ {
     let bindings = function
         .get_ignore_case("bindings")
@@ -411,13 +413,77 @@ fn typos(function: &Value) -> impl Iterator<Item = String> + '_ {
         .into_iter()
         .flatten()
         .enumerate()
-        .filter(|(_, binding)| binding.get_ignore_case("method").is_some())
-        .map(|(i, _)| {
-            format!(
-                "bindings[{i}]: \"method\" is not a binding property, so the host ignores it; \
-                 \"methods\" limits the methods a function accepts"
-            )
+        .flat_map(|(i, binding)| {
+            let method = binding.get_ignore_case("method").map(|_| {
+                format!(
+                    "bindings[{i}]: \"method\" is not a binding property, so the host ignores it; \
+                     \"methods\" limits the methods a function accepts"
+                )
+            });
+            let kind = binding.get_ignore_case("type").and_then(Value::as_str);
+            let unknown = kind
+                .filter(|kind| !binding_types().any(|t| t.eq_ignore_ascii_case(kind)))
+                .map(|kind| {
+                    let guess = closest_type(kind)
+                        .map_or(String::new(), |known| format!(" (did you mean {known:?}?)"));
+                    format!(
+                        "bindings[{i}]: type {kind:?} is not a known binding type{guess}; the \
+                         host refuses a function whose binding type is not registered"
+                    )
+                });
+            method.into_iter().chain(unknown)
         })
+}
+
+/// The binding types of the host (HTTP, timer, manual) and of the extension bundle's
+/// extensions (`[4.*, 5.0.0)`), as function.json names them, by extension; the host matches
+/// them ignoring case.
+const BINDING_TYPES: &str = concat!(
+    "httpTrigger http timerTrigger manualTrigger ",
+    "blobTrigger blob queueTrigger queue table cosmosDBTrigger cosmosDB ",
+    "eventHubTrigger eventHub eventGridTrigger eventGrid serviceBusTrigger serviceBus ",
+    "signalRTrigger signalR signalRConnectionInfo signalRNegotiation sendGrid twilioSms ",
+    "kafkaTrigger kafka rabbitMQTrigger rabbitMQ sqlTrigger sql mysqlTrigger mysql kusto ",
+    "orchestrationTrigger activityTrigger entityTrigger durableClient orchestrationClient ",
+    "webPubSubTrigger webPubSub webPubSubConnection webPubSubContext ",
+    "redisPubSubTrigger redisListTrigger redisStreamTrigger redis ",
+    "daprBindingTrigger daprServiceInvocationTrigger daprTopicTrigger daprState daprInvoke ",
+    "daprPublish daprBinding daprSecret",
+);
+
+fn binding_types() -> impl Iterator<Item = &'static str> {
+    BINDING_TYPES.split_whitespace()
+}
+
+/// The known binding type `kind` most likely stands for: `kind` + `Trigger` (`timer`), else
+/// the nearest by edit distance, ignoring case, within a typo or two (one for short names,
+/// where two would make any short name "close").
+fn closest_type(kind: &str) -> Option<&'static str> {
+    let kind = kind.to_ascii_lowercase();
+    let trigger = format!("{kind}trigger");
+    if let Some(known) = binding_types().find(|t| t.eq_ignore_ascii_case(&trigger)) {
+        return Some(known);
+    }
+    let limit = if kind.len() < 4 { 1 } else { 2 };
+    binding_types()
+        .map(|known| (edit_distance(&kind, &known.to_ascii_lowercase()), known))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, known)| known)
+}
+
+/// Levenshtein distance between two byte strings: insertions, deletions and substitutions.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, x) in a.bytes().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, y) in b.bytes().enumerate() {
+            let substitute = previous[j] + usize::from(x != y);
+            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// The member at `keys` (each matched ignoring case).
@@ -596,6 +662,32 @@ mod tests {
         // As in the host, the function then accepts every method.
         let f = function_config("F".to_string(), &value).unwrap();
         assert!(f.trigger().unwrap().methods.is_empty());
+    }
+
+    #[test]
+    fn an_unknown_binding_type_is_a_warning_with_the_closest_known_type() {
+        let bindings = r#"{"bindings":[{"type":"timerTrigger","name":"t"},
+            {"type":"htp","direction":"out","name":"a"},{"type":"QUEU","direction":"out","name":"b"},
+            {"type":"timer","name":"c"},{"type":"frobnicate","name":"d"},
+            {"type":"cosmosDB","name":"e"},{"type":"HTTPTRIGGER","name":"f"}]}"#;
+        let found: Vec<String> = typos(&parse(bindings).unwrap()).collect();
+        let warning = |i: usize, kind: &str, guess: &str| {
+            format!(
+                "bindings[{i}]: type {kind:?} is not a known binding type{guess}; the host \
+                 refuses a function whose binding type is not registered"
+            )
+        };
+        assert_eq!(
+            found,
+            [
+                warning(1, "htp", " (did you mean \"http\"?)"),
+                warning(2, "QUEU", " (did you mean \"queue\"?)"),
+                warning(3, "timer", " (did you mean \"timerTrigger\"?)"),
+                warning(4, "frobnicate", ""),
+            ]
+        );
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
     }
 
     #[test]
