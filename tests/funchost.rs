@@ -1181,16 +1181,50 @@ fn stopping_funchost_kills_the_handler() {
 /// is gone: a kill, not a shutdown, so this is scheduling time only.
 const REAPED_WITHIN: Duration = Duration::from_secs(3);
 
-/// The parent of process `pid`, from `/proc/PID/stat` (std has no process API).
-fn parent_of(pid: u32) -> Option<u32> {
+/// The fields of `/proc/PID/stat` after the command name (std has no process API): the state
+/// first, then the parent's pid, …; field N of proc(5) is at N - 3. The name may hold spaces
+/// and parentheses, so the split is at the last ')'.
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // `pid (comm) state ppid …`; comm may hold spaces and parentheses, so split at the last ')'.
     let (_, fields) = stat.rsplit_once(')')?;
-    fields.split_whitespace().nth(1)?.parse().ok()
+    Some(fields.split_whitespace().map(str::to_string).collect())
+}
+
+fn parent_of(pid: u32) -> Option<u32> {
+    stat_fields(pid)?.get(1)?.parse().ok()
+}
+
+/// A process seen running, told apart from a later one that gets the same pid (pids wrap at
+/// pid_max, 32768 here) by its start time.
+#[derive(Debug, Clone, Copy)]
+struct Process {
+    pid: u32,
+    started: u64,
+}
+
+impl Process {
+    fn of(pid: u32) -> Process {
+        let started = stat_fields(pid).and_then(|f| f.get(19)?.parse().ok());
+        Process {
+            pid,
+            started: started.unwrap_or_else(|| panic!("process {pid} is not running")),
+        }
+    }
+
+    /// Exited (a zombie counts) or reaped, its pid free or someone else's.
+    fn is_gone(&self) -> bool {
+        match stat_fields(self.pid) {
+            None => true,
+            Some(fields) => {
+                fields.first().is_some_and(|state| state == "Z")
+                    || fields.get(19).and_then(|s| s.parse().ok()) != Some(self.started)
+            }
+        }
+    }
 }
 
 /// The one child process of `parent`, waiting up to `WAIT` for it to appear.
-fn only_child(parent: u32) -> u32 {
+fn only_child(parent: u32) -> Process {
     let deadline = Instant::now() + WAIT;
     loop {
         let children: Vec<u32> = std::fs::read_dir("/proc")
@@ -1200,7 +1234,7 @@ fn only_child(parent: u32) -> u32 {
             .filter(|&pid| parent_of(pid) == Some(parent))
             .collect();
         match children[..] {
-            [child] => return child,
+            [child] => return Process::of(child),
             _ if Instant::now() < deadline => thread::sleep(Duration::from_millis(10)),
             _ => panic!("process {parent} has children {children:?}, not one"),
         }
@@ -1219,9 +1253,9 @@ fn signal(pids: &[u32], signal: &str) {
     assert!(status.success(), "kill {signal} {pids:?}");
 }
 
-/// funchost serving the forwarding fixture with `handler`: funchost, its watcher, the handler's
-/// pid and the handler's port.
-fn start_watched(handler: &str) -> (LocalHost, u32, u32, u16) {
+/// funchost serving the forwarding fixture with `handler`: funchost, its watcher, the handler
+/// and the handler's port.
+fn start_watched(handler: &str) -> (LocalHost, Process, Process, u16) {
     let mut host = LocalHost::start(&fixture("forwarding"), Some(handler), &[]);
     let started = host.wait_out("Started handler (pid ");
     let port = started
@@ -1230,28 +1264,28 @@ fn start_watched(handler: &str) -> (LocalHost, u32, u32, u16) {
         .and_then(|p| p.parse().ok())
         .expect("the handler's port");
     let watcher = only_child(host.child.id());
-    (host, watcher, pid_in(&started), port)
+    (host, watcher, Process::of(pid_in(&started)), port)
 }
 
-/// Waits up to `REAPED_WITHIN` for process `pid` to end; fails, after killing it so that it
-/// does not outlive the test too, if it does not.
-fn assert_gone(pid: u32, after: &str) {
+/// Waits up to `REAPED_WITHIN` for `process` to end; fails, after killing it so that it does
+/// not outlive the test too, if it does not.
+fn assert_gone(process: Process, after: &str) {
     let deadline = Instant::now() + REAPED_WITHIN;
-    while !is_gone(pid) {
+    while !process.is_gone() {
         if Instant::now() >= deadline {
             let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
+                .args(["-KILL", &process.pid.to_string()])
                 .status();
-            panic!("process {pid} outlived {after}");
+            panic!("process {} outlived {after}", process.pid);
         }
         thread::sleep(Duration::from_millis(10));
     }
 }
 
-/// Asserts that process `pid` ends and `port` is free again within `REAPED_WITHIN`.
-fn assert_reaped(pid: u32, port: u16, after: &str) {
+/// Asserts that `process` ends and `port` is free again within `REAPED_WITHIN`.
+fn assert_reaped(process: Process, port: u16, after: &str) {
     let deadline = Instant::now() + REAPED_WITHIN;
-    assert_gone(pid, after);
+    assert_gone(process, after);
     // Its other threads may still be letting go of the socket for a moment.
     while TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_err() {
         assert!(
@@ -1281,7 +1315,7 @@ fn the_handler_dies_with_funchost_and_its_watcher_killed_together() {
     for kill in ["-KILL", "-TERM"] {
         let (mut host, watcher, handler, port) = start_watched(HANDLER);
         assert!(TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok());
-        signal(&[watcher, host.child.id()], kill);
+        signal(&[watcher.pid, host.child.id()], kill);
         assert!(!host.wait_exit().success(), "funchost {kill}");
         assert_reaped(handler, port, &format!("kill {kill} funchost watcher"));
     }
@@ -1290,11 +1324,11 @@ fn the_handler_dies_with_funchost_and_its_watcher_killed_together() {
 #[test]
 fn the_handler_dies_with_its_watcher_and_funchost_starts_another() {
     let (mut host, watcher, handler, _) = start_watched(HANDLER);
-    signal(&[watcher], "-TERM");
+    signal(&[watcher.pid], "-TERM");
     assert_gone(handler, "its watcher");
     // The host's rules: a worker that died is an error, and is started again on the same port.
     host.wait_count(true, "Worker process started and initialized.", 2);
-    assert_ne!(host.handler_pid(), handler);
+    assert_ne!(host.handler_pid(), handler.pid);
     assert_eq!(host.get("/api/HelloRust?name=Again").status, 200);
 }
 
@@ -1312,7 +1346,7 @@ fn what_the_handler_started_dies_with_funchost() {
     make_executable(&script);
     for end in ["stdin closed", "kill -TERM"] {
         let (mut host, _, shell, port) = start_watched(script.to_str().unwrap());
-        let server = only_child(shell);
+        let server = only_child(shell.pid);
         assert!(TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok());
         if end == "stdin closed" {
             drop(host.stdin.take());
@@ -1326,10 +1360,7 @@ fn what_the_handler_started_dies_with_funchost() {
             port,
             &format!("funchost ({end}): the wrapper's server"),
         );
-        assert!(
-            is_gone(shell),
-            "the wrapper script outlived funchost ({end})"
-        );
+        assert_gone(shell, &format!("funchost ({end}): the wrapper script"));
     }
 }
 
