@@ -7,7 +7,7 @@
 
 mod support;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 
 use handler::azure::json::{self, Value};
 use handler::http::chunked::ChunkedDecoder;
-use support::{free_port, greeting, lines, read_reply, wait_for_exit, Reply, TempDir, WAIT};
+use support::{
+    free_port, greeting, lines, read_reply, read_retrying, wait_for_exit, Reply, TempDir, WAIT,
+};
 
 const FUNCHOST: &str = env!("CARGO_BIN_EXE_funchost");
 const HANDLER: &str = env!("CARGO_BIN_EXE_handler");
@@ -257,7 +259,7 @@ fn read_any_reply(stream: &mut TcpStream, head_request: bool) -> Reply {
         // Byte by byte so nothing past the body is consumed.
         while !decoder.is_done() {
             assert_eq!(
-                stream.read(&mut byte).unwrap(),
+                read_retrying(stream, &mut byte).unwrap(),
                 1,
                 "connection closed inside a chunked body"
             );
@@ -472,7 +474,7 @@ mod fake {
                 Ok(Status::Partial) => {}
                 Err(_) => return None,
             }
-            let n = stream.read(&mut chunk).ok().filter(|&n| n > 0)?;
+            let n = read_retrying(stream, &mut chunk).ok().filter(|&n| n > 0)?;
             buf.extend_from_slice(&chunk[..n]);
         };
         let mut raw: Vec<u8> = buf.drain(..used).collect();
@@ -484,7 +486,7 @@ mod fake {
             BodyKind::None => {}
             BodyKind::Length(n) => {
                 while buf.len() < n {
-                    let got = stream.read(&mut chunk).ok().filter(|&g| g > 0)?;
+                    let got = read_retrying(stream, &mut chunk).ok().filter(|&g| g > 0)?;
                     buf.extend_from_slice(&chunk[..got]);
                 }
                 body.extend(buf.drain(..n));
@@ -498,7 +500,7 @@ mod fake {
                     if decoder.is_done() {
                         break;
                     }
-                    let got = stream.read(&mut chunk).ok().filter(|&g| g > 0)?;
+                    let got = read_retrying(stream, &mut chunk).ok().filter(|&g| g > 0)?;
                     buf.extend_from_slice(&chunk[..got]);
                 }
             }

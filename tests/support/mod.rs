@@ -158,13 +158,34 @@ impl Reply {
     }
 }
 
+/// How many interruptions in a row `read_retrying` lets pass before it gives the error back.
+const MAX_INTERRUPTS: usize = 100;
+
+/// `source.read(buf)`, again when it was interrupted (EINTR): a process that is stopped and
+/// continued (a job-control stop, a debugger, a cgroup freezer) sees that from reads on sockets
+/// with a timeout even without any signal handler (signal(7)). It says nothing about the peer,
+/// so it must not count as a closed connection.
+pub fn read_retrying(source: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut interrupts = 0;
+    loop {
+        match source.read(buf) {
+            Err(e)
+                if e.kind() == std::io::ErrorKind::Interrupted && interrupts < MAX_INTERRUPTS =>
+            {
+                interrupts += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
 /// Reads exactly one response from `stream` (`head_request`: it answers a HEAD, so no body
 /// follows its Content-Length). `None` if the connection closed before a status line.
 pub fn read_reply(stream: &mut TcpStream, head_request: bool) -> Option<Reply> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
-        match stream.read(&mut byte) {
+        match read_retrying(stream, &mut byte) {
             Ok(1) => head.push(byte[0]),
             Ok(_) if head.is_empty() => return None,
             Ok(_) => panic!(
@@ -225,7 +246,7 @@ pub fn is_closed(stream: &mut TcpStream) -> bool {
     let deadline = Instant::now() + WAIT;
     let mut buf = [0u8; 1024];
     while Instant::now() < deadline {
-        match stream.read(&mut buf) {
+        match read_retrying(stream, &mut buf) {
             Ok(0) => return true,
             Ok(_) => continue,
             Err(e)
