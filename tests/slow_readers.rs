@@ -16,19 +16,27 @@ use handler::http::limits::WRITE_STALL;
 use handler::http::{self, Handler, Request, Response};
 use support::WAIT;
 
-/// 4 MiB: more than a loopback socket's buffers take at once, so the write stalls.
+/// 4 MiB: about what a loopback socket's buffers take at once here, so the write may stall.
 const BIG: usize = 4 * 1024 * 1024;
 
-/// `/big` answers `BIG` bytes of a pattern that shows any byte lost or out of place;
-/// anything else answers its path.
+/// 6 MiB: past the socket's buffers, so the write stalls for sure.
+const HUGE: usize = 6 * 1024 * 1024;
+
+/// `/big` and `/huge` answer `BIG` and `HUGE` bytes of a pattern that shows any byte lost or
+/// out of place; anything else answers its path.
 struct Big;
 
 impl Handler for Big {
     fn handle(&self, req: &Request<'_>) -> Response {
-        if req.path == "/big" {
+        let size = match req.path {
+            "/big" => BIG,
+            "/huge" => HUGE,
+            _ => 0,
+        };
+        if size > 0 {
             Response::new(200)
                 .header("Content-Type", "application/octet-stream")
-                .body(pattern(BIG))
+                .body(pattern(size))
         } else {
             Response::text(200, req.path.to_string())
         }
@@ -159,4 +167,122 @@ fn bodies_complete(bytes: &[u8]) -> usize {
         count += 1;
     }
     count
+}
+
+/// What follows many small requests pipelined behind a slow answer, and what it must get.
+enum Last {
+    /// A POST whose body is sent only once every earlier answer is in.
+    BodyLater,
+    /// The same with `Expect: 100-continue`.
+    ExpectContinue,
+    /// A malformed request: its 400 goes after every earlier answer.
+    Malformed,
+}
+
+/// Requests pipelined behind a stalled answer, ending with one the server must wait on the
+/// client for, or refuse: a worker that could not flush the earlier answers at once closed the
+/// connection, or wrote its 400 into the middle of them. Found by review.
+fn pipelined_behind_a_stall_then(last: Last) {
+    const SMALL: usize = 190;
+    let mut stream = start();
+    stream.write_all(&get("/huge", false)).unwrap();
+    let mut got = Vec::new();
+    let mut sip = vec![0u8; 64 * 1024];
+    let deadline = Instant::now() + WAIT;
+    let mut read = |stream: &mut TcpStream, got: &mut Vec<u8>, len: usize| {
+        assert!(Instant::now() < deadline, "still reading after {WAIT:?}");
+        let n = stream.read(&mut sip[..len]).expect("read");
+        assert!(n > 0, "closed after {} bytes", got.len());
+        got.extend_from_slice(&sip[..n]);
+    };
+    while got.len() < 32 * 1024 {
+        read(&mut stream, &mut got, 64 * 1024);
+        thread::sleep(WRITE_STALL / 4);
+    }
+    let mut batch = Vec::new();
+    for _ in 0..SMALL {
+        batch.extend(get("/small", false));
+    }
+    let body = b"{\"name\":\"last\"}";
+    let post = |expect: &str| {
+        format!(
+            "POST /post HTTP/1.1\r\nHost: x\r\n{expect}Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes()
+    };
+    batch.extend(match last {
+        Last::BodyLater => post(""),
+        Last::ExpectContinue => post("Expect: 100-continue\r\n"),
+        Last::Malformed => b"GET /bad HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n".to_vec(),
+    });
+    stream.write_all(&batch).unwrap();
+    // Small sips all along: when the big answer's last bytes get into the socket, it is
+    // nearly full, so the small answers written next cannot all go within WRITE_STALL.
+    loop {
+        read(&mut stream, &mut got, 16 * 1024);
+        thread::sleep(WRITE_STALL);
+        if got.len() > HUGE && bodies_complete(&strip_continue(&got)) > SMALL {
+            break;
+        }
+    }
+    if !matches!(last, Last::Malformed) {
+        stream.write_all(body).unwrap();
+    }
+    got.extend(sip_to_end(&mut stream));
+    let continues = got
+        .windows(25)
+        .filter(|w| w == b"HTTP/1.1 100 Continue\r\n\r\n")
+        .count();
+    match last {
+        Last::ExpectContinue => assert!(continues >= 1, "no 100 Continue"),
+        _ => assert_eq!(continues, 0),
+    }
+    let answers = strip_continue(&got);
+    let mut expected = vec![pattern(HUGE)];
+    expected.extend(std::iter::repeat_n(b"/small".to_vec(), SMALL));
+    match last {
+        Last::Malformed => {
+            let at = answers
+                .windows(13)
+                .rposition(|w| w == b"HTTP/1.1 400 ")
+                .expect("a 400 after the answers");
+            assert_eq!(bodies(&answers[..at]), expected);
+        }
+        _ => {
+            expected.push(b"/post".to_vec());
+            assert_eq!(bodies(&answers), expected);
+        }
+    }
+}
+
+/// `bytes` without its `100 Continue` interim answers.
+fn strip_continue(bytes: &[u8]) -> Vec<u8> {
+    let interim = b"HTTP/1.1 100 Continue\r\n\r\n";
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i..].starts_with(interim) {
+            i += interim.len();
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn a_body_awaited_behind_a_stalled_answer_loses_nothing() {
+    pipelined_behind_a_stall_then(Last::BodyLater);
+}
+
+#[test]
+fn an_expected_continue_behind_a_stalled_answer_loses_nothing() {
+    pipelined_behind_a_stall_then(Last::ExpectContinue);
+}
+
+#[test]
+fn a_refusal_behind_a_stalled_answer_goes_after_it() {
+    pipelined_behind_a_stall_then(Last::Malformed);
 }

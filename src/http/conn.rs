@@ -550,7 +550,9 @@ pub fn serve(mut conn: Conn, scratch: &mut Scratch, ctx: &Context, role: Role) -
             scratch.store(&mut conn.pending);
             match (all_out, handed) {
                 (Err(()), _) => close(scratch),
+                // Answers wait for the client: the sweeper writes them before anything else.
                 (Ok(false), _) | (Ok(true), Handed::Park) => Next::Park(conn),
+                (Ok(true), Handed::Off) if conn.unsent_share.is_some() => Next::Park(conn),
                 (Ok(true), Handed::Off) => Next::HandOff(conn),
             }
         }
@@ -616,7 +618,11 @@ fn serve_requests(
             // same error in the same bytes.
             Err(_) if role == Role::Sweeper => return Ok(Some(Handed::Off)),
             Err(error) => {
-                let _ = flush(conn, &mut scratch.out, ctx);
+                // The refusal goes out after every earlier answer, or waits with the bytes
+                // that earn it until they are out.
+                if !flush(conn, &mut scratch.out, ctx)? {
+                    return Ok(Some(Handed::Park));
+                }
                 let Scratch { buf, lo, hi, .. } = &*scratch;
                 conn.refuse(error, Some((ctx, &buf[*lo..*hi])));
                 return Err(());
@@ -626,16 +632,28 @@ fn serve_requests(
         let keep_alive = match answer(conn, scratch, head, used, ctx, role) {
             Ok(Some(keep_alive)) => keep_alive,
             Ok(None) => return Ok(Some(Handed::Off)),
+            Err(Failure::Stalled) => {
+                conn.head_request = None;
+                return Ok(Some(Handed::Park));
+            }
             Err(Failure::Refuse(error)) => {
-                let _ = flush(conn, &mut scratch.out, ctx);
+                // As for a head refused: no socket byte of this request was read before
+                // the earlier answers were all out, so it can be refused again later.
+                if !flush(conn, &mut scratch.out, ctx)? {
+                    conn.head_request = None;
+                    return Ok(Some(Handed::Park));
+                }
                 // The request's head has parsed: `head_request` says whether it was a HEAD.
                 conn.refuse(error, Some((ctx, &[])));
                 return Err(());
             }
             Err(Failure::Io) => {
-                // Earlier pipelined answers still go out, if the client is there to take them.
-                let _ = flush(conn, &mut scratch.out, ctx);
-                return Err(());
+                // Earlier pipelined answers still go out, if the client is there to take them:
+                // those it is slow to take close the connection once they are out.
+                return match flush(conn, &mut scratch.out, ctx) {
+                    Ok(false) => Ok(None),
+                    Ok(true) | Err(()) => Err(()),
+                };
             }
         };
         // Bytes already here after this request start the next head: its deadline runs from
@@ -674,6 +692,10 @@ enum Failure {
     Refuse(HttpError),
     /// The socket failed or timed out: just close.
     Io,
+    /// Before the thread could wait on the client (for a body, `100 Continue`, a takeover), the
+    /// client stopped taking the answers before this request: they wait with the connection,
+    /// which is parked with this request unused, to be served again once they are out.
+    Stalled,
 }
 
 /// Where a request's body is once it has arrived.
@@ -706,7 +728,7 @@ fn answer(
         // A takeover waits on the client: the sweeper hands the request to a worker.
         return match role {
             Role::Sweeper => Ok(None),
-            Role::Worker => take_over(conn, scratch, &head, used, &*ctx.handler),
+            Role::Worker => take_over(conn, scratch, &head, used, ctx),
         };
     }
     let (body, after) = match read_body(conn, scratch, &head, used, ctx, role)? {
@@ -760,9 +782,9 @@ fn take_over(
     scratch: &mut Scratch,
     head: &Head,
     used: usize,
-    handler: &dyn Handler,
+    ctx: &Context,
 ) -> Result<Option<bool>, Failure> {
-    flush_all(conn, &mut scratch.out)?;
+    flush_before_wait(conn, &mut scratch.out, ctx)?;
     // A takeover streams: its writes may wait on the client as long as `WRITE_TIMEOUT`.
     conn.stream
         .set_write_timeout(Some(WRITE_TIMEOUT))
@@ -774,7 +796,8 @@ fn take_over(
         body: head.body,
         expect_continue: head.expect_continue,
     };
-    handler.take_over(&Request::new(window, head, &scratch.fields, &[]), takeover);
+    ctx.handler
+        .take_over(&Request::new(window, head, &scratch.fields, &[]), takeover);
     scratch.lo = scratch.hi;
     Ok(Some(false))
 }
@@ -802,7 +825,7 @@ fn read_body(
         }
         _ if role == Role::Sweeper => Ok(None),
         BodyKind::Length(len) => {
-            continue_if_expected(conn, scratch, head, buffered)?;
+            continue_if_expected(conn, scratch, head, buffered, ctx)?;
             let deadline = Instant::now() + BODY_TIMEOUT;
             scratch.body.clear();
             let start = scratch.lo + used;
@@ -827,7 +850,7 @@ fn read_body(
             if decoder.is_done() {
                 return Ok(Some((Body::InScratch, Some(used + taken))));
             }
-            continue_if_expected(conn, scratch, head, buffered)?;
+            continue_if_expected(conn, scratch, head, buffered, ctx)?;
             let deadline = Instant::now() + BODY_TIMEOUT;
             let _permit = wait_for_body(conn, ctx, &mut scratch.out)?;
             // The window keeps the head, which the request borrows: the rest of the body is
@@ -864,17 +887,21 @@ fn read_body(
 
 /// RFC 9110 §10.1.1: a client that sent `Expect: 100-continue` waits (the host for 1 s) for
 /// `100 Continue` before it sends the body; it is sent when none of the body is here yet.
+/// The answers before it go out first; if the `100 Continue` itself must wait for the client,
+/// it may be sent again when the request is served again, which clients accept (§15.2).
 fn continue_if_expected(
     conn: &mut Conn,
     scratch: &mut Scratch,
     head: &Head,
     buffered: usize,
+    ctx: &Context,
 ) -> Result<(), Failure> {
     if head.expect_continue && buffered == 0 {
+        flush_before_wait(conn, &mut scratch.out, ctx)?;
         scratch
             .out
             .extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
-        flush_all(conn, &mut scratch.out)?;
+        flush_before_wait(conn, &mut scratch.out, ctx)?;
     }
     Ok(())
 }
@@ -887,7 +914,7 @@ fn wait_for_body<'a>(
     ctx: &'a Context,
     out: &mut Vec<u8>,
 ) -> Result<Permit<'a>, Failure> {
-    flush_all(conn, out)?;
+    flush_before_wait(conn, out, ctx)?;
     Permit::take(&ctx.body_waiting, MAX_BODY_WAITING).ok_or(Failure::Refuse(HttpError::Busy))
 }
 
@@ -993,17 +1020,14 @@ fn flush(conn: &mut Conn, out: &mut Vec<u8>, ctx: &Context) -> Result<bool, ()> 
     result
 }
 
-/// Writes the answers in `out` before the thread waits on the client (for a body, or in a
-/// takeover): all of them, or `Failure::Io` to close, since a client that does not take its
-/// answers is not one to wait on.
-fn flush_all(conn: &mut Conn, out: &mut Vec<u8>) -> Result<(), Failure> {
-    let written = conn.write_some(out);
-    let all = matches!(written, Ok(n) if n == out.len());
-    out.clear();
-    if all {
-        Ok(())
-    } else {
-        Err(Failure::Io)
+/// Writes the answers in `out` before the thread waits on the client (for a body, `100
+/// Continue`, a takeover): all of them, or `Failure::Stalled` when the client is not taking them
+/// (the rest waits with the connection), or `Failure::Io` to close.
+fn flush_before_wait(conn: &mut Conn, out: &mut Vec<u8>, ctx: &Context) -> Result<(), Failure> {
+    match flush(conn, out, ctx) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Failure::Stalled),
+        Err(()) => Err(Failure::Io),
     }
 }
 
