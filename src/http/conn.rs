@@ -72,6 +72,9 @@ pub struct Conn {
     /// sweeper writes them as the client reads (`Conn::probe`), and nothing more is read from the
     /// connection until they are out, so they stay at most `FLUSH_AT` plus one response.
     unsent: Vec<u8>,
+    /// How much of `unsent` is written: the rest is written from there, not moved to the front
+    /// at each step, so a large answer drained in many steps is copied once.
+    unsent_written: usize,
     /// What `unsent` holds of `MAX_UNSENT_BYTES`, and when it must all be out (`WRITE_TIMEOUT`
     /// after it was written).
     unsent_share: Option<(Slot, Instant)>,
@@ -316,6 +319,7 @@ impl Conn {
             nonblocking: false,
             active: now,
             unsent: Vec::new(),
+            unsent_written: 0,
             unsent_share: None,
             close_after_unsent: false,
             _slot: slot,
@@ -466,11 +470,12 @@ impl Conn {
         let (_, due) = self.unsent_share.as_ref()?;
         let due = *due;
         let unsent = std::mem::take(&mut self.unsent);
-        let written = self.write_some(&unsent);
+        let written = self.write_some(&unsent[self.unsent_written..]);
         self.unsent = unsent;
         match written {
-            Ok(n) if n == self.unsent.len() => {
+            Ok(n) if self.unsent_written + n == self.unsent.len() => {
                 self.unsent = Vec::new();
+                self.unsent_written = 0;
                 self.unsent_share = None;
                 if self.close_after_unsent {
                     close_gently(&self.stream, false);
@@ -484,7 +489,7 @@ impl Conn {
             }
             Ok(_) | Err(_) if now >= due => Some(Probe::Expired),
             Ok(n) => {
-                self.unsent.drain(..n);
+                self.unsent_written += n;
                 Some(Probe::Waiting)
             }
             Err(_) => Some(Probe::Expired),
