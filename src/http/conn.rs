@@ -71,17 +71,24 @@ pub struct Conn {
     /// Answers written while the client was not reading, that its socket could not take: the
     /// sweeper writes them as the client reads (`Conn::probe`), and nothing more is read from the
     /// connection until they are out, so they stay at most `FLUSH_AT` plus one response.
-    unsent: Vec<u8>,
-    /// How much of `unsent` is written: the rest is written from there, not moved to the front
-    /// at each step, so a large answer drained in many steps is copied once.
-    unsent_written: usize,
-    /// What `unsent` holds of `MAX_UNSENT_BYTES`, and when it must all be out (`WRITE_TIMEOUT`
-    /// after it was written).
-    unsent_share: Option<(Slot, Instant)>,
-    /// The answers in `unsent` end with one that closes the connection.
-    close_after_unsent: bool,
+    unsent: Option<Unsent>,
     /// Keeps the server's count of open connections; released when the connection is dropped.
     _slot: Slot,
+}
+
+/// Answers a client has not taken yet (`Conn::unsent`).
+#[derive(Debug)]
+struct Unsent {
+    bytes: Vec<u8>,
+    /// How much of `bytes` is written: the rest is written from there, not moved to the front
+    /// at each step, so a large answer drained in many steps is copied once.
+    written: usize,
+    /// What `bytes` holds of `MAX_UNSENT_BYTES`, released with it.
+    _share: Slot,
+    /// When all must be out: `WRITE_TIMEOUT` after they were written.
+    due: Instant,
+    /// They end with an answer that closes the connection.
+    then_close: bool,
 }
 
 /// A share of a bounded count, released on drop: one of the server's `MAX_CONNECTIONS`
@@ -318,10 +325,7 @@ impl Conn {
             read_timeout: None,
             nonblocking: false,
             active: now,
-            unsent: Vec::new(),
-            unsent_written: 0,
-            unsent_share: None,
-            close_after_unsent: false,
+            unsent: None,
             _slot: slot,
         }
     }
@@ -358,7 +362,7 @@ impl Conn {
     /// A connection with answers its client has not taken writes them first, and is read only
     /// once they are out.
     pub fn probe(&mut self, scratch: &mut Scratch, now: Instant) -> Probe {
-        let resumed = self.unsent_share.is_some();
+        let resumed = self.unsent.is_some();
         if let Some(probe) = self.write_unsent(now) {
             return probe;
         }
@@ -467,17 +471,10 @@ impl Conn {
     /// is all out and the connection can be read again (or never held any), else what becomes of
     /// the connection meanwhile.
     fn write_unsent(&mut self, now: Instant) -> Option<Probe> {
-        let (_, due) = self.unsent_share.as_ref()?;
-        let due = *due;
-        let unsent = std::mem::take(&mut self.unsent);
-        let written = self.write_some(&unsent[self.unsent_written..]);
-        self.unsent = unsent;
-        match written {
-            Ok(n) if self.unsent_written + n == self.unsent.len() => {
-                self.unsent = Vec::new();
-                self.unsent_written = 0;
-                self.unsent_share = None;
-                if self.close_after_unsent {
+        let mut unsent = self.unsent.take()?;
+        match self.write_some(&unsent.bytes[unsent.written..]) {
+            Ok(n) if unsent.written + n == unsent.bytes.len() => {
+                if unsent.then_close {
                     close_gently(&self.stream, false);
                     return Some(Probe::Expired);
                 }
@@ -487,9 +484,10 @@ impl Conn {
                 self.idle_deadline = now + IDLE_TIMEOUT;
                 None
             }
-            Ok(_) | Err(_) if now >= due => Some(Probe::Expired),
+            Ok(_) | Err(_) if now >= unsent.due => Some(Probe::Expired),
             Ok(n) => {
-                self.unsent_written += n;
+                unsent.written += n;
+                self.unsent = Some(unsent);
                 Some(Probe::Waiting)
             }
             Err(_) => Some(Probe::Expired),
@@ -544,7 +542,7 @@ pub fn serve(mut conn: Conn, scratch: &mut Scratch, ctx: &Context, role: Role) -
     if role == Role::Worker && conn.set_nonblocking(false).is_err() {
         return close(scratch);
     }
-    debug_assert!(conn.unsent.is_empty(), "served before its answers were out");
+    debug_assert!(conn.unsent.is_none(), "served before its answers were out");
     let next = serve_requests(&mut conn, scratch, ctx, role);
     match next {
         Ok(Some(handed)) => {
@@ -557,20 +555,21 @@ pub fn serve(mut conn: Conn, scratch: &mut Scratch, ctx: &Context, role: Role) -
                 (Err(()), _) => close(scratch),
                 // Answers wait for the client: the sweeper writes them before anything else.
                 (Ok(false), _) | (Ok(true), Handed::Park) => Next::Park(conn),
-                (Ok(true), Handed::Off) if conn.unsent_share.is_some() => Next::Park(conn),
+                (Ok(true), Handed::Off) if conn.unsent.is_some() => Next::Park(conn),
                 (Ok(true), Handed::Off) => Next::HandOff(conn),
             }
         }
-        Ok(None) if conn.unsent_share.is_some() => {
-            // The last answers wait for the client; the connection closes once they are out.
-            conn.close_after_unsent = true;
-            scratch.trim();
-            (scratch.lo, scratch.hi) = (0, 0);
-            Next::Park(conn)
-        }
         Ok(None) | Err(()) => {
             scratch.trim();
-            close(scratch)
+            match &mut conn.unsent {
+                // The last answers wait for the client; the connection closes once they are out.
+                Some(unsent) if next.is_ok() => {
+                    unsent.then_close = true;
+                    (scratch.lo, scratch.hi) = (0, 0);
+                    Next::Park(conn)
+                }
+                _ => close(scratch),
+            }
         }
     }
 }
@@ -1012,8 +1011,13 @@ fn flush(conn: &mut Conn, out: &mut Vec<u8>, ctx: &Context) -> Result<bool, ()> 
             let rest = &out[n..];
             match Slot::take_n(&ctx.unsent_bytes, rest.len(), MAX_UNSENT_BYTES) {
                 Some(share) => {
-                    conn.unsent.extend_from_slice(rest);
-                    conn.unsent_share = Some((share, Instant::now() + WRITE_TIMEOUT));
+                    conn.unsent = Some(Unsent {
+                        bytes: rest.to_vec(),
+                        written: 0,
+                        _share: share,
+                        due: Instant::now() + WRITE_TIMEOUT,
+                        then_close: false,
+                    });
                     Ok(false)
                 }
                 None => Err(()),
