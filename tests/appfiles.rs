@@ -52,6 +52,16 @@ fn hello_rust() -> FunctionConfig {
 
 // ---- appfiles::load ------------------------------------------------------------------------------
 
+/// The handler serving the app at `root`, and the first line it prints on stderr.
+fn start_warned(root: &Path) -> (Server, String) {
+    let server = Server::start_with(&[], Some(root));
+    let warning = server
+        .stderr
+        .recv_timeout(support::WAIT)
+        .expect("a warning");
+    (server, warning)
+}
+
 #[test]
 fn loads_the_fixture_apps() {
     let root = fixture("app");
@@ -236,11 +246,7 @@ fn an_unknown_method_stops_the_start_and_a_method_member_is_a_warning() {
     // `method` is not a member the host reads: every method reaches the function, and the
     // handler says so.
     let dir = dir.with("HelloRust/function.json", &function(r#""method":["get"]"#));
-    let server = Server::start_with(&[], Some(dir.path()));
-    let warning = server
-        .stderr
-        .recv_timeout(support::WAIT)
-        .expect("a warning");
+    let (server, warning) = start_warned(dir.path());
     assert_eq!(
         warning,
         format!(
@@ -264,11 +270,7 @@ fn an_unknown_binding_type_is_a_warning() {
     let dir = TempDir::new("appfiles-htp")
         .with("host.json", "{}")
         .with("HelloRust/function.json", hello);
-    let server = Server::start_with(&[], Some(dir.path()));
-    let warning = server
-        .stderr
-        .recv_timeout(support::WAIT)
-        .expect("a warning");
+    let (_server, warning) = start_warned(dir.path());
     assert_eq!(
         warning,
         format!(
