@@ -162,7 +162,7 @@ pub enum Probe {
 /// of them wait on clients.
 pub struct Context {
     pub handler: Arc<dyn Handler>,
-    /// Workers waiting on their own idle connection for its next request.
+    /// Workers that own a connection, waiting on it for its next request or serving what came.
     pub lingering: AtomicUsize,
     /// Workers waiting for the rest of a request body, against `MAX_BODY_WAITING`.
     pub body_waiting: AtomicUsize,
@@ -194,22 +194,30 @@ impl Context {
         }
     }
 
-    /// A permit to wait on a connection for its next request, or `None` to park it. A worker
-    /// woken for each request costs a context switch, which is free while a core is idle and
-    /// is the main cost of a request once the cores are busy; so workers linger only while the
-    /// sweeper is not busy, and at most one per core (at most `MAX_LINGERING`). Back-to-back
-    /// requests on a few connections are then answered by the thread that waits on each, and
-    /// many busy connections by the sweeper, with no hand-off either way.
     /// How many more workers may linger now (whatever the sweeper is doing).
     pub fn lingering_room(&self) -> usize {
         linger_cap().saturating_sub(self.lingering.load(Ordering::Relaxed))
     }
 
-    fn linger_permit(&self) -> Option<Permit<'_>> {
+    /// Whether a worker may wait on its connection for the next request; if not, it parks the
+    /// connection. A worker woken for each request costs a context switch, which is free while
+    /// a core is idle and is the main cost of a request once the cores are busy; so workers
+    /// linger only while the sweeper is not busy, and at most one per core (at most
+    /// `MAX_LINGERING`). Back-to-back requests on a few connections are then answered by the
+    /// thread that waits on each, and many busy connections by the sweeper, with no hand-off
+    /// either way. The permit (`linger`) is kept while the worker serves what came, until it
+    /// parks: so `lingering` counts connections that have a worker of their own, and the room
+    /// the sweeper reads does not open for a moment at each request, which would have it hand
+    /// over requests it could serve itself and wake a thread for each.
+    fn may_linger<'a>(&'a self, linger: &mut Option<Permit<'a>>) -> bool {
         if self.sweeper_busy.load(Ordering::Relaxed) {
-            return None;
+            *linger = None;
+            return false;
         }
-        Permit::take(&self.lingering, linger_cap())
+        if linger.is_none() {
+            *linger = Permit::take(&self.lingering, linger_cap());
+        }
+        linger.is_some()
     }
 }
 
@@ -595,6 +603,7 @@ fn serve_requests(
     role: Role,
 ) -> Result<Option<Handed>, ()> {
     let mut head_wait_until = None;
+    let mut linger = None;
     loop {
         let parsed = parse::parse_head(&scratch.buf[scratch.lo..scratch.hi], &mut scratch.fields);
         let (head, used) = match parsed {
@@ -609,7 +618,14 @@ fn serve_requests(
                 let mut unparsed = false;
                 loop {
                     let before = scratch.hi - scratch.lo;
-                    match wait_for_bytes(conn, scratch, ctx, role, &mut head_wait_until)? {
+                    match wait_for_bytes(
+                        conn,
+                        scratch,
+                        ctx,
+                        role,
+                        &mut head_wait_until,
+                        &mut linger,
+                    )? {
                         true if parse::worth_parsing(scratch.window(), before) => break,
                         true => unparsed = true,
                         false if unparsed => break,
@@ -924,12 +940,13 @@ fn wait_for_body<'a>(
 
 /// Waits a little for more bytes, on the thread's own time (the sweeper does not wait, nor read).
 /// `Ok(true)`: bytes arrived; `Ok(false)`: quiet, park it; `Err`: closed or failed.
-fn wait_for_bytes(
+fn wait_for_bytes<'a>(
     conn: &mut Conn,
     scratch: &mut Scratch,
-    ctx: &Context,
+    ctx: &'a Context,
     role: Role,
     head_wait_until: &mut Option<Instant>,
+    linger: &mut Option<Permit<'a>>,
 ) -> Result<bool, ()> {
     if role == Role::Sweeper {
         // The sweeper reads a connection once per sweep (`Conn::probe`), never right after
@@ -960,9 +977,9 @@ fn wait_for_bytes(
         None if expecting => conn.read_more(scratch, HEAD_LINGER),
         // Between requests: linger for the next one if the policy allows.
         None => {
-            let Some(_permit) = ctx.linger_permit() else {
+            if !ctx.may_linger(linger) {
                 return Ok(false);
-            };
+            }
             conn.read_more(scratch, LINGER)
         }
     };
@@ -1096,6 +1113,33 @@ mod tests {
         fn handle(&self, _req: &Request<'_>) -> Response {
             Response::text(200, "ok")
         }
+    }
+
+    #[test]
+    fn a_lingering_worker_counts_once_until_it_parks() {
+        let ctx = Context::new(Arc::new(Ok200));
+        let lingering = || ctx.lingering.load(Ordering::Acquire);
+        let mut mine = None;
+        assert!(ctx.may_linger(&mut mine));
+        // Served what came and lingers again: the same permit, so the room does not flicker.
+        assert!(ctx.may_linger(&mut mine));
+        assert_eq!(lingering(), 1);
+        let mut others: Vec<Option<Permit>> = (1..linger_cap()).map(|_| None).collect();
+        for other in &mut others {
+            assert!(ctx.may_linger(other));
+        }
+        assert_eq!(ctx.lingering_room(), 0);
+        assert!(!ctx.may_linger(&mut None), "one per core at most");
+        // A busy sweeper serves the connection better: the worker parks it and lets go.
+        ctx.sweeper_busy.store(true, Ordering::Relaxed);
+        assert!(!ctx.may_linger(&mut mine));
+        assert!(mine.is_none());
+        assert_eq!(lingering(), linger_cap() - 1);
+        ctx.sweeper_busy.store(false, Ordering::Relaxed);
+        assert!(ctx.may_linger(&mut mine));
+        drop(others);
+        drop(mine);
+        assert_eq!(lingering(), 0);
     }
 
     /// Pipelined chunked requests whose body ends inside a read that also holds the next head:
