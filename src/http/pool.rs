@@ -34,8 +34,8 @@ use std::time::{Duration, Instant};
 use crate::http::conn::{self, Conn, Context, Next, Probe, Role, Scratch};
 use crate::http::limits::{
     HOT_FOR, INLINE_MAX_COST, MAX_WORKERS, MIN_RESTING_WORKERS, POLL_MAX_PAUSE, POLL_MAX_SHARE,
-    POLL_PAUSE_STEP, SWEEP_STALL, SWEEP_STALL_RUNNING, WATCH_MAX_PAUSE, WORKER_IDLE_EXIT,
-    WORKER_STACK_BYTES,
+    POLL_PAUSE_STEP, POLL_SPIN, SWEEP_STALL, SWEEP_STALL_RUNNING, WATCH_MAX_PAUSE,
+    WORKER_IDLE_EXIT, WORKER_STACK_BYTES,
 };
 use crate::http::Handler;
 
@@ -291,6 +291,7 @@ impl Pool {
         let relieved = || sweep.generation.load(Ordering::Acquire) != generation;
         let mut pause = Duration::ZERO;
         let mut round = Round::default();
+        let mut spin_until = Instant::now();
         let mut cold_pause = Duration::ZERO;
         let mut cold_due = Instant::now();
         sweep
@@ -361,6 +362,11 @@ impl Pool {
                 self.ctx.sweeper_busy.store(busy, Ordering::Relaxed);
             }
             pause = if busy {
+                spin_until = Instant::now() + POLL_SPIN;
+                Duration::ZERO
+            } else if !set.hot.is_empty() && Instant::now() < spin_until {
+                // Awake a little longer: the clients just answered are about to speak.
+                thread::yield_now();
                 Duration::ZERO
             } else {
                 backoff(pause, Duration::ZERO)
