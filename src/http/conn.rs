@@ -33,8 +33,8 @@ use crate::http::error::HttpError;
 use crate::http::limits::{
     BODY_READ_TIMEOUT, BODY_TIMEOUT, BRIEF_DRAIN_BYTES, BRIEF_DRAIN_TIME, DRAIN_CHUNK, FLUSH_AT,
     HEAD_LINGER, HEAD_TIMEOUT, IDLE_TIMEOUT, LINGER, MAX_BODY_WAITING, MAX_HEAD_BYTES,
-    MAX_LINGERING, MAX_UNSENT_BYTES, READ_CHUNK, REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME,
-    SCRATCH_KEEP_BYTES, WRITE_TIMEOUT,
+    MAX_LINGERING, MAX_UNSENT_BYTES, POLL_SPIN, QUICK_WAITS, READ_CHUNK, REFUSAL_DRAIN_BYTES,
+    REFUSAL_DRAIN_TIME, SCRATCH_KEEP_BYTES, WRITE_TIMEOUT,
 };
 use crate::http::parse::{self, BodyKind, Field, Head, Status, Version};
 use crate::http::request::Request;
@@ -56,6 +56,10 @@ pub struct Conn {
     /// Bytes are expected at once: the connection is new, or was handed over with bytes
     /// waiting. A worker then reads without a linger permit, since the read will not wait.
     expecting: bool,
+    /// Parked by a lingering worker whose client kept speaking again at once, with more
+    /// workers lingering than cores (`Context::may_linger`): the sweeper serves it inline
+    /// rather than handing it back.
+    quick: bool,
     /// Whether the request being answered is a HEAD, so that even a refusal carries no body
     /// (RFC 9110 §9.3.2); `None` until its head has parsed.
     head_request: Option<bool>,
@@ -162,7 +166,8 @@ pub enum Probe {
 /// of them wait on clients.
 pub struct Context {
     pub handler: Arc<dyn Handler>,
-    /// Workers that own a connection, waiting on it for its next request or serving what came.
+    /// Workers that have a connection of their own, waiting on it for its next request or
+    /// serving what came.
     pub lingering: AtomicUsize,
     /// Workers waiting for the rest of a request body, against `MAX_BODY_WAITING`.
     pub body_waiting: AtomicUsize,
@@ -196,40 +201,67 @@ impl Context {
 
     /// How many more workers may linger now (whatever the sweeper is doing).
     pub fn lingering_room(&self) -> usize {
-        linger_cap().saturating_sub(self.lingering.load(Ordering::Relaxed))
+        MAX_LINGERING.saturating_sub(self.lingering.load(Ordering::Relaxed))
     }
 
     /// Whether a worker may wait on its connection for the next request; if not, it parks the
-    /// connection. A worker woken for each request costs a context switch, which is free while
-    /// a core is idle and is the main cost of a request once the cores are busy; so workers
-    /// linger only while the sweeper is not busy, and at most one per core (at most
-    /// `MAX_LINGERING`). Back-to-back requests on a few connections are then answered by the
-    /// thread that waits on each, and many busy connections by the sweeper, with no hand-off
-    /// either way. The permit (`linger`) is kept while the worker serves what came, until it
-    /// parks: so `lingering` counts connections that have a worker of their own, and the room
-    /// the sweeper reads does not open for a moment at each request, which would have it hand
-    /// over requests it could serve itself and wake a thread for each.
-    fn may_linger<'a>(&'a self, linger: &mut Option<Permit<'a>>) -> bool {
-        if self.sweeper_busy.load(Ordering::Relaxed) {
-            *linger = None;
+    /// connection. A waiting thread answers a request the moment it comes and costs no CPU
+    /// meanwhile, so at ordinary loads up to `MAX_LINGERING` connections each have one. Once
+    /// the cores are busy, waking a thread for each request costs more than the sweeper's
+    /// rounds: so a worker parks when the sweeper is busy, and when more workers linger than
+    /// there are cores and its client keeps speaking again at once (`Linger::waited`).
+    /// The permit is kept while the worker serves what came, until it parks: so `lingering`
+    /// counts connections that have a worker of their own, and the room the sweeper reads does
+    /// not open for a moment at each request, which would have it hand over requests it could
+    /// serve itself and wake a thread for each.
+    fn may_linger<'a>(&'a self, linger: &mut Linger<'a>) -> bool {
+        let crowded = || self.lingering.load(Ordering::Relaxed) > cores();
+        if self.sweeper_busy.load(Ordering::Relaxed) || (linger.is_quick() && crowded()) {
+            linger.permit = None;
             return false;
         }
-        if linger.is_none() {
-            *linger = Permit::take(&self.lingering, linger_cap());
+        if linger.permit.is_none() {
+            linger.permit = Permit::take(&self.lingering, MAX_LINGERING);
         }
-        linger.is_some()
+        linger.permit.is_some()
     }
 }
 
-/// One lingering worker per core, at most `MAX_LINGERING`. Read at the first linger, not at
-/// start-up: finding the core count reads the CPU quota from files.
-fn linger_cap() -> usize {
-    static CAP: OnceLock<usize> = OnceLock::new();
-    *CAP.get_or_init(|| {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, MAX_LINGERING)
-    })
+/// The core count, read (from files: the CPU quota) the first time two workers linger.
+fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// A worker's place among those lingering on their connections, and how many of its waits in a
+/// row ended quickly.
+#[derive(Default)]
+struct Linger<'a> {
+    permit: Option<Permit<'a>>,
+    quick: usize,
+}
+
+impl Linger<'_> {
+    /// Counts a wait that ended after `waited`, with `lingering` workers on `cores` cores.
+    fn waited(&mut self, waited: Duration, lingering: usize, cores: impl FnOnce() -> usize) {
+        self.quick = if lingering > 1 && came_quick(waited, lingering, cores()) {
+            self.quick + 1
+        } else {
+            0
+        };
+    }
+
+    fn is_quick(&self) -> bool {
+        self.quick >= QUICK_WAITS
+    }
+}
+
+/// Whether a request came so soon after its worker began to wait that the lingering workers'
+/// clients, at that pace, bring at least one request per `POLL_SPIN` per core: they are waiting
+/// on the server rather than the other way round, and the sweeper serves them for less than
+/// a wake-up each.
+fn came_quick(waited: Duration, lingering: usize, cores: usize) -> bool {
+    waited.as_nanos() * (cores as u128) < POLL_SPIN.as_nanos() * (lingering as u128)
 }
 
 /// A thread's buffers for serving, kept from one request and connection to the next, so that
@@ -328,6 +360,7 @@ impl Conn {
             head_started: None,
             idle_deadline: now + HEAD_TIMEOUT,
             expecting: true,
+            quick: false,
             head_request: None,
             accepted: Some(now),
             read_timeout: None,
@@ -350,6 +383,11 @@ impl Conn {
     /// How long since the connection was accepted or last answered a request.
     pub fn quiet_for(&self, now: Instant) -> Duration {
         now.saturating_duration_since(self.active)
+    }
+
+    /// Whether a worker parked it for being quick (`quick`); asked once.
+    pub fn take_quick(&mut self) -> bool {
+        std::mem::take(&mut self.quick)
     }
 
     /// Marks a connection handed to a worker with bytes waiting (or about to be read).
@@ -603,7 +641,7 @@ fn serve_requests(
     role: Role,
 ) -> Result<Option<Handed>, ()> {
     let mut head_wait_until = None;
-    let mut linger = None;
+    let mut linger = Linger::default();
     loop {
         let parsed = parse::parse_head(&scratch.buf[scratch.lo..scratch.hi], &mut scratch.fields);
         let (head, used) = match parsed {
@@ -946,7 +984,7 @@ fn wait_for_bytes<'a>(
     ctx: &'a Context,
     role: Role,
     head_wait_until: &mut Option<Instant>,
-    linger: &mut Option<Permit<'a>>,
+    linger: &mut Linger<'a>,
 ) -> Result<bool, ()> {
     if role == Role::Sweeper {
         // The sweeper reads a connection once per sweep (`Conn::probe`), never right after
@@ -978,9 +1016,12 @@ fn wait_for_bytes<'a>(
         // Between requests: linger for the next one if the policy allows.
         None => {
             if !ctx.may_linger(linger) {
+                conn.quick = linger.is_quick();
                 return Ok(false);
             }
-            conn.read_more(scratch, LINGER)
+            let read = conn.read_more(scratch, LINGER);
+            linger.waited(now.elapsed(), ctx.lingering.load(Ordering::Relaxed), cores);
+            read
         }
     };
     match result {
@@ -1119,27 +1160,71 @@ mod tests {
     fn a_lingering_worker_counts_once_until_it_parks() {
         let ctx = Context::new(Arc::new(Ok200));
         let lingering = || ctx.lingering.load(Ordering::Acquire);
-        let mut mine = None;
+        let mut mine = Linger::default();
         assert!(ctx.may_linger(&mut mine));
         // Served what came and lingers again: the same permit, so the room does not flicker.
         assert!(ctx.may_linger(&mut mine));
         assert_eq!(lingering(), 1);
-        let mut others: Vec<Option<Permit>> = (1..linger_cap()).map(|_| None).collect();
+        let mut others: Vec<Linger> = (1..MAX_LINGERING).map(|_| Linger::default()).collect();
         for other in &mut others {
             assert!(ctx.may_linger(other));
         }
         assert_eq!(ctx.lingering_room(), 0);
-        assert!(!ctx.may_linger(&mut None), "one per core at most");
+        assert!(
+            !ctx.may_linger(&mut Linger::default()),
+            "at most MAX_LINGERING"
+        );
         // A busy sweeper serves the connection better: the worker parks it and lets go.
         ctx.sweeper_busy.store(true, Ordering::Relaxed);
         assert!(!ctx.may_linger(&mut mine));
-        assert!(mine.is_none());
-        assert_eq!(lingering(), linger_cap() - 1);
+        assert!(mine.permit.is_none());
+        assert_eq!(lingering(), MAX_LINGERING - 1);
         ctx.sweeper_busy.store(false, Ordering::Relaxed);
         assert!(ctx.may_linger(&mut mine));
         drop(others);
         drop(mine);
         assert_eq!(lingering(), 0);
+    }
+
+    #[test]
+    fn quick_clients_past_the_cores_are_left_to_the_sweeper() {
+        let us = Duration::from_micros;
+        // Two workers on two cores: a request every 50 µs per core is the line.
+        assert!(came_quick(us(49), 2, 2));
+        assert!(!came_quick(us(50), 2, 2));
+        // Sixteen on two: each client may take eight times as long and still be quick.
+        assert!(came_quick(us(399), 16, 2));
+        assert!(!came_quick(us(400), 16, 2));
+        // The host at ordinary loads: milliseconds between requests.
+        assert!(!came_quick(Duration::from_millis(2), 16, 2));
+
+        let mut linger = Linger::default();
+        for _ in 0..QUICK_WAITS {
+            assert!(!linger.is_quick());
+            linger.waited(us(10), 3, || 2);
+        }
+        assert!(linger.is_quick());
+        linger.waited(us(10), 1, || unreachable!("one worker needs no core count"));
+        assert!(!linger.is_quick(), "a lone lingering worker is never quick");
+        linger.quick = QUICK_WAITS;
+        linger.waited(Duration::from_millis(1), 3, || 2);
+        assert!(!linger.is_quick(), "one slow wait starts the count again");
+
+        // Quick, and more lingering than cores: park. (With MAX_LINGERING cores or more, as
+        // many workers as connections can linger, and none is ever crowded out.)
+        if cores() >= MAX_LINGERING {
+            return;
+        }
+        let ctx = Context::new(Arc::new(Ok200));
+        let mut held: Vec<Linger> = (0..=cores()).map(|_| Linger::default()).collect();
+        for linger in &mut held {
+            assert!(ctx.may_linger(linger));
+        }
+        held[0].quick = QUICK_WAITS;
+        assert!(!ctx.may_linger(&mut held[0]));
+        assert!(held[0].permit.is_none());
+        // Now as many as cores: a quick one may linger again.
+        assert!(ctx.may_linger(&mut held[0]));
     }
 
     /// Pipelined chunked requests whose body ends inside a read that also holds the next head:

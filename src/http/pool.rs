@@ -5,7 +5,7 @@
 //!   (`conn::serve` as `Role::Worker`). The pool starts empty, grows by one whenever a job waits
 //!   and no worker is free, up to `MAX_WORKERS`, and a free worker above the resting size exits
 //!   after `WORKER_IDLE_EXIT`. After a response a worker may linger for the same client's next
-//!   request (see `Context::linger_permit`); otherwise it parks the connection.
+//!   request (see `Context::may_linger`); otherwise it parks the connection.
 //! - **The sweeper**, one worker at a time, holds every parked connection in non-blocking mode
 //!   and reads them in rounds, serving whatever request has arrived itself, inline: no hand-off,
 //!   no thread woken. A busy keep-alive connection therefore costs the read that finds its
@@ -21,8 +21,8 @@
 //!   its connections behind a mutex while it runs a request, so relief can take them; nothing
 //!   else ever takes that mutex, so it is never contended on the way.
 //!
-//! So no thread waits on an idle client except at most one lingering worker per core, and idle
-//! connections can never take the workers a waiting client needs.
+//! So no thread waits on an idle client except at most `MAX_LINGERING` lingering workers, and
+//! idle connections can never take the workers a waiting client needs.
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -93,6 +93,9 @@ struct Sweep {
 struct Round {
     /// Requests served inline in the current round.
     inline: usize,
+    /// Within `POLL_SPIN` of serving a request: its clients speak again at once, and a
+    /// connection found now stays swept rather than going to a worker that would linger.
+    awake: bool,
     /// How long the handler took on the last requests served inline, in a ring: a request's
     /// reads and writes are the sweeper's own work either way.
     took: [Duration; 8],
@@ -336,6 +339,7 @@ impl Pool {
             }
             let now = Instant::now();
             round.inline = 0;
+            round.awake = now < spin_until;
             set = match self.read_list(set, false, now, scratch, &relieved, &mut round) {
                 Some((set, _)) => set,
                 None => return,
@@ -409,9 +413,9 @@ impl Pool {
     }
 
     /// A connection the sweeper found with bytes: served inline, or handed to a worker
-    /// - when so few connections are busy that each can have a lingering worker: the worker
-    ///   answers and then waits on it, so a lone client is answered the moment its next request
-    ///   comes, not after the sweeper's pause;
+    /// - when so few connections are busy that each can have a lingering worker, and the
+    ///   client is not quick (see `Round::awake`): the worker answers and then waits on it, so
+    ///   the client is answered the moment its next request comes, not after a pause;
     /// - while handlers take longer than `INLINE_MAX_COST` (`Round::cost`), unless it is the
     ///   round's first, which the sweeper serves itself and times: they then run on every core.
     fn take_ready<'a>(
@@ -422,7 +426,9 @@ impl Pool {
         relieved: &impl Fn() -> bool,
         round: &mut Round,
     ) -> Option<MutexGuard<'a, Swept>> {
-        let few = set.hot.len() + set.again.len() < self.ctx.lingering_room();
+        // Quick clients (parked as such, or found while awake) stay swept.
+        let stay = conn.take_quick() || round.awake;
+        let few = !stay && set.hot.len() + set.again.len() < self.ctx.lingering_room();
         if few || (round.inline > 0 && round.cost() > INLINE_MAX_COST) {
             conn.hand_over(scratch);
             self.submit(conn);
