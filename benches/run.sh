@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark cold start: builds the deployable handler (static x86_64 musl, release), reports its
-# stripped size and that it is static, then times its cold start and throughput and prints one
-# table. With --vs PATH, a second handler (any binary that speaks the custom-handler contract:
+# stripped size and that it is static, then times its cold start, throughput and latency under
+# paced clients, and prints one table. With --vs PATH, a second handler (any binary that speaks the custom-handler contract:
 # port from FUNCTIONS_CUSTOMHANDLER_PORT, GET /api/HelloRust?name=X) is measured in the same
 # run, interleaved, side by side with the ratio A/B.
 #
@@ -126,7 +126,7 @@ args=(--bin "$bin" --summary "$summary")
 # The benches drive the load: the generator is built optimized but without the release
 # profile's fat LTO, which only slows the build (the handler measured is built above as deployed).
 export CARGO_PROFILE_BENCH_LTO=false CARGO_PROFILE_BENCH_CODEGEN_UNITS=16
-for bench in startup throughput; do
+for bench in startup throughput paced; do
     echo "run.sh: cargo bench --bench $bench -- ${args[*]}" >&2
     cargo bench --bench "$bench" -- "${args[@]}" >/dev/null
 done
