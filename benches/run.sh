@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark cold start: builds the deployable handler (static x86_64 musl, release), reports its
 # stripped size and that it is static, then times its cold start, throughput and latency under
-# paced clients, and prints one table. With --vs PATH, a second handler (any binary that speaks the custom-handler contract:
-# port from FUNCTIONS_CUSTOMHANDLER_PORT, GET /api/HelloRust?name=X) is measured in the same
-# run, interleaved, side by side with the ratio A/B.
+# paced clients, and prints one table. With --vs PATH, a second handler (any binary that speaks
+# the custom-handler contract: port from FUNCTIONS_CUSTOMHANDLER_PORT, GET /api/HelloRust?name=X)
+# is measured in the same run, interleaved, side by side with the ratio A/B.
 #
 #   benches/run.sh [--vs PATH] [--quick]
 #
