@@ -173,8 +173,9 @@ pub struct Context {
     pub body_waiting: AtomicUsize,
     /// Bytes of answers waiting for clients slow to read them, against `MAX_UNSENT_BYTES`.
     unsent_bytes: Arc<AtomicUsize>,
-    /// Set while the sweeper keeps finding requests: the machine is busy, and a connection is
-    /// then cheaper to serve by sweeping than by a worker woken for each request.
+    /// Set while the sweeper keeps finding requests (two rounds in a row served one): the
+    /// machine is busy, and a connection is then cheaper to serve by sweeping than by a worker
+    /// woken for each request.
     pub sweeper_busy: AtomicBool,
 }
 

@@ -194,7 +194,8 @@ pub const POLL_PAUSE_STEP: Duration = Duration::from_micros(50);
 /// sweeper would find it only after `POLL_PAUSE_STEP`, and with two or three such clients its
 /// rounds would be mostly pauses (about 40k requests/s under `wrk -c3` on 2 cores, against 150k
 /// awake). The time is as long as the first pause, spent awake: it costs at most 50 µs of a
-/// core each time a busy spell ends, never while idle.
+/// core each time a busy spell ends, never while idle; so up to 50 µs per request when the
+/// sweeper's requests come singly (connections past `MAX_LINGERING` at ordinary loads).
 pub const POLL_SPIN: Duration = Duration::from_micros(50);
 
 /// How many requests in a row, each come so soon after its worker began to wait that the

@@ -295,6 +295,7 @@ impl Pool {
         let mut pause = Duration::ZERO;
         let mut round = Round::default();
         let mut spin_until = Instant::now();
+        let mut served_before = false;
         let mut cold_pause = Duration::ZERO;
         let mut cold_due = Instant::now();
         sweep
@@ -360,12 +361,17 @@ impl Pool {
             }
             let Swept { hot, again, .. } = &mut *set;
             hot.extend(again.drain(..));
-            // Busy when it answers requests itself: what it hands to workers does not count.
-            let busy = round.inline > 0;
+            // Busy when it keeps answering requests itself, round after round: what it hands
+            // to workers does not count, nor does a request now and then on a connection past
+            // the lingering ones, which would otherwise send every lingering worker's
+            // connection to the sweeper, one at a time, and none back.
+            let served = round.inline > 0;
+            let busy = served && served_before;
+            served_before = served;
             if self.ctx.sweeper_busy.load(Ordering::Relaxed) != busy {
                 self.ctx.sweeper_busy.store(busy, Ordering::Relaxed);
             }
-            pause = if busy {
+            pause = if served {
                 spin_until = Instant::now() + POLL_SPIN;
                 Duration::ZERO
             } else if !set.hot.is_empty() && Instant::now() < spin_until {
