@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# Writes link/hot-symbols.txt: every function the deployable handler runs to start, answer the
+# host's probe, and serve HelloRust in forwarding and in payload mode. build.rs has rust-lld place
+# these first, so start-up and the request path share a few 64 KiB pages of code and the kernel's
+# fault-around does not map the rest of the binary into an idle handler.
+#
+#   link/profile.sh           rewrite link/hot-symbols.txt
+#   link/profile.sh --check   print how much of today's hot code the committed list covers
+#
+# Run it after changing what runs at start-up or per request; benches/run.sh shows idle RSS.
+# Symbol names hold no hash of a function's body, so edits inside a function keep the list valid.
+#
+# How: gdb sets a breakpoint at the entry of every function of the release build, which keeps its
+# symbol table until ./build.sh strips it, and records each one the handler reaches. Unlike a
+# sampling profiler it misses none, and unlike valgrind it sees musl's assembly functions.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export LC_ALL=C # one sort order for the list, on every machine
+
+check=0
+case "${1:-}" in
+    --check) check=1 ;;
+    "") ;;
+    *) sed -n '7,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac
+
+die() { echo "profile.sh: $*" >&2; exit 1; }
+
+if ! command -v gdb >/dev/null; then
+    echo "profile.sh: installing gdb (apt-get install gdb)" >&2
+    { apt-get install -y gdb >/dev/null 2>&1 || sudo apt-get install -y gdb >/dev/null 2>&1; } ||
+        die "cannot install gdb; install it and retry"
+fi
+for tool in curl nm python3; do command -v "$tool" >/dev/null || die "needs $tool"; done
+
+target=x86_64-unknown-linux-musl
+cargo build --quiet --release --target "$target" --bin handler
+bin=$PWD/target/$target/release/handler
+
+work=$(mktemp -d)
+gdb_pid=
+trap '[ -z "$gdb_pid" ] || kill "$gdb_pid" 2>/dev/null; rm -rf "$work"' EXIT
+
+# Run by gdb: breakpoints that record their function's names and never stop the handler.
+cat >"$work/trace.py" <<'EOF'
+import os, subprocess, gdb
+binary, out_path, pid_path = os.environ["TRACE_BIN"], os.environ["TRACE_OUT"], os.environ["TRACE_PID"]
+names = {}  # entry address -> every name at it (musl's aliases share one entry)
+for line in subprocess.run(["nm", binary], capture_output=True, text=True, check=True).stdout.splitlines():
+    fields = line.split()
+    if len(fields) == 3 and fields[1] in "tTwW":
+        names.setdefault(int(fields[0], 16), []).append(fields[2])
+out = open(out_path, "w")
+class Entry(gdb.Breakpoint):
+    def stop(self):
+        if not self.seen:
+            self.seen = True
+            out.write("\n".join(self.names) + "\n")
+            out.flush()
+            gdb.post_event(self.delete)  # one trap per function, not one per call
+        return False
+gdb.execute("set pagination off")
+gdb.execute("starti")  # loaded and relocated, nothing run yet
+start = next(addr for addr, ns in names.items() if "_start" in ns)
+base = int(gdb.parse_and_eval("$pc")) - start
+out.write("\n".join(names[start]) + "\n")  # the entry point ran before any breakpoint was set
+for addr, ns in names.items():
+    entry = Entry(f"*{base + addr:#x}", internal=True)
+    entry.names, entry.seen = ns, False
+open(pid_path, "w").write(str(gdb.selected_inferior().pid))
+gdb.execute("continue")
+EOF
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# profile MODE: run the handler under gdb in a copy of the app, with forwarding on (forwarding,
+# load) or off (payload), send what the host sends in that case, then stop it.
+profile() {
+    local mode=$1 app=$work/$1 port
+    mkdir -p "$app" && cp -r host.json HelloRust "$app/"
+    if [ "$mode" = payload ]; then
+        sed -i 's/"enableForwardingHttpRequest": true/"enableForwardingHttpRequest": false/' "$app/host.json"
+        grep -q '"enableForwardingHttpRequest": false' "$app/host.json" || die "cannot turn forwarding off"
+    fi
+    port=$(free_port)
+    (cd "$app" && TRACE_BIN=$bin TRACE_OUT=$work/$mode.txt TRACE_PID=$work/$mode.pid \
+        FUNCTIONS_CUSTOMHANDLER_PORT=$port exec gdb -q -batch -nx -ex "file $bin" -x "$work/trace.py" \
+        >"$work/$mode.log" 2>&1) &
+    gdb_pid=$!
+    local url=http://127.0.0.1:$port up=0
+    for _ in $(seq 300); do
+        if curl -s -o /dev/null "$url/"; then up=1; break; fi
+        sleep 0.1
+    done
+    [ "$up" = 1 ] || die "the handler under gdb did not answer: $(tail -3 "$work/$mode.log")"
+    case $mode in
+    forwarding)
+        curl -sf -o /dev/null "$url/api/HelloRust?name=Profile"
+        curl -sf -o /dev/null "$url/api/HelloRust"
+        curl -sf -o /dev/null -d 'name=Profile' "$url/api/HelloRust"
+        ;;
+    payload)
+        curl -sf -o /dev/null -H 'Content-Type: application/json' "$url/HelloRust" -d \
+            '{"Data":{"req":{"Url":"http://localhost:7071/api/HelloRust?name=Profile","Method":"GET","Query":{"name":"Profile"},"Headers":{"Host":["localhost:7071"]}}},"Metadata":{"name":"Profile","sys":{"MethodName":"HelloRust"}}}'
+        ;;
+    load)
+        # Ordinary service: keep-alive clients, some busy and some pausing, more of them than
+        # may linger, so the pool, the sweeper and their hand-overs run too.
+        python3 - "$port" <<'LOAD'
+import http.client, sys, threading, time
+failed = []
+def client(i):
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=60)
+        for _ in range(8):
+            conn.request("GET", "/api/HelloRust?name=Profile")
+            answer = conn.getresponse()
+            if answer.status != 200 or not answer.read():
+                failed.append(f"status {answer.status}")
+            time.sleep(0.002 * (i % 3))
+    except Exception as e:
+        failed.append(repr(e))
+threads = [threading.Thread(target=client, args=(i,)) for i in range(48)]
+for t in threads: t.start()
+for t in threads: t.join()
+if failed:
+    sys.exit(f"profile.sh: {len(failed)} clients failed under load, first: {failed[0]}")
+LOAD
+        ;;
+    esac
+    sleep 0.5 # let a lingering worker go back to waiting, as an idle handler's would
+    kill -TERM "$(cat "$work/$mode.pid")"
+    wait "$gdb_pid" 2>/dev/null || true
+    gdb_pid=
+    [ -s "$work/$mode.txt" ] || die "gdb recorded nothing: $(tail -3 "$work/$mode.log")"
+}
+profile forwarding
+profile payload
+profile load
+
+# Three tiers, in this order, so that each costs only the pages it needs: an idle handler of the
+# shipped (forwarding) app maps the first; payload mode adds the second; load adds the third.
+# rust-lld skips the '#' comments.
+fresh=$work/hot-symbols.txt
+{
+    echo "# Written by link/profile.sh. 1: start-up and requests in forwarding mode"
+    sort -u "$work/forwarding.txt"
+    echo "# 2: payload mode"
+    sort -u "$work/payload.txt" | comm -23 - <(sort -u "$work/forwarding.txt")
+    echo "# 3: concurrent keep-alive clients"
+    sort -u "$work/load.txt" | comm -23 - <(sort -u "$work/forwarding.txt" "$work/payload.txt")
+} >"$fresh"
+
+if [ "$check" = 1 ]; then
+    # Fails when the build does not place the list first (build.rs did not pass it to the
+    # linker), or when the list has gone stale: it misses 5 % or more of today's hot code.
+    nm -S "$bin" | python3 -c '
+import sys
+where, size = {}, {}
+for line in sys.stdin:
+    p = line.split()
+    if len(p) == 4 and p[2] in "tTwW":
+        where[p[3]], size[p[3]] = int(p[0], 16), int(p[1], 16)
+names = lambda path: {l.strip() for l in open(path) if l.strip() and not l.startswith("#")}
+fresh, listed = names(sys.argv[1]), names(sys.argv[2])
+placed = [s for s in listed if s in where]
+end = max((where[s] + size[s] for s in placed), default=0)
+# musl keeps a few one-byte stubs in the sections of listed functions; 4 KiB is one page.
+stray = sum(size[s] for s in where if s not in listed and where[s] < end)
+first = bool(placed) and stray <= 4096
+hot = sum(size.get(s, 0) for s in fresh)
+covered = sum(size.get(s, 0) for s in fresh & listed)
+missing = sorted(fresh - listed, key=lambda s: -size.get(s, 0))
+state = "all placed first" if first else "NOT placed first"
+print(f"link/hot-symbols.txt: {len(placed)} of {len(listed)} listed names are in the build, "
+      f"{state}; they cover {covered} of {hot} "
+      f"bytes of hot code ({100 * covered / max(hot, 1):.1f} %), {len(missing)} hot names unlisted")
+for s in missing[:10]:
+    print(f"  unlisted: {size.get(s, 0):6} {s}")
+if not first:
+    sys.exit("profile.sh: the linker did not place the list first; see build.rs")
+if covered < 0.95 * hot:
+    sys.exit("profile.sh: the list is stale; run link/profile.sh and commit link/hot-symbols.txt")
+' "$fresh" link/hot-symbols.txt
+else
+    cp "$fresh" link/hot-symbols.txt
+    echo "link/hot-symbols.txt: $(grep -vc '^#' link/hot-symbols.txt) names"
+fi
