@@ -7,8 +7,9 @@
 #   link/profile.sh           rewrite link/hot-symbols.txt
 #   link/profile.sh --check   print how much of today's hot code the committed list covers
 #
-# Run it after changing what runs at start-up or per request; benches/run.sh shows idle RSS.
-# Symbol names hold no hash of a function's body, so edits inside a function keep the list valid.
+# Run it after changing what runs at start-up or per request, and after changing the compiler
+# (rust-toolchain.toml); benches/run.sh shows idle RSS. Symbol names hash a function's path and
+# the compiler's version, never its body, so edits inside a function keep the list valid.
 #
 # How: gdb sets a breakpoint at the entry of every function of the release build, which keeps its
 # symbol table until ./build.sh strips it, and records each one the handler reaches. Unlike a
@@ -28,8 +29,9 @@ die() { echo "profile.sh: $*" >&2; exit 1; }
 
 if ! command -v gdb >/dev/null; then
     echo "profile.sh: installing gdb (apt-get install gdb)" >&2
-    { apt-get install -y gdb >/dev/null 2>&1 || sudo apt-get install -y gdb >/dev/null 2>&1; } ||
-        die "cannot install gdb; install it and retry"
+    sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
+    { $sudo apt-get install -y gdb || { $sudo apt-get update && $sudo apt-get install -y gdb; }; } \
+        >/dev/null 2>&1 || die "cannot install gdb; install it and retry"
 fi
 for tool in curl nm python3; do command -v "$tool" >/dev/null || die "needs $tool"; done
 
