@@ -17,14 +17,14 @@ fi
 cargo build --release --target "$target" --bin handler
 install -m 755 "target/$target/release/handler" ./handler
 # The release build keeps its symbol table for the linker's function ordering (Cargo.toml);
-# the deployed binary needs none. binutils' strip, else the rust-objcopy of the toolchain.
-if command -v strip >/dev/null 2>&1; then
-    strip ./handler
-else
-    sysroot=$(rustc --print sysroot)
-    LD_LIBRARY_PATH="$sysroot/lib" \
-        "$sysroot/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/rust-objcopy" --strip-all ./handler ||
-        { echo "build.sh: cannot strip ./handler (no strip, no working rust-objcopy)" >&2; exit 1; }
+# the deployed binary needs none. The toolchain's rust-objcopy reads ELF on any host (macOS's
+# strip does not); binutils' strip is the fallback.
+sysroot=$(rustc --print sysroot)
+objcopy="$sysroot/lib/rustlib/$(rustc -vV | sed -n 's/^host: //p')/bin/rust-objcopy"
+if ! LD_LIBRARY_PATH="$sysroot/lib" DYLD_LIBRARY_PATH="$sysroot/lib" "$objcopy" --strip-all ./handler 2>/dev/null &&
+    ! strip ./handler; then
+    echo "build.sh: cannot strip ./handler (neither rust-objcopy nor strip worked)" >&2
+    exit 1
 fi
 
 # A dynamically linked binary names its loader in a PT_INTERP segment; a static one has none.

@@ -71,7 +71,8 @@ bin=$PWD/target/$target/release/handler
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The size the app deploys: stripped. The release profile already strips; `strip` makes sure.
+# The size the app deploys: stripped. The release build keeps its symbol table for the link
+# order (build.rs) and build.sh strips it; so does this.
 stripped_size() {
     local copy
     copy="$work/stripped-$(basename "$1")-$RANDOM"
