@@ -109,23 +109,24 @@ profile() {
         sleep 0.1
     done
     [ "$up" = 1 ] || die "the handler under gdb did not answer: $(tail -3 "$log")"
-    local failed="the handler under gdb did not serve $mode (port $port taken?): $(tail -3 "$log")"
+    # Read the log when it fails, not before.
+    unserved() { die "the handler under gdb did not serve $mode (port $port taken?): $(tail -3 "$log")"; }
     case $mode in
     forwarding)
-        curl -sf -o /dev/null "$url/api/HelloRust?name=Profile" || die "$failed"
-        curl -sf -o /dev/null "$url/api/HelloRust" || die "$failed"
-        curl -sf -o /dev/null -d 'name=Profile' "$url/api/HelloRust" || die "$failed"
+        curl -sf -o /dev/null "$url/api/HelloRust?name=Profile" || unserved
+        curl -sf -o /dev/null "$url/api/HelloRust" || unserved
+        curl -sf -o /dev/null -d 'name=Profile' "$url/api/HelloRust" || unserved
         sleep $((idle_exit + 1)) # the pool settles: extra workers exit
         ;;
     payload)
         curl -sf -o /dev/null -H 'Content-Type: application/json' "$url/HelloRust" -d \
             '{"Data":{"req":{"Url":"http://localhost:7071/api/HelloRust?name=Profile","Method":"GET","Query":{"name":"Profile"},"Headers":{"Host":["localhost:7071"]}}},"Metadata":{"name":"Profile","sys":{"MethodName":"HelloRust"}}}' ||
-            die "$failed"
+            unserved
         ;;
     load)
         # Ordinary service: keep-alive clients, some busy and some pausing, more of them than
         # may linger, so the pool, the sweeper and their hand-overs run too.
-        python3 - "$port" <<'LOAD' || die "$failed"
+        python3 - "$port" <<'LOAD' || unserved
 import http.client, sys, threading, time
 failed = []
 def client(i):
