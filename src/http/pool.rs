@@ -27,7 +27,7 @@
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -582,16 +582,9 @@ fn wait<'a, T>(
     }
 }
 
-/// Workers kept at rest: one per core, at least two. Read the first time a worker could exit,
-/// not at start-up or when a worker starts: finding the core count reads the CPU quota from
-/// files, which measurably slowed the first answer.
+/// Workers kept at rest: one per core, at least two.
 fn resting_workers() -> usize {
-    static RESTING: OnceLock<usize> = OnceLock::new();
-    *RESTING.get_or_init(|| {
-        thread::available_parallelism()
-            .map_or(MIN_RESTING_WORKERS, |n| n.get().max(MIN_RESTING_WORKERS))
-            .min(MAX_WORKERS)
-    })
+    conn::cores().clamp(MIN_RESTING_WORKERS, MAX_WORKERS)
 }
 
 /// Locks, recovering from poisoning: the state is only counters, queues and connections, left
