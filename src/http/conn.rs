@@ -228,10 +228,9 @@ impl Context {
     }
 }
 
-/// The core count, read (from files: the CPU quota) the first time it is needed: when two workers
-/// linger, or a worker could exit (`pool`), never at start-up, where it measurably slowed the
-/// first answer.
-pub(super) fn cores() -> usize {
+/// The core count, read (from files: the CPU quota) the first time two workers linger, never at
+/// start-up or at rest: it slowed the first answer and maps 64 KiB more code.
+fn cores() -> usize {
     static CORES: OnceLock<usize> = OnceLock::new();
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }

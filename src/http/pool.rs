@@ -33,8 +33,8 @@ use std::time::{Duration, Instant};
 
 use crate::http::conn::{self, Conn, Context, Next, Probe, Role, Scratch};
 use crate::http::limits::{
-    HOT_FOR, INLINE_MAX_COST, MAX_WORKERS, MIN_RESTING_WORKERS, POLL_MAX_PAUSE, POLL_MAX_SHARE,
-    POLL_PAUSE_STEP, POLL_SPIN, SWEEP_STALL, SWEEP_STALL_RUNNING, WATCH_MAX_PAUSE,
+    HOT_FOR, INLINE_MAX_COST, MAX_WORKERS, POLL_MAX_PAUSE, POLL_MAX_SHARE, POLL_PAUSE_STEP,
+    POLL_SPIN, RESTING_WORKERS, SWEEP_STALL, SWEEP_STALL_RUNNING, WATCH_MAX_PAUSE,
     WORKER_IDLE_EXIT, WORKER_STACK_BYTES,
 };
 use crate::http::Handler;
@@ -269,7 +269,7 @@ impl Pool {
                 .unwrap_or_else(PoisonError::into_inner);
             ready = guard;
             ready.free -= 1;
-            if timeout.timed_out() && ready.queue.is_empty() && ready.workers > resting_workers() {
+            if timeout.timed_out() && ready.queue.is_empty() && ready.workers > RESTING_WORKERS {
                 ready.workers -= 1;
                 return None;
             }
@@ -580,11 +580,6 @@ fn wait<'a, T>(
         }
         None => condvar.wait(guard).unwrap_or_else(PoisonError::into_inner),
     }
-}
-
-/// Workers kept at rest: one per core, at least two.
-fn resting_workers() -> usize {
-    conn::cores().clamp(MIN_RESTING_WORKERS, MAX_WORKERS)
 }
 
 /// Locks, recovering from poisoning: the state is only counters, queues and connections, left
