@@ -94,6 +94,7 @@ profile() {
     local mode=$1 run=$2 app=$work/$1-$2 port
     local log=$work/$mode-$run.log
     mkdir -p "$app" && cp -r host.json HelloRust "$app/"
+    mkdir "$app/static" # a folder that is no function, as beside a local app (src/, target/)
     if [ "$mode" = payload ]; then
         sed -i 's/"enableForwardingHttpRequest": true/"enableForwardingHttpRequest": false/' "$app/host.json"
         grep -q '"enableForwardingHttpRequest": false' "$app/host.json" || die "cannot turn forwarding off"
