@@ -223,6 +223,14 @@ for n, tier in enumerate(fresh, 1):
         print(f"    unlisted: {size.get(s, 0):6} {s}")
     if (n < 3 and unlisted) or covered < 0.95 * hot:
         stale.append(str(n))
+# A figure, not a check: the 64 KiB windows of code an idle handler maps (segments are aligned
+# to 64 KiB, so these addresses fall in the same windows at run time), and the room left in
+# the last one before start-up and the request path would take another.
+idle = [where[s] for s in fresh[0] if s in where]
+start, end = min(idle), max(where[s] + size[s] for s in fresh[0] if s in where)
+window = 64 * 1024
+print(f"  tier 1 spans {(end - 1) // window - start // window + 1} windows of 64 KiB, "
+      f"{(-end) % window} bytes short of one more")
 if stale:
     which = " and ".join(stale)
     sys.exit(f"profile.sh: tier {which} of the list is stale: "
