@@ -192,15 +192,15 @@ for line in sys.stdin:
     p = line.split()
     if len(p) >= 3 and p[-2] in "tTwW":
         where[p[-1]], size[p[-1]] = int(p[0], 16), int(p[1], 16) if len(p) == 4 else 0
-def tiers(path):
-    found = [set()]
+def tiers(path):  # each "#" header opens a tier, empty or not, so tier n stays tier n
+    found = []
     for line in open(path):
         line = line.strip()
         if line.startswith("#"):
             found.append(set())
         elif line:
             found[-1].add(line)
-    return [t for t in found if t]
+    return found
 fresh = tiers(sys.argv[1])
 listed = set().union(*tiers(sys.argv[2]))
 placed = [s for s in listed if s in where]
