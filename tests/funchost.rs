@@ -593,6 +593,9 @@ fn forwarding_mode_serves_the_real_handler() {
     assert_eq!((reply.status, reply.text()), (200, greeting(Some("Azure"))));
     let reply = host.get("/api/HelloRust");
     assert_eq!((reply.status, reply.text()), (200, greeting(None)));
+    // HTTP/1.0 needs no Host; the host's client sends the handler one all the same.
+    let reply = host.exchange(b"GET /api/HelloRust?name=Old HTTP/1.0\r\n\r\n");
+    assert_eq!((reply.status, reply.text()), (200, greeting(Some("Old"))));
     // Not a route, and a method the function does not list: the host's 404, handler not called.
     assert_eq!(host.get("/api/Nope").status, 404);
     assert_eq!(

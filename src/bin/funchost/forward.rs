@@ -43,12 +43,13 @@ pub fn target(req: &Request) -> String {
     }
 }
 
-/// The request the host sends the handler, or why it cannot send one (the client then gets
-/// 500): a chunked client body has no Content-Length, so no content is attached, and .NET
-/// refuses the copied `Transfer-Encoding: chunked` header.
+/// The request the host sends the handler at `authority` (`127.0.0.1:PORT`), or why it cannot
+/// send one (the client then gets 500): a chunked client body has no Content-Length, so no
+/// content is attached, and .NET refuses the copied `Transfer-Encoding: chunked` header.
 pub fn request<'a>(
     req: &'a Request,
     target: &'a str,
+    authority: &str,
     invocation_id: &str,
 ) -> Result<client::Request<'a>, String> {
     // The server refuses any other transfer coding, and a Content-Length with it.
@@ -69,6 +70,11 @@ pub fn request<'a>(
             (name, joined)
         })
         .collect();
+    // HttpClient always sends a Host: the client's, or (an HTTP/1.0 client may send none) the
+    // one of the URI it sends to.
+    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+        headers.insert(0, ("Host".into(), authority.into()));
+    }
     let agent = format!("Azure-Functions-Host/{HOST_VERSION}");
     match headers
         .iter_mut()
@@ -167,7 +173,7 @@ mod tests {
             ],
             "{}",
         );
-        let sent = request(&req, "/api/h", "ID").unwrap();
+        let sent = request(&req, "/api/h", "127.0.0.1:4000", "ID").unwrap();
         let expected = [
             ("Host", "localhost:7071"),
             ("User-Agent", "curl/8.5.0 Azure-Functions-Host/4.1037.0.0"),
@@ -185,9 +191,22 @@ mod tests {
     }
 
     #[test]
+    fn a_request_with_no_host_gets_the_handler_s() {
+        let old = incoming("GET", "/", &[("Accept", "*/*")], "");
+        let sent = request(&old, "/", "127.0.0.1:4000", "ID").unwrap();
+        assert_eq!(
+            sent.headers[..2],
+            [
+                ("Host".to_string(), "127.0.0.1:4000".to_string()),
+                ("Accept".to_string(), "*/*".to_string())
+            ]
+        );
+    }
+
+    #[test]
     fn bodies_need_a_content_length() {
         let get = incoming("GET", "/", &[("Host", "h")], "");
-        let sent = request(&get, "/", "ID").unwrap();
+        let sent = request(&get, "/", "127.0.0.1:4000", "ID").unwrap();
         assert!(matches!(sent.body, Body::None));
         assert!(sent
             .headers
@@ -199,7 +218,7 @@ mod tests {
             &[("Host", "h"), ("Content-Type", "text/plain")],
             "",
         );
-        let sent = request(&post, "/", "ID").unwrap();
+        let sent = request(&post, "/", "127.0.0.1:4000", "ID").unwrap();
         assert!(matches!(sent.body, Body::Length(b"")));
         assert!(!sent.headers.iter().any(|(n, _)| n == "Content-Type"));
         let chunked = incoming(
@@ -208,6 +227,6 @@ mod tests {
             &[("Host", "h"), ("Transfer-Encoding", "chunked")],
             "abc",
         );
-        assert!(request(&chunked, "/", "ID").is_err());
+        assert!(request(&chunked, "/", "127.0.0.1:4000", "ID").is_err());
     }
 }

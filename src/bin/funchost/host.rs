@@ -200,7 +200,8 @@ impl Host {
         match self.mode(function) {
             Mode::Forwarding => {
                 let target = forward::target(req);
-                let request = forward::request(req, &target, id)?;
+                let authority = format!("127.0.0.1:{}", client.port());
+                let request = forward::request(req, &target, &authority, id)?;
                 let reply = self.send(function, client, &request, deadline, id)?;
                 Ok((forward::response(reply), Vec::new()))
             }
