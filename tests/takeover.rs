@@ -11,7 +11,7 @@ use std::thread;
 use std::time::Duration;
 
 use handler::http::chunked::ChunkedDecoder;
-use handler::http::limits::LINGER;
+use handler::http::limits::{BODY_READ_TIMEOUT, LINGER};
 use handler::http::parse::BodyKind;
 use handler::http::response::{encode_head, BodyFraming, Framing};
 use handler::http::{self, date, Handler, Request, Response, Takeover};
@@ -38,6 +38,13 @@ impl Handler for Streamer {
             "the server reads no body for a takeover"
         );
         let mut stream = conn.stream;
+        // Whatever the connection waited for last (10 ms for a head, a minute between
+        // requests), a takeover starts with a body's read timeout.
+        assert_eq!(
+            stream.read_timeout().unwrap(),
+            Some(BODY_READ_TIMEOUT),
+            "the read timeout a takeover starts with"
+        );
         let mut out = Vec::new();
         let headers = [("X-Expect".into(), conn.expect_continue.to_string().into())];
         let framing = Framing {

@@ -845,9 +845,12 @@ fn take_over(
     ctx: &Context,
 ) -> Result<Option<bool>, Failure> {
     flush_before_wait(conn, &mut scratch.out, ctx)?;
-    // A takeover streams: its writes may wait on the client as long as `WRITE_TIMEOUT`.
+    // A takeover streams: its writes may wait on the client as long as `WRITE_TIMEOUT`, its
+    // reads as long as a body's (the last wait's timeout, 10 ms or a minute, says nothing).
     conn.stream
         .set_write_timeout(Some(WRITE_TIMEOUT))
+        .map_err(|_| Failure::Io)?;
+    conn.set_read_timeout(BODY_READ_TIMEOUT)
         .map_err(|_| Failure::Io)?;
     let window = &scratch.buf[scratch.lo..scratch.hi];
     let takeover = Takeover {

@@ -61,8 +61,8 @@ pub trait Handler: Send + Sync + 'static {
 /// A connection a handler has taken over (`Handler::take_over`), just after a request's head.
 #[derive(Debug)]
 pub struct Takeover<'a> {
-    /// The client's connection, blocking. Its read timeout is the handler's to set; its write
-    /// timeout is `limits::WRITE_TIMEOUT`.
+    /// The client's connection, blocking, with read timeout `limits::BODY_READ_TIMEOUT` and
+    /// write timeout `limits::WRITE_TIMEOUT` until the handler sets others.
     pub stream: &'a TcpStream,
     /// The bytes that arrived after the head: the start of the body, or all of it.
     pub leftover: &'a [u8],
