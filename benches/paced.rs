@@ -1,11 +1,12 @@
 //! Latency at ordinary loads: C keep-alive connections, one blocking client thread each, each
 //! sending `GET /api/HelloRust?name=Shing`, reading the answer, then pausing 0.5 to 3 ms (as
-//! the host does between invocations on its pooled connections). The server is never
-//! saturated, so what this shows is how soon a request is noticed: p50 / p90 / p99 / mean
-//! latency, and the share of a core the server spends meanwhile.
+//! the host does between invocations on its pooled connections under load; `--pause-ms 600,1000`
+//! is a quiet app's). The server is never saturated, so what this shows is how soon a request
+//! is noticed: p50 / p90 / p99 / mean latency, and the share of a core the server spends
+//! meanwhile.
 //!
 //!     cargo bench --bench paced -- [--bin PATH] [--vs PATH] [--quick]
-//!         [--conns 1,3,8,16] [--rounds N] [--secs S]
+//!         [--conns 1,3,8,16] [--rounds N] [--secs S] [--pause-ms MIN,MAX]
 //!
 //! Rounds alternate the binaries and are pooled, as in `throughput`. Prints figures; asserts
 //! nothing.
@@ -22,9 +23,9 @@ use common::{
     cpu_ticks, get_request, print_table, quantile, read_response, AppDir, Opts, Row, Server,
 };
 
-/// Shortest and longest pause of a client between an answer and its next request.
-const PAUSE_MIN_US: u64 = 500;
-const PAUSE_MAX_US: u64 = 3000;
+/// Shortest and longest pause of a client between an answer and its next request, by default
+/// (`--pause-ms`).
+const PAUSE_MS: (f64, f64) = (0.5, 3.0);
 
 /// A reply slower than this counts as an error and ends that client's run.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -73,7 +74,13 @@ fn next(state: &mut u64) -> u64 {
 }
 
 /// One client: request, answer, pause, until `end`. Its latencies, or an error count of 1.
-fn client(mut stream: TcpStream, request: &[u8], seed: u64, end: Instant) -> (Vec<u64>, usize) {
+fn client(
+    mut stream: TcpStream,
+    request: &[u8],
+    pause_us: (u64, u64),
+    seed: u64,
+    end: Instant,
+) -> (Vec<u64>, usize) {
     let mut latencies = Vec::new();
     let mut buf = Vec::with_capacity(1024);
     let mut state = seed | 1;
@@ -86,14 +93,20 @@ fn client(mut stream: TcpStream, request: &[u8], seed: u64, end: Instant) -> (Ve
             Ok(200) => latencies.push(sent.elapsed().as_nanos() as u64),
             _ => return (latencies, 1),
         }
-        let pause = PAUSE_MIN_US + next(&mut state) % (PAUSE_MAX_US - PAUSE_MIN_US);
+        let pause = pause_us.0 + next(&mut state) % (pause_us.1 - pause_us.0).max(1);
         thread::sleep(Duration::from_micros(pause));
     }
     (latencies, 0)
 }
 
 /// Starts a fresh `bin` and runs `conns` paced clients against it for `secs`.
-fn run(bin: &Path, app: &AppDir, conns: usize, secs: f64) -> Result<Run, String> {
+fn run(
+    bin: &Path,
+    app: &AppDir,
+    conns: usize,
+    pause_us: (u64, u64),
+    secs: f64,
+) -> Result<Run, String> {
     let server = Server::start(bin, app)?;
     let request = get_request("/api/HelloRust?name=Shing", server.port);
     let mut streams = Vec::with_capacity(conns);
@@ -114,7 +127,8 @@ fn run(bin: &Path, app: &AppDir, conns: usize, secs: f64) -> Result<Run, String>
         .enumerate()
         .map(|(k, stream)| {
             let request = request.clone();
-            thread::spawn(move || client(stream, &request, 0x9E37_79B9 * (k as u64 + 1), end))
+            let seed = 0x9E37_79B9 * (k as u64 + 1);
+            thread::spawn(move || client(stream, &request, pause_us, seed, end))
         })
         .collect();
     let mut run = Run::default();
@@ -143,6 +157,11 @@ fn main() {
                 "runs per binary and C, pooled (default 3, --quick 1)",
             ),
             ("secs", "seconds per run (default 2, --quick 0.5)"),
+            (
+                "pause-ms",
+                "a client's shortest and longest pause, MIN,MAX (default 0.5,3: the host's \
+                 pace under load; past 0.5 s, a quiet app's)",
+            ),
         ],
     );
     let (rounds, secs) = match (opts.smoke, opts.quick) {
@@ -158,6 +177,24 @@ fn main() {
         .filter_map(|c| c.trim().parse().ok())
         .filter(|&c| (1..=512).contains(&c))
         .collect();
+    let pause: String = opts.value("pause-ms", format!("{},{}", PAUSE_MS.0, PAUSE_MS.1));
+    let pause_ms = match pause
+        .split_once(',')
+        .map(|(a, b)| (a.trim().parse(), b.trim().parse()))
+    {
+        Some((Ok(min), Ok(max))) if 0.0 <= min && min <= max && max <= 60_000.0 => (min, max),
+        _ => {
+            eprintln!("paced: --pause-ms {pause:?}: want MIN,MAX in ms, 0 <= MIN <= MAX <= 60000");
+            std::process::exit(2)
+        }
+    };
+    let pause_us = ((pause_ms.0 * 1e3) as u64, (pause_ms.1 * 1e3) as u64);
+    // Rows of another pace get their own names in a summary that has the default's.
+    let label = if pause_ms == PAUSE_MS {
+        "paced".to_string()
+    } else {
+        format!("paced {}-{} ms", pause_ms.0, pause_ms.1)
+    };
     eprintln!("paced: C = {conns:?}, {rounds} x {secs} s per binary and C");
     opts.describe();
     let app = AppDir::new(&opts).unwrap_or_else(|e| {
@@ -169,12 +206,14 @@ fn main() {
     for (k, &c) in conns.iter().enumerate() {
         let mut pooled: Vec<Option<Run>> = bins.iter().map(|_| None).collect();
         for round in 0..rounds {
-            common::interleaved(&bins, k + round, |i, bin| match run(bin, &app, c, secs) {
-                Ok(r) => match &mut pooled[i] {
-                    Some(p) => p.pool(r),
-                    None => pooled[i] = Some(r),
-                },
-                Err(e) => eprintln!("  C={c} {}: failed: {e}", bin.display()),
+            common::interleaved(&bins, k + round, |i, bin| {
+                match run(bin, &app, c, pause_us, secs) {
+                    Ok(r) => match &mut pooled[i] {
+                        Some(p) => p.pool(r),
+                        None => pooled[i] = Some(r),
+                    },
+                    Err(e) => eprintln!("  C={c} {}: failed: {e}", bin.display()),
+                }
             });
         }
         for p in pooled.iter_mut().flatten() {
@@ -186,23 +225,23 @@ fn main() {
         let us = |r: &Run, q| quantile(&r.latencies_ns, q).map(|ns| ns as f64 / 1e3);
         for (name, q) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99)] {
             rows.push(Row::new(
-                format!("paced C={c}: latency {name}"),
+                format!("{label} C={c}: latency {name}"),
                 "us",
                 col(&|r| us(r, q)),
             ));
         }
         rows.push(Row::new(
-            format!("paced C={c}: latency mean"),
+            format!("{label} C={c}: latency mean"),
             "us",
             col(&|r| r.mean_us()),
         ));
         rows.push(Row::new(
-            format!("paced C={c}: server CPU"),
+            format!("{label} C={c}: server CPU"),
             "% of a core",
             col(&|r| r.core_percent()),
         ));
         rows.push(Row::new(
-            format!("paced C={c}: errors"),
+            format!("{label} C={c}: errors"),
             "count",
             col(&|r| Some(r.errors as f64)),
         ));
@@ -210,8 +249,9 @@ fn main() {
     print_table(
         &opts,
         &format!(
-            "Paced clients (a request every 0.5-3 ms per connection; {rounds} x {secs} s per \
-             binary and C)"
+            "Paced clients (a request every {}-{} ms per connection; {rounds} x {secs} s per \
+             binary and C)",
+            pause_ms.0, pause_ms.1
         ),
         &rows,
     );

@@ -131,6 +131,12 @@ for bench in startup throughput paced; do
     echo "run.sh: cargo bench --bench $bench -- ${args[*]}" >&2
     cargo bench --bench "$bench" -- "${args[@]}" >/dev/null
 done
+# A quiet app: the host's pooled connections, a request on each every second or so.
+if [ "$quick" = 0 ]; then
+    quiet=(--conns 8 --pause-ms 600,1000 --secs 5 --rounds 2)
+    echo "run.sh: cargo bench --bench paced -- ${args[*]} ${quiet[*]}" >&2
+    cargo bench --bench paced -- "${args[@]}" "${quiet[@]}" >/dev/null
+fi
 # wrk, the load generator reviewers use, when it is installed (apt-get install wrk).
 if command -v wrk >/dev/null 2>&1; then
     wrk_args=(--bin "$bin" --summary "$summary")

@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use std::thread;
 use std::time::Duration;
 
-use support::{get, greeting, is_closed, read_reply, Reply, Server};
+use support::{get, greeting, is_closed, read_reply, take_linger_permits, Reply, Server};
 
 use handler::http::limits::{MAX_BODY_BYTES, MAX_HEADERS, MAX_HEAD_BYTES, MAX_TARGET_BYTES};
 
@@ -449,16 +449,17 @@ fn request_then_half_close_is_still_answered() {
 }
 
 #[test]
-fn keep_alive_connection_quiet_past_the_linger_still_serves() {
-    // After LINGER the idle connection is handed to the poller; it must wake for the next
-    // request. (The pause only chooses the path; the outcome is the same either way.)
+fn a_quiet_swept_keep_alive_connection_still_serves() {
+    // With every linger permit taken the connection is handed to the sweeper, and once quiet
+    // past HOT_FOR it is read only now and then; it must still wake for the next request.
     let server = Server::start();
+    let _held = take_linger_permits(server.addr(), "/api/HelloRust");
     let mut stream = server.connect();
     stream
         .write_all(&get("/api/HelloRust?name=Before"))
         .unwrap();
     assert_greets(&next(&mut stream), Some("Before"));
-    thread::sleep(handler::http::limits::LINGER + Duration::from_millis(500));
+    thread::sleep(handler::http::limits::HOT_FOR * 20);
     stream.write_all(&get("/api/HelloRust?name=After")).unwrap();
     assert_greets(&next(&mut stream), Some("After"));
 }

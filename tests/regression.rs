@@ -19,7 +19,7 @@ use handler::http::limits::{
     MAX_METHOD_BYTES, MAX_TARGET_BYTES,
 };
 use handler::Response;
-use support::{get, greeting, is_closed, read_reply, Server};
+use support::{get, greeting, is_closed, read_reply, take_linger_permits, Server};
 
 /// A JSON body of many small values cost 33 times its size to parse (8 MiB became 270 MB, and
 /// 16 at once 3.9 GB). The value count is capped, and the answer is a 400.
@@ -328,6 +328,7 @@ fn clients_that_abort_mid_head_do_not_hold_connection_slots() {
 #[test]
 fn one_client_leaving_mid_head_does_not_hang_the_other_swept_connections() {
     let server = Server::start();
+    let _held = take_linger_permits(server.addr(), "/api/HelloRust");
     let mut canary = server.connect();
     canary.write_all(&get("/api/HelloRust?name=a")).unwrap();
     assert_eq!(read_reply(&mut canary, false).unwrap().status, 200);
@@ -335,7 +336,8 @@ fn one_client_leaving_mid_head_does_not_hang_the_other_swept_connections() {
     leaver
         .write_all(b"GET /api/HelloRust HTTP/1.1\r\nHost: h\r\n")
         .unwrap();
-    thread::sleep(Duration::from_millis(800)); // both swept: the canary is past LINGER
+    // Both swept: no linger permit for the canary, and the leaver's head is past HEAD_LINGER.
+    thread::sleep(Duration::from_millis(300));
     leaver.shutdown(std::net::Shutdown::Write).unwrap();
     thread::sleep(Duration::from_millis(200));
     canary.write_all(&get("/api/HelloRust?name=b")).unwrap();

@@ -10,9 +10,8 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use handler::http::limits::LINGER;
 use handler::http::{self, Handler, Request, Response};
-use support::{chunked, is_closed, read_reply, WAIT};
+use support::{chunked, is_closed, read_reply, take_linger_permits, WAIT};
 
 /// Echoes what it was given, as `method path?query headers=N body=<body>`; `/slow` sleeps
 /// first, `/panic` panics, and every answer claims a wrong Content-Length.
@@ -135,12 +134,13 @@ fn many_busy_connections_each_get_their_own_answers() {
 #[test]
 fn a_slow_request_does_not_hold_up_other_connections() {
     let addr = serve_echo();
+    // Every linger permit taken: the four connections below are swept, none has a worker of
+    // its own.
+    let _held = take_linger_permits(addr, "/held");
     let mut streams: Vec<TcpStream> = (0..4).map(|_| connect(addr)).collect();
     for (i, stream) in streams.iter_mut().enumerate() {
         ask(stream, &format!("/warm{i}"));
     }
-    // Quiet past LINGER: every connection is now swept, none has a worker of its own.
-    thread::sleep(LINGER + Duration::from_millis(300));
 
     let started = Instant::now();
     streams[0]

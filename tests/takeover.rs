@@ -11,11 +11,11 @@ use std::thread;
 use std::time::Duration;
 
 use handler::http::chunked::ChunkedDecoder;
-use handler::http::limits::{BODY_READ_TIMEOUT, LINGER};
+use handler::http::limits::BODY_READ_TIMEOUT;
 use handler::http::parse::BodyKind;
 use handler::http::response::{encode_head, BodyFraming, Framing};
 use handler::http::{self, date, Handler, Request, Response, Takeover};
-use support::{read_reply, WAIT};
+use support::{read_reply, take_linger_permits, WAIT};
 
 /// Answers `/stream` by taking the connection over, everything else with `handle`.
 struct Streamer;
@@ -190,12 +190,12 @@ fn expect_100_continue_is_left_to_the_handler() {
 #[test]
 fn a_quiet_connection_is_taken_over_by_a_worker() {
     let addr = serve();
+    let _held = take_linger_permits(addr, "/held");
     let mut stream = connect(addr);
     stream.write_all(get("/first").as_bytes()).unwrap();
     read_reply(&mut stream, false).expect("an answer");
-    // Past the linger the connection is swept, which never waits on a client: the takeover,
-    // which waits for the body, must go to a worker, and other connections stay served.
-    thread::sleep(LINGER + Duration::from_millis(200));
+    // With no linger permit left the connection is swept, which never waits on a client: the
+    // takeover, which waits for the body, must go to a worker, and other connections stay served.
     stream.write_all(stream_head(4, false).as_bytes()).unwrap();
     let mut other = connect(addr);
     other.write_all(get("/other").as_bytes()).unwrap();

@@ -241,6 +241,27 @@ pub fn read_reply(stream: &mut TcpStream, head_request: bool) -> Option<Reply> {
     })
 }
 
+/// Takes every linger permit of the server at `addr`: `MAX_LINGERING` keep-alive connections,
+/// each answered once (a GET of `target`), whose workers then wait on them. A connection served
+/// after these cannot have a worker of its own: it is swept from its first answer on, the
+/// sweeper's path, without waiting out `LINGER` (a minute). Keep the returned connections open
+/// while that should hold.
+pub fn take_linger_permits(addr: SocketAddr, target: &str) -> Vec<TcpStream> {
+    let request = format!("GET {target} HTTP/1.1\r\nHost: h\r\n\r\n");
+    let held: Vec<TcpStream> = (0..handler::http::limits::MAX_LINGERING)
+        .map(|_| {
+            let mut stream = TcpStream::connect(addr).expect("connect");
+            stream.set_read_timeout(Some(WAIT)).unwrap();
+            stream.write_all(request.as_bytes()).unwrap();
+            read_reply(&mut stream, false).expect("an answer");
+            stream
+        })
+        .collect();
+    // A worker takes its permit just after its answer is out: let the last ones get there.
+    thread::sleep(Duration::from_millis(100));
+    held
+}
+
 /// Whether the server has closed `stream`: a read sees end of stream (or a reset) within `WAIT`.
 pub fn is_closed(stream: &mut TcpStream) -> bool {
     let deadline = Instant::now() + WAIT;
