@@ -437,6 +437,38 @@ fn clients_that_never_read_hold_no_worker() {
     }
 }
 
+#[test]
+fn refused_clients_that_stay_silent_hold_no_worker() {
+    // Each refused client had a worker wait on it after its 400 (the drain that keeps the
+    // answer from being reset away): 100 ms, or 2 s for the first MAX_BODY_WAITING. A thousand
+    // kept every worker waiting and a new client waited 2 s. Found by review. Now the sweeper
+    // drains them: a worker is free again as soon as the answer is out.
+    let server = Server::start();
+    let refused: Vec<TcpStream> = (0..MAX_WORKERS + 8)
+        .map(|i| {
+            let mut stream = server.connect();
+            stream.write_all(b"GET / HTTP/1.1\r\nBad\r\n\r\n").unwrap();
+            let reply = read_reply(&mut stream, false).expect("an answer");
+            assert_eq!(reply.status, 400, "client {i}");
+            stream
+        })
+        .collect();
+    // One at a time, so one worker (two, as they take turns) serves them all: none is left
+    // waiting on a client that has been answered.
+    let threads = proc_status(server.pid(), "Threads").unwrap();
+    assert!(
+        threads <= 8,
+        "{threads} threads for {} refused, silent clients",
+        refused.len()
+    );
+    let took = new_client(&server, "after");
+    assert!(took < AT_ONCE, "a new client waited {took:?}");
+    // The drain ends: each refused connection is closed within REFUSAL_DRAIN_TIME.
+    for (i, mut stream) in refused.into_iter().enumerate() {
+        assert!(is_closed(&mut stream), "refused client {i} still open");
+    }
+}
+
 /// A handler process, killed when dropped, so a failing test leaves none behind.
 struct Killed(std::process::Child);
 

@@ -31,10 +31,10 @@ use crate::http::chunked::ChunkedDecoder;
 use crate::http::date;
 use crate::http::error::HttpError;
 use crate::http::limits::{
-    BODY_READ_TIMEOUT, BODY_TIMEOUT, BRIEF_DRAIN_BYTES, BRIEF_DRAIN_TIME, DRAIN_CHUNK, FLUSH_AT,
-    HEAD_LINGER, HEAD_TIMEOUT, IDLE_TIMEOUT, LINGER, MAX_BODY_WAITING, MAX_HEAD_BYTES,
-    MAX_LINGERING, MAX_UNSENT_BYTES, POLL_SPIN, QUICK_WAITS, READ_CHUNK, REFUSAL_DRAIN_BYTES,
-    REFUSAL_DRAIN_TIME, SCRATCH_KEEP_BYTES, WRITE_TIMEOUT,
+    BODY_READ_TIMEOUT, BODY_TIMEOUT, DRAIN_CHUNK, DRAIN_READS, FLUSH_AT, HEAD_LINGER, HEAD_TIMEOUT,
+    IDLE_TIMEOUT, LINGER, MAX_BODY_WAITING, MAX_HEAD_BYTES, MAX_LINGERING, MAX_UNSENT_BYTES,
+    POLL_SPIN, QUICK_WAITS, READ_CHUNK, REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME,
+    SCRATCH_KEEP_BYTES, WRITE_TIMEOUT,
 };
 use crate::http::parse::{self, BodyKind, Field, Head, Status, Version};
 use crate::http::request::Request;
@@ -76,8 +76,22 @@ pub struct Conn {
     /// sweeper writes them as the client reads (`Conn::probe`), and nothing more is read from the
     /// connection until they are out, so they stay at most `FLUSH_AT` plus one response.
     unsent: Option<Unsent>,
+    /// Refused, its last answer out and its write side shut: what the client still sends is
+    /// read and discarded by the sweeper (`Conn::drain`) before it closes, so that closing with
+    /// unread input does not reset the answer away (RFC 9112 §9.6), and no worker waits on it.
+    /// Boxed: a refusal is rare, and every connection would carry it.
+    draining: Option<Box<Drain>>,
     /// Keeps the server's count of open connections; released when the connection is dropped.
     _slot: Slot,
+}
+
+/// What is left of a refused connection's drain (`Conn::draining`).
+#[derive(Debug)]
+struct Drain {
+    /// It closes then, whatever the client is still sending.
+    until: Instant,
+    /// It closes once this many more bytes have been discarded.
+    left: usize,
 }
 
 /// Answers a client has not taken yet (`Conn::unsent`).
@@ -369,6 +383,7 @@ impl Conn {
             nonblocking: false,
             active: now,
             unsent: None,
+            draining: None,
             _slot: slot,
         }
     }
@@ -410,6 +425,9 @@ impl Conn {
     /// A connection with answers its client has not taken writes them first, and is read only
     /// once they are out.
     pub fn probe(&mut self, scratch: &mut Scratch, now: Instant) -> Probe {
+        if self.draining.is_some() {
+            return self.drain(scratch, now);
+        }
         let resumed = self.unsent.is_some();
         if let Some(probe) = self.write_unsent(now) {
             return probe;
@@ -438,24 +456,22 @@ impl Conn {
         scratch.store(&mut self.pending);
         match self.head_started {
             Some(start) if now >= start + HEAD_TIMEOUT => {
-                // The sweeper must not wait: answer without the gentle close's drain.
-                self.refuse(HttpError::Timeout, None);
-                Probe::Expired
+                let pending = std::mem::take(&mut self.pending);
+                self.refuse(HttpError::Timeout, &pending);
+                Probe::Waiting
             }
             None if now >= self.idle_deadline => Probe::Expired,
             _ => Probe::Waiting,
         }
     }
 
-    /// Answers a protocol error and closes. With a context, the close is gentle (see
-    /// `close_gently`), so the client can read the answer while it is still sending: long if a
-    /// `MAX_BODY_WAITING` permit is free (a proxy may still be writing a large body), else brief.
-    /// The sweeper passes none: it must never wait.
-    fn refuse(&mut self, error: HttpError, gently: Option<(&Context, &[u8])>) {
+    /// Answers a protocol error, found in the bytes `window`, and starts closing: the
+    /// connection drains (`draining`), so the client can read the answer while it is still
+    /// sending; park it.
+    fn refuse(&mut self, error: HttpError, window: &[u8]) {
         // A head refused before it parsed is a HEAD if its request line says so; after, the
         // buffer holds a body or the next request, which says nothing about this one.
         let head_only = self.head_request.unwrap_or_else(|| {
-            let window = gently.map_or(&self.pending[..], |(_, window)| window);
             let start = window
                 .iter()
                 .position(|&b| b != b'\r' && b != b'\n')
@@ -479,11 +495,54 @@ impl Conn {
         });
         // The connection closes after this: what the client does not take now is dropped.
         let _ = self.write_some(&out);
-        if let Some((ctx, _)) = gently {
-            let long = Permit::take(&ctx.body_waiting, MAX_BODY_WAITING);
-            let _ = self.set_nonblocking(false);
-            close_gently(&self.stream, long.is_some());
+        self.start_drain();
+    }
+
+    /// Stops writing and leaves the connection to drain (`draining`): it is closed once the
+    /// client has, or past `REFUSAL_DRAIN_TIME` or `REFUSAL_DRAIN_BYTES`.
+    fn start_drain(&mut self) {
+        let _ = self.stream.shutdown(Shutdown::Write);
+        self.pending = Vec::new();
+        self.draining = Some(Box::new(Drain {
+            until: Instant::now() + REFUSAL_DRAIN_TIME,
+            left: REFUSAL_DRAIN_BYTES,
+        }));
+    }
+
+    /// Reads and discards what a draining client has sent, up to `DRAIN_CHUNK` bytes a read and
+    /// `DRAIN_READS` reads a look, so that a proxy still writing a refused body is read at
+    /// memory speed without a look taking long. `Expired` once it is done (see `start_drain`).
+    fn drain(&mut self, scratch: &mut Scratch, now: Instant) -> Probe {
+        let Some(drain) = self.draining.as_mut() else {
+            return Probe::Expired;
+        };
+        if now >= drain.until {
+            return Probe::Expired;
         }
+        // The body buffer is free between requests and kept at least this large.
+        let sink = &mut scratch.body;
+        sink.resize(DRAIN_CHUNK, 0);
+        let mut probe = Probe::Waiting;
+        for _ in 0..DRAIN_READS {
+            match self.stream.read(&mut sink[..DRAIN_CHUNK.min(drain.left)]) {
+                Ok(0) => probe = Probe::Expired,
+                Ok(n) => {
+                    drain.left -= n;
+                    // Still sending: kept hot, so read every round.
+                    self.active = now;
+                    if drain.left > 0 {
+                        continue;
+                    }
+                    probe = Probe::Expired;
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(_) => probe = Probe::Expired,
+            }
+            break;
+        }
+        sink.clear();
+        probe
     }
 
     fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
@@ -523,8 +582,8 @@ impl Conn {
         match self.write_some(&unsent.bytes[unsent.written..]) {
             Ok(n) if unsent.written + n == unsent.bytes.len() => {
                 if unsent.then_close {
-                    close_gently(&self.stream, false);
-                    return Some(Probe::Expired);
+                    self.start_drain();
+                    return Some(Probe::Waiting);
                 }
                 // Requests that waited behind the answers are timed from now, when the server
                 // turns to them.
@@ -609,6 +668,12 @@ pub fn serve(mut conn: Conn, scratch: &mut Scratch, ctx: &Context, role: Role) -
         }
         Ok(None) | Err(()) => {
             scratch.trim();
+            if conn.draining.is_some() {
+                // Refused: the sweeper reads what the client still sends, then closes.
+                (scratch.lo, scratch.hi) = (0, 0);
+                scratch.out.clear();
+                return Next::Park(conn);
+            }
             match &mut conn.unsent {
                 // The last answers wait for the client; the connection closes once they are out.
                 Some(unsent) if next.is_ok() => {
@@ -684,7 +749,7 @@ fn serve_requests(
                     return Ok(Some(Handed::Park));
                 }
                 let Scratch { buf, lo, hi, .. } = &*scratch;
-                conn.refuse(error, Some((ctx, &buf[*lo..*hi])));
+                conn.refuse(error, &buf[*lo..*hi]);
                 return Err(());
             }
         };
@@ -704,7 +769,7 @@ fn serve_requests(
                     return Ok(Some(Handed::Park));
                 }
                 // The request's head has parsed: `head_request` says whether it was a HEAD.
-                conn.refuse(error, Some((ctx, &[])));
+                conn.refuse(error, &[]);
                 return Err(());
             }
             Err(Failure::Io) => {
@@ -730,12 +795,11 @@ fn serve_requests(
                 Ok(false) => return Ok(None),
                 Err(()) => return Err(()),
             }
-            // Pipelined requests after a `close` are unread input: read them away first (the
-            // sweeper only what has arrived: it never waits on a client).
+            // Pipelined requests after a `close` are unread input: read them away first.
             if scratch.lo == scratch.hi {
                 let _ = conn.stream.shutdown(Shutdown::Write);
             } else {
-                close_gently(&conn.stream, false);
+                conn.start_drain();
             }
             return Ok(None);
         }
@@ -1006,7 +1070,7 @@ fn wait_for_bytes<'a>(
             let left = (start + HEAD_TIMEOUT).saturating_duration_since(now);
             if left.is_zero() {
                 let Scratch { buf, lo, hi, .. } = &*scratch;
-                conn.refuse(HttpError::Timeout, Some((ctx, &buf[*lo..*hi])));
+                conn.refuse(HttpError::Timeout, &buf[*lo..*hi]);
                 return Err(());
             }
             let until = *head_wait_until.get_or_insert(now + HEAD_LINGER);
@@ -1100,35 +1164,6 @@ fn flush_before_wait(conn: &mut Conn, out: &mut Vec<u8>, ctx: &Context) -> Resul
         Ok(true) => Ok(()),
         Ok(false) => Err(Failure::Stalled),
         Err(()) => Err(Failure::Io),
-    }
-}
-
-/// Closes so that the client reads the last response: closing with unread input makes the
-/// kernel send a reset that can destroy the response in flight (RFC 9112 §9.6). So stop
-/// writing, then read and discard before the socket is dropped: briefly, or with `long` up to
-/// `REFUSAL_DRAIN_BYTES` for `REFUSAL_DRAIN_TIME`, enough for a proxy still sending a body the
-/// server refused (nginx otherwise turns the 413 into a 502).
-pub fn close_gently(stream: &TcpStream, long: bool) {
-    let (drain_for, drain_max) = if long {
-        (REFUSAL_DRAIN_TIME, REFUSAL_DRAIN_BYTES)
-    } else {
-        (BRIEF_DRAIN_TIME, BRIEF_DRAIN_BYTES)
-    };
-    let _ = stream.shutdown(Shutdown::Write);
-    let deadline = Instant::now() + drain_for;
-    let mut sink = vec![0u8; DRAIN_CHUNK];
-    let mut drained = 0;
-    let mut reader = stream;
-    while drained < drain_max {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
-            break;
-        }
-        // A swept (non-blocking) socket ends at WouldBlock: what has arrived is drained.
-        match reader.read(&mut sink) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => drained += n,
-        }
     }
 }
 
@@ -1310,11 +1345,51 @@ mod tests {
         let started = Instant::now();
         let probe = conn.probe(&mut scratch, Instant::now());
         let took = started.elapsed();
-        drop(client);
-        assert_eq!(probe, Probe::Expired);
         assert!(
             took < Duration::from_millis(100),
             "the sweeper's probe blocked for {took:?}"
         );
+        // Answered 408 (what the socket took of it) and draining; closed once the client is.
+        assert_eq!(probe, Probe::Waiting);
+        assert!(conn.draining.is_some());
+        drop(client);
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(conn.probe(&mut scratch, Instant::now()), Probe::Expired);
+    }
+
+    #[test]
+    fn a_refused_connection_drains_until_its_client_closes_or_its_time_is_up() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (stream, _) = listener.accept().unwrap();
+        let count = Arc::new(AtomicUsize::new(0));
+        let mut conn = Conn::new(stream, Slot::take(&count, 10).unwrap());
+        conn.set_nonblocking(true).unwrap();
+        conn.refuse(HttpError::BodyTooLarge, b"POST / HTTP/1.1\r\n");
+        let mut scratch = Scratch::default();
+        // The answer, then the end of what the server sends.
+        let mut answer = Vec::new();
+        client.read_to_end(&mut answer).unwrap();
+        assert!(answer.starts_with(b"HTTP/1.1 413 "), "{answer:?}");
+        // What the client still sends is read away, look after look.
+        let now = Instant::now();
+        for _ in 0..3 {
+            client.write_all(&[b'x'; 100_000]).unwrap();
+            std::thread::sleep(Duration::from_millis(10));
+            assert_eq!(conn.probe(&mut scratch, now), Probe::Waiting);
+        }
+        assert_eq!(
+            conn.draining.as_ref().map(|d| d.left),
+            Some(REFUSAL_DRAIN_BYTES - 300_000)
+        );
+        assert!(scratch.body.is_empty());
+        // Past its time it closes, whatever the client does.
+        let later = now + REFUSAL_DRAIN_TIME;
+        assert_eq!(conn.probe(&mut scratch, later), Probe::Expired);
+        // And at once when the client has closed.
+        conn.start_drain();
+        drop(client);
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(conn.probe(&mut scratch, now), Probe::Expired);
     }
 }

@@ -143,11 +143,12 @@ pub const MAX_BODY_WAITING: usize = 16;
 /// them the same way).
 pub const MAX_CHUNK_EXTENSION_BYTES: usize = 16 * 1024;
 
-/// After refusing a request whose body is still arriving (a 413, say), the server reads and
+/// After refusing a request whose body may still be arriving (a 413, say), the server reads and
 /// discards up to this much for up to `REFUSAL_DRAIN_TIME` before closing, so the client (or a
 /// proxy such as nginx still writing the body) reads the answer instead of a reset. Covers the
-/// host's own 100 MB body limit. Draining takes a `MAX_BODY_WAITING` permit; without one the
-/// drain is brief.
+/// host's own 100 MB body limit. The sweeper drains, reading what has arrived at each look: no
+/// worker waits on a refused client (a worker that did, 100 ms each, let 1000 refused clients
+/// delay a new one by 2 s).
 pub const REFUSAL_DRAIN_BYTES: usize = 128 * 1024 * 1024;
 
 /// See `REFUSAL_DRAIN_BYTES`.
@@ -261,17 +262,14 @@ pub const SWEEP_STALL_RUNNING: Duration = Duration::from_millis(20);
 /// backs off to this, so idle connections cost few wake-ups.
 pub const WATCH_MAX_PAUSE: Duration = Duration::from_millis(20);
 
-/// After a refusal, a connection whose client may still be sending is drained for at most this
-/// long and this many bytes before it is closed, when no `MAX_BODY_WAITING` permit allows the
-/// long drain (`REFUSAL_DRAIN_TIME`, `REFUSAL_DRAIN_BYTES`).
-pub const BRIEF_DRAIN_TIME: Duration = Duration::from_millis(100);
-
-/// See `BRIEF_DRAIN_TIME`.
-pub const BRIEF_DRAIN_BYTES: usize = 64 * 1024;
-
-/// Bytes read per call while draining a closing connection (see `REFUSAL_DRAIN_BYTES`), in a
-/// buffer freed when the drain ends.
+/// Bytes read per call while draining a refused connection (see `REFUSAL_DRAIN_BYTES`), into
+/// the sweeper's body buffer (kept this large between requests: `SCRATCH_KEEP_BYTES`).
 pub const DRAIN_CHUNK: usize = 64 * 1024;
+
+/// Most reads of one draining connection per look of the sweeper: 1 MiB, so a client still
+/// sending is drained at hundreds of MB/s (a look every round, rounds at most `POLL_MAX_PAUSE`
+/// apart) and one look takes well under a millisecond.
+pub const DRAIN_READS: usize = 16;
 
 /// How much of what a client sent is read before it is refused past `MAX_CONNECTIONS`, so that
 /// closing does not reset the `503` away; one non-blocking read, on the accept loop.
