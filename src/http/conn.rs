@@ -634,11 +634,20 @@ impl Conn {
         }
         let n = self.stream.read(scratch.room())?;
         scratch.hi += n;
-        if n > 0 && self.head_started.is_none() {
+        if n > 0 && self.head_started.is_none() && !only_empty_lines(scratch.window()) {
             self.head_started = Some(self.accepted.take().unwrap_or_else(Instant::now));
         }
         Ok(n)
     }
+}
+
+/// Whether `window` holds nothing but empty lines. A server ignores them before a request line
+/// (RFC 9112 §2.2), so they start no head and no head deadline: a client may send a CRLF after
+/// a body, and timed as a head its idle connection got a 408 after `HEAD_TIMEOUT` instead of
+/// lasting `IDLE_TIMEOUT`. They stay in the buffer, counted against `MAX_HEAD_BYTES` when a
+/// head comes (or endlessly more of them do).
+fn only_empty_lines(window: &[u8]) -> bool {
+    parse::leading_empty_lines(window) == window.len()
 }
 
 /// Serves requests on `conn` until it goes quiet, closes, or fails, with the buffers of
@@ -784,7 +793,7 @@ fn serve_requests(
         // Bytes already here after this request start the next head: its deadline runs from
         // now, when the server turns to it, not from when another byte happens to arrive.
         let now = Instant::now();
-        conn.head_started = (scratch.lo < scratch.hi).then_some(now);
+        conn.head_started = (!only_empty_lines(scratch.window())).then_some(now);
         conn.idle_deadline = now + IDLE_TIMEOUT;
         conn.active = now;
         if !keep_alive {
@@ -1355,6 +1364,39 @@ mod tests {
         drop(client);
         std::thread::sleep(Duration::from_millis(50));
         assert_eq!(conn.probe(&mut scratch, Instant::now()), Probe::Expired);
+    }
+
+    #[test]
+    fn an_empty_line_after_a_request_starts_no_head() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (stream, _) = listener.accept().unwrap();
+        let count = Arc::new(AtomicUsize::new(0));
+        let mut conn = Conn::new(stream, Slot::take(&count, 10).unwrap());
+        conn.set_nonblocking(true).unwrap();
+        let ctx = Context::new(Arc::new(Ok200));
+        let mut scratch = Scratch::default();
+        // With the request, and later on its own.
+        client
+            .write_all(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nab\r\n")
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(conn.probe(&mut scratch, Instant::now()), Probe::Ready);
+        let Next::Park(mut conn) = serve(conn, &mut scratch, &ctx, Role::Sweeper) else {
+            panic!("the connection stays open");
+        };
+        assert_eq!(conn.head_started, None, "an empty line timed as a head");
+        // A lone one, later: nothing to answer yet, and still no head.
+        client.write_all(b"\r\n").unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        if conn.probe(&mut scratch, Instant::now()) == Probe::Ready {
+            let Next::Park(parked) = serve(conn, &mut scratch, &ctx, Role::Sweeper) else {
+                panic!("the connection stays open");
+            };
+            conn = parked;
+        }
+        assert_eq!(conn.head_started, None, "an empty line timed as a head");
+        assert_eq!(conn.pending, b"\r\n\r\n");
     }
 
     #[test]

@@ -217,7 +217,8 @@ fn find_head_end(buf: &[u8]) -> Option<usize> {
     None
 }
 
-fn leading_empty_lines(buf: &[u8]) -> usize {
+/// How many bytes of `buf` are the empty lines (CRLF) it starts with.
+pub(crate) fn leading_empty_lines(buf: &[u8]) -> usize {
     let mut i = 0;
     while buf[i..].starts_with(b"\r\n") {
         i += 2;
