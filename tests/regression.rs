@@ -15,8 +15,8 @@ use handler::functions::Function;
 use handler::http::chunked::ChunkedDecoder;
 use handler::http::error::HttpError;
 use handler::http::limits::{
-    HEAD_TIMEOUT, JSON_MAX_VALUES, MAX_BODY_BYTES, MAX_BODY_WAITING, MAX_CHUNK_EXTENSION_BYTES,
-    MAX_METHOD_BYTES, MAX_TARGET_BYTES,
+    BODY_READ_TIMEOUT, HEAD_TIMEOUT, JSON_MAX_VALUES, MAX_BODY_BYTES, MAX_BODY_WAITING,
+    MAX_CHUNK_EXTENSION_BYTES, MAX_METHOD_BYTES, MAX_TARGET_BYTES,
 };
 use handler::Response;
 use support::{get, greeting, is_closed, read_reply, take_linger_permits, Server};
@@ -113,6 +113,36 @@ fn a_refused_body_is_read_away_so_the_client_sees_the_413() {
     let reply = read_reply(&mut stream, false).expect("the 413");
     assert_eq!(reply.status, 413);
     assert!(is_closed(&mut stream));
+}
+
+/// A body that stopped coming was closed without a word after BODY_READ_TIMEOUT (curl: "Empty
+/// reply from server"), where a head that stops gets a 408. Found by review.
+#[test]
+fn a_stalled_body_is_answered_408() {
+    let server = Server::start();
+    let started = Instant::now();
+    let streams: Vec<TcpStream> = [
+        &b"Content-Length: 100\r\n\r\nname"[..],
+        &b"Transfer-Encoding: chunked\r\n\r\n4\r\nname\r\n"[..],
+    ]
+    .iter()
+    .map(|body| {
+        let mut stream = server.connect();
+        stream
+            .set_read_timeout(Some(BODY_READ_TIMEOUT + Duration::from_secs(5)))
+            .unwrap();
+        let head = b"POST /api/HelloRust HTTP/1.1\r\nHost: h\r\n";
+        stream.write_all(&[&head[..], body].concat()).unwrap();
+        stream
+    })
+    .collect();
+    for mut stream in streams {
+        let reply = read_reply(&mut stream, false).expect("an answer");
+        assert_eq!(reply.status, 408, "{reply:?}");
+        assert_eq!(reply.header("Connection"), Some("close"));
+        assert!(started.elapsed() >= BODY_READ_TIMEOUT - Duration::from_millis(100));
+        assert!(is_closed(&mut stream));
+    }
 }
 
 /// A refusal inside a POST's chunked body looked for "HEAD " in the unread body and sent a

@@ -602,7 +602,8 @@ impl Conn {
     }
 
     /// Reads at most `max` body bytes, appending to `into`, within `BODY_READ_TIMEOUT` and what
-    /// is left before `deadline` (the whole body's).
+    /// is left before `deadline` (the whole body's). A body that stops coming is refused `408`,
+    /// as a head is (RFC 9110 §15.5.9), rather than closed without a word.
     fn read_body_bytes(
         &mut self,
         into: &mut Vec<u8>,
@@ -611,7 +612,7 @@ impl Conn {
     ) -> Result<(), Failure> {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(Failure::Io);
+            return Err(Failure::Refuse(HttpError::Timeout));
         }
         self.set_read_timeout(left.min(BODY_READ_TIMEOUT))
             .map_err(|_| Failure::Io)?;
@@ -622,6 +623,9 @@ impl Conn {
         match result {
             Ok(n) if n > 0 => Ok(()),
             Err(e) if e.kind() == ErrorKind::Interrupted => Ok(()),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                Err(Failure::Refuse(HttpError::Timeout))
+            }
             _ => Err(Failure::Io),
         }
     }
