@@ -220,6 +220,26 @@ fn a_broken_host_json_stops_the_start() {
 }
 
 #[test]
+fn a_route_the_host_cannot_parse_stops_the_start() {
+    let forwarding = r#"{"customHandler":{"enableForwardingHttpRequest":true}}"#;
+    let dir = TempDir::new("appfiles-route")
+        .with("host.json", forwarding)
+        .with(
+            "HelloRust/function.json",
+            r#"{"bindings":[{"type":"httpTrigger","name":"req","route":"items/{id"},{"type":"http","direction":"out","name":"res"}]}"#,
+        );
+    let exited = run_to_exit(handler(), &[], Some(dir.path()));
+    assert_eq!(exited.status.code(), Some(1));
+    assert_eq!(
+        exited.stderr,
+        format!(
+            "handler: {}: route \"api/items/{{id\": \"{{id\" has a '{{' with no matching '}}'\n",
+            dir.path().join("HelloRust/function.json").display()
+        )
+    );
+}
+
+#[test]
 fn an_unknown_method_stops_the_start_and_a_method_member_is_a_warning() {
     let function = |methods: &str| {
         format!(

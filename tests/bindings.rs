@@ -319,7 +319,7 @@ fn a_forwarded_function_that_sets_an_output_fails_with_500() {
         run: sets_output,
     };
     let mut router = Router::default();
-    router.add(&SETS_OUTPUT, "api/x", &["get"]);
+    router.add(&SETS_OUTPUT, "api/x", &["get"]).unwrap();
     let response = respond(&router, Request::new("GET", "/api/x"));
     assert_eq!(
         (response.status, response.body.as_slice()),

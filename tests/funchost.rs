@@ -1824,6 +1824,50 @@ fn a_handler_not_built_yet_is_named_once_with_how_to_build_it() {
 }
 
 #[test]
+fn a_route_the_host_cannot_parse_stops_funchost_and_a_mixed_segment_routes() {
+    let echo = |route: &str| {
+        ECHO.replace(
+            r#""authLevel""#,
+            &format!("\"route\":{route:?},\"authLevel\""),
+        )
+    };
+    let app = TempDir::new("funchost-route")
+        .with("host.json", "{}")
+        .with("Echo/function.json", &echo("items/{id}/{ID}"));
+    let port = free_port().to_string();
+    let (status, _, err) = run(
+        &[
+            "start",
+            "--app",
+            app.path().to_str().unwrap(),
+            "--port",
+            &port,
+        ],
+        "",
+    );
+    assert_eq!(status.code(), Some(1));
+    let file = app
+        .path()
+        .canonicalize()
+        .unwrap()
+        .join("Echo/function.json");
+    assert_eq!(
+        err,
+        format!(
+            "funchost: {}: route \"api/items/{{id}}/{{ID}}\": the parameter \"ID\" appears more \
+             than once\n",
+            file.display()
+        )
+    );
+    // Text and parameters in one segment, as ASP.NET routes them.
+    let app =
+        fake_app("route-mixed", FORWARDING).with("Echo/function.json", &echo("files/{name}.{ext}"));
+    let host = LocalHost::start(app.path(), None, &[]);
+    assert_eq!(host.get("/api/files/report.v2.pdf").status, 200);
+    assert_eq!(host.get("/api/files/report").status, 404);
+}
+
+#[test]
 fn an_unknown_method_stops_funchost_and_a_method_member_is_a_warning() {
     let echo = |methods: &str| ECHO.replace(r#""authLevel""#, &format!("{methods},\"authLevel\""));
     let app = TempDir::new("funchost-pots")

@@ -427,8 +427,12 @@ static ANYTHING: Function = Function {
 #[test]
 fn a_template_parameter_takes_its_segment_decoded() {
     let mut router = Router::default();
-    router.add(&PRODUCTS, "api/products/{id}", &["get"]);
-    router.add(&ANYTHING, "api/typed/{id:int}", &["get"]);
+    router
+        .add(&PRODUCTS, "api/products/{id}", &["get"])
+        .unwrap();
+    router
+        .add(&ANYTHING, "api/typed/{id:int}", &["get"])
+        .unwrap();
     let param = |id: &str| vec![("id".to_string(), id.to_string())];
     assert_eq!(
         routed(router.find("GET", "/api/products/42")),
@@ -455,7 +459,7 @@ fn a_template_parameter_takes_its_segment_decoded() {
 #[test]
 fn a_route_without_methods_allows_any() {
     let mut router = Router::default();
-    router.add(&ANYTHING, "api/any", &[]);
+    router.add(&ANYTHING, "api/any", &[]).unwrap();
     for method in ["GET", "POST", "DELETE", "PATCH", "BREW"] {
         assert_eq!(
             routed(router.find(method, "/api/any")),
@@ -745,7 +749,7 @@ static BOOM: Function = Function {
 #[test]
 fn a_panicking_function_is_a_500_and_the_next_call_still_works() {
     let mut router = Router::builtin_for(handler::functions::FUNCTIONS);
-    router.add(&BOOM, "api/boom", &[]);
+    router.add(&BOOM, "api/boom", &[]).unwrap();
     for _ in 0..2 {
         let response = respond(&router, Request::new("GET", "/api/boom"));
         assert_eq!(response.status, 500);

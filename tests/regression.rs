@@ -204,7 +204,7 @@ fn a_non_final_status_from_a_function_becomes_500() {
         run: early_hints,
     };
     let mut router = Router::default();
-    router.add(&EARLY, "api/Early", &["get"]);
+    router.add(&EARLY, "api/Early", &["get"]).unwrap();
     let response = app::respond(&router, Request::new("GET", "/api/Early"));
     assert_eq!(response.status, 500);
 }

@@ -17,6 +17,7 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use crate::azure::json::{self, JsonError, Value};
+use crate::azure::template::Template;
 
 /// The host settings file at the app root.
 pub(crate) const HOST_JSON: &str = "host.json";
@@ -85,6 +86,22 @@ pub struct Binding {
 }
 
 impl AppConfig {
+    /// The route template of an HTTP `function`: the route prefix, then its route.
+    ///
+    /// # Errors
+    /// Why the host would refuse the template, naming the function's file. `load` has checked
+    /// every function's, so only a configuration built otherwise can fail here.
+    pub fn template(&self, function: &FunctionConfig) -> Result<Template, String> {
+        let text = match self.route_prefix.as_str() {
+            "" => function.route().to_string(),
+            prefix => format!("{prefix}/{}", function.route()),
+        };
+        Template::parse(&text).map_err(|e| {
+            let file = self.root.join(&function.name).join(FUNCTION_JSON);
+            format!("{}: route {text:?}: {e}", file.display())
+        })
+    }
+
     /// The function named `name`, ignoring ASCII case as the host does.
     pub fn function(&self, name: &str) -> Option<&FunctionConfig> {
         self.functions
@@ -205,6 +222,10 @@ pub fn load(root: &Path) -> Result<Option<AppConfig>, String> {
     let mut config = host_config(root, &host).map_err(in_host)?;
     let listed = listed_functions(&host).map_err(in_host)?;
     config.functions = load_functions(root, listed.as_deref(), &mut config.warnings)?;
+    // The host refuses to start a function whose route it cannot parse.
+    for function in config.functions.iter().filter(|f| f.is_http()) {
+        config.template(function)?;
+    }
     Ok(Some(config))
 }
 

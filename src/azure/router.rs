@@ -62,11 +62,8 @@ impl Router {
     pub fn builtin_for(table: &'static [Function]) -> Router {
         let mut router = Router::default();
         for function in table {
-            router.add(
-                function,
-                &format!("{DEFAULT_ROUTE_PREFIX}/{}", function.name),
-                &["get", "post"],
-            );
+            let path = format!("{DEFAULT_ROUTE_PREFIX}/{}", function.name);
+            router.push_forwarded(function, Template::literal(&path), &["get", "post"]);
         }
         for function in table {
             router.add_payload(function, Shape::quickstart());
@@ -100,13 +97,9 @@ impl Router {
                 ));
             };
             if app.forwards(config) {
-                let template = match app.route_prefix.as_str() {
-                    "" => config.route().to_string(),
-                    prefix => format!("{prefix}/{}", config.route()),
-                };
                 let methods = config.trigger().map_or(&[][..], |t| &t.methods[..]);
                 let methods: Vec<&str> = methods.iter().map(String::as_str).collect();
-                router.add(function, &template, &methods);
+                router.push_forwarded(function, app.template(config)?, &methods);
             }
             payload.push((function, Shape::of(config)));
         }
@@ -118,12 +111,30 @@ impl Router {
 
     /// Adds `function` at `template` (e.g. `api/HelloRust`, `api/products/{id}`) for `methods`
     /// (any case; empty for all), for forwarded requests.
-    pub fn add(&mut self, function: &'static Function, template: &str, methods: &[&str]) {
+    ///
+    /// # Errors
+    /// Why the host would refuse `template` (`Template::parse`).
+    pub fn add(
+        &mut self,
+        function: &'static Function,
+        template: &str,
+        methods: &[&str],
+    ) -> Result<(), String> {
+        self.push_forwarded(function, Template::parse(template)?, methods);
+        Ok(())
+    }
+
+    fn push_forwarded(
+        &mut self,
+        function: &'static Function,
+        template: Template,
+        methods: &[&str],
+    ) {
         let methods = methods.iter().map(|m| m.to_ascii_uppercase()).collect();
         self.routes.push(Route {
             function,
             mode: Mode::Forwarded,
-            template: Template::parse(template),
+            template,
             methods,
         });
     }
@@ -133,7 +144,7 @@ impl Router {
         self.routes.push(Route {
             function,
             mode: Mode::Payload(shape),
-            template: Template::parse(function.name),
+            template: Template::literal(function.name),
             methods: vec!["POST".to_string()],
         });
     }
@@ -307,8 +318,8 @@ mod tests {
     #[test]
     fn describe_lists_forwarded_routes_or_payload() {
         let mut router = Router::default();
-        router.add(&A, "api/A", &["get", "post"]);
-        router.add(&A, "v2/{x}", &[]);
+        router.add(&A, "api/A", &["get", "post"]).unwrap();
+        router.add(&A, "v2/{x}", &[]).unwrap();
         router.add_payload(&A, Shape::quickstart());
         assert_eq!(router.describe(), "A [GET,POST /api/A; any /v2/{x}]");
         let mut router = Router::default();

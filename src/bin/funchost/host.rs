@@ -77,8 +77,8 @@ pub struct Host {
     pub function_timeout: Duration,
     /// What every HTTP call gives its function besides the request (`invoke --input`).
     pub given: Given,
-    /// The route template of each function, in `app.functions` order.
-    templates: Vec<Template>,
+    /// The route template of each HTTP function, in `app.functions` order (`None` for others).
+    templates: Vec<Option<Template>>,
 }
 
 impl Host {
@@ -88,20 +88,20 @@ impl Host {
         log: Log,
         function_timeout: Duration,
         given: Given,
-    ) -> Host {
+    ) -> Result<Host, String> {
         let templates = app
             .functions
             .iter()
-            .map(|f| Template::parse(&format!("{}/{}", app.route_prefix, f.route())))
-            .collect();
-        Host {
+            .map(|f| f.is_http().then(|| app.template(f)).transpose())
+            .collect::<Result<_, _>>()?;
+        Ok(Host {
             app,
             handler,
             log,
             function_timeout,
             given,
             templates,
-        }
+        })
     }
 
     /// The mode the host uses for `function` (`mode_of`).
@@ -119,8 +119,11 @@ impl Host {
             .functions
             .iter()
             .zip(&self.templates)
-            .filter(|(f, _)| f.is_http() && allows(f, method))
-            .find_map(|(f, template)| template.matches(template::segments(path)).map(|v| (f, v)))
+            .filter(|(f, _)| allows(f, method))
+            .find_map(|(f, template)| {
+                let values = template.as_ref()?.matches(template::segments(path))?;
+                Some((f, values))
+            })
     }
 
     /// The route values if the percent-encoded `path` reaches `function`.
@@ -130,7 +133,9 @@ impl Host {
         path: &str,
     ) -> Option<Vec<(String, String)>> {
         let at = self.app.functions.iter().position(|f| f == function)?;
-        self.templates[at].matches(template::segments(path))
+        self.templates[at]
+            .as_ref()?
+            .matches(template::segments(path))
     }
 
     /// The public path of an HTTP function: `/api/HelloRust`.

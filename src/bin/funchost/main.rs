@@ -148,7 +148,7 @@ fn start(common: &Common, port: u16, watch_stdin: bool) -> Result<ExitCode, Stri
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let handler = supervise(&app, common, log)?;
     let timeout = common.function_timeout;
-    let host = Arc::new(Host::new(app, handler, log, timeout, Given::default()));
+    let host = Arc::new(Host::new(app, handler, log, timeout, Given::default())?);
     if let Some(handler) = &host.handler {
         if let Err(why) = handler.wait_ready(READY_WAIT) {
             handler.stop();
@@ -242,7 +242,13 @@ fn run_invoke(common: &Common, call: &Call) -> Result<ExitCode, String> {
     let prepared = invoke::prepare(&function, call)?;
     let handler = supervise(&app, common, log)?;
     let given = prepared.given.clone();
-    let host = Arc::new(Host::new(app, handler, log, common.function_timeout, given));
+    let host = Arc::new(Host::new(
+        app,
+        handler,
+        log,
+        common.function_timeout,
+        given,
+    )?);
     let status = invoke::run(Arc::clone(&host), &function, call, prepared);
     if let Some(handler) = &host.handler {
         handler.stop();
