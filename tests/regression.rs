@@ -35,7 +35,11 @@ fn a_json_body_of_many_small_values_is_refused_not_parsed_into_gigabytes() {
     );
     let reply = server.exchange(request.as_bytes());
     assert_eq!(reply.status, 400);
-    assert!(reply.text().contains("more than"), "{}", reply.text());
+    // It may be valid JSON: the answer says which limit it broke, not that it is invalid.
+    assert_eq!(
+        reply.text(),
+        format!("JSON body not read: more values than the limit of {JSON_MAX_VALUES}.")
+    );
 }
 
 /// Slow uploads could hold every worker: each body read had a timeout but the body had none,

@@ -67,10 +67,18 @@ impl fmt::Display for JsonError {
             InvalidUnicode { offset } => write!(f, "invalid unicode at offset {offset}"),
             ControlCharacter { offset } => write!(f, "control character at offset {offset}"),
             TrailingData { offset } => write!(f, "trailing data at offset {offset}"),
-            TooDeep => write!(f, "nesting deeper than {JSON_MAX_DEPTH}"),
-            TooLarge => write!(f, "document larger than {JSON_MAX_BYTES} bytes"),
-            TooManyValues => write!(f, "more than {JSON_MAX_VALUES} values"),
+            TooDeep => write!(f, "nested deeper than the limit of {JSON_MAX_DEPTH}"),
+            TooLarge => write!(f, "larger than the limit of {JSON_MAX_BYTES} bytes"),
+            TooManyValues => write!(f, "more values than the limit of {JSON_MAX_VALUES}"),
         }
+    }
+}
+
+impl JsonError {
+    /// Whether the document broke a limit (`JSON_MAX_*`) rather than the grammar: it may be
+    /// valid JSON.
+    pub fn is_limit(&self) -> bool {
+        matches!(self, Self::TooDeep | Self::TooLarge | Self::TooManyValues)
     }
 }
 

@@ -51,7 +51,10 @@ fn name<'r>(req: &'r Request) -> Result<Option<Cow<'r, str>>, String> {
         None => looks_json,
     };
     if is_json {
-        let value = json::parse(body).map_err(|e| format!("Invalid JSON body: {e}."))?;
+        let value = json::parse(body).map_err(|e| match e.is_limit() {
+            true => format!("JSON body not read: {e}."),
+            false => format!("Invalid JSON body: {e}."),
+        })?;
         let name = value.get("name").and_then(json::Value::as_str);
         return Ok(non_empty(name.map(|n| Cow::Owned(n.to_string()))));
     }

@@ -6,11 +6,12 @@ use std::time::Duration;
 
 // ---- Request parsing -------------------------------------------------------------------------
 
-/// Largest request head (request line + headers + the blank line), in bytes. The Functions host
-/// forwards every client header and adds three of its own; browsers send 1-2 KiB of headers and
-/// cookies can add a few more. 16 KiB is twice what nginx's default `large_client_header_buffers`
-/// accepts per line; beyond it the answer is 431.
-pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+/// Largest request head (request line + headers + the blank line), in bytes. The host's
+/// front end (Kestrel) accepts a request line of 8 KiB and 32 KiB of headers; the host forwards
+/// every header and adds three of its own. So that no request the host accepted is refused here
+/// (16 KiB refused some), 48 KiB; beyond it the answer is 431. A worker's read buffer grows to
+/// this and a read chunk only when a head needs it.
+pub const MAX_HEAD_BYTES: usize = 48 * 1024;
 
 /// Longest request target (path + query), in bytes. Anything longer answers 414. 8 KiB matches
 /// what most servers and proxies accept (RFC 9112 §3 recommends supporting at least 8000 octets).
@@ -22,8 +23,9 @@ pub const MAX_METHOD_BYTES: usize = 32;
 
 /// Most header fields in one request. Proxies in front of the host add a dozen (X-Forwarded-*,
 /// X-ARR-*, traceparent...); tiny servers that capped this at 16 or 32 broke behind them
-/// (may_minihttp#18, cinatra#211). Beyond it the answer is 431.
-pub const MAX_HEADERS: usize = 100;
+/// (may_minihttp#18, cinatra#211). The host's Kestrel lets 100 through and adds three: 128.
+/// Beyond it the answer is 431.
+pub const MAX_HEADERS: usize = 128;
 
 /// Most bytes read from a socket in one call, and the step by which a worker's read buffer grows.
 /// A typical request arrives in one read; a worker's buffer grows to at most `MAX_HEAD_BYTES`
