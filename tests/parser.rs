@@ -344,8 +344,8 @@ fn valid_cases() -> Vec<Valid> {
         ),
         valid(
             "any token is a method",
-            "M-SEARCH * HTTP/1.1\r\nHost: h\r\n\r\n",
-            head("M-SEARCH", "*", Http11, &[("Host", "h")]),
+            "M-SEARCH / HTTP/1.1\r\nHost: h\r\n\r\n",
+            head("M-SEARCH", "/", Http11, &[("Host", "h")]),
         ),
         valid(
             "HTTP/1.2 is served as 1.1 (RFC 9110 §2.5)",
@@ -798,6 +798,21 @@ fn reject_cases() -> Vec<Reject> {
         reject(
             "absolute-form with another scheme",
             "GET ftp://host/x HTTP/1.1\r\nHost: h\r\n\r\n",
+            Target,
+        ),
+        reject(
+            "absolute-form with user information (RFC 9110 §4.2.4)",
+            "GET http://u:p@host/x HTTP/1.1\r\nHost: host\r\n\r\n",
+            Target,
+        ),
+        reject(
+            "user information and no path",
+            "GET http://u@host HTTP/1.1\r\nHost: host\r\n\r\n",
+            Target,
+        ),
+        reject(
+            "the asterisk form with another method than OPTIONS (RFC 9112 §3.2.4)",
+            "GET * HTTP/1.1\r\nHost: h\r\n\r\n",
             Target,
         ),
     ];
@@ -1542,7 +1557,8 @@ fn build_request(rng: &mut Rng) -> Built {
         }
     }
     let (wire_target, target) = match rng.below(10) {
-        0 => ("*".to_string(), "*".to_string()),
+        // The asterisk form is for OPTIONS alone.
+        0 if method == "OPTIONS" => ("*".to_string(), "*".to_string()),
         1 => {
             let authority = rng.pick(&["127.0.0.1:7071", "localhost", "h.example"]);
             let scheme = rng.pick(&["http", "https", "HTTP"]);

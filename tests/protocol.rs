@@ -918,6 +918,24 @@ fn with_fields(extra: usize) -> Vec<u8> {
     request
 }
 
+/// `OPTIONS *` asks about the server itself: it answered 404 as a path no function had. Found by
+/// review (RFC 9110 §9.3.7).
+#[test]
+fn options_asterisk_is_answered_by_the_server() {
+    let server = Server::start();
+    let mut stream = server.connect();
+    stream
+        .write_all(b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n")
+        .unwrap();
+    let reply = next(&mut stream);
+    assert_eq!((reply.status, reply.body.len()), (200, 0), "{reply:?}");
+    assert_eq!(reply.header("Content-Length"), Some("0"));
+    // Kept alive.
+    stream.write_all(&get("/api/HelloRust?name=After")).unwrap();
+    assert_greets(&next(&mut stream), Some("After"));
+    assert_refused(&server, b"GET * HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+}
+
 #[test]
 fn more_than_max_headers_fields_is_431() {
     let server = Server::start();

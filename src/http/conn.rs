@@ -891,10 +891,16 @@ fn answer(
     };
     let request = Request::new(window, &head, fields, body);
     let started = Instant::now();
-    let response = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        ctx.handler.handle(&request)
-    }))
-    .map_err(|_| Failure::Io)?;
+    let response = if request.path == "*" {
+        // `OPTIONS *` asks about the server, not a resource (RFC 9110 §9.3.7): the server
+        // answers, as Go's does. (The parser refuses `*` with any other method.)
+        Response::new(200)
+    } else {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            ctx.handler.handle(&request)
+        }))
+        .map_err(|_| Failure::Io)?
+    };
     *handling += started.elapsed();
     let framing = Framing {
         head_only: is_head,

@@ -344,6 +344,10 @@ fn parse_request_line(line: &[u8]) -> Result<RequestLine, HttpError> {
     let version = parse_version(version)?;
     let target_at = method.len() + 1;
     let (path, query) = origin_form(target)?;
+    // The asterisk form is for OPTIONS alone (RFC 9112 §3.2.4).
+    if path.of(target) == b"*" && method != b"OPTIONS" {
+        return Err(HttpError::Target);
+    }
     Ok(RequestLine {
         method: Span::new(0, method.len()),
         path: path.shifted(target_at),
@@ -393,13 +397,20 @@ fn origin_form(target: &[u8]) -> Result<(Span, Span), HttpError> {
             })
             .ok_or(HttpError::Target)?
             .len();
-        match target[scheme_len..]
+        let authority_len = target[scheme_len..]
             .iter()
             .position(|&b| b == b'/' || b == b'?')
-        {
-            Some(0) => return Err(HttpError::Target), // no authority
-            Some(i) => scheme_len + i,
-            None => end,
+            .unwrap_or(target.len() - scheme_len);
+        let authority = &target[scheme_len..scheme_len + authority_len];
+        // No authority; or user information, which a recipient should treat as an error
+        // (RFC 9110 §4.2.4): it is a way to smuggle credentials or fool a reader of the URL.
+        if authority.is_empty() || authority.contains(&b'@') {
+            return Err(HttpError::Target);
+        }
+        if authority_len == target.len() - scheme_len {
+            end
+        } else {
+            scheme_len + authority_len
         }
     };
     Ok(match target[start..].iter().position(|&b| b == b'?') {
