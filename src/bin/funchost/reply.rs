@@ -229,7 +229,7 @@ pub struct Written {
 /// The outputs of `outcome`, checked against `function`'s bindings as the host checks them.
 pub fn written(function: &FunctionConfig, outcome: &Outcome) -> Written {
     let reading = read_outputs(function, &outcome.reply);
-    let shown = |value: Option<&Value>| value.map_or("null".to_string(), Value::to_json);
+    let shown = |value: Option<&Value>| preview(value.map_or("null".to_string(), Value::to_json));
     let mut written = Written::default();
     for output in &reading.written {
         let name = &output.name;
@@ -275,7 +275,7 @@ pub fn written(function: &FunctionConfig, outcome: &Outcome) -> Written {
         if value.as_object().is_none() {
             let line = format!(
                 "return value = {}: ignored, function.json declares no $return output",
-                value.to_json()
+                preview(value.to_json())
             );
             written.lines.push((true, line));
         }
@@ -285,14 +285,31 @@ pub fn written(function: &FunctionConfig, outcome: &Outcome) -> Written {
 
 /// What a binding receives, shown on one line: text and documents as JSON, bytes counted (and
 /// shown as text when they are UTF-8).
+/// How much of a value a log line shows: a blob of megabytes made a line of megabytes.
+const PREVIEW_CHARS: usize = 200;
+
+/// `text`, cut after `PREVIEW_CHARS` characters with how much was left out.
+fn preview(mut text: String) -> String {
+    if let Some((at, _)) = text.char_indices().nth(PREVIEW_CHARS) {
+        let left = text.len() - at;
+        text.truncate(at);
+        text.push_str(&format!("... ({left} more bytes)"));
+    }
+    text
+}
+
 fn items(items: &[Item]) -> String {
     let shown: Vec<String> = items
         .iter()
         .map(|item| match item {
-            Item::Json(value) => value.to_json(),
-            Item::Text(text) => Value::from(text.as_str()).to_json(),
+            Item::Json(value) => preview(value.to_json()),
+            Item::Text(text) => preview(Value::from(text.as_str()).to_json()),
             Item::Bytes(bytes) => match std::str::from_utf8(bytes) {
-                Ok(text) => format!("{} bytes {}", bytes.len(), Value::from(text).to_json()),
+                Ok(text) => format!(
+                    "{} bytes {}",
+                    bytes.len(),
+                    preview(Value::from(text).to_json())
+                ),
                 Err(_) => format!("{} bytes", bytes.len()),
             },
         })
@@ -308,6 +325,17 @@ mod tests {
     use super::*;
     use crate::client::{Framing, Head};
     use crate::util::function;
+
+    #[test]
+    fn a_long_value_is_shown_cut() {
+        assert_eq!(preview("short".into()), "short");
+        let long = "é".repeat(PREVIEW_CHARS + 10);
+        let shown = preview(long);
+        assert_eq!(
+            shown,
+            format!("{}... (20 more bytes)", "é".repeat(PREVIEW_CHARS))
+        );
+    }
 
     fn reply(status: u16, content_type: Option<&str>, body: &str) -> Reply {
         let headers = content_type.map(|ct| ("Content-Type".to_string(), ct.to_string()));
