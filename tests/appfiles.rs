@@ -162,7 +162,25 @@ fn broken_files_are_one_line_naming_the_file() {
         (
             "{}",
             "{\"bindings\": []}",
-            "F/function.json: no trigger binding (a type ending in \"Trigger\")",
+            "F/function.json: no trigger binding (an input whose type ends in \"Trigger\")",
+        ),
+        (
+            "{}",
+            r#"{"bindings": [{"type":"httpTriger","name":"req"},{"type":"http","direction":"out","name":"res"}]}"#,
+            "F/function.json: no trigger binding (an input whose type ends in \"Trigger\"): \
+             bindings[0] has type \"httpTriger\" (did you mean \"httpTrigger\"?)",
+        ),
+        (
+            "{}",
+            r#"{"bindings": [{"type":"httpTrigger","direction":"out","name":"req"}]}"#,
+            "F/function.json: no trigger binding (an input whose type ends in \"Trigger\"): \
+             bindings[0] (\"httpTrigger\") has direction \"out\"; a trigger's is in",
+        ),
+        (
+            "{}",
+            r#"{"bindings": [{"type":"httpTrigger","name":"req"},{"type":"http","direction":"out","name":"REQ"}]}"#,
+            "F/function.json: bindings[1]: the name \"REQ\" is bindings[0]'s too; binding names \
+             must be unique",
         ),
     ];
     for (host, function, error) in cases {

@@ -349,13 +349,83 @@ fn function_config(name: String, value: &Value) -> Result<FunctionConfig, String
         .enumerate()
         .map(|(i, item)| binding(item).map_err(|e| format!("bindings[{i}]: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
+    // Names are the keys of Data and Outputs: the host refuses a function that repeats one,
+    // ignoring case ("Multiple bindings with name ... discovered").
+    for (i, b) in bindings.iter().enumerate() {
+        if let Some(j) = bindings[..i]
+            .iter()
+            .position(|a| a.name.eq_ignore_ascii_case(&b.name))
+        {
+            return Err(format!(
+                "bindings[{i}]: the name {:?} is bindings[{j}]'s too; binding names must be unique",
+                b.name
+            ));
+        }
+    }
     let function = FunctionConfig { name, bindings };
     // The host refuses a function without exactly one trigger (FunctionDescriptorProvider).
     match function.bindings.iter().filter(|b| b.is_trigger()).count() {
-        0 => Err("no trigger binding (a type ending in \"Trigger\")".to_string()),
+        0 => Err(no_trigger(&function.bindings)),
         1 => Ok(function),
         _ => Err("more than one trigger binding".to_string()),
     }
+}
+
+/// A timer's `schedule` as the host reads it: an NCRONTAB expression of six fields (seconds
+/// first) or five, a TimeSpan (`00:05:00`, `1.00:00:00`), or `%Setting%` naming an app
+/// setting that holds one. The host refuses the function otherwise; the fields' values are
+/// not checked here, only their shape.
+fn check_schedule(schedule: &str) -> Result<(), String> {
+    let schedule = schedule.trim();
+    if schedule.is_empty() {
+        return Err("missing (an NCRONTAB expression such as \"0 */5 * * * *\")".to_string());
+    }
+    if schedule.len() > 2 && schedule.starts_with('%') && schedule.ends_with('%') {
+        return Ok(());
+    }
+    let time_span = |s: &str| {
+        let (days, time) = s.split_once('.').unwrap_or(("0", s));
+        let parts: Vec<&str> = time.split(':').collect();
+        days.bytes().all(|b| b.is_ascii_digit())
+            && (2..=3).contains(&parts.len())
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let fields: Vec<&str> = schedule.split_whitespace().collect();
+    let cron_field = |f: &&str| {
+        f.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"*/,-?".contains(&b))
+    };
+    if time_span(schedule) || (matches!(fields.len(), 5 | 6) && fields.iter().all(cron_field)) {
+        return Ok(());
+    }
+    Err(format!(
+        "{schedule:?} is not an NCRONTAB expression (six fields, seconds first, as in \
+         \"0 */5 * * * *\"), a TimeSpan or a %Setting%"
+    ))
+}
+
+/// Why a function has no trigger, as near the mistake as can be told: a trigger type given
+/// another direction than in, or a misspelt one.
+fn no_trigger(bindings: &[Binding]) -> String {
+    let generic = "no trigger binding (an input whose type ends in \"Trigger\")";
+    for (i, b) in bindings.iter().enumerate() {
+        let kind = b.kind.to_ascii_lowercase();
+        if kind.ends_with("trigger") {
+            return format!(
+                "{generic}: bindings[{i}] ({:?}) has direction {:?}; a trigger's is in",
+                b.kind, b.direction
+            );
+        }
+        if let Some(known) = closest_type(&b.kind).filter(|k| k.ends_with("Trigger")) {
+            return format!(
+                "{generic}: bindings[{i}] has type {:?} (did you mean {known:?}?)",
+                b.kind
+            );
+        }
+    }
+    generic.to_string()
 }
 
 fn binding(value: &Value) -> Result<Binding, String> {
@@ -452,7 +522,15 @@ fn typos(function: &Value) -> impl Iterator<Item = String> + '_ {
                          host refuses a function whose binding type is not registered"
                     )
                 });
-            method.into_iter().chain(unknown)
+            // The host refuses a timer it cannot schedule; the handler is never called for
+            // one, so here it is a warning.
+            let timer = kind.is_some_and(|k| k.eq_ignore_ascii_case("timerTrigger"));
+            let schedule = binding.get_ignore_case("schedule").and_then(Value::as_str);
+            let unscheduled = timer
+                .then(|| check_schedule(schedule.unwrap_or_default()).err())
+                .flatten()
+                .map(|e| format!("bindings[{i}]: schedule {e}; the host refuses the function"));
+            method.into_iter().chain(unknown).chain(unscheduled)
         })
 }
 
@@ -686,8 +764,41 @@ mod tests {
     }
 
     #[test]
+    fn a_timer_the_host_cannot_schedule_is_a_warning() {
+        for good in [
+            "0 */5 * * * *",
+            "*/5 * * * *",
+            "0 30 9 * * Mon-Fri",
+            "00:05:00",
+            "1.00:00:00",
+            "%Schedule%",
+        ] {
+            assert_eq!(check_schedule(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            "every 5 minutes",
+            "0 * * *",
+            "5m",
+            "%",
+            "0 * * * * * * *",
+        ] {
+            assert!(check_schedule(bad).is_err(), "{bad}");
+        }
+        let timer =
+            r#"{"bindings":[{"type":"timerTrigger","name":"t","schedule":"every 5 minutes"}]}"#;
+        let found: Vec<String> = typos(&parse(timer).unwrap()).collect();
+        assert_eq!(
+            found,
+            ["bindings[0]: schedule \"every 5 minutes\" is not an NCRONTAB expression (six fields, \
+              seconds first, as in \"0 */5 * * * *\"), a TimeSpan or a %Setting%; the host refuses \
+              the function"]
+        );
+    }
+
+    #[test]
     fn an_unknown_binding_type_is_a_warning_with_the_closest_known_type() {
-        let bindings = r#"{"bindings":[{"type":"timerTrigger","name":"t"},
+        let bindings = r#"{"bindings":[{"type":"timerTrigger","name":"t","schedule":"0 * * * * *"},
             {"type":"htp","direction":"out","name":"a"},{"type":"QUEU","direction":"out","name":"b"},
             {"type":"timer","name":"c"},{"type":"frobnicate","name":"d"},
             {"type":"cosmosDB","name":"e"},{"type":"HTTPTRIGGER","name":"f"}]}"#;
