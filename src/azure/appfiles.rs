@@ -375,6 +375,9 @@ fn function_config(name: String, value: &Value) -> Result<FunctionConfig, String
 /// first) or five, a TimeSpan (`00:05:00`, `1.00:00:00`), or `%Setting%` naming an app
 /// setting that holds one. The host refuses the function otherwise; the fields' values are
 /// not checked here, only their shape.
+// Out of line, like `no_trigger`: only timers and mistakes need it, and inlined into `load` it
+// was code every idle handler maps (see link/profile.sh).
+#[inline(never)]
 fn check_schedule(schedule: &str) -> Result<(), String> {
     let schedule = schedule.trim();
     if schedule.is_empty() {
@@ -408,6 +411,8 @@ fn check_schedule(schedule: &str) -> Result<(), String> {
 
 /// Why a function has no trigger, as near the mistake as can be told: a trigger type given
 /// another direction than in, or a misspelt one.
+#[cold]
+#[inline(never)]
 fn no_trigger(bindings: &[Binding]) -> String {
     let generic = "no trigger binding (an input whose type ends in \"Trigger\")";
     for (i, b) in bindings.iter().enumerate() {
