@@ -23,6 +23,9 @@ fn main() {
             "-zmax-page-size=65536",
         ] {
             println!("cargo:rustc-link-arg-bin=handler={arg}");
+            // The examples too, so that .ci/deploy-smoke can check a panic in a binary laid
+            // out like the deployed one (the unwind tables are moved; link/init-first.ld).
+            println!("cargo:rustc-link-arg-examples={arg}");
         }
     }
 }
