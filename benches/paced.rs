@@ -6,7 +6,7 @@
 //! meanwhile.
 //!
 //!     cargo bench --bench paced -- [--bin PATH] [--vs PATH] [--quick]
-//!         [--conns 1,3,8,16] [--rounds N] [--secs S] [--pause-ms MIN,MAX]
+//!         [--conns 1,3,8,16,32] [--rounds N] [--secs S] [--pause-ms MIN,MAX]
 //!
 //! Rounds alternate the binaries and are pooled, as in `throughput`. Prints figures; asserts
 //! nothing.
@@ -150,7 +150,7 @@ fn main() {
         &[
             (
                 "conns",
-                "comma-separated connection counts (default 1,3,8,16)",
+                "comma-separated connection counts (default 1,3,8,16,32)",
             ),
             (
                 "rounds",
@@ -171,7 +171,7 @@ fn main() {
     };
     let rounds: usize = opts.value("rounds", rounds).clamp(1, 100);
     let secs = opts.value::<f64>("secs", secs).clamp(0.01, 600.0);
-    let conns: String = opts.value("conns", "1,3,8,16".to_string());
+    let conns: String = opts.value("conns", "1,3,8,16,32".to_string());
     let conns: Vec<usize> = conns
         .split(',')
         .filter_map(|c| c.trim().parse().ok())
