@@ -1560,7 +1560,7 @@ fn invoke_refuses_options_that_do_not_apply() {
                  trigger's content is --data)";
     let forwarded = "the host forwards its HTTP request as is (enableForwardingHttpRequest), with \
                      no input bindings or trigger metadata";
-    let cases: [(&[&str], String); 6] = [
+    let cases: [(&[&str], String); 8] = [
         (
             &["Timer", "--path", "/api/x"],
             format!("--path does not apply to Timer: {timer}"),
@@ -1584,6 +1584,16 @@ fn invoke_refuses_options_that_do_not_apply() {
         (
             &["Echo", "--input", "x=-"],
             format!("--input does not apply to Echo: {forwarded}"),
+        ),
+        // A file or value the function cannot use is the same kind of mistake.
+        (
+            &["Timer", "--input", "nope=-"],
+            "Timer has no input binding \"nope\" (inputs: none; the trigger's data is --data)"
+                .to_string(),
+        ),
+        (
+            &["Timer", "--metadata-file", "/nonexistent/m.json"],
+            "cannot read /nonexistent/m.json: No such file or directory (os error 2)".to_string(),
         ),
     ];
     for (args, message) in cases {

@@ -234,12 +234,18 @@ fn run_invoke(common: &Common, call: &Call) -> Result<ExitCode, String> {
             app.root.display()
         ));
     };
-    // A command-line mistake, as cli::parse's are: exit status 2, nothing started.
-    if let Err(message) = invoke::check_options(&function, host::mode_of(&app, &function), call) {
-        eprintln!("funchost: {message}");
-        return Ok(ExitCode::from(2));
-    }
-    let prepared = invoke::prepare(&function, call)?;
+    // A command-line mistake, as cli::parse's are: exit status 2, nothing started. So is a
+    // file or value given that cannot be used (an input the function lacks, a file that cannot
+    // be read or is not what its binding takes).
+    let prepared = invoke::check_options(&function, host::mode_of(&app, &function), call)
+        .and_then(|()| invoke::prepare(&function, call));
+    let prepared = match prepared {
+        Ok(prepared) => prepared,
+        Err(message) => {
+            eprintln!("funchost: {message}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let handler = supervise(&app, common, log)?;
     let given = prepared.given.clone();
     let host = Arc::new(Host::new(
