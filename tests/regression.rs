@@ -149,6 +149,27 @@ fn a_stalled_body_is_answered_408() {
     }
 }
 
+/// Empty lines start no head deadline, and a worker lingering on the connection never looked at
+/// its idle deadline: a client sending a CRLF now and then kept the connection, and a worker,
+/// for good. Found by review. A connection that sends no request closes at HEAD_TIMEOUT.
+#[test]
+fn empty_lines_alone_do_not_keep_a_connection_open() {
+    let server = Server::start();
+    let mut stream = server.connect();
+    let started = Instant::now();
+    let closed = loop {
+        if stream.write_all(b"\r\n").is_err() {
+            break true;
+        }
+        thread::sleep(Duration::from_millis(500));
+        if started.elapsed() > HEAD_TIMEOUT + Duration::from_secs(3) {
+            break is_closed(&mut stream);
+        }
+    };
+    assert!(closed, "still open after {:?}", started.elapsed());
+    assert!(started.elapsed() < HEAD_TIMEOUT + Duration::from_secs(4));
+}
+
 /// A refusal inside a POST's chunked body looked for "HEAD " in the unread body and sent a
 /// HEAD-style answer: a Content-Length with no body, a truncated response.
 #[test]

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use handler::http::limits::{MAX_LINGERING, MAX_WORKERS};
 use handler::http::{self, Handler, Request, Response};
 use support::{chunked, is_closed, read_reply, take_linger_permits, WAIT};
 
@@ -172,5 +173,35 @@ fn a_panicking_handler_costs_its_connection_and_nothing_else() {
     assert_eq!(
         ask(&mut fine, "/after"),
         "GET /after? headers=2 x=/after body="
+    );
+}
+
+/// Workers linger on quiet connections for up to a minute; while jobs wait with every worker
+/// busy, they must give their threads back within LINGER_CHECK. Lingering on 32 quiet
+/// connections once left slow requests only the other 32 workers, in two waves. Found by review.
+#[test]
+fn quiet_connections_give_their_workers_back_when_work_waits() {
+    let addr = serve_echo();
+    let _quiet = take_linger_permits(addr, "/quiet");
+    let started = Instant::now();
+    // As many slow requests as there are workers, but for the sweeper's (it takes the parked
+    // connections) and a few to spare.
+    let clients = MAX_WORKERS - 4;
+    let slow: Vec<_> = (0..clients)
+        .map(|i| {
+            thread::spawn(move || {
+                let mut stream = connect(addr);
+                ask(&mut stream, &format!("/slow?{i}"))
+            })
+        })
+        .collect();
+    for handle in slow {
+        handle.join().expect("a slow request answered");
+    }
+    // One wave of SLOW, plus the lingering workers' look-up: not two waves.
+    let took = started.elapsed();
+    assert!(
+        took < SLOW + SLOW / 2,
+        "{clients} slow requests beside {MAX_LINGERING} quiet connections took {took:?}"
     );
 }

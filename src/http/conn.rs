@@ -32,8 +32,8 @@ use crate::http::date;
 use crate::http::error::HttpError;
 use crate::http::limits::{
     BODY_READ_TIMEOUT, BODY_TIMEOUT, DRAIN_CHUNK, DRAIN_READS, FLUSH_AT, HEAD_LINGER, HEAD_TIMEOUT,
-    IDLE_TIMEOUT, LINGER, MAX_BODY_WAITING, MAX_HEAD_BYTES, MAX_LINGERING, MAX_UNSENT_BYTES,
-    POLL_SPIN, QUICK_WAITS, READ_CHUNK, REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME,
+    IDLE_TIMEOUT, LINGER, LINGER_CHECK, MAX_BODY_WAITING, MAX_HEAD_BYTES, MAX_LINGERING,
+    MAX_UNSENT_BYTES, POLL_SPIN, QUICK_WAITS, READ_CHUNK, REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME,
     SCRATCH_KEEP_BYTES, WRITE_TIMEOUT,
 };
 use crate::http::parse::{self, BodyKind, Field, Head, Status, Version};
@@ -191,6 +191,9 @@ pub struct Context {
     /// machine is busy, and a connection is then cheaper to serve by sweeping than by a worker
     /// woken for each request.
     pub sweeper_busy: AtomicBool,
+    /// Set by the pool while jobs wait with all `MAX_WORKERS` busy: lingering workers then give
+    /// their threads back (`LINGER_CHECK`).
+    pub short_of_workers: AtomicBool,
 }
 
 impl std::fmt::Debug for Context {
@@ -199,6 +202,7 @@ impl std::fmt::Debug for Context {
             .field("lingering", &self.lingering)
             .field("body_waiting", &self.body_waiting)
             .field("sweeper_busy", &self.sweeper_busy)
+            .field("short_of_workers", &self.short_of_workers)
             .finish_non_exhaustive()
     }
 }
@@ -211,6 +215,7 @@ impl Context {
             body_waiting: AtomicUsize::new(0),
             unsent_bytes: Arc::new(AtomicUsize::new(0)),
             sweeper_busy: AtomicBool::new(false),
+            short_of_workers: AtomicBool::new(false),
         }
     }
 
@@ -231,7 +236,10 @@ impl Context {
     /// serve itself and wake a thread for each.
     fn may_linger<'a>(&'a self, linger: &mut Linger<'a>) -> bool {
         let crowded = || self.lingering.load(Ordering::Relaxed) > cores();
-        if self.sweeper_busy.load(Ordering::Relaxed) || (linger.is_quick() && crowded()) {
+        if self.sweeper_busy.load(Ordering::Relaxed)
+            || self.short_of_workers.load(Ordering::Relaxed)
+            || (linger.is_quick() && crowded())
+        {
             linger.permit = None;
             return false;
         }
@@ -1107,7 +1115,22 @@ fn wait_for_bytes<'a>(
                 conn.quick = linger.is_quick();
                 return Ok(false);
             }
-            let read = conn.read_more(scratch, LINGER);
+            // Never past the connection's own deadline (a client sending only empty lines
+            // would otherwise keep its worker for good), and looking up every LINGER_CHECK.
+            let until = (now + LINGER).min(conn.idle_deadline);
+            let read = loop {
+                let left = until.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    // Parked, the sweeper closes it at its deadline.
+                    return Ok(false);
+                }
+                match conn.read_more(scratch, left.min(LINGER_CHECK)) {
+                    Err(e)
+                        if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+                            && !ctx.short_of_workers.load(Ordering::Relaxed) => {}
+                    read => break read,
+                }
+            };
             linger.waited(now.elapsed(), ctx.lingering.load(Ordering::Relaxed), cores);
             read
         }

@@ -182,6 +182,9 @@ impl Pool {
         if ready.queue.len() > ready.free && ready.workers < MAX_WORKERS {
             self.spawn_worker(&mut ready);
         }
+        if ready.queue.len() > ready.free && ready.workers >= MAX_WORKERS {
+            self.ctx.short_of_workers.store(true, Ordering::Relaxed);
+        }
         drop(ready);
         self.work.notify_one();
     }
@@ -260,6 +263,11 @@ impl Pool {
         let mut ready = lock(&self.ready);
         loop {
             if let Some(job) = ready.queue.pop_front() {
+                if ready.queue.len() <= ready.free
+                    && self.ctx.short_of_workers.load(Ordering::Relaxed)
+                {
+                    self.ctx.short_of_workers.store(false, Ordering::Relaxed);
+                }
                 return Some(job);
             }
             ready.free += 1;
