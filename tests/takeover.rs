@@ -26,7 +26,8 @@ impl Handler for Streamer {
     }
 
     fn takes_over(&self, head: &Request<'_>) -> bool {
-        head.path == "/stream"
+        // `*` too, to show the server never offers it (`OPTIONS *` is the server's).
+        head.path == "/stream" || head.path == "*"
     }
 
     fn take_over(&self, head: &Request<'_>, conn: Takeover<'_>) {
@@ -206,4 +207,21 @@ fn a_quiet_connection_is_taken_over_by_a_worker() {
     thread::sleep(Duration::from_millis(50));
     stream.write_all(b"late").unwrap();
     assert_eq!(streamed(&mut stream).1, b"late");
+}
+
+#[test]
+fn options_asterisk_is_never_taken_over() {
+    let addr = serve();
+    let mut stream = connect(addr);
+    stream
+        .write_all(b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n")
+        .unwrap();
+    let reply = read_reply(&mut stream, false).expect("an answer");
+    assert_eq!((reply.status, reply.body.len()), (200, 0));
+    // Kept alive, and the handler still serves the rest.
+    stream.write_all(get("/after").as_bytes()).unwrap();
+    assert_eq!(
+        read_reply(&mut stream, false).expect("an answer").text(),
+        "handled /after"
+    );
 }

@@ -23,8 +23,9 @@ enum Segment {
     Param(Param),
     /// Text and parameters, never two parameters in a row: `{name}.{ext?}`, `p{id}`.
     Complex(Vec<Part>),
-    /// `{*rest}` or `{**rest}`: every remaining segment, joined with `/`; maybe none.
-    CatchAll(String),
+    /// `{*rest}` or `{**rest}`: every remaining segment, joined with `/`; maybe none (then
+    /// its default, if it has one).
+    CatchAll(Param),
 }
 
 /// A part of a complex segment.
@@ -34,8 +35,8 @@ enum Part {
     Param(Param),
 }
 
-/// A parameter: `{name:constraint...}`, optional (`{name?}`, or with a default as in
-/// `{name=7}`, which it then takes when left out).
+/// A parameter: `{name:constraint...}`, optional (`{name?}`) or with a default (`{name=7}`),
+/// which a whole-segment parameter takes when its segment is left out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Param {
     name: String,
@@ -95,7 +96,7 @@ impl Template {
             let params: Vec<&str> = match &segment {
                 Segment::Literal(_) => Vec::new(),
                 Segment::Param(p) => vec![&p.name],
-                Segment::CatchAll(name) => vec![name],
+                Segment::CatchAll(p) => vec![&p.name],
                 Segment::Complex(parts) => parts
                     .iter()
                     .filter_map(|p| match p {
@@ -145,13 +146,11 @@ impl Template {
                     }
                 }
                 Segment::Param(param) => {
-                    let value = match rest.next() {
-                        Some(value) => decode_path(value).into_owned(),
-                        None if param.optional => match &param.default {
-                            Some(default) => default.clone(),
-                            None => continue,
-                        },
-                        None => return None,
+                    let value = match (rest.next(), &param.default) {
+                        (Some(value), _) => decode_path(value).into_owned(),
+                        (None, Some(default)) => default.clone(),
+                        (None, None) if param.optional => continue,
+                        (None, None) => return None,
                     };
                     if !param.accepts(&value) {
                         return None;
@@ -161,11 +160,17 @@ impl Template {
                 Segment::Complex(parts) => {
                     match_complex(parts, &decode_path(rest.next()?), &mut values)?;
                 }
-                Segment::CatchAll(name) => {
+                Segment::CatchAll(param) => {
                     let value: Vec<_> = rest.by_ref().map(decode_path).collect();
-                    if !value.is_empty() {
-                        values.push((name.clone(), value.join("/")));
+                    let value = match (value.is_empty(), &param.default) {
+                        (false, _) => value.join("/"),
+                        (true, Some(default)) => default.clone(),
+                        (true, None) => continue,
+                    };
+                    if !param.accepts(&value) {
+                        return None;
                     }
+                    values.push((param.name.clone(), value));
                 }
             }
         }
@@ -175,24 +180,30 @@ impl Template {
     /// The template as a path, e.g. `/api/products/{id}`: parameters by name only.
     pub fn path(&self) -> String {
         let mut path = String::new();
-        let param = |path: &mut String, p: &Param| {
-            let _ = write!(path, "{{{}{}}}", p.name, if p.optional { "?" } else { "" });
+        // `?` where the parameter may be left out: optional, or a whole segment with a default.
+        let param = |path: &mut String, p: &Param, may_be_left_out: bool| {
+            let _ = write!(
+                path,
+                "{{{}{}}}",
+                p.name,
+                if may_be_left_out { "?" } else { "" }
+            );
         };
         for segment in &self.segments {
             path.push('/');
             match segment {
                 Segment::Literal(s) => path.push_str(s),
-                Segment::Param(p) => param(&mut path, p),
+                Segment::Param(p) => param(&mut path, p, p.optional || p.default.is_some()),
                 Segment::Complex(parts) => {
                     for part in parts {
                         match part {
                             Part::Literal(s) => path.push_str(s),
-                            Part::Param(p) => param(&mut path, p),
+                            Part::Param(p) => param(&mut path, p, p.optional),
                         }
                     }
                 }
-                Segment::CatchAll(name) => {
-                    let _ = write!(path, "{{*{name}}}");
+                Segment::CatchAll(p) => {
+                    let _ = write!(path, "{{*{}}}", p.name);
                 }
             }
         }
@@ -249,12 +260,12 @@ fn segment(text: &str) -> Result<Segment, String> {
                         ));
                     }
                     let param = param(name.trim_start_matches('*'), text)?;
-                    if param.optional && param.default.is_none() {
+                    if param.optional {
                         return Err(format!(
                             "{text:?}: a catch-all parameter cannot be optional"
                         ));
                     }
-                    return Ok(Segment::CatchAll(param.name));
+                    return Ok(Segment::CatchAll(param));
                 }
                 parts.push(Part::Param(param(inner, text)?));
                 while chars.peek().is_some_and(|&(i, _)| i <= end) {
@@ -282,7 +293,7 @@ fn segment(text: &str) -> Result<Segment, String> {
                 let Part::Param(p) = part else { continue };
                 let last = i + 1 == parts.len();
                 let after_period = i > 0 && parts[i - 1] == Part::Literal(".".to_string());
-                if p.optional && !(last && after_period && p.default.is_none()) {
+                if p.optional && !(last && after_period) {
                     return Err(format!(
                         "{text:?}: an optional parameter inside a segment must be the last part, \
                          after a '.' (as in {{name}}.{{ext?}})"
@@ -324,7 +335,9 @@ fn param(inner: &str, text: &str) -> Result<Param, String> {
         Some(inner) => (inner, true),
         None => (inner, false),
     };
-    if optional && default.is_some() {
+    // `{id?=3}`, or `{id=3?}`, which ASP.NET reads the same way.
+    let default_then_optional = default.as_deref().is_some_and(|d| d.ends_with('?'));
+    if default.is_some() && (optional || default_then_optional) {
         return Err(format!(
             "{text:?}: an optional parameter cannot have a default value"
         ));
@@ -339,7 +352,11 @@ fn param(inner: &str, text: &str) -> Result<Param, String> {
     }
     let mut constraints = Vec::new();
     let rest = &inner[name.len()..];
-    for constraint in split_constraints(rest) {
+    // An empty constraint (`{id:}`) is skipped, as ASP.NET skips it.
+    for constraint in split_constraints(rest)
+        .into_iter()
+        .filter(|c| !c.is_empty())
+    {
         let kind = constraint.split('(').next().unwrap_or_default();
         if !CONSTRAINTS.iter().any(|k| k.eq_ignore_ascii_case(kind)) {
             return Err(format!(
@@ -352,7 +369,7 @@ fn param(inner: &str, text: &str) -> Result<Param, String> {
     Ok(Param {
         name: name.to_string(),
         constraints,
-        optional: optional || default.is_some(),
+        optional,
         default,
     })
 }
@@ -399,8 +416,12 @@ fn match_complex(parts: &[Part], text: &str, values: &mut Vec<(String, String)>)
         values.extend(found);
         return Some(());
     }
+    // Without the optional `.{ext?}`: only when the text does not end with the period, as
+    // ASP.NET does (`7.` is no match for `{id}.{ext?}`).
     match parts {
-        [head @ .., Part::Literal(dot), Part::Param(p)] if p.optional && dot == "." => {
+        [head @ .., Part::Literal(dot), Part::Param(p)]
+            if p.optional && dot == "." && !text.ends_with('.') =>
+        {
             values.extend(match_parts(head, text)?);
             Some(())
         }
@@ -417,7 +438,13 @@ fn match_parts(parts: &[Part], text: &str) -> Option<Vec<(String, String)>> {
     for (i, part) in parts.iter().enumerate().rev() {
         match part {
             Part::Literal(literal) => {
-                let at = lower[..end].rfind(&literal.to_ascii_lowercase())?;
+                // A parameter on its right keeps at least one character (ASP.NET looks for
+                // the literal left of the last one).
+                let limit = match pending {
+                    Some(_) => end - text[..end].chars().next_back()?.len_utf8(),
+                    None => end,
+                };
+                let at = lower[..limit].rfind(&literal.to_ascii_lowercase())?;
                 // The rightmost part, a literal, must end the text.
                 if i + 1 == parts.len() && at + literal.len() != text.len() {
                     return None;
@@ -588,6 +615,23 @@ mod tests {
             ("p/a{b}c{d}", "/p/a1c2", Some(&[("b", "1"), ("d", "2")])),
             ("p/a{b}c{d}", "/p/xa1c2", None),
             ("p/{id}.{ext?}", "/p/7", Some(&[("id", "7")])),
+            // As ASP.NET's matcher (MatchComplexSegmentCore), found by review: a literal is
+            // looked for left of the last character when a parameter follows it.
+            ("p/p{id}", "/p/pp", Some(&[("id", "p")])),
+            ("p/{a}.{b}", "/p/x.y.", Some(&[("a", "x"), ("b", "y.")])),
+            ("p/{a}-{b}", "/p/x--", Some(&[("a", "x"), ("b", "-")])),
+            ("p/{id}.{ext?}", "/p/7.", None),
+            (
+                "p/{id}.{ext?}",
+                "/p/a.b.",
+                Some(&[("id", "a"), ("ext", "b.")]),
+            ),
+            ("p/{a}é{b}", "/p/xéyé", Some(&[("a", "x"), ("b", "yé")])),
+            ("p/{a}-{b=5}", "/p/x-y", Some(&[("a", "x"), ("b", "y")])),
+            ("p/{*rest:int}", "/p/abc", None),
+            ("p/{*rest:int}", "/p/12", Some(&[("rest", "12")])),
+            ("p/{*rest=d}", "/p", Some(&[("rest", "d")])),
+            ("p/{id:}", "/p/7", Some(&[("id", "7")])),
             (
                 "p/{id}.{ext?}",
                 "/p/7.pdf",
@@ -651,8 +695,10 @@ mod tests {
             ("items/{a}{b}", "two parameters in a row"),
             ("items/{id:foo}", "not a route constraint"),
             ("items/{id?=3}", "cannot have a default"),
+            ("items/{id=3?}", "cannot have a default"),
             ("items/{id?}x", "must be the last part"),
             ("items/{a}-{b?}", "must be the last part"),
+            ("items/{*rest?}", "cannot be optional"),
             ("items/a?b", "cannot contain '?'"),
         ] {
             let error = Template::parse(template).expect_err(template);

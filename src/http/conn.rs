@@ -865,9 +865,12 @@ fn answer(
 ) -> Result<Option<bool>, Failure> {
     let is_head = head.method.of(scratch.window()) == b"HEAD";
     conn.head_request = Some(is_head);
-    if ctx
-        .handler
-        .takes_over(&Request::new(scratch.window(), &head, &scratch.fields, &[]))
+    // `OPTIONS *` is the server's to answer (see below), never a handler's to take over.
+    let asterisk = head.path.of(scratch.window()) == b"*";
+    if !asterisk
+        && ctx
+            .handler
+            .takes_over(&Request::new(scratch.window(), &head, &scratch.fields, &[]))
     {
         conn.head_request = None;
         // A takeover waits on the client: the sweeper hands the request to a worker.
