@@ -510,10 +510,9 @@ fn satisfies(constraint: &str, value: &str) -> bool {
     let int = || value.parse::<i64>().ok();
     let chars = value.chars().count() as i64;
     match kind {
-        "int" | "long" => {
-            let digits = value.strip_prefix('-').unwrap_or(value);
-            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-        }
+        // .NET's Int32 and Int64: a sign, digits, and in range.
+        "int" => value.parse::<i32>().is_ok(),
+        "long" => value.parse::<i64>().is_ok(),
         "decimal" | "double" | "float" => is_decimal(value),
         "alpha" => value.bytes().all(|b| b.is_ascii_alphabetic()),
         "bool" => value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false"),
@@ -632,6 +631,9 @@ mod tests {
             ("p/{*rest:int}", "/p/12", Some(&[("rest", "12")])),
             ("p/{*rest=d}", "/p", Some(&[("rest", "d")])),
             ("p/{id:}", "/p/7", Some(&[("id", "7")])),
+            ("p/{n:int}", "/p/+5", Some(&[("n", "+5")])),
+            ("p/{n:int}", "/p/99999999999", None),
+            ("p/{n:long}", "/p/99999999999", Some(&[("n", "99999999999")])),
             (
                 "p/{id}.{ext?}",
                 "/p/7.pdf",
