@@ -1833,6 +1833,24 @@ fn a_handler_not_built_yet_is_named_once_with_how_to_build_it() {
     );
 }
 
+/// `funchost start` on an app whose one function, Echo, has `function_json`, which it must
+/// refuse: exit status 1. Its stderr, and the path of the file it should name.
+fn refused_start(name: &str, function_json: &str) -> (String, PathBuf) {
+    let app = TempDir::new(name)
+        .with("host.json", "{}")
+        .with("Echo/function.json", function_json);
+    let port = free_port().to_string();
+    let dir = app.path().to_str().unwrap();
+    let (status, _, err) = run(&["start", "--app", dir, "--port", &port], "");
+    assert_eq!(status.code(), Some(1), "{err}");
+    let file = app
+        .path()
+        .canonicalize()
+        .unwrap()
+        .join("Echo/function.json");
+    (err, file)
+}
+
 #[test]
 fn a_route_the_host_cannot_parse_stops_funchost_and_a_mixed_segment_routes() {
     let echo = |route: &str| {
@@ -1841,26 +1859,7 @@ fn a_route_the_host_cannot_parse_stops_funchost_and_a_mixed_segment_routes() {
             &format!("\"route\":{route:?},\"authLevel\""),
         )
     };
-    let app = TempDir::new("funchost-route")
-        .with("host.json", "{}")
-        .with("Echo/function.json", &echo("items/{id}/{ID}"));
-    let port = free_port().to_string();
-    let (status, _, err) = run(
-        &[
-            "start",
-            "--app",
-            app.path().to_str().unwrap(),
-            "--port",
-            &port,
-        ],
-        "",
-    );
-    assert_eq!(status.code(), Some(1));
-    let file = app
-        .path()
-        .canonicalize()
-        .unwrap()
-        .join("Echo/function.json");
+    let (err, file) = refused_start("funchost-route", &echo("items/{id}/{ID}"));
     assert_eq!(
         err,
         format!(
@@ -1880,26 +1879,7 @@ fn a_route_the_host_cannot_parse_stops_funchost_and_a_mixed_segment_routes() {
 #[test]
 fn an_unknown_method_stops_funchost_and_a_method_member_is_a_warning() {
     let echo = |methods: &str| ECHO.replace(r#""authLevel""#, &format!("{methods},\"authLevel\""));
-    let app = TempDir::new("funchost-pots")
-        .with("host.json", "{}")
-        .with("Echo/function.json", &echo(r#""methods":["get","pots"]"#));
-    let port = free_port().to_string();
-    let (status, _, err) = run(
-        &[
-            "start",
-            "--app",
-            app.path().to_str().unwrap(),
-            "--port",
-            &port,
-        ],
-        "",
-    );
-    assert_eq!(status.code(), Some(1));
-    let file = app
-        .path()
-        .canonicalize()
-        .unwrap()
-        .join("Echo/function.json");
+    let (err, file) = refused_start("funchost-pots", &echo(r#""methods":["get","pots"]"#));
     assert_eq!(
         err,
         format!(

@@ -1370,13 +1370,7 @@ mod tests {
     /// reading, stalling every swept connection for 10 s. Found by review.
     #[test]
     fn probe_never_waits_on_a_client_that_does_not_read() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (stream, _) = listener.accept().unwrap();
-        stream.set_write_timeout(Some(WRITE_TIMEOUT)).unwrap(); // as server.rs does
-        let count = Arc::new(AtomicUsize::new(0));
-        let mut conn = Conn::new(stream, Slot::take(&count, 10).unwrap());
-        conn.set_nonblocking(true).unwrap();
+        let (client, mut conn) = swept();
         // The client reads nothing: answers already sent fill the send buffer.
         let junk = vec![b'x'; 65536];
         for _ in 0..3 {
@@ -1402,14 +1396,23 @@ mod tests {
         assert_eq!(conn.probe(&mut scratch, Instant::now()), Probe::Expired);
     }
 
+    /// A client and its connection, accepted and parked (non-blocking), as the sweeper has it.
+    fn swept() -> (TcpStream, Conn) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (stream, _) = listener.accept().unwrap();
+        stream.set_write_timeout(Some(WRITE_TIMEOUT)).unwrap(); // as server.rs does
+        let mut conn = Conn::new(
+            stream,
+            Slot::take(&Arc::new(AtomicUsize::new(0)), 10).unwrap(),
+        );
+        conn.set_nonblocking(true).unwrap();
+        (client, conn)
+    }
+
     #[test]
     fn an_empty_line_after_a_request_starts_no_head() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (stream, _) = listener.accept().unwrap();
-        let count = Arc::new(AtomicUsize::new(0));
-        let mut conn = Conn::new(stream, Slot::take(&count, 10).unwrap());
-        conn.set_nonblocking(true).unwrap();
+        let (mut client, mut conn) = swept();
         let ctx = Context::new(Arc::new(Ok200));
         let mut scratch = Scratch::default();
         // With the request, and later on its own.
@@ -1437,12 +1440,7 @@ mod tests {
 
     #[test]
     fn a_refused_connection_drains_until_its_client_closes_or_its_time_is_up() {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let (stream, _) = listener.accept().unwrap();
-        let count = Arc::new(AtomicUsize::new(0));
-        let mut conn = Conn::new(stream, Slot::take(&count, 10).unwrap());
-        conn.set_nonblocking(true).unwrap();
+        let (mut client, mut conn) = swept();
         conn.refuse(HttpError::BodyTooLarge, b"POST / HTTP/1.1\r\n");
         let mut scratch = Scratch::default();
         // The answer, then the end of what the server sends.
