@@ -127,7 +127,7 @@ fn no_host_json_is_none_and_other_folders_are_skipped() {
 fn host_json_functions_list_limits_what_is_loaded() {
     let timer = r#"{"bindings":[{"type":"timerTrigger","name":"t"}]}"#;
     let dir = TempDir::new("appfiles-listed")
-        .with("host.json", r#"{"functions":["b"]}"#)
+        .with("host.json", r#"{"version":"2.0","functions":["b"]}"#)
         .with("A/function.json", timer)
         .with("B/function.json", timer);
     let names: Vec<String> = load(dir.path())
@@ -150,9 +150,14 @@ fn broken_files_are_one_line_naming_the_file() {
         ),
         ("", timer, "host.json: not valid JSON: empty document"),
         (
-            "{\"customHandler\": {\"enableForwardingHttpRequest\": 1}}",
+            "{\"version\": \"2.0\", \"customHandler\": {\"enableForwardingHttpRequest\": 1}}",
             timer,
             "host.json: customHandler.enableForwardingHttpRequest is not true or false",
+        ),
+        (
+            "{\"functions\": [\"F\"]}",
+            timer,
+            "host.json: missing the required \"version\": \"2.0\", which the host needs to start",
         ),
         (
             "{}",
@@ -239,7 +244,7 @@ fn a_broken_host_json_stops_the_start() {
 
 #[test]
 fn a_route_the_host_cannot_parse_stops_the_start() {
-    let forwarding = r#"{"customHandler":{"enableForwardingHttpRequest":true}}"#;
+    let forwarding = r#"{"version":"2.0","customHandler":{"enableForwardingHttpRequest":true}}"#;
     let dir = TempDir::new("appfiles-route")
         .with("host.json", forwarding)
         .with(
@@ -264,7 +269,7 @@ fn an_unknown_method_stops_the_start_and_a_method_member_is_a_warning() {
             r#"{{"bindings":[{{"type":"httpTrigger","name":"req",{methods}}},{{"type":"http","direction":"out","name":"res"}}]}}"#
         )
     };
-    let forwarding = r#"{"customHandler":{"enableForwardingHttpRequest":true}}"#;
+    let forwarding = r#"{"version":"2.0","customHandler":{"enableForwardingHttpRequest":true}}"#;
     let dir = TempDir::new("appfiles-pots")
         .with("host.json", forwarding)
         .with(
@@ -382,7 +387,7 @@ fn route_prefix_methods_and_templates_come_from_the_files() {
     let dir = TempDir::new("no-prefix")
         .with(
             "host.json",
-            r#"{"extensions":{"http":{"routePrefix":""}},
+            r#"{"version":"2.0","extensions":{"http":{"routePrefix":""}},
                 "customHandler":{"enableForwardingHttpRequest":true}}"#,
         )
         .with(

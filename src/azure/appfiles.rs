@@ -219,6 +219,7 @@ pub fn load(root: &Path) -> Result<Option<AppConfig>, String> {
         return Ok(None);
     };
     let in_host = |e: String| format!("{}: {e}", host_path.display());
+    schema_version(&host).map_err(in_host)?;
     let mut config = host_config(root, &host).map_err(in_host)?;
     let listed = listed_functions(&host).map_err(in_host)?;
     config.functions = load_functions(root, listed.as_deref(), &mut config.warnings)?;
@@ -237,6 +238,27 @@ pub fn load(root: &Path) -> Result<Option<AppConfig>, String> {
 pub fn parse_function_json(name: &str, text: &[u8]) -> Result<FunctionConfig, String> {
     let value = json::parse(&relax(text.to_vec())).map_err(|e| format!("not valid JSON: {e}"))?;
     function_config(name.to_string(), &value)
+}
+
+/// The host refuses to start unless host.json says `"version": "2.0"`, the file's schema (not the
+/// runtime's) version. It reads the key case-sensitively; an empty `{}` it fills in itself.
+fn schema_version(host: &Value) -> Result<(), String> {
+    if host.as_object().is_some_and(<[_]>::is_empty) {
+        return Ok(());
+    }
+    let missing = || r#"missing the required "version": "2.0", which the host needs to start"#;
+    match host.get("version") {
+        None | Some(Value::Null) => Err(missing().to_string()),
+        Some(Value::String(v)) if v.is_empty() => Err(missing().to_string()),
+        Some(Value::String(v)) if v == "2.0" => Ok(()),
+        Some(Value::String(v)) => Err(format!(
+            r#""version" is "{v}"; the host starts only with "2.0", the file's schema version (not the runtime's)"#
+        )),
+        Some(other) => Err(format!(
+            r#""version" is {}; the host starts only with the string "2.0""#,
+            other.to_json()
+        )),
+    }
 }
 
 /// Everything but the functions, from host.json's value.
@@ -1014,6 +1036,37 @@ mod tests {
         )
         .unwrap();
         assert!(strings.forwarding && !strings.proxying);
+    }
+
+    #[test]
+    fn host_json_needs_schema_version_two() {
+        let version = |json: &str| schema_version(&parse(json).unwrap());
+        for good in [
+            r#"{}"#,
+            r#"{"version":"2.0"}"#,
+            r#"{"Version":"1","version":"2.0"}"#,
+        ] {
+            assert_eq!(version(good), Ok(()), "{good}");
+        }
+        let missing = r#"missing the required "version": "2.0", which the host needs to start"#;
+        let cases: &[(&str, &str)] = &[
+            (r#"{"functions":["a"]}"#, missing),
+            (r#"{"version":null}"#, missing),
+            (r#"{"version":""}"#, missing),
+            // The host reads the key case-sensitively.
+            (r#"{"Version":"2.0"}"#, missing),
+            (
+                r#"{"version":"4.0"}"#,
+                r#""version" is "4.0"; the host starts only with "2.0", the file's schema version (not the runtime's)"#,
+            ),
+            (
+                r#"{"version":2.0}"#,
+                r#""version" is 2.0; the host starts only with the string "2.0""#,
+            ),
+        ];
+        for (json, reason) in cases {
+            assert_eq!(version(json).unwrap_err(), *reason, "{json}");
+        }
     }
 
     #[test]
