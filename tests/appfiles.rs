@@ -187,6 +187,17 @@ fn broken_files_are_one_line_naming_the_file() {
             "F/function.json: bindings[1]: the name \"REQ\" is bindings[0]'s too; binding names \
              must be unique",
         ),
+        (
+            "{}",
+            r#"{"bindings": [{"type":"httpTrigger","name":"req","route":"/items"}]}"#,
+            "F/function.json: route \"api//items\": '/' cannot appear twice in a row",
+        ),
+        (
+            "{}",
+            r#"{"bindings": [{"type":"httpTrigger","name":"req","route":"admin/x"}]}"#,
+            "F/function.json: route \"admin/x\": the host keeps routes starting with \"admin\" \
+             or \"runtime\" for itself",
+        ),
     ];
     for (host, function, error) in cases {
         let dir = TempDir::new("appfiles-broken")

@@ -140,11 +140,18 @@ impl FunctionConfig {
             && matches!(outputs[..], [output] if output.kind.eq_ignore_ascii_case("http"))
     }
 
-    /// The trigger's `route`, else the function name: the public path after the route prefix.
+    /// The trigger's `route`, else (as well when blank) the function name: the public path
+    /// after the route prefix.
     pub fn route(&self) -> &str {
         self.trigger()
             .and_then(|t| t.route.as_deref())
+            .filter(|route| !route.trim().is_empty())
             .unwrap_or(&self.name)
+    }
+
+    /// The trigger's methods; empty means every method.
+    fn methods(&self) -> &[String] {
+        self.trigger().map_or(&[], |t| &t.methods)
     }
 
     /// The output bindings, in file order.
@@ -223,11 +230,50 @@ pub fn load(root: &Path) -> Result<Option<AppConfig>, String> {
     let mut config = host_config(root, &host).map_err(in_host)?;
     let listed = listed_functions(&host).map_err(in_host)?;
     config.functions = load_functions(root, listed.as_deref(), &mut config.warnings)?;
-    // The host refuses to start a function whose route it cannot parse.
-    for function in config.functions.iter().filter(|f| f.is_http()) {
+    // The host refuses to start a function whose route it cannot parse, and leaves out one
+    // whose route it keeps for itself or another function has.
+    let http: Vec<&FunctionConfig> = config.functions.iter().filter(|f| f.is_http()).collect();
+    for (i, function) in http.iter().enumerate() {
         config.template(function)?;
+        let in_file = |e: String| {
+            let file = root.join(&function.name).join(FUNCTION_JSON);
+            format!("{}: route {:?}: {e}", file.display(), function.route())
+        };
+        route_is_free(function, &http[..i]).map_err(in_file)?;
     }
     Ok(Some(config))
+}
+
+/// Whether the host takes `function`'s route (the `ValidateHttpFunction` and
+/// `HttpRoutesConflict` checks of its `ScriptHost`): not one of its own, under `admin` or
+/// `runtime`, and not one of `earlier` with a method in common.
+fn route_is_free(function: &FunctionConfig, earlier: &[&FunctionConfig]) -> Result<(), String> {
+    let route = function.route().trim_matches('/');
+    let reserved = |word: &str| {
+        route
+            .get(..word.len())
+            .is_some_and(|r| r.eq_ignore_ascii_case(word))
+    };
+    if reserved("admin") || reserved("runtime") {
+        return Err(
+            "the host keeps routes starting with \"admin\" or \"runtime\" for itself".into(),
+        );
+    }
+    let methods = function.methods();
+    let clash = earlier.iter().find(|other| {
+        let theirs = other.methods();
+        other.route().trim_matches('/').eq_ignore_ascii_case(route)
+            && (methods.is_empty()
+                || theirs.is_empty()
+                || methods.iter().any(|m| theirs.contains(m)))
+    });
+    match clash {
+        Some(other) => Err(format!(
+            "function {} has this route too, with a method in common",
+            other.name
+        )),
+        None => Ok(()),
+    }
 }
 
 /// One function from the text of its function.json, read as `load` reads it: for a local host
@@ -770,6 +816,68 @@ mod tests {
 
     fn function(json: &str) -> Result<FunctionConfig, String> {
         function_config("F".to_string(), &parse(json).unwrap())
+    }
+
+    /// An HTTP function `name` with `route` and `methods` (JSON members, or empty).
+    fn http_function(name: &str, members: &str) -> FunctionConfig {
+        let json = format!(r#"{{"bindings":[{{"type":"httpTrigger","name":"r"{members}}}]}}"#);
+        function_config(name.to_string(), &parse(&json).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_blank_route_is_the_function_name() {
+        for members in ["", r#","route":"""#, r#","route":"  ""#, r#","route":null"#] {
+            assert_eq!(
+                http_function("Hello", members).route(),
+                "Hello",
+                "{members}"
+            );
+        }
+        assert_eq!(http_function("Hello", r#","route":"hi""#).route(), "hi");
+    }
+
+    #[test]
+    fn routes_the_host_keeps_or_gives_twice_are_refused() {
+        let reserved = r#"the host keeps routes starting with "admin" or "runtime" for itself"#;
+        for route in [
+            "admin",
+            "/Admin/x",
+            "administrator",
+            "runtime/webhooks",
+            "RUNTIMEx",
+        ] {
+            let f = http_function("F", &format!(r#","route":"{route}""#));
+            assert_eq!(route_is_free(&f, &[]).unwrap_err(), reserved, "{route}");
+        }
+        // Named after a reserved word, a function is refused too: its name is its route.
+        assert!(route_is_free(&http_function("AdminPanel", ""), &[]).is_err());
+        for route in ["items/admin", "adm", "my-runtime"] {
+            let f = http_function("F", &format!(r#","route":"{route}""#));
+            assert_eq!(route_is_free(&f, &[]), Ok(()), "{route}");
+        }
+
+        let taken = "function A has this route too, with a method in common";
+        let a = http_function("A", r#","route":"items","methods":["get","post"]"#);
+        let a_any = http_function("A", r#","route":"items""#);
+        for (earlier, members, expected) in [
+            (&a, r#","route":"/Items/","methods":["post"]"#, Err(taken)),
+            (&a, r#","route":"items""#, Err(taken)),
+            (
+                &a_any,
+                r#","route":"items","methods":["delete"]"#,
+                Err(taken),
+            ),
+            (&a, r#","route":"items","methods":["put","delete"]"#, Ok(())),
+            (&a, r#","route":"items/{id}","methods":["get"]"#, Ok(())),
+            (&a_any, r#","route":"items2""#, Ok(())),
+        ] {
+            let b = http_function("B", members);
+            assert_eq!(
+                route_is_free(&b, &[earlier]),
+                expected.map_err(str::to_string),
+                "{members}"
+            );
+        }
     }
 
     #[test]

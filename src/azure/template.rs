@@ -70,20 +70,30 @@ const CONSTRAINTS: [&str; 19] = [
 ];
 
 impl Template {
-    /// Parses `template`; empty segments (a leading, trailing or doubled `/`) are ignored.
+    /// Parses `template`, which may start with `/` or `~/` and end with `/`.
     ///
     /// # Errors
-    /// What ASP.NET Core's route parser refuses, in one line: an unmatched brace, an empty or
-    /// ill-formed parameter name, a name used twice, an unknown constraint, two parameters in
-    /// a row, a catch-all that is not the last segment or not alone in it, an optional
-    /// parameter inside a segment but for a last `.{ext?}`, a literal with `?`.
+    /// What ASP.NET Core's route parser refuses, in one line: a doubled `/`, a leading `~`
+    /// without `/`, an unmatched brace, an empty or ill-formed parameter name, a name used
+    /// twice, an unknown constraint, two parameters in a row, a catch-all that is not the last
+    /// segment or not alone in it, an optional parameter inside a segment but for a last
+    /// `.{ext?}`, a literal with `?`.
     pub fn parse(template: &str) -> Result<Template, String> {
+        let trimmed = (template.strip_prefix("~/"))
+            .or_else(|| template.strip_prefix('/'))
+            .unwrap_or(template);
+        if trimmed.starts_with('~') {
+            return Err("a route cannot start with '~' unless it is '~/'".to_string());
+        }
+        if trimmed.starts_with('/') || trimmed.contains("//") {
+            return Err("'/' cannot appear twice in a row".to_string());
+        }
         // Most routes are plain paths: the parser's 5 KB of code then never runs, and stays
         // out of what an idle handler maps (link/profile.sh).
-        if !template.contains(['{', '}', '?']) {
-            return Ok(Template::literal(template));
+        if !trimmed.contains(['{', '}', '?']) {
+            return Ok(Template::literal(trimmed));
         }
-        Template::parse_parameters(template)
+        Template::parse_parameters(trimmed)
     }
 
     #[inline(never)]
@@ -706,6 +716,10 @@ mod tests {
             ("items/{a}-{b?}", "must be the last part"),
             ("items/{*rest?}", "cannot be optional"),
             ("items/a?b", "cannot contain '?'"),
+            ("p//x", "twice in a row"),
+            ("api//items/{id}", "twice in a row"),
+            ("//x", "twice in a row"),
+            ("~x", "cannot start with '~'"),
         ] {
             let error = Template::parse(template).expect_err(template);
             assert!(error.contains(why), "{template}: {error}");
@@ -719,9 +733,17 @@ mod tests {
         ] {
             assert!(Template::parse(template).is_ok(), "{template}");
         }
-        assert!(Template::parse("a{{b}}")
-            .unwrap()
-            .matches(segments("/A{B}"))
-            .is_some());
+        // A leading `/` or `~/` is trimmed and a trailing `/` allowed, as ASP.NET does.
+        for (template, path) in [
+            ("/items/{id}", "/items/7"),
+            ("~/items/{id}", "/items/7"),
+            ("items/{id}/", "/items/7"),
+            ("/items", "/items"),
+            ("items/", "/items"),
+        ] {
+            let parsed = Template::parse(template).expect(template);
+            assert!(parsed.matches(segments(path)).is_some(), "{template}");
+            assert!(parsed.matches(segments("/other/7")).is_none(), "{template}");
+        }
     }
 }
