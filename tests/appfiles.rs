@@ -121,6 +121,24 @@ fn no_host_json_is_none_and_other_folders_are_skipped() {
     let app = load(dir.path());
     let names: Vec<&str> = app.functions.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["HelloRust"]);
+
+    // A folder with a function.json is a function: the host refuses a name it cannot take.
+    let timer = r#"{"bindings":[{"type":"timerTrigger","name":"t"}]}"#;
+    for bad in ["1up", "my fn", "Host", "v1.2"] {
+        let dir = TempDir::new("appfiles-name")
+            .with("host.json", "{}")
+            .with(&format!("{bad}/function.json"), timer);
+        let error = appfiles::load(dir.path()).unwrap_err();
+        assert_eq!(
+            error,
+            format!(
+                "{}/{bad}/function.json: the host takes no function named {bad:?}: a function's \
+                 folder is named with a letter, then letters, digits, _ or - (at most 128), and \
+                 not \"host\"",
+                dir.path().display()
+            )
+        );
+    }
 }
 
 #[test]

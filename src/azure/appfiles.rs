@@ -214,6 +214,18 @@ impl Binding {
     }
 }
 
+/// Whether the host takes `name` for a function (its `Utility.IsValidFunctionName`): a letter,
+/// then at most 127 letters, digits, `_` or `-`, and not `host`.
+pub fn is_function_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes.len() <= 128
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
+        && !name.eq_ignore_ascii_case("host")
+}
+
 /// Reads the app at `root`.
 ///
 /// # Errors
@@ -374,15 +386,10 @@ fn load_functions(
         fs::read_dir(root).map_err(|e| format!("{}: cannot list: {e}", root.display()))?;
     let mut functions = Vec::new();
     for entry in entries.flatten() {
-        // The type comes with the directory listing: no extra system call for plain files. A
-        // function's name starts with a letter (the host's rule), so `.git`, `.vscode` and
-        // the like are not looked into either.
-        let letter = entry
-            .file_name()
-            .as_encoded_bytes()
-            .first()
-            .is_some_and(u8::is_ascii_alphabetic);
-        if !letter || entry.file_type().is_ok_and(|t| t.is_file()) {
+        // The type comes with the directory listing: no extra system call for plain files,
+        // nor for `.git`, `.vscode` and the like, which no function is named after.
+        let hidden = entry.file_name().as_encoded_bytes().first() == Some(&b'.');
+        if hidden || entry.file_type().is_ok_and(|t| t.is_file()) {
             continue;
         }
         let file = entry.path().join(FUNCTION_JSON);
@@ -394,6 +401,13 @@ fn load_functions(
         };
         if listed.is_some_and(|names| !names.iter().any(|n| n.eq_ignore_ascii_case(&name))) {
             continue;
+        }
+        if !is_function_name(&name) {
+            return Err(format!(
+                "{}: the host takes no function named {name:?}: a function's folder is named with \
+                 a letter, then letters, digits, _ or - (at most 128), and not \"host\"",
+                file.display()
+            ));
         }
         let function =
             function_config(name, &value).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -822,6 +836,29 @@ mod tests {
     fn http_function(name: &str, members: &str) -> FunctionConfig {
         let json = format!(r#"{{"bindings":[{{"type":"httpTrigger","name":"r"{members}}}]}}"#);
         function_config(name.to_string(), &parse(&json).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn function_names_follow_the_hosts_rule() {
+        let longest = format!("a{}", "b".repeat(127));
+        for good in ["HelloRust", "a", "x-1_y", "hosts", longest.as_str()] {
+            assert!(is_function_name(good), "{good}");
+        }
+        let too_long = format!("{longest}c");
+        for bad in [
+            "",
+            "1up",
+            "_x",
+            "-x",
+            "has space",
+            "host",
+            "HOST",
+            "Dot.ted",
+            "Ünï",
+            &too_long,
+        ] {
+            assert!(!is_function_name(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -145,19 +145,13 @@ fn write_new(path: &Path, text: &str) -> Result<(), String> {
 /// A name the host refuses (a letter, then at most 127 letters, digits, `_` or `-`; not
 /// `host`), or one whose module would be a Rust keyword.
 pub fn module_name(name: &str) -> Result<String, String> {
-    let chars: Vec<char> = name.chars().collect();
-    let valid = chars.first().is_some_and(char::is_ascii_alphabetic)
-        && chars.len() <= 128
-        && chars
-            .iter()
-            .all(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-        && !name.eq_ignore_ascii_case("host");
-    if !valid {
+    if !appfiles::is_function_name(name) {
         return Err(format!(
             "{name:?} cannot name a function: a letter, then letters, digits, _ or - (at most \
              128), and not \"host\""
         ));
     }
+    let chars: Vec<char> = name.chars().collect();
     let mut module = String::new();
     for (i, c) in chars.iter().enumerate() {
         let before = i.checked_sub(1).map(|j| chars[j]);
