@@ -34,9 +34,9 @@
 //!   valid fields are left out, repeated names are joined with `, ` (the host keeps one value
 //!   per name), and a body without a `Content-Type` gets `application/octet-stream`, as in
 //!   forwarding mode. A function without an http output answers `Outputs: {}`.
-//! - The body travels as a JSON string, so it must be UTF-8: payload mode cannot carry bytes.
-//!   A body that is not UTF-8 is answered as a 500 with a `Logs` line saying why, rather than
-//!   sent mangled; forwarding mode carries any bytes.
+//! - The body travels as a JSON string, so it must be UTF-8: payload mode cannot carry bytes,
+//!   nor two `Set-Cookie` fields (joined, they would read as one cookie). Such an answer fails
+//!   the invocation rather than go out mangled; forwarding mode carries both.
 //! - The outputs the function set go to `Outputs.<name>`, and `$return` to `ReturnValue`, each
 //!   written so that its binding receives exactly the value set (`outputs`).
 //! - `Logs`: the lines the function logged with `Request::log`, then any notes of the handler
@@ -51,8 +51,9 @@
 //! - the function failed it (`Response::failed`, or a `BindingError` turned into a `Response`:
 //!   binding data of the wrong shape, invalid base64...), read an input its function.json does
 //!   not declare, or set an output that cannot be written (undeclared, or a value its binding
-//!   cannot carry exactly);
-//! - for a trigger other than HTTP, the function answered 5xx or panicked.
+//!   cannot carry exactly), or gave an answer the http output cannot carry;
+//! - the function panicked, or answered a status that is not final (a 1xx);
+//! - for a trigger other than HTTP, the function answered 5xx.
 //!
 //! For an HTTP trigger the same failures are a `500` to the host too, which answers the client
 //! a bare `500` and records the failure; writing some outputs and dropping others, or a 200
@@ -77,7 +78,7 @@ use crate::azure::response::Response;
 use crate::azure::run;
 use crate::azure::run::Function;
 use crate::http::parse::is_tchar;
-use crate::http::request::{field_separator, find_header, media_type};
+use crate::http::request::{field_separator, find_header, group_by_name, media_type};
 use crate::http::{self, response};
 
 /// What payload mode needs from a function's function.json: where its trigger's data is,
@@ -161,7 +162,19 @@ pub(crate) fn respond(function: &Function, shape: &Shape, body: &[u8]) -> http::
             outputs::Encoded::default()
         }
     };
-    let failed = !failures.is_empty() || (!shape.is_http() && answer.status >= 500);
+    let server_error = answer.status >= 500;
+    let http = match shape
+        .http_output()
+        .map(|binding| (binding, http_answer(answer)))
+    {
+        Some((binding, Ok(http))) => Some((binding, http)),
+        Some((_, Err(reason))) => {
+            failures.push(reason);
+            None
+        }
+        None => None,
+    };
+    let failed = !failures.is_empty() || (!shape.is_http() && server_error);
     if failed {
         let name = function.name;
         run::print_logs(name, logs.clone());
@@ -178,11 +191,6 @@ pub(crate) fn respond(function: &Function, shape: &Shape, body: &[u8]) -> http::
         }
         return http::Response::json(500, result(None, &logs, &[], None));
     }
-    let http = shape.http_output().map(|binding| {
-        let mut http = String::new();
-        write_response(answer, &mut logs, &mut http);
-        (binding, http)
-    });
     let (res, return_value) = match http {
         Some((RETURN, http)) => (None, Some(http)),
         Some((binding, http)) => (Some((binding, http)), None),
@@ -246,14 +254,11 @@ fn run(function: &Function, shape: &Shape, body: &[u8]) -> Run {
         }
     };
     let answer = run::run_caught(function.run, &req);
-    let mut logs = req.take_logs();
-    let failures = req.take_undeclared();
-    let answer = answer.unwrap_or_else(|| {
-        logs.push(format!(
-            "handler: {} panicked (the message is on stderr); answered 500",
-            function.name
-        ));
-        Response::text(500, "Internal Server Error")
+    let logs = req.take_logs();
+    let mut failures = req.take_undeclared();
+    let answer = answer.unwrap_or_else(|fault| {
+        failures.push(fault.to_string());
+        Response::new(500)
     });
     Run {
         answer,
@@ -462,74 +467,67 @@ fn split_url(url: &str) -> (&str, &str) {
     (if path.is_empty() { "/" } else { path }, query)
 }
 
-/// Writes `answer` as the http output binding's object,
-/// `{"statusCode":N,"body":"...","headers":{...}}`, adding any note to `logs`.
-fn write_response(answer: http::Response, logs: &mut Vec<String>, out: &mut String) {
+/// `answer` as the http output binding's object, `{"statusCode":N,"body":"...","headers":{...}}`.
+///
+/// # Errors
+/// Why the binding cannot carry `answer`: a body that is not UTF-8, or more than one cookie.
+fn http_answer(answer: http::Response) -> Result<String, String> {
     let http::Response {
         status,
         headers,
         body,
     } = answer;
-    let body = match String::from_utf8(body) {
-        Ok(body) => body,
-        Err(e) => {
-            logs.push(format!(
-                "handler: the response body ({} bytes) is not UTF-8, which payload mode cannot \
-                 carry; answered 500 (return text, or enable forwarding for binary bodies)",
-                e.as_bytes().len()
-            ));
-            return write_response(
-                http::Response::text(500, "Internal Server Error"),
-                logs,
-                out,
-            );
-        }
-    };
+    let body = String::from_utf8(body).map_err(|e| {
+        format!(
+            "the response body ({} bytes) is not UTF-8, which payload mode cannot carry (return \
+             text, or let the host forward the request for binary bodies)",
+            e.as_bytes().len()
+        )
+    })?;
     let body = if response::is_bodiless(status) {
         String::new()
     } else {
         body
     };
-    // One value per name, in first-seen order.
-    let mut fields: Vec<(String, String)> = Vec::new();
-    for (name, value) in headers {
-        if !response::passes_through(&name, &value) {
-            continue;
-        }
-        match fields
-            .iter_mut()
-            .find(|(n, _)| n.eq_ignore_ascii_case(&name))
-        {
-            Some((_, joined)) => {
-                joined.push_str(", ");
-                joined.push_str(&value);
-            }
-            None => fields.push((name.into_owned(), value.into_owned())),
-        }
+    // The host keeps one value per name: repeated fields are joined, in first-seen order.
+    let passing = headers
+        .into_iter()
+        .filter(|(name, value)| response::passes_through(name, value))
+        .map(|(name, value)| (name.into_owned(), value.into_owned()));
+    let mut fields = group_by_name(passing);
+    if let Some((_, cookies)) = fields
+        .iter()
+        .find(|(name, values)| values.len() > 1 && name.eq_ignore_ascii_case("set-cookie"))
+    {
+        return Err(format!(
+            "the response sets {} cookies; payload mode carries one value per header name and \
+             cookies cannot be joined (set one, or let the host forward the request)",
+            cookies.len()
+        ));
     }
     let typed = fields
         .iter()
         .any(|(n, _)| n.eq_ignore_ascii_case("content-type"));
     if !typed && !body.is_empty() {
-        fields.push((
-            "Content-Type".to_string(),
-            "application/octet-stream".to_string(),
-        ));
+        let octets = "application/octet-stream".to_string();
+        fields.push(("Content-Type".to_string(), vec![octets]));
     }
+    let mut out = String::with_capacity(64 + body.len());
     out.push_str("{\"statusCode\":");
     out.push_str(&status.to_string());
     out.push_str(",\"body\":");
-    json::write_string(out, &body);
+    json::write_string(&mut out, &body);
     out.push_str(",\"headers\":{");
-    for (i, (name, value)) in fields.iter().enumerate() {
+    for (i, (name, values)) in fields.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        json::write_string(out, name);
+        json::write_string(&mut out, name);
         out.push(':');
-        json::write_string(out, value);
+        json::write_string(&mut out, &values.join(", "));
     }
     out.push_str("}}");
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -825,13 +823,65 @@ mod tests {
     }
 
     #[test]
-    fn non_utf8_body_becomes_a_500_with_a_reason() {
+    fn answers_the_http_binding_cannot_carry_fail_the_invocation() {
         fn binary(_: &Request) -> Response {
             Response::new(200).body(vec![0xff, 0xfe])
         }
-        assert_eq!(
-            answer_with(binary),
-            r#"{"Outputs":{"res":{"statusCode":500,"body":"Internal Server Error","headers":{"Content-Type":"text/plain; charset=utf-8"}}},"Logs":["handler: the response body (2 bytes) is not UTF-8, which payload mode cannot carry; answered 500 (return text, or enable forwarding for binary bodies)"],"ReturnValue":null}"#
+        fn cookies(_: &Request) -> Response {
+            Response::text(200, "hi")
+                .header("Set-Cookie", "a=1; Path=/")
+                .header("set-cookie", "b=2; Path=/")
+        }
+        fn not_final(_: &Request) -> Response {
+            Response::new(103)
+        }
+        fn panics(_: &Request) -> Response {
+            panic!("deliberately")
+        }
+        type Answer = fn(&Request) -> Response;
+        let cases: [(Answer, &str); 4] = [
+            (binary, "the response body (2 bytes) is not UTF-8, which payload mode cannot carry (return text, or let the host forward the request for binary bodies)"),
+            (cookies, "the response sets 2 cookies; payload mode carries one value per header name and cookies cannot be joined (set one, or let the host forward the request)"),
+            (not_final, "answered status 103, which is not a final status (200-599)"),
+            (panics, "panicked (the message is on stderr)"),
+        ];
+        for (function, reason) in cases {
+            let function = Function {
+                name: "F",
+                run: function,
+            };
+            let (status, body) = reply(
+                &Shape::quickstart(),
+                &function,
+                r#"{"Data":{"req":{"Method":"GET"}}}"#,
+            );
+            assert_eq!(
+                (status, body),
+                (
+                    500,
+                    format!(
+                        r#"{{"Outputs":{{}},"Logs":["handler: F: {reason}"],"ReturnValue":null}}"#
+                    )
+                ),
+            );
+        }
+        // An output set beside such an answer is not written either, and the logs say so.
+        fn cookies_and_a_message(_: &Request) -> Response {
+            cookies(&Request::new("GET", "/")).output("msg", "order placed")
+        }
+        let function = Function {
+            name: "F",
+            run: cookies_and_a_message,
+        };
+        let shape = shape(
+            r#"{"type":"httpTrigger","name":"req"},{"type":"http","direction":"out","name":"res"},
+            {"type":"queue","direction":"out","name":"msg"}"#,
+        );
+        let (status, body) = reply(&shape, &function, r#"{"Data":{"req":{"Method":"GET"}}}"#);
+        assert_eq!(status, 500);
+        assert!(
+            body.contains(r#""handler: F: the invocation failed, so the host writes none of its outputs (msg)""#),
+            "{body}"
         );
     }
 
@@ -1138,17 +1188,15 @@ mod tests {
                 .get("Logs")
                 .and_then(Value::as_array)
                 .unwrap_or_default();
-            let invalid = logs.iter().any(|l| {
-                l.as_str()
-                    .is_some_and(|l| l.starts_with("handler: Hello: invalid invocation: "))
-            });
-            // Unreadable: a failed invocation, nothing written. Readable: the function's
-            // answer in `res`.
-            let (status, res) = if invalid {
-                (500, None)
-            } else {
-                (200, Some(()))
+            let logged = |start: &str| {
+                logs.iter()
+                    .any(|l| l.as_str().is_some_and(|l| l.starts_with(start)))
             };
+            let invalid = logged("handler: Hello: invalid invocation: ");
+            // Unreadable, or an echoed body that is not UTF-8: a failed invocation, nothing
+            // written. Otherwise the function's answer in `res`.
+            let failed = invalid || logged("handler: Hello: the response body ");
+            let (status, res) = if failed { (500, None) } else { (200, Some(())) };
             let got_res = result
                 .get("Outputs")
                 .and_then(|o| o.get("res"))

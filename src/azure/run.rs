@@ -1,6 +1,7 @@
 //! A function, and running one: a panic or a status that is not final becomes a 500, and log
 //! lines go to stdout when there is no `Logs` array to carry them.
 
+use std::fmt;
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -20,24 +21,46 @@ pub fn find(table: &'static [Function], name: &str) -> Option<&'static Function>
     table.iter().find(|f| f.name.eq_ignore_ascii_case(name))
 }
 
-/// Runs a function; a panic becomes a 500 and the worker goes on. The panic hook has already
-/// printed the panic's one-line message to stderr.
-pub fn run_guarded(run: fn(&Request) -> Response, req: &Request) -> Response {
-    run_caught(run, req).unwrap_or_else(|| Response::text(500, "Internal Server Error"))
+/// Why a function gave no answer to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fault {
+    /// It panicked; the panic hook has printed the message on stderr.
+    Panicked,
+    /// It answered a status that is not final (200-599): a 1xx would leave the client
+    /// waiting for the real answer.
+    NotFinal(u16),
 }
 
-/// Runs a function; `None` if it panicked. A status that is not a final one (200-599) is a bug
-/// too: a 1xx would leave the client waiting for the real answer, so it becomes a 500.
-pub(crate) fn run_caught(run: fn(&Request) -> Response, req: &Request) -> Option<Response> {
-    let response = catch_unwind(AssertUnwindSafe(|| run(req))).ok()?;
-    if (200..=599).contains(&response.status) {
-        return Some(response);
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::Panicked => f.write_str("panicked (the message is on stderr)"),
+            Fault::NotFinal(status) => write!(
+                f,
+                "answered status {status}, which is not a final status (200-599)"
+            ),
+        }
     }
-    eprintln!(
-        "handler: a function answered status {}, which is not a final status (200-599); answered 500",
-        response.status
-    );
-    Some(Response::text(500, "Internal Server Error"))
+}
+
+/// Runs a function; a fault becomes a 500 and the worker goes on.
+pub fn run_guarded(run: fn(&Request) -> Response, req: &Request) -> Response {
+    run_caught(run, req).unwrap_or_else(|fault| {
+        if fault != Fault::Panicked {
+            eprintln!("handler: a function {fault}; answered 500");
+        }
+        Response::text(500, "Internal Server Error")
+    })
+}
+
+/// Runs a function, catching a panic.
+pub(crate) fn run_caught(run: fn(&Request) -> Response, req: &Request) -> Result<Response, Fault> {
+    let response = catch_unwind(AssertUnwindSafe(|| run(req))).map_err(|_| Fault::Panicked)?;
+    if (200..=599).contains(&response.status) {
+        Ok(response)
+    } else {
+        Err(Fault::NotFinal(response.status))
+    }
 }
 
 /// Prints a function's log lines on stdout, each as `<Name>: <line>`.
