@@ -26,7 +26,12 @@ use support::{get, greeting, is_closed, read_reply, take_linger_permits, Server}
 #[test]
 fn a_json_body_of_many_small_values_is_refused_not_parsed_into_gigabytes() {
     let body = format!("{{\"a\":[{}]}}", vec!["1"; JSON_MAX_VALUES].join(","));
-    assert_eq!(json::parse(body.as_bytes()), Err(JsonError::TooManyValues));
+    assert_eq!(
+        json::parse(body.as_bytes()),
+        Err(JsonError::TooManyValues {
+            limit: JSON_MAX_VALUES
+        })
+    );
     let server = Server::start();
     let request = format!(
         "POST /api/HelloRust HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n\

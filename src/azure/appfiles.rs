@@ -725,7 +725,7 @@ fn offset(error: JsonError) -> Option<usize> {
         | InvalidUnicode { offset }
         | ControlCharacter { offset }
         | TrailingData { offset } => Some(offset),
-        Empty | UnexpectedEnd | TooDeep | TooLarge | TooManyValues => None,
+        Empty | UnexpectedEnd | TooDeep { .. } | TooLarge | TooManyValues { .. } => None,
     }
 }
 

@@ -4,10 +4,12 @@
 //! zeros, lone surrogates, invalid UTF-8, a byte order mark...) so that a malformed body is a
 //! clear 400 rather than a guess. Numbers stay as their source text: the handler only passes
 //! them along, and converting would lose precision (`2^53 + 1`, long decimals) for nothing.
-//! Nesting and size are capped by `JSON_MAX_DEPTH` and `JSON_MAX_BYTES`, so no input can
-//! overflow the stack of a worker.
+//! Nesting, size and the number of values are capped (`JSON_MAX_*`, or a caller's `Limits`),
+//! so no input can overflow the stack of a worker or cost many times its size in memory.
 
-use crate::http::limits::{JSON_MAX_BYTES, JSON_MAX_DEPTH, JSON_MAX_VALUES};
+use crate::http::limits::{
+    INVOCATION_MAX_DEPTH, INVOCATION_MAX_VALUES, JSON_MAX_BYTES, JSON_MAX_DEPTH, JSON_MAX_VALUES,
+};
 use std::fmt;
 
 /// A JSON value.
@@ -47,12 +49,34 @@ pub enum JsonError {
     ControlCharacter { offset: usize },
     /// Something other than whitespace after the document.
     TrailingData { offset: usize },
-    /// Arrays and objects nested deeper than `JSON_MAX_DEPTH`.
-    TooDeep,
+    /// Arrays and objects nested deeper than the limit.
+    TooDeep { limit: usize },
     /// Input longer than `JSON_MAX_BYTES`.
     TooLarge,
-    /// More than `JSON_MAX_VALUES` values (each costs far more memory than its text).
-    TooManyValues,
+    /// More values than the limit (each costs far more memory than its text).
+    TooManyValues { limit: usize },
+}
+
+/// How deep and how many values a document may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub depth: usize,
+    pub values: usize,
+}
+
+impl Limits {
+    /// For any document but the host's invocations: `JSON_MAX_DEPTH` and `JSON_MAX_VALUES`.
+    pub const DOCUMENT: Limits = Limits {
+        depth: JSON_MAX_DEPTH,
+        values: JSON_MAX_VALUES,
+    };
+
+    /// For a host's invocation, which carries a document's values up to twice and nests it
+    /// deeper: `INVOCATION_MAX_DEPTH` and `INVOCATION_MAX_VALUES`.
+    pub const INVOCATION: Limits = Limits {
+        depth: INVOCATION_MAX_DEPTH,
+        values: INVOCATION_MAX_VALUES,
+    };
 }
 
 impl fmt::Display for JsonError {
@@ -67,9 +91,9 @@ impl fmt::Display for JsonError {
             InvalidUnicode { offset } => write!(f, "invalid unicode at offset {offset}"),
             ControlCharacter { offset } => write!(f, "control character at offset {offset}"),
             TrailingData { offset } => write!(f, "trailing data at offset {offset}"),
-            TooDeep => write!(f, "nested deeper than the limit of {JSON_MAX_DEPTH}"),
+            TooDeep { limit } => write!(f, "nested deeper than the limit of {limit}"),
             TooLarge => write!(f, "larger than the limit of {JSON_MAX_BYTES} bytes"),
-            TooManyValues => write!(f, "more values than the limit of {JSON_MAX_VALUES}"),
+            TooManyValues { limit } => write!(f, "more values than the limit of {limit}"),
         }
     }
 }
@@ -78,7 +102,10 @@ impl JsonError {
     /// Whether the document broke a limit (`JSON_MAX_*`) rather than the grammar: it may be
     /// valid JSON.
     pub fn is_limit(&self) -> bool {
-        matches!(self, Self::TooDeep | Self::TooLarge | Self::TooManyValues)
+        matches!(
+            self,
+            Self::TooDeep { .. } | Self::TooLarge | Self::TooManyValues { .. }
+        )
     }
 }
 
@@ -87,8 +114,16 @@ impl std::error::Error for JsonError {}
 /// Parse one whole JSON document (leading/trailing whitespace allowed, nothing else after it).
 ///
 /// # Errors
-/// The first violation of RFC 8259 found, or `TooDeep`/`TooLarge` past the limits.
+/// The first violation of RFC 8259 found, or the first limit (`Limits::DOCUMENT`) broken.
 pub fn parse(input: &[u8]) -> Result<Value, JsonError> {
+    parse_within(input, Limits::DOCUMENT)
+}
+
+/// `parse`, with `limits` for depth and values.
+///
+/// # Errors
+/// As `parse`.
+pub fn parse_within(input: &[u8], limits: Limits) -> Result<Value, JsonError> {
     if input.len() > JSON_MAX_BYTES {
         return Err(JsonError::TooLarge);
     }
@@ -97,6 +132,7 @@ pub fn parse(input: &[u8]) -> Result<Value, JsonError> {
         pos: 0,
         depth: 0,
         values: 0,
+        limits,
     };
     reader.skip_whitespace();
     if reader.pos == input.len() {
@@ -115,8 +151,9 @@ struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
     depth: usize,
-    /// Values read so far, against `JSON_MAX_VALUES`.
+    /// Values read so far, against `limits.values`.
     values: usize,
+    limits: Limits,
 }
 
 impl Reader<'_> {
@@ -154,8 +191,10 @@ impl Reader<'_> {
 
     fn value(&mut self) -> Result<Value, JsonError> {
         self.values += 1;
-        if self.values > JSON_MAX_VALUES {
-            return Err(JsonError::TooManyValues);
+        if self.values > self.limits.values {
+            return Err(JsonError::TooManyValues {
+                limit: self.limits.values,
+            });
         }
         match self.peek() {
             Some(b'{') => self.object(),
@@ -178,8 +217,10 @@ impl Reader<'_> {
 
     /// Steps into an array or object. Checked before recursing, so the stack stays bounded.
     fn enter(&mut self) -> Result<(), JsonError> {
-        if self.depth >= JSON_MAX_DEPTH {
-            return Err(JsonError::TooDeep);
+        if self.depth >= self.limits.depth {
+            return Err(JsonError::TooDeep {
+                limit: self.limits.depth,
+            });
         }
         self.depth += 1;
         self.pos += 1;
@@ -698,18 +739,64 @@ mod tests {
         assert!(parse(array(JSON_MAX_VALUES - 1).as_bytes()).is_ok());
         assert_eq!(
             parse(array(JSON_MAX_VALUES).as_bytes()),
-            Err(JsonError::TooManyValues)
+            Err(JsonError::TooManyValues {
+                limit: JSON_MAX_VALUES
+            })
+        );
+    }
+
+    #[test]
+    fn an_invocation_has_limits_of_its_own() {
+        let array = |n: usize| format!("[{}]", vec!["1"; n].join(","));
+        let twice = array(2 * JSON_MAX_VALUES);
+        assert!(parse_within(twice.as_bytes(), Limits::INVOCATION).is_ok());
+        let error = parse(twice.as_bytes()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!("more values than the limit of {JSON_MAX_VALUES}")
+        );
+        let past = parse_within(array(INVOCATION_MAX_VALUES).as_bytes(), Limits::INVOCATION);
+        assert_eq!(
+            past.unwrap_err().to_string(),
+            format!("more values than the limit of {INVOCATION_MAX_VALUES}")
+        );
+        let deep = nested(JSON_MAX_DEPTH + 3);
+        assert!(parse_within(deep.as_bytes(), Limits::INVOCATION).is_ok());
+        assert!(parse(deep.as_bytes()).is_err());
+        assert_eq!(
+            parse_within(
+                nested(INVOCATION_MAX_DEPTH + 1).as_bytes(),
+                Limits::INVOCATION
+            ),
+            Err(JsonError::TooDeep {
+                limit: INVOCATION_MAX_DEPTH
+            })
         );
     }
 
     #[test]
     fn depth_and_size_limits() {
         let too_deep = nested(JSON_MAX_DEPTH + 1);
-        assert_eq!(parse(too_deep.as_bytes()), Err(JsonError::TooDeep));
+        assert_eq!(
+            parse(too_deep.as_bytes()),
+            Err(JsonError::TooDeep {
+                limit: JSON_MAX_DEPTH
+            })
+        );
         let objects = "{\"a\":".repeat(JSON_MAX_DEPTH + 1) + "1" + &"}".repeat(JSON_MAX_DEPTH + 1);
-        assert_eq!(parse(objects.as_bytes()), Err(JsonError::TooDeep));
+        assert_eq!(
+            parse(objects.as_bytes()),
+            Err(JsonError::TooDeep {
+                limit: JSON_MAX_DEPTH
+            })
+        );
         // Far deeper than any stack could recurse: must stop at the limit, not overflow.
-        assert_eq!(parse(&vec![b'['; 1 << 20]), Err(JsonError::TooDeep));
+        assert_eq!(
+            parse(&vec![b'['; 1 << 20]),
+            Err(JsonError::TooDeep {
+                limit: JSON_MAX_DEPTH
+            })
+        );
 
         let mut big = vec![b' '; JSON_MAX_BYTES];
         big[JSON_MAX_BYTES - 1] = b'0';

@@ -276,7 +276,11 @@ pub(crate) fn invocation<'s>(
     shape: &'s Shape,
     body: &[u8],
 ) -> Result<Request<'s>, String> {
-    let value = json::parse(body).map_err(|e| format!("the body is not JSON ({e})"))?;
+    let value =
+        json::parse_within(body, json::Limits::INVOCATION).map_err(|e| match e.is_limit() {
+            true => format!("not read: {e}"),
+            false => format!("the body is not JSON ({e})"),
+        })?;
     let Value::Object(mut members) = value else {
         return Err("no \"Data\" object".to_string());
     };
@@ -819,6 +823,40 @@ mod tests {
         assert_eq!(
             answer_with(no_content),
             r#"{"Outputs":{"res":{"statusCode":204,"body":"","headers":{}}},"Logs":[],"ReturnValue":null}"#
+        );
+    }
+
+    /// The host copies a JSON body's members into `Metadata`: an invocation carries any body a
+    /// function may read, and one past its own limits fails saying so, not "not JSON".
+    #[test]
+    fn an_invocation_carries_a_json_body_twice() {
+        use crate::http::limits::{INVOCATION_MAX_VALUES, JSON_MAX_VALUES};
+        fn size(req: &Request) -> Response {
+            Response::text(200, req.body().len().to_string())
+        }
+        let function = Function {
+            name: "F",
+            run: size,
+        };
+        let invocation = |n: usize| {
+            let object = format!("{{\"v\":[{}]}}", vec!["0"; n].join(","));
+            let body = format!("{{\"x\":{object}}}");
+            let mut text = String::new();
+            json::write_string(&mut text, &body);
+            format!(
+                r#"{{"Data":{{"req":{{"Method":"POST","Body":{text}}}}},"Metadata":{{"x":{object}}}}}"#
+            )
+        };
+        let (status, answer) = reply(&QUICKSTART, &function, &invocation(JSON_MAX_VALUES - 3));
+        assert_eq!(status, 200, "{}", &answer[..200.min(answer.len())]);
+        assert_eq!(
+            reply(&QUICKSTART, &function, &invocation(INVOCATION_MAX_VALUES)),
+            (
+                500,
+                format!(
+                    r#"{{"Outputs":{{}},"Logs":["handler: F: invalid invocation: not read: more values than the limit of {INVOCATION_MAX_VALUES}"],"ReturnValue":null}}"#
+                )
+            )
         );
     }
 

@@ -62,6 +62,17 @@ pub const JSON_MAX_BYTES: usize = MAX_BODY_BYTES;
 /// parse to about 4 MB while host payloads hold a few dozen.
 pub const JSON_MAX_VALUES: usize = 50_000;
 
+/// Deepest nesting in a host's payload-mode invocation: a document it carries (an HTTP
+/// body's members in `Metadata`, an event's data in `Data.<trigger>`) sits up to three levels
+/// down, so any a function may read (`JSON_MAX_DEPTH`) fits.
+pub const INVOCATION_MAX_DEPTH: usize = JSON_MAX_DEPTH + 3;
+
+/// Most values in a host's invocation. The host copies a JSON body's members into `Metadata`
+/// and sends an Event Grid event's data both in `Data` and in `Metadata`, so an invocation
+/// holds a document's values up to twice, plus its own: any document a function may read
+/// (`JSON_MAX_VALUES`) fits. About 9 MB at most, parsed, at `JSON_MAX_VALUES`'s rate.
+pub const INVOCATION_MAX_VALUES: usize = 2 * JSON_MAX_VALUES + 10_000;
+
 // ---- Connections and workers -------------------------------------------------------------------
 
 /// Open connections at most. Past it, a new connection gets `503 Service Unavailable` with

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use handler::azure::appfiles::FunctionConfig;
 use handler::azure::base64;
 use handler::azure::host_inputs::{self, encode};
-use handler::azure::json::{self, Value};
+use handler::azure::json::{self, Limits, Value};
 use handler::http::query;
 use handler::http::request::group_by_name;
 use handler::Request;
@@ -55,7 +55,7 @@ pub fn http(
     params: &[(String, String)],
     given: &Given,
 ) -> Result<Value, String> {
-    let metadata = http_metadata(req, params);
+    let metadata = http_metadata(req, params)?;
     invocation(function, request_object(req, params), metadata, given)
 }
 
@@ -199,22 +199,34 @@ fn sys(function: &str, now: SystemTime) -> Value {
 /// `Metadata` for an HTTP trigger (`GetRequestBindingData`, then the host's conversion): the top
 /// level non-array members of a JSON body, the query parameters but `code`, the route values,
 /// `Query` and `Headers`; strings double-encoded by `encode`.
-fn http_metadata(req: &Request, params: &[(String, String)]) -> BindingData {
+///
+/// # Errors
+/// A JSON body past the invocation's limits: the host would copy it, and the handler refuse
+/// the invocation.
+fn http_metadata(req: &Request, params: &[(String, String)]) -> Result<BindingData, String> {
     let mut data = BindingData::default();
     let body = String::from_utf8_lossy(req.body());
     let body = body.trim();
     if announces_body(req) && body.starts_with('{') && body.ends_with('}') {
-        if let Ok(Value::Object(members)) = json::parse(body.as_bytes()) {
-            for (name, value) in members {
-                // `(string)JValue`: numbers and booleans as .NET prints them; null skipped.
-                let value = match value {
-                    Value::Object(_) => value,
-                    Value::Bool(b) => Value::from(if b { "True" } else { "False" }),
-                    Value::String(s) | Value::Number(s) => Value::String(s),
-                    Value::Null | Value::Array(_) => continue,
-                };
-                data.set(&name, encode(&value));
+        let members = match json::parse_within(body.as_bytes(), Limits::INVOCATION) {
+            Ok(Value::Object(members)) => members,
+            Err(e) if e.is_limit() => {
+                return Err(format!(
+                    "the JSON body is past what an invocation may hold ({e}): the host copies \
+                     its members into the invocation, which the handler then refuses"
+                ))
             }
+            _ => Vec::new(),
+        };
+        for (name, value) in members {
+            // `(string)JValue`: numbers and booleans as .NET prints them; null skipped.
+            let value = match value {
+                Value::Object(_) => value,
+                Value::Bool(b) => Value::from(if b { "True" } else { "False" }),
+                Value::String(s) | Value::Number(s) => Value::String(s),
+                Value::Null | Value::Array(_) => continue,
+            };
+            data.set(&name, encode(&value));
         }
     }
     let query = query::collection(req.query());
@@ -229,7 +241,7 @@ fn http_metadata(req: &Request, params: &[(String, String)]) -> BindingData {
         .into_iter()
         .map(|(name, values)| (name, values.join(",")));
     data.set_default("Headers", strings(headers));
-    data
+    Ok(data)
 }
 
 #[cfg(test)]
@@ -290,7 +302,7 @@ mod tests {
         assert_eq!(member(&data, "Params"), r#"{"id":"7"}"#);
         assert_eq!(member(data.get("Headers").unwrap(), "X-M"), r#"["1","2"]"#);
         assert_eq!(data.get("Body").and_then(Value::as_str), Some(body));
-        let metadata = Value::Object(http_metadata(&req, &params).0);
+        let metadata = Value::Object(http_metadata(&req, &params).unwrap().0);
         let keys: Vec<&str> = metadata
             .as_object()
             .unwrap()
@@ -306,6 +318,33 @@ mod tests {
         assert_eq!(member(&metadata, "o"), r#"{"p":1}"#);
         assert_eq!(member(&metadata, "A"), r#""\"1,2\"""#);
         assert_eq!(member(metadata.get("Headers").unwrap(), "X-M"), r#""1,2""#);
+    }
+
+    #[test]
+    fn a_json_body_is_copied_whatever_a_function_may_read_and_refused_past_the_invocation() {
+        use handler::http::limits::{INVOCATION_MAX_VALUES, JSON_MAX_VALUES};
+        let body = |n: usize| format!(r#"{{"x":{{"v":[{}]}}}}"#, vec!["0"; n].join(","));
+        let call = |body: &str| {
+            let length = body.len().to_string();
+            let headers = [
+                ("Host", "h"),
+                ("Content-Type", "application/json"),
+                ("Content-Length", length.as_str()),
+            ];
+            http_metadata(&request("POST", "/api/f", &headers, body), &[])
+        };
+        // More values than a function may read, as the host copies them: the handler reads
+        // the invocation, and the function answers its own 400.
+        let copied = call(&body(JSON_MAX_VALUES)).unwrap();
+        assert!(copied.0.iter().any(|(name, _)| name == "x"));
+        let error = call(&body(INVOCATION_MAX_VALUES)).unwrap_err();
+        assert!(
+            error.starts_with(&format!(
+                "the JSON body is past what an invocation may hold (more values than the limit \
+                 of {INVOCATION_MAX_VALUES})"
+            )),
+            "{error}"
+        );
     }
 
     #[test]
