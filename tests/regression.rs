@@ -2,7 +2,7 @@
 
 mod support;
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -67,6 +67,22 @@ fn slow_bodies_cannot_hold_every_worker() {
     let reply = read_reply(&mut one_more, false).expect("an answer, not a wait");
     assert_eq!(reply.status, 503);
     assert_eq!(reply.header("Connection"), Some("close"));
+    // A client that waits for `100 Continue` was told to go on, then refused: now it is
+    // refused at once, before it sends its body.
+    let mut expecting = server.connect();
+    expecting
+        .write_all(b"POST /api/HelloRust HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 100000\r\n\r\n")
+        .unwrap();
+    let mut answer = Vec::new();
+    expecting
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let _ = expecting.read_to_end(&mut answer);
+    assert!(
+        answer.starts_with(b"HTTP/1.1 503 "),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
     let started = Instant::now();
     let reply = server.exchange(&get("/api/HelloRust?name=Waiting"));
     assert_eq!(reply.text(), greeting(Some("Waiting")));

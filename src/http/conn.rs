@@ -595,7 +595,7 @@ impl Conn {
                 }
                 // Requests that waited behind the answers are timed from now, when the server
                 // turns to them.
-                self.head_started = (!self.pending.is_empty()).then_some(now);
+                self.head_started = (!only_empty_lines(&self.pending)).then_some(now);
                 self.idle_deadline = now + IDLE_TIMEOUT;
                 None
             }
@@ -980,8 +980,10 @@ fn read_body(
         BodyKind::Length(len) if len <= buffered => {
             Ok(Some((Body::InWindow(used, used + len), Some(used + len))))
         }
-        _ if role == Role::Sweeper => Ok(None),
+        BodyKind::Length(_) if role == Role::Sweeper => Ok(None),
         BodyKind::Length(len) => {
+            // A permit first: a client told to go on with `100 Continue` is not then refused.
+            let _permit = wait_for_body(conn, ctx, &mut scratch.out)?;
             continue_if_expected(conn, scratch, head, buffered, ctx)?;
             let deadline = Instant::now() + BODY_TIMEOUT;
             scratch.body.clear();
@@ -989,7 +991,6 @@ fn read_body(
             scratch
                 .body
                 .extend_from_slice(&scratch.buf[start..start + buffered]);
-            let _permit = wait_for_body(conn, ctx, &mut scratch.out)?;
             while scratch.body.len() < len {
                 let want = (len - scratch.body.len()).min(FLUSH_AT);
                 conn.read_body_bytes(&mut scratch.body, want, deadline)?;
@@ -1004,12 +1005,16 @@ fn read_body(
             let taken = decoder
                 .decode(&scratch.buf[start..scratch.hi], &mut scratch.body)
                 .map_err(Failure::Refuse)?;
+            // The host sends every invocation chunked: one all here is served where it is.
             if decoder.is_done() {
                 return Ok(Some((Body::InScratch, Some(used + taken))));
             }
+            if role == Role::Sweeper {
+                return Ok(None);
+            }
+            let _permit = wait_for_body(conn, ctx, &mut scratch.out)?;
             continue_if_expected(conn, scratch, head, buffered, ctx)?;
             let deadline = Instant::now() + BODY_TIMEOUT;
-            let _permit = wait_for_body(conn, ctx, &mut scratch.out)?;
             // The window keeps the head, which the request borrows: the rest of the body is
             // read through a buffer of its own, and what follows it is appended afterwards.
             let mut chunk = Vec::with_capacity(READ_CHUNK);
@@ -1436,6 +1441,69 @@ mod tests {
         }
         assert_eq!(conn.head_started, None, "an empty line timed as a head");
         assert_eq!(conn.pending, b"\r\n\r\n");
+    }
+
+    #[test]
+    fn the_sweeper_serves_a_chunked_request_that_is_all_here() {
+        let ctx = Context::new(Arc::new(Ok200));
+        let mut scratch = Scratch::default();
+        let request = b"POST /F HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+        // All of it: answered where it is, as the host's invocations come. Half: a worker waits.
+        for (body, inline) in [
+            (&b"2\r\nab\r\n0\r\n\r\n"[..], true),
+            (b"2\r\nab\r\n", false),
+        ] {
+            let (mut client, conn) = swept();
+            client.write_all(&[&request[..], body].concat()).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+            assert_eq!(served_inline(conn, &mut scratch, &ctx), inline);
+            if inline {
+                let mut answer = [0; 17];
+                client.read_exact(&mut answer).unwrap();
+                assert_eq!(&answer, b"HTTP/1.1 200 OK\r\n");
+            }
+        }
+    }
+
+    /// Probes `conn` and serves it as the sweeper: true if it answered there, false if it
+    /// handed the connection to a worker.
+    fn served_inline(mut conn: Conn, scratch: &mut Scratch, ctx: &Context) -> bool {
+        assert_eq!(conn.probe(scratch, Instant::now()), Probe::Ready);
+        match serve(conn, scratch, ctx, Role::Sweeper) {
+            Next::Park(_) => true,
+            Next::HandOff(_) => false,
+            Next::Close => panic!("closed"),
+        }
+    }
+
+    #[test]
+    fn empty_lines_behind_unsent_answers_start_no_head() {
+        let (_client, mut conn) = swept();
+        let now = Instant::now();
+        let bytes = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n".to_vec();
+        let share = Slot::take(&Arc::new(AtomicUsize::new(0)), bytes.len()).unwrap();
+        conn.unsent = Some(Unsent {
+            bytes,
+            written: 0,
+            _share: share,
+            due: now + WRITE_TIMEOUT,
+            then_close: false,
+        });
+        conn.pending = b"\r\n".to_vec();
+        assert_eq!(conn.write_unsent(now), None);
+        assert_eq!(conn.head_started, None, "an empty line timed as a head");
+        // A request that waited behind the answers is timed from now.
+        conn.unsent = None;
+        conn.pending = b"\r\nGET / HTTP/1.1\r\n".to_vec();
+        conn.unsent = Some(Unsent {
+            bytes: b"x".to_vec(),
+            written: 0,
+            _share: Slot::take(&Arc::new(AtomicUsize::new(0)), 1).unwrap(),
+            due: now + WRITE_TIMEOUT,
+            then_close: false,
+        });
+        assert_eq!(conn.write_unsent(now), None);
+        assert_eq!(conn.head_started, Some(now));
     }
 
     #[test]
