@@ -15,7 +15,8 @@ use handler::http::{self, Handler, Request, Response};
 use support::{chunked, is_closed, read_reply, take_linger_permits, WAIT};
 
 /// Echoes what it was given, as `method path?query headers=N body=<body>`; `/slow` sleeps
-/// first, `/panic` panics, and every answer claims a wrong Content-Length.
+/// first, `/panic` panics, `/status/N` answers status N alone, and every other answer claims a
+/// wrong Content-Length.
 struct Echo;
 
 /// How long `/slow` takes: far longer than anything the tests wait for otherwise.
@@ -27,6 +28,9 @@ impl Handler for Echo {
             "/slow" => thread::sleep(SLOW),
             "/panic" => panic!("the handler panics"),
             _ => {}
+        }
+        if let Some(status) = req.path.strip_prefix("/status/") {
+            return Response::new(status.parse().unwrap_or(0));
         }
         let text = format!(
             "{} {}?{} headers={} x={} body={}",
@@ -172,6 +176,30 @@ fn a_panicking_handler_costs_its_connection_and_nothing_else() {
     let mut fine = connect(addr);
     assert_eq!(
         ask(&mut fine, "/after"),
+        "GET /after? headers=2 x=/after body="
+    );
+}
+
+#[test]
+fn a_status_that_is_not_final_is_answered_500() {
+    let addr = serve_echo();
+    let mut stream = connect(addr);
+    for (status, sent) in [
+        (103, 500),
+        (101, 500),
+        (1000, 500),
+        (0, 500),
+        (599, 599),
+        (200, 200),
+    ] {
+        let request = format!("GET /status/{status} HTTP/1.1\r\nHost: h\r\n\r\n");
+        stream.write_all(request.as_bytes()).unwrap();
+        let reply = read_reply(&mut stream, false).expect("a final answer");
+        assert_eq!(reply.status, sent, "{status}");
+    }
+    // The connection is still in step: the next answer is the next request's.
+    assert_eq!(
+        ask(&mut stream, "/after"),
         "GET /after? headers=2 x=/after body="
     );
 }

@@ -912,6 +912,13 @@ fn answer(
         }))
         .map_err(|_| Failure::Io)?
     };
+    // A final status is 200-599 (RFC 9110 §15): a handler's 1xx would leave the client waiting
+    // for the real answer, and the next one would be taken for it.
+    let response = if (200..=599).contains(&response.status) {
+        response
+    } else {
+        Response::text(500, "Internal Server Error")
+    };
     *handling += started.elapsed();
     let framing = Framing {
         head_only: is_head,
