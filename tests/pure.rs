@@ -513,20 +513,22 @@ fn every_error_answers_its_status() {
         (Framing, 400),
         (Chunked, 400),
         (Timeout, 408),
+        (BodyTimeout, 408),
         (BodyTooLarge, 413),
         (TargetTooLong, 414),
         (Expectation, 417),
         (HeadTooLarge, 431),
         (UnknownCoding, 501),
         (Busy, 503),
+        (Overloaded, 503),
         (Version, 505),
     ];
     /// Does not compile when a variant is added and missing from the table above.
     fn listed(error: HttpError) {
         match error {
             RequestLine | Method | Target | Header | Host | ContentLength | Framing | Chunked
-            | Timeout | BodyTooLarge | TargetTooLong | Expectation | HeadTooLarge
-            | UnknownCoding | Busy | Version => {}
+            | Timeout | BodyTimeout | BodyTooLarge | TargetTooLong | Expectation | HeadTooLarge
+            | UnknownCoding | Busy | Overloaded | Version => {}
         }
     }
     for (error, status) in table {

@@ -164,6 +164,7 @@ fn a_stalled_body_is_answered_408() {
     for mut stream in streams {
         let reply = read_reply(&mut stream, false).expect("an answer");
         assert_eq!(reply.status, 408, "{reply:?}");
+        assert_eq!(reply.text(), "request body not received in time\n");
         assert_eq!(reply.header("Connection"), Some("close"));
         assert!(started.elapsed() >= BODY_READ_TIMEOUT - Duration::from_millis(100));
         assert!(is_closed(&mut stream));

@@ -531,6 +531,7 @@ fn past_the_connection_cap_a_new_connection_gets_503_and_close() {
         stream.write_all(&get("/api/HelloRust")).unwrap();
         let reply: Reply = read_reply(&mut stream, false).expect("an answer past the cap");
         assert_eq!(reply.status, 503, "{reply:?}");
+        assert_eq!(reply.text(), "too many open connections; retry\n");
         assert_eq!(reply.header("Connection"), Some("close"));
         assert!(is_closed(&mut stream));
     }

@@ -486,21 +486,8 @@ impl Conn {
                 .unwrap_or(0);
             window[start..].starts_with(b"HEAD ")
         });
-        let framing = Framing {
-            head_only,
-            keep_alive: false,
-            http10: false,
-        };
         let mut out = Vec::new();
-        let body = format!("{error}\n");
-        date::with_now(|now| {
-            response::encode(
-                &Response::text(error.status(), body),
-                framing,
-                now,
-                &mut out,
-            );
-        });
+        date::with_now(|now| response::encode_refusal(error, head_only, now, &mut out));
         // The connection closes after this: what the client does not take now is dropped.
         let _ = self.write_some(&out);
         self.start_drain();
@@ -620,7 +607,7 @@ impl Conn {
     ) -> Result<(), Failure> {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(Failure::Refuse(HttpError::Timeout));
+            return Err(Failure::Refuse(HttpError::BodyTimeout));
         }
         self.set_read_timeout(left.min(BODY_READ_TIMEOUT))
             .map_err(|_| Failure::Io)?;
@@ -632,7 +619,7 @@ impl Conn {
             Ok(n) if n > 0 => Ok(()),
             Err(e) if e.kind() == ErrorKind::Interrupted => Ok(()),
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                Err(Failure::Refuse(HttpError::Timeout))
+                Err(Failure::Refuse(HttpError::BodyTimeout))
             }
             _ => Err(Failure::Io),
         }

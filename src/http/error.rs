@@ -35,16 +35,22 @@ pub enum HttpError {
     UnknownCoding,
     /// The request target is longer than `MAX_TARGET_BYTES`.
     TargetTooLong,
-    /// The head is larger than `MAX_HEAD_BYTES` or has more than `MAX_HEADERS` fields.
+    /// The head is larger than `MAX_HEAD_BYTES` or has more than `MAX_HEADERS` fields, or a
+    /// chunked body's trailer section is larger than `MAX_TRAILER_BYTES`.
     HeadTooLarge,
     /// The body is larger than `MAX_BODY_BYTES`.
     BodyTooLarge,
     /// The head did not arrive within `HEAD_TIMEOUT`.
     Timeout,
+    /// The body stopped arriving for `BODY_READ_TIMEOUT`, or did not all arrive within
+    /// `BODY_TIMEOUT`.
+    BodyTimeout,
     /// `Expect` with something other than `100-continue`.
     Expectation,
     /// The body has not fully arrived and `MAX_BODY_WAITING` workers already wait on bodies.
     Busy,
+    /// A connection past `MAX_CONNECTIONS` (or what the open-file limit allows).
+    Overloaded,
 }
 
 impl HttpError {
@@ -59,13 +65,13 @@ impl HttpError {
             | HttpError::ContentLength
             | HttpError::Framing
             | HttpError::Chunked => 400,
-            HttpError::Timeout => 408,
+            HttpError::Timeout | HttpError::BodyTimeout => 408,
             HttpError::BodyTooLarge => 413,
             HttpError::TargetTooLong => 414,
             HttpError::Expectation => 417,
             HttpError::HeadTooLarge => 431,
             HttpError::UnknownCoding => 501,
-            HttpError::Busy => 503,
+            HttpError::Busy | HttpError::Overloaded => 503,
             HttpError::Version => 505,
         }
     }
@@ -88,8 +94,10 @@ impl fmt::Display for HttpError {
             HttpError::HeadTooLarge => "request header fields too large",
             HttpError::BodyTooLarge => "request body too large",
             HttpError::Timeout => "request head not received in time",
+            HttpError::BodyTimeout => "request body not received in time",
             HttpError::Expectation => "unsupported expectation",
             HttpError::Busy => "too many slow request bodies; retry",
+            HttpError::Overloaded => "too many open connections; retry",
         })
     }
 }

@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 
+use crate::http::error::HttpError;
+
 /// A handler's answer: a status, its own headers and a body. Framing headers a handler sets
 /// (`Content-Length`, `Transfer-Encoding`, `Connection`, ...) are dropped when encoding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +110,18 @@ pub fn encode(response: &Response, framing: Framing, date: &str, out: &mut Vec<u
     if !bodiless && !framing.head_only {
         out.extend_from_slice(&response.body);
     }
+}
+
+/// Appends the answer to a request refused with `error`: its status and reason as text, and
+/// `Connection: close`, since nothing after it on the connection can be trusted.
+pub(crate) fn encode_refusal(error: HttpError, head_only: bool, date: &str, out: &mut Vec<u8>) {
+    let framing = Framing {
+        head_only,
+        keep_alive: false,
+        http10: false,
+    };
+    let refusal = Response::text(error.status(), format!("{error}\n"));
+    encode(&refusal, framing, date, out);
 }
 
 /// How the body that follows a head encoded by `encode_head` is delimited.

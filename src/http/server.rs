@@ -7,11 +7,12 @@ use std::sync::Arc;
 use std::thread;
 
 use crate::http::conn::{Conn, Slot};
+use crate::http::error::HttpError;
 use crate::http::limits::{
     ACCEPT_BACKOFF, FD_RESERVE, MAX_CONNECTIONS, REFUSAL_READ_BYTES, TIMER_SLACK_NS, WRITE_STALL,
 };
 use crate::http::pool::Pool;
-use crate::http::response::{self, Framing, Response};
+use crate::http::response;
 use crate::http::Handler;
 
 /// Accepts connections forever, handing each to the pool. Never returns: every error is
@@ -115,14 +116,9 @@ fn connection_cap(proc_limits: Option<&str>) -> usize {
 /// Past the connection cap: answer 503 and close, without blocking the accept loop.
 fn refuse_overloaded(mut stream: TcpStream) {
     let _ = stream.set_nonblocking(true);
-    let refusal = Response::text(503, "Service Unavailable: too many open connections\n");
-    let framing = Framing {
-        head_only: false,
-        keep_alive: false,
-        http10: false,
-    };
     let mut out = Vec::new();
-    crate::http::date::with_now(|date| response::encode(&refusal, framing, date, &mut out));
+    let refusal = HttpError::Overloaded;
+    crate::http::date::with_now(|now| response::encode_refusal(refusal, false, now, &mut out));
     // Read what the client already sent, so closing does not reset the answer away.
     let mut sink = [0u8; REFUSAL_READ_BYTES];
     let _ = std::io::Read::read(&mut stream, &mut sink);
