@@ -448,8 +448,21 @@ fn function_config(name: String, value: &Value) -> Result<FunctionConfig, String
     // The host refuses a function without exactly one trigger (FunctionDescriptorProvider).
     match function.bindings.iter().filter(|b| b.is_trigger()).count() {
         0 => Err(no_trigger(&function.bindings)),
-        1 => Ok(function),
+        1 => http_output_has_a_request(function),
         _ => Err("more than one trigger binding".to_string()),
+    }
+}
+
+/// The host's `HttpBinding` answers the request that triggered the function: with any other
+/// trigger it fails every invocation, so such a function is refused at start-up.
+fn http_output_has_a_request(function: FunctionConfig) -> Result<FunctionConfig, String> {
+    match (function.http_output(), function.trigger()) {
+        (Some(http), Some(trigger)) if !function.is_http() => Err(format!(
+            "the \"http\" output {:?} needs an httpTrigger: the host fails every invocation of \
+             a {} function that has one",
+            http.name, trigger.kind
+        )),
+        _ => Ok(function),
     }
 }
 
@@ -859,6 +872,18 @@ mod tests {
         ] {
             assert!(!is_function_name(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_http_output_needs_an_http_trigger() {
+        let timer = r#"{"bindings":[{"type":"timerTrigger","name":"t"},{"type":"http","direction":"out","name":"res"}]}"#;
+        assert_eq!(
+            function(timer).unwrap_err(),
+            "the \"http\" output \"res\" needs an httpTrigger: the host fails every invocation of \
+             a timerTrigger function that has one"
+        );
+        let http = r#"{"bindings":[{"type":"httpTrigger","name":"r"},{"type":"http","direction":"out","name":"res"}]}"#;
+        assert!(function(http).is_ok());
     }
 
     #[test]

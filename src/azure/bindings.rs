@@ -131,7 +131,7 @@ mod tests {
         ];
         for (kind, expected) in cases {
             let text = format!(
-                r#"{{"bindings":[{{"type":"timerTrigger","name":"t"}},
+                r#"{{"bindings":[{{"type":"httpTrigger","name":"t"}},
                 {{"type":"{kind}","direction":"out","name":"o"}}]}}"#
             );
             let function = parse_function_json("F", text.as_bytes()).unwrap();

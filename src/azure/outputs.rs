@@ -300,7 +300,7 @@ pub(crate) mod tests {
     pub(crate) fn config() -> FunctionConfig {
         parse_function_json(
             "F",
-            br#"{"bindings":[{"type":"timerTrigger","direction":"in","name":"t"},
+            br#"{"bindings":[{"type":"httpTrigger","direction":"in","name":"t"},
             {"type":"blob","direction":"out","name":"blob"},
             {"type":"blob","direction":"out","name":"textBlob","dataType":"binary"},
             {"type":"queue","direction":"out","name":"queue"},
