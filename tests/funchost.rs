@@ -1833,6 +1833,31 @@ fn a_handler_not_built_yet_is_named_once_with_how_to_build_it() {
     );
 }
 
+/// `funchost ... 2>&1 | head -1`: a reader that goes away made the next line on stderr a panic,
+/// exit status 101. Closing the pipe before funchost has read its app files, it exits 1 as it
+/// would with the pipe open.
+#[test]
+fn a_closed_stderr_does_not_change_the_exit_status() {
+    let app = TempDir::new("funchost-closed-stderr")
+        .with("host.json", "{}")
+        .with("Echo/function.json", "{not json");
+    for closed in ["stderr", "stdout"] {
+        let mut child = Command::new(FUNCHOST)
+            .args(["start", "--app", app.path().to_str().unwrap()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        match closed {
+            "stderr" => drop(child.stderr.take()),
+            _ => drop(child.stdout.take()),
+        }
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(1), "{closed} closed");
+    }
+}
+
 /// `funchost start` on an app whose one function, Echo, has `function_json`, which it must
 /// refuse: exit status 1. Its stderr, and the path of the file it should name.
 fn refused_start(name: &str, function_json: &str) -> (String, PathBuf) {

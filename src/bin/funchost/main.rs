@@ -48,13 +48,13 @@ fn main() -> ExitCode {
     let command = match cli::parse(&args) {
         Ok(command) => command,
         Err(message) => {
-            eprintln!("funchost: {message}");
+            say(&message);
             return ExitCode::from(2);
         }
     };
     let result = match command {
         Command::Help => {
-            print!("{}", cli::HELP);
+            Log::Console.plain(cli::HELP.trim_end());
             return ExitCode::SUCCESS;
         }
         Command::Start {
@@ -66,9 +66,15 @@ fn main() -> ExitCode {
         Command::New(scaffold) => scaffold::create(&scaffold).map(|()| ExitCode::SUCCESS),
     };
     result.unwrap_or_else(|message| {
-        eprintln!("funchost: {message}");
+        say(&message);
         ExitCode::FAILURE
     })
+}
+
+/// Says on stderr why funchost stops. A closed stderr (`funchost ... 2>&1 | head -1`) must not
+/// turn the exit status into a panic's.
+fn say(message: &str) {
+    Log::Stderr.plain(&format!("funchost: {message}"));
 }
 
 /// The app at `dir`, its root made absolute; its warnings logged.
@@ -163,7 +169,7 @@ fn start(common: &Common, port: u16, watch_stdin: bool) -> Result<ExitCode, Stri
             if let Some(handler) = &watched.handler {
                 if let Some(why) = handler.wait_failed() {
                     handler.stop();
-                    eprintln!("funchost: {why}");
+                    say(&why);
                     std::process::exit(1);
                 }
             }
@@ -242,7 +248,7 @@ fn run_invoke(common: &Common, call: &Call) -> Result<ExitCode, String> {
     let prepared = match prepared {
         Ok(prepared) => prepared,
         Err(message) => {
-            eprintln!("funchost: {message}");
+            say(&message);
             return Ok(ExitCode::from(2));
         }
     };

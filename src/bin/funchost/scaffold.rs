@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 use handler::azure::appfiles;
 
+use crate::log::Log;
+
 /// What `new` creates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scaffold {
@@ -107,16 +109,17 @@ pub fn create(scaffold: &Scaffold) -> Result<(), String> {
     write_new(&function_json, json)?;
     write_new(&rust, &source.replace("{Name}", name))?;
     fs::write(&table, edited).map_err(|e| format!("cannot write {}: {e}", table.display()))?;
-    println!("Created {}", function_json.display());
-    println!("Created {}", rust.display());
-    println!("Added {name} to FUNCTIONS in {}", table.display());
+    let log = Log::Console;
+    log.plain(&format!("Created {}", function_json.display()));
+    log.plain(&format!("Created {}", rust.display()));
+    log.plain(&format!("Added {name} to FUNCTIONS in {}", table.display()));
     let bundled = fs::read_to_string(app.join("host.json"))
         .is_ok_and(|host| host.to_ascii_lowercase().contains("\"extensionbundle\""));
     if !bundled && !matches!(scaffold.template.as_str(), "http" | "timer") {
-        println!(
+        log.plain(&format!(
             "Note: a {} trigger needs the extension bundle in host.json (README, \"Bindings\").",
             scaffold.template
-        );
+        ));
     }
     Ok(())
 }
