@@ -61,8 +61,19 @@ impl LocalHost {
         extra: &[&str],
         envs: &[(&str, &str)],
     ) -> LocalHost {
+        LocalHost::spawn_exe(Path::new(FUNCHOST), app, handler, extra, envs)
+    }
+
+    /// `spawn`, with the funchost binary at `exe`.
+    fn spawn_exe(
+        exe: &Path,
+        app: &Path,
+        handler: Option<&str>,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+    ) -> LocalHost {
         let port = free_port();
-        let mut command = Command::new(FUNCHOST);
+        let mut command = Command::new(exe);
         command
             .args([
                 "start",
@@ -1831,6 +1842,34 @@ fn a_handler_not_built_yet_is_named_once_with_how_to_build_it() {
             missing.display()
         )
     );
+}
+
+/// funchost starts the handler through itself, run again as its watcher: once `cargo build` had
+/// replaced its binary, every restart failed with "No such file or directory", blamed on the
+/// handler. Here the handler fails once, after funchost's binary is gone, and starts again.
+#[test]
+fn the_handler_restarts_after_funchost_itself_was_rebuilt() {
+    let bin = TempDir::new("funchost-rebuilt-bin");
+    let exe = bin.path().join("funchost");
+    std::fs::copy(FUNCHOST, &exe).unwrap();
+    let host = r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"h.sh"},"enableForwardingHttpRequest":true}}"#;
+    let script = format!(
+        "#!/bin/sh\nif [ ! -e failed ]; then touch failed; sleep 1; exit 1; fi\nexec {HANDLER}\n"
+    );
+    let function =
+        std::fs::read_to_string(fixture("forwarding").join("HelloRust/function.json")).unwrap();
+    let app = TempDir::new("funchost-rebuilt")
+        .with("host.json", host)
+        .with("HelloRust/function.json", &function)
+        .with("h.sh", &script);
+    make_executable(&app.path().join("h.sh"));
+    let mut local = LocalHost::spawn_exe(&exe, app.path(), None, &[], &[]);
+    local.wait_out("Started handler");
+    std::fs::remove_file(&exe).unwrap();
+    local.wait_count(true, "Started handler", 2);
+    local.wait_out("Host started on");
+    let reply = local.get("/api/HelloRust?name=Again");
+    assert_eq!(reply.text(), greeting(Some("Again")));
 }
 
 /// `funchost ... 2>&1 | head -1`: a reader that goes away made the next line on stderr a panic,

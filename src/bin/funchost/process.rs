@@ -458,7 +458,15 @@ impl Shared {
                     slept += PING_INTERVAL;
                 }
                 Ping::NotYet => {
-                    return Ended::Error("Initializing HttpWorker timed out.".into());
+                    // The host's words, then what they mean: its most reported custom-handler
+                    // problem is a handler listening on another port.
+                    return Ended::Error(format!(
+                        "Initializing HttpWorker timed out: nothing accepted a connection on \
+                         127.0.0.1:{} in {} s. Does the handler listen on the port in \
+                         FUNCTIONS_CUSTOMHANDLER_PORT?",
+                        self.client.port(),
+                        INIT_TIMEOUT.as_secs()
+                    ));
                 }
                 Ping::Failed(why) => {
                     return Ended::Error(format!("Failed to start http worker process: {why}"));
@@ -532,7 +540,12 @@ impl Shared {
         }
         command.envs(launch.env.iter().map(|(k, v)| (k, v)));
         command.envs(own);
-        let mut watcher = command.spawn().map_err(|e| failed(e.to_string()))?;
+        // The handler is started by funchost run again, as its watcher: a failure here is
+        // funchost's own (its binary rebuilt or removed while it runs), not the handler's.
+        let mut watcher = command.spawn().map_err(|e| {
+            let exe = command.get_program().to_string_lossy().into_owned();
+            format!("Failed to start http worker process: cannot run funchost's watcher {exe}: {e}")
+        })?;
         let mut stdout = BufReader::new(watcher.stdout.take().expect("a piped stdout"));
         let started = match watch::started(&mut stdout) {
             Ok(started) => started,

@@ -69,7 +69,14 @@ const REAPER_SCRIPT: &str = "trap '' HUP INT QUIT TERM; read -r line; kill -9 -$
 /// # Errors
 /// funchost's own path cannot be found.
 pub fn command(program: &Path, args: &[String]) -> io::Result<Command> {
-    let mut command = Command::new(std::env::current_exe()?);
+    // Linux's link to the running binary still starts it once `cargo build` has replaced it,
+    // as a restart may have to long after funchost started.
+    let own = Path::new("/proc/self/exe");
+    let exe = match own.exists() {
+        true => own.to_path_buf(),
+        false => std::env::current_exe()?,
+    };
+    let mut command = Command::new(exe);
     command.arg(WATCH).arg(program).args(args);
     Ok(command)
 }
