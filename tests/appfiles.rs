@@ -87,6 +87,7 @@ fn loads_the_fixture_apps() {
             executable: "app".to_string(),
             arguments: Vec::new(),
             working_directory: String::new(),
+            function_timeout: Default::default(),
             functions: vec![boom, hello_rust(), product, tick],
             warnings: Vec::new(),
         }

@@ -1535,27 +1535,30 @@ fn invoke_reports_failures_in_its_exit_status() {
 fn invoke_prints_the_500_of_a_function_timeout() {
     let app = fake_app("invoke-timeout", FORWARDING);
     let dir = app.path().to_str().unwrap();
-    let args = [
-        "invoke",
-        "Echo",
-        "--app",
-        dir,
-        "--path",
-        "/api/Echo?hang=1",
-        "--function-timeout",
-        "1",
-    ];
-    let (status, out, err) = run(&args, "");
-    assert_eq!(status.code(), Some(1), "{err}");
-    assert!(
-        out.starts_with("HTTP/1.1 500 Internal Server Error\r\n"),
-        "stdout: {out:?}\nstderr: {err}"
+    let call = ["invoke", "Echo", "--app", dir, "--path", "/api/Echo?hang=1"];
+    // Given on the command line, then by host.json, as the host reads it.
+    let host_json = app.path().join("host.json");
+    let with_timeout = std::fs::read_to_string(&host_json).unwrap().replacen(
+        r#"{"version":"2.0","#,
+        r#"{"version":"2.0","functionTimeout":"00:00:01","#,
+        1,
     );
-    assert!(
-        err.contains("Timeout value of 00:00:01 was exceeded by function: Functions.Echo"),
-        "{err}"
-    );
-    assert!(!err.contains("no answer from the local host"), "{err}");
+    for given in [&["--function-timeout", "1"][..], &[]] {
+        if given.is_empty() {
+            std::fs::write(&host_json, &with_timeout).unwrap();
+        }
+        let (status, out, err) = run(&[&call[..], given].concat(), "");
+        assert_eq!(status.code(), Some(1), "{err}");
+        assert!(
+            out.starts_with("HTTP/1.1 500 Internal Server Error\r\n"),
+            "stdout: {out:?}\nstderr: {err}"
+        );
+        assert!(
+            err.contains("Timeout value of 00:00:01 was exceeded by function: Functions.Echo"),
+            "{err}"
+        );
+        assert!(!err.contains("no answer from the local host"), "{err}");
+    }
 }
 
 /// Options that mean nothing for the function called are a command-line mistake (exit status

@@ -15,6 +15,7 @@
 use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::azure::json::{self, JsonError, Value};
 use crate::azure::template::Template;
@@ -45,10 +46,25 @@ pub struct AppConfig {
     pub arguments: Vec<String>,
     /// `customHandler.description.workingDirectory` (`""` = the app root).
     pub working_directory: String,
+    /// `functionTimeout`.
+    pub function_timeout: FunctionTimeout,
     /// Every function, sorted by name.
     pub functions: Vec<FunctionConfig>,
     /// What the host accepts but is most likely a mistake, one line each, naming its file.
     pub warnings: Vec<String>,
+}
+
+/// host.json's `functionTimeout`: how long the host lets an invocation run before it fails it
+/// and restarts the handler.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FunctionTimeout {
+    /// Not set: 30 minutes, or 5 on the Consumption plan.
+    #[default]
+    Default,
+    /// A TimeSpan of at least one second.
+    After(Duration),
+    /// `-1`: no limit, on plans other than Consumption.
+    Unbounded,
 }
 
 /// One function: its folder name and the bindings of its function.json.
@@ -351,9 +367,73 @@ fn host_config(root: &Path, host: &Value) -> Result<AppConfig, String> {
         executable: text("defaultExecutablePath")?,
         arguments,
         working_directory: text("workingDirectory")?,
+        function_timeout: function_timeout(host.get_ignore_case("functionTimeout"))?,
         functions: Vec::new(),
         warnings: Vec::new(),
     })
+}
+
+/// `functionTimeout`, checked as the host checks it (`ScriptJobHostOptionsSetup`): a TimeSpan
+/// of at least a second, or `-1` for none. The host does not start with another.
+fn function_timeout(value: Option<&Value>) -> Result<FunctionTimeout, String> {
+    let text = match value {
+        None | Some(Value::Null) => return Ok(FunctionTimeout::Default),
+        Some(Value::String(text) | Value::Number(text)) => text.trim(),
+        Some(_) => return Err("functionTimeout is not a string".to_string()),
+    };
+    let (negative, span) = (text.strip_prefix('-')).map_or((false, text), |rest| (true, rest));
+    match (negative, time_span(span)) {
+        (_, None) => Err(format!(
+            "functionTimeout {text:?} is not a TimeSpan (hh:mm:ss, or d.hh:mm:ss)"
+        )),
+        (true, Some(length)) if length == Duration::from_secs(24 * 3600) => {
+            Ok(FunctionTimeout::Unbounded)
+        }
+        (true, Some(_)) => Err(format!(
+            "functionTimeout {text:?} is negative; the host takes only -1, for no limit"
+        )),
+        (false, Some(length)) if length < Duration::from_secs(1) => Err(format!(
+            "functionTimeout {text:?} is shorter than the host's least, 00:00:01"
+        )),
+        (false, Some(length)) => Ok(FunctionTimeout::After(length)),
+    }
+}
+
+/// A .NET TimeSpan without its sign, as `TimeSpan.Parse` reads it: `d`, `[d.]hh:mm`, or
+/// `[d.]hh:mm:ss[.fffffff]`, hours below 24 and minutes and seconds below 60.
+#[inline(never)]
+fn time_span(text: &str) -> Option<Duration> {
+    let number = |s: &str| -> Option<u64> {
+        (!s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let parts: Vec<&str> = text.split(':').collect();
+    let (days, hours) = match parts[0].split_once('.') {
+        Some((days, hours)) if parts.len() > 1 => (number(days)?, number(hours)?),
+        _ if parts.len() == 1 => return Some(Duration::from_secs(number(parts[0])? * 86_400)),
+        _ => (0, number(parts[0])?),
+    };
+    let minutes = number(parts[1])?;
+    let (seconds, nanos) = match parts.get(2) {
+        None => (0, 0),
+        Some(last) => match last.split_once('.') {
+            None => (number(last)?, 0),
+            Some((seconds, fraction)) if fraction.len() <= 7 => {
+                let digits = number(fraction)?;
+                (
+                    number(seconds)?,
+                    digits * 10u64.pow(9 - fraction.len() as u32),
+                )
+            }
+            Some(_) => return None,
+        },
+    };
+    if parts.len() > 3 || hours > 23 || minutes > 59 || seconds > 59 {
+        return None;
+    }
+    let whole = ((days * 24 + hours) * 60 + minutes) * 60 + seconds;
+    Some(Duration::new(whole, nanos as u32))
 }
 
 /// host.json's optional `functions` list: the only functions the host loads when present.
@@ -481,21 +561,14 @@ fn check_schedule(schedule: &str) -> Result<(), String> {
     if schedule.len() > 2 && schedule.starts_with('%') && schedule.ends_with('%') {
         return Ok(());
     }
-    let time_span = |s: &str| {
-        let (days, time) = s.split_once('.').unwrap_or(("0", s));
-        let parts: Vec<&str> = time.split(':').collect();
-        days.bytes().all(|b| b.is_ascii_digit())
-            && (2..=3).contains(&parts.len())
-            && parts
-                .iter()
-                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-    };
     let fields: Vec<&str> = schedule.split_whitespace().collect();
     let cron_field = |f: &&str| {
         f.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"*/,-?".contains(&b))
     };
-    if time_span(schedule) || (matches!(fields.len(), 5 | 6) && fields.iter().all(cron_field)) {
+    if (schedule.contains(':') && time_span(schedule).is_some())
+        || (matches!(fields.len(), 5 | 6) && fields.iter().all(cron_field))
+    {
         return Ok(());
     }
     Err(format!(
@@ -1206,6 +1279,50 @@ mod tests {
         )
         .unwrap();
         assert!(strings.forwarding && !strings.proxying);
+    }
+
+    #[test]
+    fn function_timeout_is_read_as_the_host_reads_it() {
+        let timeout = |json: &str| host(json).map(|c| c.function_timeout);
+        let after = |secs: u64| Ok(FunctionTimeout::After(Duration::from_secs(secs)));
+        assert_eq!(timeout("{}"), Ok(FunctionTimeout::Default));
+        assert_eq!(
+            timeout(r#"{"functionTimeout":null}"#),
+            Ok(FunctionTimeout::Default)
+        );
+        assert_eq!(timeout(r#"{"functionTimeout":"00:05:00"}"#), after(300));
+        assert_eq!(
+            timeout(r#"{"FunctionTimeout":" 1.02:03:04 "}"#),
+            after(93_784)
+        );
+        assert_eq!(timeout(r#"{"functionTimeout":"00:10"}"#), after(600));
+        assert_eq!(timeout(r#"{"functionTimeout":"2"}"#), after(2 * 86_400));
+        assert_eq!(
+            timeout(r#"{"functionTimeout":"-1"}"#),
+            Ok(FunctionTimeout::Unbounded)
+        );
+        assert_eq!(
+            timeout(r#"{"functionTimeout":"-1.00:00:00"}"#),
+            Ok(FunctionTimeout::Unbounded)
+        );
+        assert_eq!(
+            timeout(r#"{"functionTimeout":"00:00:01.5"}"#),
+            Ok(FunctionTimeout::After(Duration::from_millis(1500)))
+        );
+        for (json, reason) in [
+            (r#""5 minutes""#, "is not a TimeSpan"),
+            (r#""00:60:00""#, "is not a TimeSpan"),
+            (r#""24:00:00""#, "is not a TimeSpan"),
+            (r#""1:2:3:4""#, "is not a TimeSpan"),
+            (r#""00:00:00.12345678""#, "is not a TimeSpan"),
+            (r#""""#, "is not a TimeSpan"),
+            (r#""-00:05:00""#, "the host takes only -1"),
+            (r#""00:00:00.5""#, "shorter than the host's least"),
+            ("true", "functionTimeout is not a string"),
+        ] {
+            let error = timeout(&format!(r#"{{"functionTimeout":{json}}}"#)).unwrap_err();
+            assert!(error.contains(reason), "{json}: {error}");
+        }
     }
 
     #[test]

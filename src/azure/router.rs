@@ -271,6 +271,7 @@ mod tests {
             executable: String::new(),
             arguments: Vec::new(),
             working_directory: String::new(),
+            function_timeout: Default::default(),
             warnings: Vec::new(),
             functions: vec![crate::azure::appfiles::FunctionConfig {
                 name: "a".to_string(),

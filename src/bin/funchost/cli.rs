@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::host::DEFAULT_FUNCTION_TIMEOUT;
 use crate::scaffold::{self, Scaffold};
 
 pub const HELP: &str = "\
@@ -42,7 +41,8 @@ Options:
   --method M, --path P    invoke: method and path+query of the HTTP request
   --header 'K: V'         invoke: a request header (repeatable)
   --template T, --src SRC new: the trigger, and the functions' folder (default src/functions)
-  --function-timeout S    seconds before a call fails and the handler restarts (default 1800)
+  --function-timeout S    seconds before a call fails and the handler restarts (default:
+                          host.json's functionTimeout, else 1800)
   --watch-stdin           start: stop (and kill the handler) when stdin reaches end of file
   -h, --help              this help
 
@@ -73,7 +73,8 @@ pub struct Call {
 pub struct Common {
     pub app: PathBuf,
     pub handler: Option<PathBuf>,
-    pub function_timeout: Duration,
+    /// `--function-timeout`, over host.json's `functionTimeout`.
+    pub function_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +126,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     let mut common = Common {
         app: PathBuf::from("."),
         handler: None,
-        function_timeout: DEFAULT_FUNCTION_TIMEOUT,
+        function_timeout: None,
     };
     let (mut port, mut watch_stdin) = (7071u16, false);
     let mut call = Call::default();
@@ -158,7 +159,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 let secs: u64 = text.parse().ok().filter(|&s| s > 0).ok_or_else(|| {
                     format!("--function-timeout {text:?} is not a number of seconds")
                 })?;
-                common.function_timeout = Duration::from_secs(secs);
+                common.function_timeout = Some(Duration::from_secs(secs));
             }
             "--port" => {
                 let text = value()?;
@@ -249,7 +250,7 @@ mod tests {
         let common = Common {
             app: PathBuf::from("."),
             handler: None,
-            function_timeout: DEFAULT_FUNCTION_TIMEOUT,
+            function_timeout: None,
         };
         let default = Command::Start {
             common,
@@ -264,7 +265,7 @@ mod tests {
             common: Common {
                 app: PathBuf::from("a"),
                 handler: Some(PathBuf::from("./h")),
-                function_timeout: Duration::from_secs(5),
+                function_timeout: Some(Duration::from_secs(5)),
             },
             port: 8080,
             watch_stdin: true,

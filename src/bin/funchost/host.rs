@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use handler::azure::appfiles::{AppConfig, FunctionConfig};
+use handler::azure::appfiles::{AppConfig, FunctionConfig, FunctionTimeout};
 use handler::azure::json::Value;
 use handler::azure::template::{self, Template};
 use handler::http::response::Response;
@@ -25,6 +25,18 @@ pub const READY_WAIT: Duration = Duration::from_secs(120);
 
 /// `functionTimeout` when not given: `func start` runs on a non-Consumption default, 30 min.
 pub const DEFAULT_FUNCTION_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// `functionTimeout: "-1"`: no limit, as a wait that never ends before funchost does.
+const UNBOUNDED: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// How long a call may run: `given` (`--function-timeout`), else host.json's `functionTimeout`.
+pub fn function_timeout(given: Option<Duration>, app: &AppConfig) -> Duration {
+    given.unwrap_or(match app.function_timeout {
+        FunctionTimeout::Default => DEFAULT_FUNCTION_TIMEOUT,
+        FunctionTimeout::After(length) => length,
+        FunctionTimeout::Unbounded => UNBOUNDED,
+    })
+}
 
 /// How the host calls a function's handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -153,7 +153,7 @@ fn start(common: &Common, port: u16, watch_stdin: bool) -> Result<ExitCode, Stri
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let handler = supervise(&app, common, log)?;
-    let timeout = common.function_timeout;
+    let timeout = host::function_timeout(common.function_timeout, &app);
     let host = Arc::new(Host::new(app, handler, log, timeout, Given::default())?);
     if let Some(handler) = &host.handler {
         if let Err(why) = handler.wait_ready(READY_WAIT) {
@@ -254,13 +254,8 @@ fn run_invoke(common: &Common, call: &Call) -> Result<ExitCode, String> {
     };
     let handler = supervise(&app, common, log)?;
     let given = prepared.given.clone();
-    let host = Arc::new(Host::new(
-        app,
-        handler,
-        log,
-        common.function_timeout,
-        given,
-    )?);
+    let timeout = host::function_timeout(common.function_timeout, &app);
+    let host = Arc::new(Host::new(app, handler, log, timeout, given)?);
     let status = invoke::run(Arc::clone(&host), &function, call, prepared);
     if let Some(handler) = &host.handler {
         handler.stop();

@@ -767,6 +767,7 @@ mod tests {
             executable: executable.into(),
             arguments: vec!["--port".into(), "%FUNCTIONS_CUSTOMHANDLER_PORT%".into()],
             working_directory: working_directory.into(),
+            function_timeout: Default::default(),
             functions: Vec::new(),
             warnings: Vec::new(),
         }
