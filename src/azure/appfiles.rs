@@ -811,7 +811,7 @@ fn offset(error: JsonError) -> Option<usize> {
         | InvalidUnicode { offset }
         | ControlCharacter { offset }
         | TrailingData { offset } => Some(offset),
-        Empty | UnexpectedEnd | TooDeep { .. } | TooLarge | TooManyValues { .. } => None,
+        Empty | UnexpectedEnd | TooDeep { .. } | TooLarge { .. } | TooManyValues { .. } => None,
     }
 }
 

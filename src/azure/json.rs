@@ -51,29 +51,32 @@ pub enum JsonError {
     TrailingData { offset: usize },
     /// Arrays and objects nested deeper than the limit.
     TooDeep { limit: usize },
-    /// Input longer than `JSON_MAX_BYTES`.
-    TooLarge,
+    /// Input longer than the limit.
+    TooLarge { limit: usize },
     /// More values than the limit (each costs far more memory than its text).
     TooManyValues { limit: usize },
 }
 
-/// How deep and how many values a document may hold.
+/// How long, how deep and how many values a document may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    pub bytes: usize,
     pub depth: usize,
     pub values: usize,
 }
 
 impl Limits {
-    /// For any document but the host's invocations: `JSON_MAX_DEPTH` and `JSON_MAX_VALUES`.
+    /// For any document but the host's invocations: the `JSON_MAX_*` limits.
     pub const DOCUMENT: Limits = Limits {
+        bytes: JSON_MAX_BYTES,
         depth: JSON_MAX_DEPTH,
         values: JSON_MAX_VALUES,
     };
 
     /// For a host's invocation, which carries a document's values up to twice and nests it
-    /// deeper: `INVOCATION_MAX_DEPTH` and `INVOCATION_MAX_VALUES`.
+    /// deeper: `INVOCATION_MAX_DEPTH` and `INVOCATION_MAX_VALUES` (and as many bytes as any).
     pub const INVOCATION: Limits = Limits {
+        bytes: JSON_MAX_BYTES,
         depth: INVOCATION_MAX_DEPTH,
         values: INVOCATION_MAX_VALUES,
     };
@@ -92,7 +95,7 @@ impl fmt::Display for JsonError {
             ControlCharacter { offset } => write!(f, "control character at offset {offset}"),
             TrailingData { offset } => write!(f, "trailing data at offset {offset}"),
             TooDeep { limit } => write!(f, "nested deeper than the limit of {limit}"),
-            TooLarge => write!(f, "larger than the limit of {JSON_MAX_BYTES} bytes"),
+            TooLarge { limit } => write!(f, "larger than the limit of {limit} bytes"),
             TooManyValues { limit } => write!(f, "more values than the limit of {limit}"),
         }
     }
@@ -104,7 +107,7 @@ impl JsonError {
     pub fn is_limit(&self) -> bool {
         matches!(
             self,
-            Self::TooDeep { .. } | Self::TooLarge | Self::TooManyValues { .. }
+            Self::TooDeep { .. } | Self::TooLarge { .. } | Self::TooManyValues { .. }
         )
     }
 }
@@ -119,13 +122,15 @@ pub fn parse(input: &[u8]) -> Result<Value, JsonError> {
     parse_within(input, Limits::DOCUMENT)
 }
 
-/// `parse`, with `limits` for depth and values.
+/// `parse`, within `limits`.
 ///
 /// # Errors
 /// As `parse`.
 pub fn parse_within(input: &[u8], limits: Limits) -> Result<Value, JsonError> {
-    if input.len() > JSON_MAX_BYTES {
-        return Err(JsonError::TooLarge);
+    if input.len() > limits.bytes {
+        return Err(JsonError::TooLarge {
+            limit: limits.bytes,
+        });
     }
     let mut reader = Reader {
         bytes: input,
@@ -802,7 +807,12 @@ mod tests {
         big[JSON_MAX_BYTES - 1] = b'0';
         assert_eq!(parse(&big), Ok(n("0")));
         big.push(b' ');
-        assert_eq!(parse(&big), Err(JsonError::TooLarge));
+        assert_eq!(
+            parse(&big),
+            Err(JsonError::TooLarge {
+                limit: JSON_MAX_BYTES
+            })
+        );
     }
 
     #[test]

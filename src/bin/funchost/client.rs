@@ -34,7 +34,7 @@ const MAX_REPLY_HEAD_BYTES: usize = 64 * 1024;
 
 /// Largest buffered response body with `Content-Length` or read to close, in bytes. The host
 /// buffers whole responses; chunked ones are capped by the library decoder (8 MiB).
-const MAX_REPLY_BYTES: usize = 100 * 1024 * 1024;
+pub const MAX_REPLY_BYTES: usize = 100 * 1024 * 1024;
 
 /// Size of the chunks a chunked request body is cut into.
 const CHUNK_BYTES: usize = 4096;

@@ -8,10 +8,11 @@ use std::fmt;
 use handler::azure::appfiles::FunctionConfig;
 use handler::azure::bindings::RETURN;
 use handler::azure::host_outputs::{read_outputs, Item};
-use handler::azure::json::{self, Value};
+use handler::azure::json::{self, Limits, Value};
+use handler::http::limits::INVOCATION_MAX_DEPTH;
 use handler::http::response::Response;
 
-use crate::client::Reply;
+use crate::client::{Reply, MAX_REPLY_BYTES};
 
 /// A reply the host can use.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +41,8 @@ pub enum Failure {
     MediaType(Option<String>),
     /// Not valid JSON.
     Json(String),
+    /// Past what funchost reads (`REPLY_LIMITS`), though the host would read it.
+    TooLarge(String),
     /// Empty or `null`: the real host never completes such an invocation.
     Empty(&'static str),
     /// Valid JSON of the wrong shape.
@@ -59,6 +62,10 @@ impl fmt::Display for Failure {
                 media.as_deref().unwrap_or("missing")
             ),
             Failure::Json(e) => write!(f, "the reply is not valid JSON: {e}"),
+            Failure::TooLarge(e) => write!(
+                f,
+                "the reply is {e}: funchost reads no more, though the host reads any"
+            ),
             Failure::Empty(what) => write!(
                 f,
                 "the reply is {what}; the real host would wait for functionTimeout and then \
@@ -68,6 +75,15 @@ impl fmt::Display for Failure {
         }
     }
 }
+
+/// How much of a reply funchost reads. The host reads any: these bound only funchost's memory,
+/// at as many bytes as its client buffers and a million values (about 80 MB parsed), room for
+/// `MAX_OUTPUT_ITEMS` documents of a hundred values each.
+const REPLY_LIMITS: Limits = Limits {
+    bytes: MAX_REPLY_BYTES,
+    depth: INVOCATION_MAX_DEPTH,
+    values: 1_000_000,
+};
 
 /// Reads a payload-mode reply (`HttpScriptInvocationResult`).
 pub fn read(reply: &Reply) -> Result<Outcome, Failure> {
@@ -83,7 +99,10 @@ pub fn read(reply: &Reply) -> Result<Outcome, Failure> {
         let given = reply.head.header("content-type").map(str::to_string);
         return Err(Failure::MediaType(given));
     }
-    let value = json::parse(&reply.body).map_err(|e| Failure::Json(e.to_string()))?;
+    let value = json::parse_within(&reply.body, REPLY_LIMITS).map_err(|e| match e.is_limit() {
+        true => Failure::TooLarge(e.to_string()),
+        false => Failure::Json(e.to_string()),
+    })?;
     if value == Value::Null {
         return Err(Failure::Empty("null"));
     }
@@ -416,6 +435,21 @@ mod tests {
         assert_eq!(outcome(200, Some("text/plain"), "{}"), Err(media));
         assert_eq!(outcome(200, None, "{}"), Err(Failure::MediaType(None)));
         assert!(matches!(outcome(200, json, "{"), Err(Failure::Json(_))));
+        // Large replies the host would read are read, up to funchost's own bounds.
+        let documents = |n: usize| {
+            let fields: Vec<String> = (0..60).map(|i| format!("\"f{i}\":{i}")).collect();
+            let doc = format!("{{{}}}", fields.join(","));
+            let body = format!(r#"{{"Outputs":{{"doc":[{}]}}}}"#, vec![doc; n].join(","));
+            read(&reply(200, json, &body))
+        };
+        assert!(documents(1_000).is_ok());
+        let blob = format!(r#"{{"Outputs":{{"blob":"{}"}}}}"#, "A".repeat(9 << 20));
+        assert!(read(&reply(200, json, &blob)).is_ok());
+        assert_eq!(
+            documents(20_000).unwrap_err().to_string(),
+            "the reply is more values than the limit of 1000000: funchost reads no more, though \
+             the host reads any"
+        );
         let empty = Failure::Empty("an empty body");
         assert_eq!(outcome(200, json, ""), Err(empty.clone()));
         assert_eq!(outcome(200, None, ""), Err(empty));
