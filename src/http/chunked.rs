@@ -76,7 +76,8 @@ impl ChunkedDecoder {
     /// rest belongs to the next request.
     ///
     /// # Errors
-    /// `Chunked` for malformed framing, `BodyTooLarge` once the data passes `MAX_BODY_BYTES`.
+    /// `Chunked` for malformed framing, `BodyTooLarge` once the data passes `MAX_BODY_BYTES`,
+    /// `HeadTooLarge` once the trailer fields pass `MAX_TRAILER_BYTES`.
     pub fn decode(&mut self, input: &[u8], body: &mut Vec<u8>) -> Result<usize, HttpError> {
         let mut i = 0;
         while i < input.len() && self.state != State::Done {

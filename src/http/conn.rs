@@ -31,10 +31,10 @@ use crate::http::chunked::ChunkedDecoder;
 use crate::http::date;
 use crate::http::error::HttpError;
 use crate::http::limits::{
-    BODY_READ_TIMEOUT, BODY_TIMEOUT, DRAIN_CHUNK, DRAIN_READS, FLUSH_AT, HEAD_LINGER, HEAD_TIMEOUT,
-    IDLE_TIMEOUT, LINGER, LINGER_CHECK, MAX_BODY_WAITING, MAX_HEAD_BYTES, MAX_LINGERING,
-    MAX_UNSENT_BYTES, POLL_SPIN, QUICK_WAITS, READ_CHUNK, REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME,
-    SCRATCH_KEEP_BYTES, WRITE_TIMEOUT,
+    BODY_READ_CHUNK, BODY_READ_TIMEOUT, BODY_TIMEOUT, DRAIN_CHUNK, DRAIN_READS, FLUSH_AT,
+    HEAD_LINGER, HEAD_TIMEOUT, IDLE_TIMEOUT, LINGER, LINGER_CHECK, MAX_BODY_WAITING,
+    MAX_HEAD_BYTES, MAX_LINGERING, MAX_UNSENT_BYTES, POLL_SPIN, QUICK_WAITS, READ_CHUNK,
+    REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME, SCRATCH_KEEP_BYTES, WRITE_TIMEOUT,
 };
 use crate::http::parse::{self, BodyKind, Field, Head, Status, Version};
 use crate::http::request::Request;
@@ -986,7 +986,7 @@ fn read_body(
                 .body
                 .extend_from_slice(&scratch.buf[start..start + buffered]);
             while scratch.body.len() < len {
-                let want = (len - scratch.body.len()).min(FLUSH_AT);
+                let want = (len - scratch.body.len()).min(BODY_READ_CHUNK);
                 conn.read_body_bytes(&mut scratch.body, want, deadline)?;
             }
             scratch.hi = scratch.lo + used;
@@ -1011,17 +1011,17 @@ fn read_body(
             let deadline = Instant::now() + BODY_TIMEOUT;
             // The window keeps the head, which the request borrows: the rest of the body is
             // read through a buffer of its own, and what follows it is appended afterwards.
-            let mut chunk = Vec::with_capacity(READ_CHUNK);
-            let mut rest = Vec::new();
+            let mut chunk = Vec::with_capacity(BODY_READ_CHUNK);
+            let mut taken = 0;
             while !decoder.is_done() {
                 chunk.clear();
-                conn.read_body_bytes(&mut chunk, READ_CHUNK, deadline)?;
-                let taken = decoder
+                conn.read_body_bytes(&mut chunk, BODY_READ_CHUNK, deadline)?;
+                taken = decoder
                     .decode(&chunk, &mut scratch.body)
                     .map_err(Failure::Refuse)?;
-                // Bytes past the end of the body are the next pipelined request.
-                rest.extend_from_slice(&chunk[taken..]);
             }
+            // Bytes past the end of the body, all in the last read, are the next request.
+            let rest = &chunk[taken..];
             // The head moves to the buffer's start (spans are relative to the window), so
             // `lo` does not creep forward request after request.
             scratch.buf.copy_within(scratch.lo..scratch.lo + used, 0);
@@ -1032,7 +1032,7 @@ fn read_body(
                 if scratch.buf.len() < need {
                     scratch.buf.resize(need, 0);
                 }
-                scratch.buf[scratch.hi..need].copy_from_slice(&rest);
+                scratch.buf[scratch.hi..need].copy_from_slice(rest);
                 scratch.hi = need;
                 return Ok(Some((Body::InScratch, Some(used))));
             }

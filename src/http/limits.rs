@@ -27,10 +27,15 @@ pub const MAX_METHOD_BYTES: usize = 32;
 /// Beyond it the answer is 431.
 pub const MAX_HEADERS: usize = 128;
 
-/// Most bytes read from a socket in one call, and the step by which a worker's read buffer grows.
-/// A typical request arrives in one read; a worker's buffer grows to at most `MAX_HEAD_BYTES`
-/// plus this (a head and what follows it), and keeps that size.
+/// Most bytes read in one call into a connection's buffer (heads, and bodies that come with
+/// them), and the step by which a worker's read buffer grows. A typical request arrives in one
+/// read; a worker's buffer grows to at most `MAX_HEAD_BYTES` plus this (a head and what follows
+/// it), and keeps that size.
 pub const READ_CHUNK: usize = 8 * 1024;
+
+/// Most bytes read in one call for the rest of a body the head did not bring: large bodies
+/// arrive in a few large reads, and a body is buffered whole anyway (`MAX_BODY_BYTES`).
+pub const BODY_READ_CHUNK: usize = 64 * 1024;
 
 /// Largest request body, in bytes, decided from `Content-Length` before any of it is read, or
 /// while decoding a chunked body. Bodies are buffered whole before the function runs, so this

@@ -13,7 +13,7 @@
 //!   readiness API in std (no epoll) is the reads of connections that had nothing yet. Idle
 //!   connections turn cold after `HOT_FOR` and are read only every `POLL_MAX_PAUSE`, so they
 //!   cost next to nothing while busy ones are swept back to back. Requests that take longer
-//!   than `INLINE_MAX_COST` on average go to workers instead (one per round stays inline), so
+//!   than `INLINE_MAX_COST` (the least of their last eight) go to workers instead (one per round stays inline), so
 //!   a function that computes runs on every core.
 //! - **The watchdog** relieves a sweeper stuck in one request: past `SWEEP_STALL` waiting (on
 //!   I/O, a lock, a slow client) or `SWEEP_STALL_RUNNING` computing, another worker becomes the
@@ -315,7 +315,7 @@ impl Pool {
             let empty = set.hot.is_empty() && set.cold.is_empty() && set.again.is_empty();
             if sweep.inbox_len.load(Ordering::Acquire) > 0 || empty || !pause.is_zero() {
                 let inbox = lock(&sweep.inbox);
-                if inbox.conns.is_empty() && (empty || !pause.is_zero()) {
+                let mut inbox = if inbox.conns.is_empty() && (empty || !pause.is_zero()) {
                     if empty {
                         // Nothing to sweep: not busy, whatever the last round found.
                         self.ctx.sweeper_busy.store(false, Ordering::Relaxed);
@@ -336,11 +336,11 @@ impl Pool {
                     if relieved() {
                         return;
                     }
+                    lock(&sweep.inbox)
                 } else {
-                    drop(inbox);
-                }
+                    inbox
+                };
                 let now = Instant::now();
-                let mut inbox = lock(&sweep.inbox);
                 for conn in inbox.conns.drain(..) {
                     set.add(conn, now);
                 }
