@@ -378,7 +378,8 @@ fn fake_app(name: &str, mode: &str) -> TempDir {
     let host = format!(
         r#"{{"version":"2.0","customHandler":{{"description":{{"defaultExecutablePath":"handler.sh","workingDirectory":"","arguments":["--port","%FUNCTIONS_CUSTOMHANDLER_PORT%","%NOT_A_SETTING_FUNCHOST%","two words"]}}{mode}}}}}"#
     );
-    let settings = r#"{"IsEncrypted":false,"Values":{"FUNCHOST_TEST_SETTING":"from-local-settings","FUNCTIONS_WORKER_RUNTIME":"custom"}}"#;
+    // As a Windows editor may save it, which Core Tools reads (JSON.NET into strings).
+    let settings = "\u{feff}{\"IsEncrypted\":false,\n  // the handler's settings\n  \"Values\":{\"FUNCHOST_TEST_SETTING\":\"from-local-settings\",\"FUNCHOST_TEST_FLAG\":true,\"FUNCTIONS_WORKER_RUNTIME\":\"custom\",},\n}";
     let app = TempDir::new(&format!("funchost-{name}"))
         .with("host.json", &host)
         .with("local.settings.json", settings)
@@ -431,13 +432,14 @@ mod fake {
         }
         let cwd = std::env::current_dir().unwrap();
         println!(
-            "fake: started port={port} httpworker_port={} worker_id={} httpworker_id={} root={} cwd={} runtime={} setting={} argc={} args={}",
+            "fake: started port={port} httpworker_port={} worker_id={} httpworker_id={} root={} cwd={} runtime={} flag={} setting={} argc={} args={}",
             var("FUNCTIONS_HTTPWORKER_PORT"),
             var("FUNCTIONS_CUSTOMHANDLER_WORKER_ID"),
             var("FUNCTIONS_HTTPWORKER_ID"),
             var("FUNCTIONS_APP_ROOT_PATH"),
             cwd.display(),
             var("FUNCTIONS_WORKER_RUNTIME"),
+            var("FUNCHOST_TEST_FLAG"),
             var("FUNCHOST_TEST_SETTING"),
             var("FAKE_ARGC"),
             var("FAKE_ARGS"),
@@ -1078,6 +1080,7 @@ fn the_handler_starts_as_the_host_starts_it() {
     assert_eq!(field("cwd"), root);
     assert_eq!(field("runtime"), "custom");
     assert_eq!(field("setting"), "from-local-settings");
+    assert_eq!(field("flag"), "True");
     // `%FUNCTIONS_CUSTOMHANDLER_PORT%` expanded, an unknown `%X%` deleted, "two words" split.
     assert_eq!(field("argc"), "4");
     assert!(
@@ -1845,6 +1848,37 @@ fn a_handler_not_built_yet_is_named_once_with_how_to_build_it() {
             missing.display()
         )
     );
+}
+
+/// `func start` listens on local.settings.json's `Host.LocalHttpPort` when not given `--port`.
+#[test]
+fn start_listens_on_the_local_http_port_of_local_settings() {
+    let port = free_port();
+    let settings = format!(r#"{{"Host":{{"LocalHttpPort":{port}}}}}"#);
+    let app = TempDir::new("funchost-local-port")
+        .with("host.json", "{}")
+        .with("local.settings.json", &settings);
+    let mut child = Command::new(FUNCHOST)
+        .args(["start", "--watch-stdin", "--app"])
+        .arg(app.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = lines(child.stdout.take().unwrap());
+    let started = loop {
+        let line = out.recv_timeout(WAIT).expect("funchost starts");
+        if line.contains("Host started on") {
+            break line;
+        }
+    };
+    assert!(
+        started.contains(&format!("http://localhost:{port}")),
+        "{started}"
+    );
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
 }
 
 /// funchost starts the handler through itself, run again as its watcher: once `cargo build` had

@@ -304,13 +304,22 @@ fn route_is_free(function: &FunctionConfig, earlier: &[&FunctionConfig]) -> Resu
     }
 }
 
+/// A settings file's JSON as JSON.NET reads it, a byte order mark, comments and trailing
+/// commas allowed: for a local host reading local.settings.json.
+///
+/// # Errors
+/// Why the text is not JSON even so.
+pub fn parse_relaxed(text: &[u8]) -> Result<Value, JsonError> {
+    json::parse(&relax(text.to_vec()))
+}
+
 /// One function from the text of its function.json, read as `load` reads it: for a local host
 /// checking a file, or a scaffold checking what it wrote.
 ///
 /// # Errors
 /// A one-line reason, as `load` gives it, without the file name.
 pub fn parse_function_json(name: &str, text: &[u8]) -> Result<FunctionConfig, String> {
-    let value = json::parse(&relax(text.to_vec())).map_err(|e| format!("not valid JSON: {e}"))?;
+    let value = parse_relaxed(text).map_err(|e| format!("not valid JSON: {e}"))?;
     function_config(name.to_string(), &value)
 }
 

@@ -31,7 +31,8 @@ new      Creates DIR/NAME/function.json from a trigger template, SRC/<name>.rs a
 
 Options:
   --app DIR               the function app root (default: the current directory)
-  --port N                start: the port to listen on, 127.0.0.1 only (default 7071)
+  --port N                start: the port to listen on, 127.0.0.1 only (default:
+                          local.settings.json's Host.LocalHttpPort, else 7071)
   --handler PATH          the handler executable (default: host.json defaultExecutablePath,
                           in DIR when that file exists, else looked up on PATH)
   --data FILE|-           invoke: the request body, or the trigger's content (- reads stdin)
@@ -82,7 +83,8 @@ pub enum Command {
     Help,
     Start {
         common: Common,
-        port: u16,
+        /// `--port`, over local.settings.json's `Host.LocalHttpPort`, else 7071.
+        port: Option<u16>,
         watch_stdin: bool,
     },
     Invoke {
@@ -128,7 +130,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         handler: None,
         function_timeout: None,
     };
-    let (mut port, mut watch_stdin) = (7071u16, false);
+    let (mut port, mut watch_stdin) = (None, false);
     let mut call = Call::default();
     let (mut name, mut template, mut src) = (None, None, PathBuf::from("src/functions"));
     while let Some(arg) = args.next() {
@@ -163,11 +165,10 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             }
             "--port" => {
                 let text = value()?;
-                port = text
-                    .parse()
-                    .ok()
-                    .filter(|&p| p != 0)
+                let number = text.parse().ok().filter(|&p| p != 0);
+                let number = number
                     .ok_or_else(|| format!("--port {text:?} is not a port number (1-65535)"))?;
+                port = Some(number);
             }
             "--watch-stdin" => watch_stdin = true,
             "--data" => call.data = Some(value()?),
@@ -254,7 +255,7 @@ mod tests {
         };
         let default = Command::Start {
             common,
-            port: 7071,
+            port: None,
             watch_stdin: false,
         };
         assert_eq!(parse_str(""), Ok(default.clone()));
@@ -267,7 +268,7 @@ mod tests {
                 handler: Some(PathBuf::from("./h")),
                 function_timeout: Some(Duration::from_secs(5)),
             },
-            port: 8080,
+            port: Some(8080),
             watch_stdin: true,
         };
         assert_eq!(parsed, Ok(expected));

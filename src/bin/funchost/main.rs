@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::thread;
 
 use handler::azure::appfiles::{self, AppConfig};
-use handler::azure::json::{self, Value};
+use handler::azure::json::Value;
 
 use crate::cli::{Call, Command, Common};
 use crate::front::Front;
@@ -90,34 +90,62 @@ fn load_app(dir: &Path, log: Log) -> Result<AppConfig, String> {
     Ok(app)
 }
 
-/// local.settings.json `Values`, which `func start` puts in the environment; a variable already
-/// set in funchost's own environment wins, as in `func`.
-fn local_settings(root: &Path, log: Log) -> Vec<(String, String)> {
+/// What local.settings.json gives `func start`.
+#[derive(Debug, Default)]
+struct LocalSettings {
+    /// `Values`, put in the handler's environment; a variable already set in funchost's own
+    /// environment wins, as in `func`.
+    values: Vec<(String, String)>,
+    /// `Host.LocalHttpPort`: the port `start` listens on when `--port` is not given.
+    port: Option<u16>,
+}
+
+/// Reads local.settings.json as Core Tools does (JSON.NET into string values): comments,
+/// trailing commas and a byte order mark are fine, and numbers and booleans are their text.
+fn local_settings(root: &Path, log: Log) -> LocalSettings {
     let file = root.join("local.settings.json");
     let Ok(bytes) = std::fs::read(&file) else {
-        return Vec::new();
+        return LocalSettings::default();
     };
-    let values = match json::parse(&bytes) {
-        Ok(value) => value.get_ignore_case("Values").cloned(),
+    let settings = match appfiles::parse_relaxed(&bytes) {
+        Ok(settings) => settings,
         Err(e) => {
             log.warn(&format!(
                 "{}: not valid JSON ({e}); ignored",
                 file.display()
             ));
-            return Vec::new();
+            return LocalSettings::default();
         }
     };
-    let mut env = Vec::new();
-    for (name, value) in values
-        .as_ref()
-        .and_then(Value::as_object)
-        .unwrap_or_default()
-    {
-        let Some(text) = value.as_str() else {
+    let port = settings
+        .get_ignore_case("Host")
+        .and_then(|host| host.get_ignore_case("LocalHttpPort"));
+    let port = match port {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n) | Value::String(n)) if n.parse::<u16>().is_ok_and(|p| p > 0) => {
+            n.parse().ok()
+        }
+        Some(other) => {
             log.warn(&format!(
-                "local.settings.json: {name} is not a string; ignored"
+                "local.settings.json: Host.LocalHttpPort {} is not a port number; ignored",
+                other.to_json()
             ));
-            continue;
+            None
+        }
+    };
+    let mut values = Vec::new();
+    let given = settings.get_ignore_case("Values");
+    for (name, value) in given.and_then(Value::as_object).unwrap_or_default() {
+        let text = match value {
+            Value::String(text) | Value::Number(text) => text.clone(),
+            Value::Bool(b) => (if *b { "True" } else { "False" }).to_string(),
+            Value::Null => continue,
+            Value::Array(_) | Value::Object(_) => {
+                log.warn(&format!(
+                    "local.settings.json: {name} is not a string; ignored"
+                ));
+                continue;
+            }
         };
         if std::env::var_os(name).is_some() {
             log.info(&format!(
@@ -125,13 +153,18 @@ fn local_settings(root: &Path, log: Log) -> Vec<(String, String)> {
             ));
             continue;
         }
-        env.push((name.clone(), text.to_string()));
+        values.push((name.clone(), text));
     }
-    env
+    LocalSettings { values, port }
 }
 
 /// Starts the handler for `app`, or `None` when it has no functions (the host starts none).
-fn supervise(app: &AppConfig, common: &Common, log: Log) -> Result<Option<Supervisor>, String> {
+fn supervise(
+    app: &AppConfig,
+    common: &Common,
+    env: Vec<(String, String)>,
+    log: Log,
+) -> Result<Option<Supervisor>, String> {
     if app.functions.is_empty() {
         log.warn(&format!(
             "No functions found in {}: no handler is started.",
@@ -139,20 +172,21 @@ fn supervise(app: &AppConfig, common: &Common, log: Log) -> Result<Option<Superv
         ));
         return Ok(None);
     }
-    let env = local_settings(&app.root, log);
     let launch = Launch::new(app, common.handler.as_deref(), env)?;
     let port =
         handler::http::unused_port().map_err(|e| format!("no free port for the handler: {e}"))?;
     Ok(Some(Supervisor::start(launch, port, log)))
 }
 
-fn start(common: &Common, port: u16, watch_stdin: bool) -> Result<ExitCode, String> {
+fn start(common: &Common, port: Option<u16>, watch_stdin: bool) -> Result<ExitCode, String> {
     let log = Log::Console;
     let app = load_app(&common.app, log)?;
+    let settings = local_settings(&app.root, log);
+    let port = port.or(settings.port).unwrap_or(7071);
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-    let handler = supervise(&app, common, log)?;
+    let handler = supervise(&app, common, settings.values, log)?;
     let timeout = host::function_timeout(common.function_timeout, &app);
     let host = Arc::new(Host::new(app, handler, log, timeout, Given::default())?);
     if let Some(handler) = &host.handler {
@@ -252,7 +286,8 @@ fn run_invoke(common: &Common, call: &Call) -> Result<ExitCode, String> {
             return Ok(ExitCode::from(2));
         }
     };
-    let handler = supervise(&app, common, log)?;
+    let settings = local_settings(&app.root, log);
+    let handler = supervise(&app, common, settings.values, log)?;
     let given = prepared.given.clone();
     let timeout = host::function_timeout(common.function_timeout, &app);
     let host = Arc::new(Host::new(app, handler, log, timeout, given)?);
