@@ -1389,8 +1389,11 @@ fn what_the_handler_started_dies_with_funchost() {
 fn landing_page_status_and_admin_invocations() {
     let app = fake_app("admin", FORWARDING);
     let mut host = LocalHost::start(app.path(), None, &[]);
-    host.wait_out("\tTimer: timerTrigger");
-    host.wait_out("\tQueue: queueTrigger");
+    let base = format!("http://localhost:{}", host.port);
+    host.wait_out(&format!(
+        "\tTimer: timerTrigger (run it with funchost invoke Timer, or POST {base}/admin/functions/Timer)"
+    ));
+    host.wait_out("\tQueue: queueTrigger (run it with funchost invoke Queue, or POST ");
     host.wait_out(&format!("\tEcho:  http://localhost:{}/api/Echo", host.port));
     host.wait_out(&format!(
         "\tItems: [GET] http://localhost:{}/api/items/{{id:int}}",

@@ -246,9 +246,12 @@ fn print_functions(host: &Host, port: u16, log: Log) {
             host.public_path(function)
         ));
     }
+    // The host runs these on their schedule or their service's events; funchost has neither.
     for function in functions.iter().filter(|f| !f.is_http()) {
-        let kind = function.trigger().map_or("", |t| t.kind.as_str());
-        log.plain(&format!("\t{}: {kind}\n", function.name));
+        let (name, kind) = (&function.name, function.trigger().map_or("", |t| &t.kind));
+        log.plain(&format!(
+            "\t{name}: {kind} (run it with funchost invoke {name}, or POST {base}/admin/functions/{name})\n"
+        ));
     }
     let modes: Vec<String> = functions
         .iter()
