@@ -12,7 +12,7 @@
 use crate::azure::appfiles::Binding;
 use crate::azure::base64;
 use crate::azure::bindings::sends_base64;
-use crate::azure::json::{self, Value};
+use crate::azure::json::{self, JsonError, Limits, Value};
 
 /// The member of `Data` the host sends for `binding` when its data is `content` (a blob's or a
 /// message's bytes, a timer's or an event's JSON, a document's JSON); `None` is a binding that
@@ -52,6 +52,7 @@ pub fn data(binding: &Binding, content: Option<&[u8]>) -> Result<Value, String> 
     if sends_base64(binding) {
         return Ok(Value::String(base64::encode(content)));
     }
+    debug_assert!(sends_text(binding));
     // A .NET string: a message's or blob's text, a document's compact JSON.
     let text = std::str::from_utf8(content)
         .map_err(|_| format!("{what} sends text, and the data is not UTF-8"))?;
@@ -77,6 +78,46 @@ fn body(binding: &Binding, item: Value) -> Value {
 /// A value as the host puts it in `Data` or `Metadata`: an object as it is, anything else as
 /// its JSON text in a string (`"report.csv"` → `"\"report.csv\""`, `1` → `"1"`). Dates the host
 /// sends as they are; sent this way they read back the same.
+/// Whether the host holds `binding`'s data as a .NET string (a message's text, a document's
+/// JSON), the shape it looks into for binding data (`json_members`).
+pub fn sends_text(binding: &Binding) -> bool {
+    !(binding.is("timerTrigger")
+        || binding.is("eventGridTrigger")
+        || binding.is_many()
+        || binding.is("cosmosDBTrigger")
+        || sends_base64(binding))
+}
+
+/// What the host adds to the binding data (and so to `Metadata`) from a string that holds a
+/// JSON object, an HTTP body or a trigger's message (`Utility.ApplyBindingData`): each
+/// top-level member but arrays and nulls, objects as they are and the rest as .NET prints
+/// them (`True`, `1.5`), each then sent through `encode`. Empty for other text.
+///
+/// # Errors
+/// A JSON object past what an invocation may hold (`Limits::INVOCATION`): the host would copy
+/// it all, and the handler refuse the invocation.
+pub fn json_members(text: &str) -> Result<Vec<(String, Value)>, JsonError> {
+    let text = text.trim();
+    if !(text.starts_with('{') && text.ends_with('}')) {
+        return Ok(Vec::new());
+    }
+    let members = match json::parse_within(text.as_bytes(), Limits::INVOCATION) {
+        Ok(Value::Object(members)) => members,
+        Err(e) if e.is_limit() => return Err(e),
+        _ => return Ok(Vec::new()),
+    };
+    let members = members.into_iter().filter_map(|(name, value)| {
+        let value = match value {
+            Value::Object(_) => value,
+            Value::Bool(b) => Value::from(if b { "True" } else { "False" }),
+            Value::String(s) | Value::Number(s) => Value::String(s),
+            Value::Null | Value::Array(_) => return None,
+        };
+        Some((name, value))
+    });
+    Ok(members.collect())
+}
+
 pub fn encode(value: &Value) -> Value {
     match value {
         Value::Object(_) => value.clone(),
@@ -102,6 +143,35 @@ mod tests {
 
     /// Each row: a binding, the data a user gives, and the member of `Data` (compact JSON) the
     /// host sends for it, as azure-bindings.md §2 shows.
+    #[test]
+    fn json_members_are_what_apply_binding_data_adds() {
+        let members = |text: &str| {
+            json_members(text)
+                .unwrap()
+                .into_iter()
+                .map(|(k, v)| format!("{k}={}", v.to_json()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            members(r#"{"a":"x","n":1.50,"b":false,"o":{"p":[1]},"l":[1],"z":null}"#),
+            [r#"a="x""#, r#"n="1.50""#, r#"b="False""#, r#"o={"p":[1]}"#]
+        );
+        for other in ["", "hello", "[1]", "{not json}", "\"{}\""] {
+            assert!(members(other).is_empty(), "{other}");
+        }
+        let huge = format!(r#"{{"v":{{"a":[{}]}}}}"#, vec!["0"; 200_000].join(","));
+        assert!(json_members(&huge).unwrap_err().is_limit());
+        assert!(sends_text(&binding(
+            r#"{"type":"queueTrigger","name":"m"}"#
+        )));
+        assert!(!sends_text(&binding(
+            r#"{"type":"queueTrigger","name":"m","dataType":"binary"}"#
+        )));
+        assert!(!sends_text(&binding(
+            r#"{"type":"timerTrigger","name":"t"}"#
+        )));
+    }
+
     #[test]
     fn data_as_the_host_sends_it() {
         let cases: &[(&str, Option<&str>, &str)] = &[

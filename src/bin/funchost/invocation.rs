@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use handler::azure::appfiles::FunctionConfig;
 use handler::azure::base64;
 use handler::azure::host_inputs::{self, encode};
-use handler::azure::json::{self, Limits, Value};
+use handler::azure::json::{self, Value};
 use handler::http::query;
 use handler::http::request::group_by_name;
 use handler::Request;
@@ -55,7 +55,10 @@ pub fn http(
     params: &[(String, String)],
     given: &Given,
 ) -> Result<Value, String> {
-    let metadata = http_metadata(req, params)?;
+    let mut metadata = http_metadata(req, params)?;
+    for (key, value) in &given.metadata {
+        metadata.set(key, encode(value));
+    }
     invocation(function, request_object(req, params), metadata, given)
 }
 
@@ -68,7 +71,24 @@ pub fn other(function: &FunctionConfig, given: &Given) -> Result<Value, String> 
     let trigger = function.trigger().ok_or("no trigger")?;
     let manual = trigger.is("timerTrigger").then_some(MANUAL_TIMER);
     let data = host_inputs::data(trigger, given.trigger.as_deref().or(manual))?;
-    invocation(function, data, BindingData::default(), given)
+    let mut metadata = BindingData::default();
+    for (key, value) in &given.metadata {
+        metadata.set(key, encode(value));
+    }
+    // A message holding a JSON object adds its members, over what the trigger gave.
+    let text = given.trigger.as_deref().map(String::from_utf8_lossy);
+    if let Some(text) = text.filter(|_| host_inputs::sends_text(trigger)) {
+        let members = host_inputs::json_members(&text).map_err(|e| {
+            format!(
+                "the {} message is past what an invocation may hold ({e})",
+                trigger.kind
+            )
+        })?;
+        for (name, value) in members {
+            metadata.set(&name, encode(&value));
+        }
+    }
+    invocation(function, data, metadata, given)
 }
 
 fn invocation(
@@ -83,9 +103,6 @@ fn invocation(
         let content = given.inputs.iter().find(|(n, _)| *n == input.name);
         let content = content.map(|(_, bytes)| bytes.as_slice());
         data.push((input.name.clone(), host_inputs::data(input, content)?));
-    }
-    for (key, value) in &given.metadata {
-        metadata.set(key, encode(value));
     }
     metadata.set("sys", sys(&function.name, SystemTime::now()));
     Ok(object(vec![
@@ -207,25 +224,14 @@ fn http_metadata(req: &Request, params: &[(String, String)]) -> Result<BindingDa
     let mut data = BindingData::default();
     let body = String::from_utf8_lossy(req.body());
     let body = body.trim();
-    if announces_body(req) && body.starts_with('{') && body.ends_with('}') {
-        let members = match json::parse_within(body.as_bytes(), Limits::INVOCATION) {
-            Ok(Value::Object(members)) => members,
-            Err(e) if e.is_limit() => {
-                return Err(format!(
-                    "the JSON body is past what an invocation may hold ({e}): the host copies \
-                     its members into the invocation, which the handler then refuses"
-                ))
-            }
-            _ => Vec::new(),
-        };
+    if announces_body(req) {
+        let members = host_inputs::json_members(body).map_err(|e| {
+            format!(
+                "the JSON body is past what an invocation may hold ({e}): the host copies its \
+                 members into the invocation, which the handler then refuses"
+            )
+        })?;
         for (name, value) in members {
-            // `(string)JValue`: numbers and booleans as .NET prints them; null skipped.
-            let value = match value {
-                Value::Object(_) => value,
-                Value::Bool(b) => Value::from(if b { "True" } else { "False" }),
-                Value::String(s) | Value::Number(s) => Value::String(s),
-                Value::Null | Value::Array(_) => continue,
-            };
             data.set(&name, encode(&value));
         }
     }
@@ -396,6 +402,49 @@ mod tests {
         assert_eq!(
             other(&timer, &given).unwrap_err(),
             "the timerTrigger \"t\" takes a JSON object"
+        );
+    }
+
+    /// `Utility.ApplyBindingData`: a message holding a JSON object adds its members to the
+    /// metadata, over what the trigger gave (a member `Id` replaces the message id).
+    #[test]
+    fn a_json_message_adds_its_members_to_the_metadata() {
+        let queue = function("Q", r#"{"type":"queueTrigger","name":"msg"}"#);
+        let given = |message: &str| Given {
+            trigger: Some(message.as_bytes().to_vec()),
+            metadata: vec![
+                ("Id".into(), Value::from("m-1")),
+                ("DequeueCount".into(), parse("1")),
+            ],
+            ..Given::default()
+        };
+        let metadata = |function: &FunctionConfig, message: &str| {
+            let invocation = other(function, &given(message)).unwrap();
+            let mut metadata = invocation.get("Metadata").unwrap().clone();
+            if let Value::Object(members) = &mut metadata {
+                members.retain(|(name, _)| name != "sys");
+            }
+            metadata.to_json()
+        };
+        assert_eq!(
+            metadata(
+                &queue,
+                r#" {"id":"order-7","n":2,"ok":true,"o":{"a":1},"list":[1],"z":null} "#
+            ),
+            r#"{"Id":"\"order-7\"","DequeueCount":"1","n":"\"2\"","ok":"\"True\"","o":{"a":1}}"#
+        );
+        // Other text, and data the host does not hold as a string, add nothing.
+        assert_eq!(
+            metadata(&queue, "[1,2]"),
+            r#"{"Id":"\"m-1\"","DequeueCount":"1"}"#
+        );
+        let binary = function(
+            "B",
+            r#"{"type":"queueTrigger","name":"msg","dataType":"binary"}"#,
+        );
+        assert_eq!(
+            metadata(&binary, r#"{"id":"x"}"#),
+            r#"{"Id":"\"m-1\"","DequeueCount":"1"}"#
         );
     }
 
