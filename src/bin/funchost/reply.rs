@@ -153,35 +153,43 @@ fn dotnet_text(value: &Value) -> Option<String> {
 /// The HTTP response for the http output binding `binding` (`res`, or `$return` for the return
 /// value), as `HttpBinding` builds it (azure-host.md §4.2).
 pub fn http_response(outcome: &Outcome, binding: Option<&str>) -> Result<Response, Failure> {
-    let value = binding.and_then(|name| outcome.output(name));
-    let res = match value {
+    // No http output: the middleware's `OkResult`.
+    let Some(binding) = binding else {
+        return Ok(Response::new(200));
+    };
+    let returned = binding == RETURN;
+    let deserialize_failed = |value: &Value| {
+        let what = format!(
+            "Outputs.{binding} must be an object with statusCode, headers and body (Failed \
+             while trying to Deserialize to httpOutputBindingResponse)"
+        );
+        not(&what, value)
+    };
+    let res = match (outcome.output(binding), returned) {
         // With a `$return` http output, a string holding a JSON object with `body` is one.
-        Some(Value::String(s)) if binding == Some(RETURN) => match json::parse(s.as_bytes()) {
+        (Some(Value::String(s)), true) => match json::parse(s.as_bytes()) {
             Ok(parsed) if parsed.get_ignore_case("body").is_some() => parsed,
             _ => Value::String(s.clone()),
         },
-        // No response was set: an empty ExpandoObject, serialized.
-        None | Some(Value::Null) => {
+        // `res` is read from its text (`ToString()`): a string holding the object is one, and
+        // null has none.
+        (Some(Value::String(s)), false) => match json::parse(s.as_bytes()) {
+            Ok(parsed @ Value::Object(_)) => parsed,
+            _ => return Err(deserialize_failed(&Value::String(s.clone()))),
+        },
+        (Some(Value::Null), false) => return Err(deserialize_failed(&Value::Null)),
+        // No response was set: an empty ExpandoObject, serialized as text.
+        (None | Some(Value::Null), _) => {
             return Ok(Response::new(200)
-                .header("Content-Type", "application/json; charset=utf-8")
+                .header("Content-Type", "text/plain; charset=utf-8")
                 .body(b"{}".to_vec()))
         }
-        Some(other) => other.clone(),
+        (Some(other), _) => other.clone(),
     };
     if res.as_object().is_none() {
-        let what = format!(
-            "Outputs.{} must be an object with statusCode, headers and body (Failed while \
-             trying to Deserialize to httpOutputBindingResponse)",
-            binding.unwrap_or("res")
-        );
-        return Err(not(&what, &res));
+        return Err(deserialize_failed(&res));
     }
-    let status = match res.get_ignore_case("statusCode") {
-        None | Some(Value::Null) => 200,
-        Some(Value::Number(n)) => status_code(n)?,
-        Some(Value::String(s)) => status_code(s.trim())?,
-        Some(other) => return Err(not("statusCode must be a number", other)),
-    };
+    let status = status_code(res.get_ignore_case("statusCode"))?;
     let mut response = Response::new(status);
     let mut content_type = None;
     match res.get_ignore_case("headers") {
@@ -195,8 +203,10 @@ pub fn http_response(outcome: &Outcome, binding: Option<&str>) -> Result<Respons
                 }
                 let text = dotnet_text(value).unwrap_or_else(|| value.to_json());
                 if name.eq_ignore_ascii_case("content-type") {
+                    // Each sets the response's type: the last one stays.
                     content_type = Some(text);
-                } else {
+                } else if response.header_value(name).is_none() {
+                    // The host keeps the first of names that differ only in case.
                     response = response.header(name, &text);
                 }
             }
@@ -206,8 +216,11 @@ pub fn http_response(outcome: &Outcome, binding: Option<&str>) -> Result<Respons
     let body = match res.get_ignore_case("body") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::String(s)) => s.clone().into_bytes(),
+        // A `$return` object is read as an ExpandoObject, serialized compact; `res`'s body
+        // is a JObject, whose text is indented.
+        Some(value @ Value::Object(_)) if returned => value.to_json().into_bytes(),
         Some(value @ (Value::Object(_) | Value::Array(_))) => value.to_json_indented().into_bytes(),
-        Some(other) => other.to_json().into_bytes(),
+        Some(other) => dotnet_text(other).unwrap_or_default().into_bytes(),
     };
     // Text output: `; charset=utf-8` added to a given type, text/plain when none was given.
     let content_type = match content_type {
@@ -222,8 +235,24 @@ pub fn http_response(outcome: &Outcome, binding: Option<&str>) -> Result<Respons
     Ok(response.body(body))
 }
 
-fn status_code(text: &str) -> Result<u16, Failure> {
-    match text.parse::<u16>() {
+/// The status of `statusCode` as `HttpBinding.TryParseStatusCode` reads it: an integer, or a
+/// string holding one; anything else leaves the response at 200. One the response cannot
+/// have (outside 100-999) fails it.
+fn status_code(value: Option<&Value>) -> Result<u16, Failure> {
+    let text = match value {
+        Some(Value::Number(n)) => n.as_str(),
+        Some(Value::String(s)) => s.trim(),
+        Some(Value::Object(_) | Value::Array(_)) => {
+            let what = "statusCode must be a number (Failed while trying to Deserialize to \
+                        httpOutputBindingResponse)";
+            return Err(not(what, value.unwrap_or(&Value::Null)));
+        }
+        _ => return Ok(200),
+    };
+    let Ok(code) = text.strip_prefix('+').unwrap_or(text).parse::<i64>() else {
+        return Ok(200);
+    };
+    match u16::try_from(code) {
         Ok(code) if (100..=999).contains(&code) => Ok(code),
         _ => Err(Failure::Shape(format!(
             "statusCode {text:?} is not an HTTP status code"
@@ -410,19 +439,61 @@ mod tests {
         assert_eq!(String::from_utf8(r.body).unwrap(), indented);
     }
 
+    /// `GetHttpOutputBindingResponse`: no `res` is an empty ExpandoObject, written as text; a
+    /// `res` of null has no text to deserialize; with no http output at all the middleware
+    /// answers `OkResult`.
     #[test]
     fn missing_res_is_an_empty_object() {
         for body in [
             r#"{"Outputs":{}}"#,
             r#"{}"#,
             r#"{"Outputs":{"Res":{"body":"x"}}}"#,
-            r#"{"Outputs":{"res":null}}"#,
         ] {
             let r = respond(body).unwrap();
             assert_eq!((r.status, r.body.as_slice()), (200, &b"{}"[..]), "{body}");
             let content_type = r.header_value("Content-Type");
-            assert_eq!(content_type, Some("application/json; charset=utf-8"));
+            assert_eq!(content_type, Some("text/plain; charset=utf-8"));
         }
+        let null = respond(r#"{"Outputs":{"res":null}}"#).unwrap_err();
+        assert!(
+            null.to_string()
+                .contains("Failed while trying to Deserialize"),
+            "{null}"
+        );
+        let none = http_response(&outcome(r#"{"Outputs":{}}"#), None).unwrap();
+        assert_eq!((none.status, none.body.len()), (200, 0));
+        assert_eq!(none.header_value("Content-Type"), None);
+    }
+
+    /// `HttpBinding`: a `statusCode` that is no integer leaves 200; `res` is read from its
+    /// text, so a string holding the object is one; of header names that differ only in case
+    /// the first stays; a `$return` object's body is written compact, `res`'s indented.
+    #[test]
+    fn res_is_read_as_the_host_reads_it() {
+        for (status, expected) in [
+            (r#""abc""#, 200),
+            ("201.0", 200),
+            ("true", 200),
+            ("null", 200),
+            (r#"" 202 ""#, 202),
+            ("203", 203),
+        ] {
+            let body = format!(r#"{{"Outputs":{{"res":{{"statusCode":{status},"body":"x"}}}}}}"#);
+            assert_eq!(respond(&body).unwrap().status, expected, "{status}");
+        }
+        let text = respond(r#"{"Outputs":{"res":"{\"statusCode\":201,\"body\":\"t\"}"}}"#);
+        assert_eq!(text.map(|r| (r.status, r.body)), Ok((201, b"t".to_vec())));
+        let twice = respond(r#"{"Outputs":{"res":{"headers":{"X-A":"1","x-a":"2"},"body":""}}}"#);
+        assert_eq!(twice.unwrap().headers.len(), 1);
+        let object = r#"{"body":{"a":[1]}}"#;
+        let returned = outcome(&format!(r#"{{"ReturnValue":{object}}}"#));
+        let compact = http_response(&returned, Some(RETURN)).unwrap();
+        assert_eq!(compact.body, br#"{"a":[1]}"#);
+        let res = respond(&format!(r#"{{"Outputs":{{"res":{object}}}}}"#)).unwrap();
+        assert_eq!(
+            String::from_utf8(res.body).unwrap(),
+            "{\n  \"a\": [\n    1\n  ]\n}"
+        );
     }
 
     #[test]
@@ -463,7 +534,8 @@ mod tests {
         }
         for bad in [
             r#"{"Outputs":{"res":"text"}}"#,
-            r#"{"Outputs":{"res":{"statusCode":"abc"}}}"#,
+            r#"{"Outputs":{"res":{"statusCode":"1000"}}}"#,
+            r#"{"Outputs":{"res":{"statusCode":{}}}}"#,
             r#"{"Outputs":{"res":{"headers":{"X":null}}}}"#,
         ] {
             assert!(matches!(respond(bad), Err(Failure::Shape(_))), "{bad}");
