@@ -1391,7 +1391,7 @@ fn landing_page_status_and_admin_invocations() {
     let mut host = LocalHost::start(app.path(), None, &[]);
     let base = format!("http://localhost:{}", host.port);
     host.wait_out(&format!(
-        "\tTimer: timerTrigger (run it with funchost invoke Timer, or POST {base}/admin/functions/Timer)"
+        "\tTimer: timerTrigger (run it with funchost invoke Timer, or POST {{\"input\":…}} to {base}/admin/functions/Timer)"
     ));
     host.wait_out("\tQueue: queueTrigger (run it with funchost invoke Queue, or POST ");
     host.wait_out(&format!("\tEcho:  http://localhost:{}/api/Echo", host.port));
@@ -1422,6 +1422,9 @@ fn landing_page_status_and_admin_invocations() {
     host.wait_out("Functions.Queue: queueTrigger invocation -> 200 in ");
     host.wait_out("Functions.Queue: fake: triggered");
     assert_eq!(admin(&host, "Nope", "{}").status, 404);
+    // No body is no invocation: 400 before the function is looked up, as the host answers.
+    assert_eq!(admin(&host, "Nope", "").status, 400);
+    assert_eq!(admin(&host, "Queue", "").status, 400);
     assert_eq!(admin(&host, "Echo", "{}").status, 400);
     assert_eq!(host.get("/elsewhere").status, 404);
 }

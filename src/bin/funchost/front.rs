@@ -66,6 +66,10 @@ const LANDING: &str = "<!DOCTYPE html>\n<html><head><title>funchost</title></hea
 /// background and answers 202 at once, as the host's admin API does. The input is the
 /// trigger's content (a string as its text, anything else as its JSON).
 fn admin_invoke(host: &Arc<Host>, name: &str, body: &[u8]) -> Response {
+    // `[FromBody] FunctionInvocation` is null without a body: the host answers 400 first.
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Response::text(400, "The body is empty: send {\"input\": …}\n");
+    }
     let Some(function) = host.app.function(name).cloned() else {
         return Response::new(404);
     };
@@ -78,7 +82,6 @@ fn admin_invoke(host: &Arc<Host>, name: &str, body: &[u8]) -> Response {
     }
     let input = match json::parse(body) {
         Ok(value) => value.get_ignore_case("input").cloned(),
-        Err(_) if body.iter().all(u8::is_ascii_whitespace) => None,
         Err(e) => return Response::text(400, format!("The body is not JSON: {e}\n")),
     };
     // The host runs a timer by hand whatever the input, unless it is a timer's data.

@@ -250,7 +250,7 @@ fn print_functions(host: &Host, port: u16, log: Log) {
     for function in functions.iter().filter(|f| !f.is_http()) {
         let (name, kind) = (&function.name, function.trigger().map_or("", |t| &t.kind));
         log.plain(&format!(
-            "\t{name}: {kind} (run it with funchost invoke {name}, or POST {base}/admin/functions/{name})\n"
+            "\t{name}: {kind} (run it with funchost invoke {name}, or POST {{\"input\":…}} to {base}/admin/functions/{name})\n"
         ));
     }
     let modes: Vec<String> = functions
