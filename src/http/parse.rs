@@ -635,11 +635,11 @@ fn is_reg_name_byte(b: u8) -> bool {
 
 /// A byte a field value may hold (RFC 9110 §5.5): visible ASCII, SP, HTAB and obs-text
 /// (0x80-0xFF); never NUL, CR, LF or another control.
-pub(crate) fn is_field_value_byte(b: u8) -> bool {
+pub fn is_field_value_byte(b: u8) -> bool {
     !((b < 0x20 && b != b'\t') || b == 0x7f)
 }
 
 /// `tchar` (RFC 9110 §5.6.2): the characters of methods and header names.
-pub(crate) fn is_tchar(b: u8) -> bool {
+pub fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use handler::http::parse::{is_field_value_byte, is_tchar};
+
 use crate::scaffold::{self, Scaffold};
 
 pub const HELP: &str = "\
@@ -138,11 +140,19 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
             _ => (arg, None),
         };
+        // The next argument, unless it is another option: `--path --handler h` is a
+        // forgotten path, not the path "--handler". (`--path=--x` gives such a value.)
         let mut value = || -> Result<String, String> {
-            inline
-                .clone()
-                .or_else(|| args.next().map(str::to_string))
-                .ok_or_else(|| format!("{flag} needs a value"))
+            if let Some(inline) = &inline {
+                return Ok(inline.clone());
+            }
+            match args.next() {
+                Some(next) if next.starts_with("--") => Err(format!(
+                    "{flag} needs a value (the next argument is {next})"
+                )),
+                Some(next) => Ok(next.to_string()),
+                None => Err(format!("{flag} needs a value")),
+            }
         };
         let of = OPTIONS.iter().find(|(option, _)| *option == flag);
         if of.is_some_and(|(_, commands)| !commands.contains(&command)) {
@@ -171,6 +181,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 port = Some(number);
             }
             "--watch-stdin" => watch_stdin = true,
+            "--data" if call.data.is_some() => return Err("--data is given twice".into()),
             "--data" => call.data = Some(value()?),
             "--input" => call.inputs.push(pair(value()?, '=', "BINDING=FILE")?),
             "--metadata" => call.metadata.push(pair(value()?, '=', "KEY=VALUE")?),
@@ -192,8 +203,15 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 call.path = Some(p);
             }
             "--header" => {
-                let (k, v) = pair(value()?, ':', "'Name: value'")?;
-                call.headers.push((k, v.trim().to_string()));
+                let text = value()?;
+                let (k, v) = pair(text.clone(), ':', "'Name: value'")?;
+                let value = v.trim();
+                // What the front door would refuse 400 is refused here, before anything runs.
+                let valid = k.bytes().all(is_tchar) && value.bytes().all(is_field_value_byte);
+                if !valid {
+                    return Err(format!("--header {text:?} is not a valid header field"));
+                }
+                call.headers.push((k, value.to_string()));
             }
             "--template" => {
                 let t = value()?.to_ascii_lowercase();
@@ -365,8 +383,26 @@ mod tests {
                 "new F --template http --handler h",
                 "--handler is not an option of funchost new",
             ),
+            (
+                "invoke F --path --handler h",
+                "--path needs a value (the next argument is --handler)",
+            ),
+            ("invoke F --data a --data b", "--data is given twice"),
         ] {
             assert_eq!(parse_str(line), Err(message.to_string()), "{line}");
         }
+        // What the front door would refuse is refused before anything starts.
+        let args = |header: &str| ["invoke", "F", "--header", header].map(str::to_string);
+        for bad in ["Bad Name: x", "X-A: a\u{1}b"] {
+            assert_eq!(
+                parse(&args(bad)),
+                Err(format!("--header {bad:?} is not a valid header field"))
+            );
+        }
+        assert!(parse(&args("X-Ok: a b")).is_ok());
+        let inline = parse(&["invoke", "F", "--data=--x"].map(str::to_string));
+        assert!(
+            matches!(inline, Ok(Command::Invoke { call, .. }) if call.data.as_deref() == Some("--x"))
+        );
     }
 }
