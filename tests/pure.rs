@@ -5,13 +5,14 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use handler::azure::app::respond;
+use handler::azure::query::{collection, lookup};
 use handler::azure::request::Request;
 use handler::azure::router::{Found, Router};
 use handler::azure::start::port_from_env;
 use handler::functions::Function;
 use handler::http::date::{self, imf_fixdate};
 use handler::http::error::HttpError;
-use handler::http::query::{collection, decode_form, decode_path, lookup, split_target};
+use handler::http::query::{decode_form, decode_path, split_target};
 use handler::http::response::{encode, encode_head, BodyFraming, Framing, Response};
 
 // ---- query ---------------------------------------------------------------------------------------

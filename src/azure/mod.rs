@@ -11,6 +11,7 @@ pub mod input;
 pub mod json;
 pub mod outputs;
 pub mod payload;
+pub mod query;
 pub mod request;
 pub mod response;
 pub mod router;

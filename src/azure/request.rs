@@ -199,9 +199,9 @@ impl<'a> Request<'a> {
         wire.chain(built)
     }
 
-    /// The decoded query parameter `key`; see [`query::lookup`] for repeats and case.
+    /// The decoded query parameter `key`; see [`crate::azure::query::lookup`] for repeats and case.
     pub fn query_param(&self, key: &str) -> Option<Cow<'_, str>> {
-        query::lookup(&self.query, key)
+        crate::azure::query::lookup(&self.query, key)
     }
 
     /// The value of the route parameter `name`, compared ignoring ASCII case.

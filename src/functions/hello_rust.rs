@@ -3,9 +3,9 @@
 use std::borrow::Cow;
 
 use crate::azure::json;
+use crate::azure::query;
 use crate::azure::request::Request;
 use crate::azure::response::Response;
-use crate::http::query;
 
 /// The answer without a name, byte for byte the quickstart's.
 pub const NO_NAME: &str = "This HTTP triggered function executed successfully. \

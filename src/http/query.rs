@@ -1,5 +1,5 @@
 //! Query strings and form bodies (`application/x-www-form-urlencoded`), decoded the way
-//! browsers and the Functions host encode them.
+//! browsers encode them. (How the host's query collection reads keys is `azure::query`.)
 //!
 //! Decoding is lossy, never an error, as the WHATWG URL standard and ASP.NET (the host) both
 //! do it: `+` is a space, `%XX` is a byte, a `%` not followed by two hex digits stays a literal
@@ -8,47 +8,12 @@
 
 use std::borrow::Cow;
 
-use crate::http::request::group_by_name;
-
 /// Splits a request target into its path and its query (without the `?`).
 pub fn split_target(target: &str) -> (&str, &str) {
     match target.split_once('?') {
         Some((path, query)) => (path, query),
         None => (target, ""),
     }
-}
-
-/// The value of `key` in a query string or form body, keys compared ignoring ASCII case as the
-/// host's query collection does. A key given more than once has its values joined with `,`,
-/// which is also how the host forwards repeats (`a=1&a=2` arrives as `a=1,2`). `None` when the
-/// key is absent; `Some("")` for `key=` or a bare `key`. Borrowed from `query` when the value
-/// needs no decoding and the key is there once.
-pub fn lookup<'a>(query: &'a str, key: &str) -> Option<Cow<'a, str>> {
-    let mut found: Option<Cow<'a, str>> = None;
-    for (name, value) in raw_pairs(query) {
-        if decode_form(name).eq_ignore_ascii_case(key) {
-            let value = decode_form(value);
-            match &mut found {
-                Some(joined) => {
-                    let joined = joined.to_mut();
-                    joined.push(',');
-                    joined.push_str(&value);
-                }
-                None => found = Some(value),
-            }
-        }
-    }
-    found
-}
-
-/// Every key of a query string with its value, as the host's query collection holds them and
-/// `lookup` finds them: decoded, grouped by key ignoring case (`request::group_by_name`), a
-/// repeated key's values joined with `,`.
-pub fn collection(query: &str) -> Vec<(String, String)> {
-    group_by_name(pairs(query))
-        .into_iter()
-        .map(|(name, values)| (name, values.join(",")))
-        .collect()
 }
 
 /// Every `name=value` pair of a query string or form body, decoded, in order. Empty pieces
@@ -63,7 +28,7 @@ pub fn pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
 }
 
 /// The pieces of a query string, split at `&` and the first `=`, not decoded.
-fn raw_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
+pub fn raw_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
     query
         .split('&')
         .filter(|piece| !piece.is_empty())

@@ -113,8 +113,7 @@ pub fn find_header<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a
 }
 
 /// Name-value pairs grouped by name, names compared ignoring ASCII case as header names are
-/// (the first spelling kept), every value in order: how .NET's header and query collections
-/// hold repeated names.
+/// (the first spelling kept), every value in order.
 pub fn group_by_name(
     pairs: impl IntoIterator<Item = (String, String)>,
 ) -> Vec<(String, Vec<String>)> {
@@ -132,8 +131,7 @@ pub fn group_by_name(
 }
 
 /// What the values of a header field given more than once are joined with into one line:
-/// `; ` for `Cookie` (RFC 6265 §5.4), `, ` for any other (RFC 9110 §5.3), as the host's
-/// HttpClient joins them.
+/// `; ` for `Cookie` (RFC 6265 §5.4), `, ` for any other (RFC 9110 §5.3).
 pub fn field_separator(name: &str) -> &'static str {
     if name.eq_ignore_ascii_case("cookie") {
         "; "

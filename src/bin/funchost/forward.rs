@@ -3,7 +3,7 @@
 //! back whole.
 
 use handler::azure::payload::host_query;
-use handler::http::query;
+use handler::azure::query;
 use handler::http::request::{field_separator, group_by_name};
 use handler::http::response::Response;
 

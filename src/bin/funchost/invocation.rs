@@ -10,7 +10,7 @@ use handler::azure::appfiles::FunctionConfig;
 use handler::azure::base64;
 use handler::azure::host_inputs::{self, encode};
 use handler::azure::json::{self, Value};
-use handler::http::query;
+use handler::azure::query;
 use handler::http::request::group_by_name;
 use handler::Request;
 
