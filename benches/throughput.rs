@@ -5,6 +5,10 @@
 //!
 //!     cargo bench --bench throughput -- [--bin PATH] [--vs PATH] [--quick]
 //!         [--conns 1,16,128,512] [--rounds N] [--secs S] [--warmup-secs S] [--gen-threads N]
+//!         [--request get|invocation]
+//!
+//! `--request invocation` sends what the host sends in payload mode instead of the GET: a
+//! chunked `POST /HelloRust` with the JSON invocation of that GET (only this handler serves it).
 //!
 //! Each C is measured in rounds, the binaries alternating within each round, and the rounds
 //! are pooled: how the scheduler happens to place a client and a server thread (same core or
@@ -45,6 +49,8 @@ const GEN_STACK: usize = 128 * 1024;
 
 #[derive(Debug, Clone, Copy)]
 struct Load {
+    /// What every connection sends, again and again, for the server's port.
+    request: fn(u16) -> Vec<u8>,
     conns: usize,
     threads: usize,
     warmup: Duration,
@@ -339,12 +345,30 @@ impl Connection {
     }
 }
 
+/// The host's payload-mode call of `GET /api/HelloRust?name=Shing`, as it sends it: a chunked
+/// `POST /HelloRust` whose body is the JSON invocation (azure-host.md §4, one chunk).
+fn invocation_request(port: u16) -> Vec<u8> {
+    let json = concat!(
+        r#"{"Data":{"req":{"Url":"http://localhost:7071/api/HelloRust?name=Shing","Method":"GET","#,
+        r#""Query":{"name":"Shing"},"Headers":{"Host":["localhost:7071"],"User-Agent":["curl/8.5.0"]},"#,
+        r#""Params":{},"Identities":[]}},"Metadata":{"name":"\"Shing\"","Query":{"name":"Shing"},"#,
+        r#""Headers":{"Host":"localhost:7071","User-Agent":"curl/8.5.0"},"sys":{"MethodName":"HelloRust","#,
+        r#""UtcNow":"2026-12-07T00:00:00.000Z","RandGuid":"0f8fad5b-d9cb-469f-a165-70867728950e"}}}"#
+    );
+    format!(
+        "POST /HelloRust HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json; charset=utf-8\r\n\
+         Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{json}\r\n0\r\n\r\n",
+        json.len()
+    )
+    .into_bytes()
+}
+
 /// Starts a fresh `bin`, loads it with `load`, and reads what it cost.
 fn run(bin: &Path, app: &AppDir, load: Load) -> Result<Run, String> {
     let server = Server::start(bin, app)?;
     let addr = server.addr();
     let pid = server.pid();
-    let request = get_request("/api/HelloRust?name=Shing", server.port);
+    let request = (load.request)(server.port);
 
     // All connections are open before the clock starts (a full accept backlog delays some).
     let mut streams = Vec::with_capacity(load.conns);
@@ -435,8 +459,24 @@ fn main() {
                 "unmeasured seconds before each run (default 0.5, --quick 0.2)",
             ),
             ("gen-threads", "generator threads (default 2 per core)"),
+            (
+                "request",
+                "get (default) or invocation: the host's payload-mode POST of the same call",
+            ),
         ],
     );
+    let (request, what): (fn(u16) -> Vec<u8>, _) =
+        match opts.value("request", "get".to_string()).as_str() {
+            "get" => (
+                |port| get_request("/api/HelloRust?name=Shing", port),
+                "GET /api/HelloRust?name=Shing",
+            ),
+            "invocation" => (invocation_request, "the host's invocation POST /HelloRust"),
+            other => {
+                eprintln!("throughput: --request {other:?} is not get or invocation");
+                std::process::exit(2)
+            }
+        };
     let (rounds, secs, warmup, conns_default) = match (opts.smoke, opts.quick) {
         (true, _) => (1, 0.1, 0.05, "1,16"),
         (false, true) => (1, 0.5, 0.2, "1,16,128,512"),
@@ -473,6 +513,7 @@ fn main() {
     let mut rows = Vec::new();
     for (k, &c) in conns.iter().enumerate() {
         let load = Load {
+            request,
             conns: c,
             threads: gen_threads,
             warmup: Duration::from_secs_f64(warmup),
@@ -536,10 +577,7 @@ fn main() {
     }
     print_table(
         &opts,
-        &format!(
-            "Throughput (GET /api/HelloRust?name=Shing, keep-alive; {rounds} x {secs} s per \
-             binary and C)"
-        ),
+        &format!("Throughput ({what}, keep-alive; {rounds} x {secs} s per binary and C)"),
         &rows,
     );
 }
