@@ -78,7 +78,7 @@ use crate::azure::response::Response;
 use crate::azure::run;
 use crate::azure::run::Function;
 use crate::http::parse::is_tchar;
-use crate::http::request::{field_separator, find_header, group_by_name, media_type};
+use crate::http::request::{field_separator, find_header, media_type};
 use crate::http::{self, response};
 
 /// What payload mode needs from a function's function.json: where its trigger's data is,
@@ -165,7 +165,7 @@ pub(crate) fn respond(function: &Function, shape: &Shape, body: &[u8]) -> http::
     let server_error = answer.status >= 500;
     let http = match shape
         .http_output()
-        .map(|binding| (binding, http_answer(answer)))
+        .map(|binding| (binding, HttpAnswer::of(answer)))
     {
         Some((binding, Ok(http))) => Some((binding, http)),
         Some((_, Err(reason))) => {
@@ -189,27 +189,46 @@ pub(crate) fn respond(function: &Function, shape: &Shape, body: &[u8]) -> http::
                 names.join(", ")
             ));
         }
-        return http::Response::json(500, result(None, &logs, &[], None));
+        return http::Response::json(500, result(None, &logs, &[], Returned::Null));
     }
-    let (res, return_value) = match http {
-        Some((RETURN, http)) => (None, Some(http)),
-        Some((binding, http)) => (Some((binding, http)), None),
-        None => (None, None),
+    let (res, returned) = match &http {
+        Some((RETURN, http)) => (None, Returned::Answer(http)),
+        Some((binding, http)) => (Some((*binding, http)), Returned::Null),
+        None => (None, Returned::Null),
     };
-    let return_value = return_value.or_else(|| encoded.return_value.map(|v| v.to_json()));
-    let reply = result(res, &logs, &encoded.outputs, return_value);
+    let returned = match (returned, &encoded.return_value) {
+        (Returned::Null, Some(value)) => Returned::Value(value),
+        (returned, _) => returned,
+    };
+    let reply = result(res, &logs, &encoded.outputs, returned);
     http::Response::json(200, reply)
 }
 
-/// The reply's JSON: `Outputs` (the HTTP answer's binding and its JSON, then the other
-/// outputs), `Logs` and `ReturnValue` (JSON text, or null).
+/// What goes in `ReturnValue`.
+#[derive(Clone, Copy)]
+enum Returned<'a> {
+    Null,
+    /// The HTTP answer, for an http output named `$return`.
+    Answer(&'a HttpAnswer),
+    /// A `$return` output of another binding.
+    Value(&'a Value),
+}
+
+/// The reply's JSON: `Outputs` (the HTTP answer's binding and its object, then the other
+/// outputs), `Logs` and `ReturnValue`. Written into one buffer, sized for the answer: each
+/// buffer built and dropped per invocation is a size class musl's allocator may map and
+/// unmap a page for, each time.
 fn result(
-    res: Option<(&str, String)>,
+    res: Option<(&str, &HttpAnswer)>,
     logs: &[String],
     outputs: &[(String, Value)],
-    return_value: Option<String>,
+    returned: Returned,
 ) -> String {
-    let mut result = String::with_capacity(64 + res.as_ref().map_or(0, |(_, r)| r.len()));
+    let answer = match (res, returned) {
+        (Some((_, answer)), _) | (_, Returned::Answer(answer)) => answer.json_len(),
+        _ => 0,
+    };
+    let mut result = String::with_capacity(64 + answer);
     result.push_str("{\"Outputs\":{");
     let mut first = true;
     let mut member = |result: &mut String, name: &str| {
@@ -221,7 +240,7 @@ fn result(
     };
     if let Some((binding, http)) = res {
         member(&mut result, binding);
-        result.push_str(&http);
+        http.write_to(&mut result);
     }
     for (name, value) in outputs {
         member(&mut result, name);
@@ -235,7 +254,11 @@ fn result(
         json::write_string(&mut result, line);
     }
     result.push_str("],\"ReturnValue\":");
-    result.push_str(return_value.as_deref().unwrap_or("null"));
+    match returned {
+        Returned::Null => result.push_str("null"),
+        Returned::Answer(http) => http.write_to(&mut result),
+        Returned::Value(value) => value.write_to(&mut result),
+    }
     result.push('}');
     result
 }
@@ -471,67 +494,97 @@ fn split_url(url: &str) -> (&str, &str) {
     (if path.is_empty() { "/" } else { path }, query)
 }
 
-/// `answer` as the http output binding's object, `{"statusCode":N,"body":"...","headers":{...}}`.
-///
-/// # Errors
-/// Why the binding cannot carry `answer`: a body that is not UTF-8, or more than one cookie.
-fn http_answer(answer: http::Response) -> Result<String, String> {
-    let http::Response {
-        status,
-        headers,
-        body,
-    } = answer;
-    let body = String::from_utf8(body).map_err(|e| {
-        format!(
-            "the response body ({} bytes) is not UTF-8, which payload mode cannot carry (return \
-             text, or let the host forward the request for binary bodies)",
-            e.as_bytes().len()
-        )
-    })?;
-    let body = if response::is_bodiless(status) {
-        String::new()
-    } else {
-        body
-    };
-    // The host keeps one value per name: repeated fields are joined, in first-seen order.
-    let passing = headers
-        .into_iter()
-        .filter(|(name, value)| response::passes_through(name, value))
-        .map(|(name, value)| (name.into_owned(), value.into_owned()));
-    let mut fields = group_by_name(passing);
-    if let Some((_, cookies)) = fields
-        .iter()
-        .find(|(name, values)| values.len() > 1 && name.eq_ignore_ascii_case("set-cookie"))
-    {
-        return Err(format!(
-            "the response sets {} cookies; payload mode carries one value per header name and \
-             cookies cannot be joined (set one, or let the host forward the request)",
-            cookies.len()
-        ));
-    }
-    let typed = fields
-        .iter()
-        .any(|(n, _)| n.eq_ignore_ascii_case("content-type"));
-    if !typed && !body.is_empty() {
-        let octets = "application/octet-stream".to_string();
-        fields.push(("Content-Type".to_string(), vec![octets]));
-    }
-    let mut out = String::with_capacity(64 + body.len());
-    out.push_str("{\"statusCode\":");
-    out.push_str(&status.to_string());
-    out.push_str(",\"body\":");
-    json::write_string(&mut out, &body);
-    out.push_str(",\"headers\":{");
-    for (i, (name, values)) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
+/// A function's HTTP answer as the http output binding carries it, `{"statusCode":N,"body":
+/// "...","headers":{...}}`: the body as text, one value per header name.
+struct HttpAnswer {
+    status: u16,
+    body: String,
+    /// The headers that pass through, repeated names joined with `, ` in first-seen order (the
+    /// host keeps one value per name).
+    fields: Vec<(String, String)>,
+}
+
+impl HttpAnswer {
+    /// # Errors
+    /// Why the binding cannot carry `answer`: a body that is not UTF-8, or more than one cookie.
+    fn of(answer: http::Response) -> Result<HttpAnswer, String> {
+        let http::Response {
+            status,
+            headers,
+            body,
+        } = answer;
+        let body = String::from_utf8(body).map_err(|e| {
+            format!(
+                "the response body ({} bytes) is not UTF-8, which payload mode cannot carry \
+                 (return text, or let the host forward the request for binary bodies)",
+                e.as_bytes().len()
+            )
+        })?;
+        let body = if response::is_bodiless(status) {
+            String::new()
+        } else {
+            body
+        };
+        let mut fields: Vec<(String, String)> = Vec::new();
+        let mut cookies = 0;
+        for (name, value) in headers {
+            if !response::passes_through(&name, &value) {
+                continue;
+            }
+            cookies += usize::from(name.eq_ignore_ascii_case("set-cookie"));
+            match fields
+                .iter_mut()
+                .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+            {
+                Some((_, joined)) => {
+                    joined.push_str(", ");
+                    joined.push_str(&value);
+                }
+                None => fields.push((name.into_owned(), value.into_owned())),
+            }
         }
-        json::write_string(&mut out, name);
-        out.push(':');
-        json::write_string(&mut out, &values.join(", "));
+        if cookies > 1 {
+            return Err(format!(
+                "the response sets {cookies} cookies; payload mode carries one value per header \
+                 name and cookies cannot be joined (set one, or let the host forward the request)"
+            ));
+        }
+        let typed = fields
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("content-type"));
+        if !typed && !body.is_empty() {
+            let octets = "application/octet-stream".to_string();
+            fields.push(("Content-Type".to_string(), octets));
+        }
+        Ok(HttpAnswer {
+            status,
+            body,
+            fields,
+        })
     }
-    out.push_str("}}");
-    Ok(out)
+
+    /// About how long `write_to` writes, escapes aside.
+    fn json_len(&self) -> usize {
+        let fields: usize = self.fields.iter().map(|(n, v)| n.len() + v.len() + 6).sum();
+        48 + self.body.len() + fields
+    }
+
+    fn write_to(&self, out: &mut String) {
+        out.push_str("{\"statusCode\":");
+        out.push_str(&self.status.to_string());
+        out.push_str(",\"body\":");
+        json::write_string(out, &self.body);
+        out.push_str(",\"headers\":{");
+        for (i, (name, value)) in self.fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            json::write_string(out, name);
+            out.push(':');
+            json::write_string(out, value);
+        }
+        out.push_str("}}");
+    }
 }
 
 #[cfg(test)]
