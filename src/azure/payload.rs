@@ -1231,7 +1231,7 @@ mod tests {
     #[test]
     fn random_invocations_always_get_a_json_result() {
         fn echo(req: &Request) -> Response {
-            req.log(String::from_utf8_lossy(req.body()).into_owned());
+            req.log(format!("{} bytes", req.body().len()));
             Response::new(200)
                 .header("X-Query", req.query())
                 .header("X-Path", req.path())
