@@ -840,16 +840,18 @@ mod tests {
         );
     }
 
-    fn answer_with(response: fn(&Request) -> Response) -> String {
+    /// The status and reply of the quickstart's invocation of `GET` run by `F`, `response`.
+    fn invoked(response: fn(&Request) -> Response) -> (u16, String) {
         let function = Function {
             name: "F",
             run: response,
         };
-        let (status, body) = reply(
-            &Shape::quickstart(),
-            &function,
-            r#"{"Data":{"req":{"Method":"GET"}}}"#,
-        );
+        let invocation = r#"{"Data":{"req":{"Method":"GET"}}}"#;
+        reply(&Shape::quickstart(), &function, invocation)
+    }
+
+    fn answer_with(response: fn(&Request) -> Response) -> String {
+        let (status, body) = invoked(response);
         assert_eq!(status, 200);
         body
     }
@@ -937,17 +939,8 @@ mod tests {
             (panics, "panicked (the message is on stderr)"),
         ];
         for (function, reason) in cases {
-            let function = Function {
-                name: "F",
-                run: function,
-            };
-            let (status, body) = reply(
-                &Shape::quickstart(),
-                &function,
-                r#"{"Data":{"req":{"Method":"GET"}}}"#,
-            );
             assert_eq!(
-                (status, body),
+                invoked(function),
                 (
                     500,
                     format!(
