@@ -125,16 +125,20 @@ impl Slot {
 
     /// Takes `amount` if the count stays at most `max`.
     fn take_n(count: &Arc<AtomicUsize>, amount: usize, max: usize) -> Option<Slot> {
-        count
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                n.checked_add(amount).filter(|&total| total <= max)
-            })
-            .ok()
-            .map(|_| Slot {
-                count: Arc::clone(count),
-                amount,
-            })
+        try_add(count, amount, max).then(|| Slot {
+            count: Arc::clone(count),
+            amount,
+        })
     }
+}
+
+/// Adds `amount` to `count` if the total stays at most `max`: whether it did.
+fn try_add(count: &AtomicUsize, amount: usize, max: usize) -> bool {
+    count
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+            n.checked_add(amount).filter(|&total| total <= max)
+        })
+        .is_ok()
 }
 
 impl Drop for Slot {
@@ -1152,12 +1156,8 @@ struct Permit<'a>(&'a AtomicUsize);
 
 impl<'a> Permit<'a> {
     fn take(count: &'a AtomicUsize, max: usize) -> Option<Self> {
-        count
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < max).then_some(n + 1)
-            })
-            .ok()
-            .map(|_| Permit(count))
+        // Lazily: a permit made and dropped would give back what was never taken.
+        try_add(count, 1, max).then(|| Permit(count))
     }
 }
 
