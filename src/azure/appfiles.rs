@@ -86,7 +86,8 @@ pub struct Binding {
     /// `name`: the key of this binding in the host's `Data` or `Outputs`; `$return` for the
     /// return value.
     pub name: String,
-    /// `methods`, lower-cased; empty means every method.
+    /// `methods`, as written (a request's method matches ignoring case); empty means every
+    /// method.
     pub methods: Vec<String>,
     /// `route`, the route template of an HTTP trigger.
     pub route: Option<String>,
@@ -287,6 +288,8 @@ fn route_is_free(function: &FunctionConfig, earlier: &[&FunctionConfig]) -> Resu
             "the host keeps routes starting with \"admin\" or \"runtime\" for itself".into(),
         );
     }
+    // Methods as written: the host intersects its two lists ordinally, so `get` and `GET`
+    // do not clash there (and the first function then takes every such request).
     let methods = function.methods();
     let clash = earlier.iter().find(|other| {
         let theirs = other.methods();
@@ -630,13 +633,11 @@ fn binding(value: &Value) -> Result<Binding, String> {
     }
     let methods: Vec<String> = match value.get_ignore_case("methods") {
         None | Some(Value::Null) => Vec::new(),
-        Some(v) => strings(v, "methods")?
-            .iter()
-            .map(|m| m.to_ascii_lowercase())
-            .collect(),
+        Some(v) => strings(v, "methods")?,
     };
     // The host would take any text as a method, and no request would ever match it.
-    if let Some(unknown) = methods.iter().find(|m| !HTTP_METHODS.contains(&m.as_str())) {
+    let known = |m: &&String| HTTP_METHODS.iter().any(|k| k.eq_ignore_ascii_case(m));
+    if let Some(unknown) = methods.iter().find(|m| !known(m)) {
         return Err(format!(
             "methods: {unknown:?} is not an HTTP method ({})",
             HTTP_METHODS.join(", ")
@@ -1013,6 +1014,7 @@ mod tests {
             ),
             (&a, r#","route":"items","methods":["put","delete"]"#, Ok(())),
             (&a, r#","route":"items/{id}","methods":["get"]"#, Ok(())),
+            (&a, r#","route":"items","methods":["GET"]"#, Ok(())),
             (&a_any, r#","route":"items2""#, Ok(())),
         ] {
             let b = http_function("B", members);
@@ -1112,7 +1114,7 @@ mod tests {
         assert_eq!(f.route(), "F");
         let trigger = f.trigger().unwrap();
         assert_eq!(trigger.name, "req");
-        assert_eq!(trigger.methods, ["get", "post"]);
+        assert_eq!(trigger.methods, ["get", "POST"]);
         assert_eq!(trigger.auth_level.as_deref(), Some("anonymous"));
         assert_eq!(f.http_output().map(|b| b.name.as_str()), Some("res"));
     }
