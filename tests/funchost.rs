@@ -1425,6 +1425,7 @@ fn landing_page_status_and_admin_invocations() {
     // No body is no invocation: 400 before the function is looked up, as the host answers.
     assert_eq!(admin(&host, "Nope", "").status, 400);
     assert_eq!(admin(&host, "Queue", "").status, 400);
+    assert_eq!(admin(&host, "Queue", "null").status, 400);
     assert_eq!(admin(&host, "Echo", "{}").status, 400);
     assert_eq!(host.get("/elsewhere").status, 404);
 }
@@ -1758,7 +1759,7 @@ fn command_line_errors_are_one_line() {
     );
     let (status, out, _) = run(&["--help"], "");
     assert!(status.success());
-    assert!(out.contains("funchost [start] [--app DIR] [--port 7071] [--handler PATH]"));
+    assert!(out.contains("funchost [start] [--app DIR] [--port N] [--handler PATH]"));
     assert!(out.contains("funchost invoke NAME [--data FILE|-]"));
     assert!(out.lines().count() <= 45, "one screen");
 }

@@ -333,7 +333,10 @@ fn schema_version(host: &Value) -> Result<(), String> {
         return Ok(());
     }
     let missing = || r#"missing the required "version": "2.0", which the host needs to start"#;
-    match host.get("version") {
+    // JSON.NET keeps the last of repeated names.
+    let members = host.as_object().unwrap_or_default();
+    let version = members.iter().rev().find(|(name, _)| name == "version");
+    match version.map(|(_, value)| value) {
         None | Some(Value::Null) => Err(missing().to_string()),
         Some(Value::String(v)) if v.is_empty() => Err(missing().to_string()),
         Some(Value::String(v)) if v == "2.0" => Ok(()),
@@ -393,6 +396,10 @@ fn function_timeout(value: Option<&Value>) -> Result<FunctionTimeout, String> {
         Some(Value::String(text) | Value::Number(text)) => text.trim(),
         Some(_) => return Err("functionTimeout is not a string".to_string()),
     };
+    // The configuration binder reads an empty value as none.
+    if text.is_empty() {
+        return Ok(FunctionTimeout::Default);
+    }
     let (negative, span) = (text.strip_prefix('-')).map_or((false, text), |rest| (true, rest));
     match (negative, time_span(span)) {
         (_, None) => Err(format!(
@@ -411,8 +418,9 @@ fn function_timeout(value: Option<&Value>) -> Result<FunctionTimeout, String> {
     }
 }
 
-/// A .NET TimeSpan without its sign, as `TimeSpan.Parse` reads it: `d`, `[d.]hh:mm`, or
-/// `[d.]hh:mm:ss[.fffffff]`, hours below 24 and minutes and seconds below 60.
+/// A .NET TimeSpan without its sign, as `TimeSpan.Parse` reads it: `d`, `[d.]hh:mm`,
+/// `[d.]hh:mm:ss[.fffffff]` or `d:hh:mm:ss[.fffffff]`; hours below 24 and minutes and seconds
+/// below 60, but a first part above 23 is days (`25:00:00` is 25 days, as .NET reads it).
 #[inline(never)]
 fn time_span(text: &str) -> Option<Duration> {
     let number = |s: &str| -> Option<u64> {
@@ -420,32 +428,38 @@ fn time_span(text: &str) -> Option<Duration> {
             .then(|| s.parse().ok())
             .flatten()
     };
-    let parts: Vec<&str> = text.split(':').collect();
-    let (days, hours) = match parts[0].split_once('.') {
-        Some((days, hours)) if parts.len() > 1 => (number(days)?, number(hours)?),
-        _ if parts.len() == 1 => return Some(Duration::from_secs(number(parts[0])? * 86_400)),
-        _ => (0, number(parts[0])?),
-    };
-    let minutes = number(parts[1])?;
-    let (seconds, nanos) = match parts.get(2) {
-        None => (0, 0),
-        Some(last) => match last.split_once('.') {
-            None => (number(last)?, 0),
-            Some((seconds, fraction)) if fraction.len() <= 7 => {
-                let digits = number(fraction)?;
-                (
-                    number(seconds)?,
-                    digits * 10u64.pow(9 - fraction.len() as u32),
-                )
+    // Seconds, with up to seven digits of fraction.
+    let seconds = |s: &str| -> Option<(u64, u32)> {
+        match s.split_once('.') {
+            None => Some((number(s)?, 0)),
+            Some((whole, fraction)) if fraction.len() <= 7 => {
+                let nanos = number(fraction)? * 10u64.pow(9 - fraction.len() as u32);
+                Some((number(whole)?, nanos as u32))
             }
-            Some(_) => return None,
-        },
+            Some(_) => None,
+        }
     };
-    if parts.len() > 3 || hours > 23 || minutes > 59 || seconds > 59 {
+    let parts: Vec<&str> = text.split(':').collect();
+    let (days, first) = match parts[0].split_once('.') {
+        None => (None, number(parts[0])?),
+        Some((days, hours)) if parts.len() > 1 => (Some(number(days)?), number(hours)?),
+        Some(_) => return None,
+    };
+    let (d, h, m, (s, nanos)) = match (&parts[1..], days) {
+        ([], _) => (first, 0, 0, (0, 0)),
+        ([mm], Some(d)) => (d, first, number(mm)?, (0, 0)),
+        ([hh], None) if first > 23 => (first, number(hh)?, 0, (0, 0)),
+        ([mm], None) => (0, first, number(mm)?, (0, 0)),
+        ([mm, ss], Some(d)) => (d, first, number(mm)?, seconds(ss)?),
+        ([hh, mm], None) if first > 23 => (first, number(hh)?, number(mm)?, (0, 0)),
+        ([mm, ss], None) => (0, first, number(mm)?, seconds(ss)?),
+        ([hh, mm, ss], None) => (first, number(hh)?, number(mm)?, seconds(ss)?),
+        _ => return None,
+    };
+    if h > 23 || m > 59 || s > 59 {
         return None;
     }
-    let whole = ((days * 24 + hours) * 60 + minutes) * 60 + seconds;
-    Some(Duration::new(whole, nanos as u32))
+    Some(Duration::new(((d * 24 + h) * 60 + m) * 60 + s, nanos))
 }
 
 /// host.json's optional `functions` list: the only functions the host loads when present.
@@ -1309,6 +1323,19 @@ mod tests {
         assert_eq!(timeout(r#"{"functionTimeout":"00:10"}"#), after(600));
         assert_eq!(timeout(r#"{"functionTimeout":"2"}"#), after(2 * 86_400));
         assert_eq!(
+            timeout(r#"{"functionTimeout":""}"#),
+            Ok(FunctionTimeout::Default)
+        );
+        // .NET reads a first part above 23 as days, and takes d:hh:mm:ss with colons.
+        assert_eq!(
+            timeout(r#"{"functionTimeout":"24:00:00"}"#),
+            after(24 * 86_400)
+        );
+        assert_eq!(
+            timeout(r#"{"functionTimeout":"1:02:03:04"}"#),
+            after(93_784)
+        );
+        assert_eq!(
             timeout(r#"{"functionTimeout":"-1"}"#),
             Ok(FunctionTimeout::Unbounded)
         );
@@ -1323,10 +1350,10 @@ mod tests {
         for (json, reason) in [
             (r#""5 minutes""#, "is not a TimeSpan"),
             (r#""00:60:00""#, "is not a TimeSpan"),
-            (r#""24:00:00""#, "is not a TimeSpan"),
-            (r#""1:2:3:4""#, "is not a TimeSpan"),
+            (r#""24:60:00""#, "is not a TimeSpan"),
+            (r#""10.12""#, "is not a TimeSpan"),
+            (r#""1:2:3:4:5""#, "is not a TimeSpan"),
             (r#""00:00:00.12345678""#, "is not a TimeSpan"),
-            (r#""""#, "is not a TimeSpan"),
             (r#""-00:05:00""#, "the host takes only -1"),
             (r#""00:00:00.5""#, "shorter than the host's least"),
             ("true", "functionTimeout is not a string"),
@@ -1343,9 +1370,12 @@ mod tests {
             r#"{}"#,
             r#"{"version":"2.0"}"#,
             r#"{"Version":"1","version":"2.0"}"#,
+            // JSON.NET keeps the last of repeated names.
+            r#"{"version":"1.0","version":"2.0"}"#,
         ] {
             assert_eq!(version(good), Ok(()), "{good}");
         }
+        assert!(version(r#"{"version":"2.0","version":"1.0"}"#).is_err());
         let missing = r#"missing the required "version": "2.0", which the host needs to start"#;
         let cases: &[(&str, &str)] = &[
             (r#"{"functions":["a"]}"#, missing),

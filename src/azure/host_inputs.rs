@@ -75,9 +75,6 @@ fn body(binding: &Binding, item: Value) -> Value {
     }
 }
 
-/// A value as the host puts it in `Data` or `Metadata`: an object as it is, anything else as
-/// its JSON text in a string (`"report.csv"` → `"\"report.csv\""`, `1` → `"1"`). Dates the host
-/// sends as they are; sent this way they read back the same.
 /// Whether the host holds `binding`'s data as a .NET string (a message's text, a document's
 /// JSON), the shape it looks into for binding data (`json_members`).
 pub fn sends_text(binding: &Binding) -> bool {
@@ -90,8 +87,10 @@ pub fn sends_text(binding: &Binding) -> bool {
 
 /// What the host adds to the binding data (and so to `Metadata`) from a string that holds a
 /// JSON object, an HTTP body or a trigger's message (`Utility.ApplyBindingData`): each
-/// top-level member but arrays and nulls, objects as they are and the rest as .NET prints
-/// them (`True`, `1.5`), each then sent through `encode`. Empty for other text.
+/// top-level member but arrays and nulls, objects as they are and the rest as strings
+/// (booleans as .NET prints them, `True`; numbers as written, where .NET would print a
+/// `double` its own way, `1.50` as `1.5`), each then sent through `encode`. Empty for other
+/// text.
 ///
 /// # Errors
 /// A JSON object past what an invocation may hold (`Limits::INVOCATION`): the host would copy
@@ -118,6 +117,9 @@ pub fn json_members(text: &str) -> Result<Vec<(String, Value)>, JsonError> {
     Ok(members.collect())
 }
 
+/// A value as the host puts it in `Data` or `Metadata`: an object as it is, anything else as
+/// its JSON text in a string (`"report.csv"` → `"\"report.csv\""`, `1` → `"1"`). Dates the host
+/// sends as they are; sent this way they read back the same.
 pub fn encode(value: &Value) -> Value {
     match value {
         Value::Object(_) => value.clone(),

@@ -74,7 +74,9 @@ impl Limits {
     };
 
     /// For a host's invocation, which carries a document's values up to twice and nests it
-    /// deeper: `INVOCATION_MAX_DEPTH` and `INVOCATION_MAX_VALUES` (and as many bytes as any).
+    /// deeper: `INVOCATION_MAX_DEPTH` and `INVOCATION_MAX_VALUES`. Its bytes are capped as any
+    /// request body's, so a JSON body of more than half of `MAX_BODY_BYTES` cannot travel in
+    /// one.
     pub const INVOCATION: Limits = Limits {
         bytes: JSON_MAX_BYTES,
         depth: INVOCATION_MAX_DEPTH,

@@ -11,7 +11,7 @@ pub const HELP: &str = "\
 funchost: a local stand-in for the Azure Functions host, for custom handlers (no func, no .NET).
 
 Usage:
-  funchost [start] [--app DIR] [--port 7071] [--handler PATH]
+  funchost [start] [--app DIR] [--port N] [--handler PATH]
   funchost invoke NAME [--data FILE|-] [--input BINDING=FILE|-]... [--metadata KEY=VALUE]...
                        [--metadata-file FILE] [--method M] [--path P] [--header 'K: V']...
                        [--app DIR] [--handler PATH]
@@ -171,6 +171,8 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 let secs: u64 = text.parse().ok().filter(|&s| s > 0).ok_or_else(|| {
                     format!("--function-timeout {text:?} is not a number of seconds")
                 })?;
+                // A wait past any deadline a clock can hold is no limit: a century.
+                let secs = secs.min(100 * 365 * 24 * 3600);
                 common.function_timeout = Some(Duration::from_secs(secs));
             }
             "--port" => {
@@ -400,6 +402,15 @@ mod tests {
             );
         }
         assert!(parse(&args("X-Ok: a b")).is_ok());
+        // A timeout no clock can add up to is a century, not a panic at the first call.
+        let huge = parse_str("invoke F --function-timeout 18446744073709551615");
+        let Ok(Command::Invoke { common, .. }) = huge else {
+            panic!("{huge:?}")
+        };
+        assert_eq!(
+            common.function_timeout,
+            Some(Duration::from_secs(100 * 365 * 24 * 3600))
+        );
         let inline = parse(&["invoke", "F", "--data=--x"].map(str::to_string));
         assert!(
             matches!(inline, Ok(Command::Invoke { call, .. }) if call.data.as_deref() == Some("--x"))

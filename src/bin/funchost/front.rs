@@ -81,6 +81,8 @@ fn admin_invoke(host: &Arc<Host>, name: &str, body: &[u8]) -> Response {
         );
     }
     let input = match json::parse(body) {
+        // `null` binds no invocation either.
+        Ok(Value::Null) => return Response::text(400, "The body is null: send {\"input\": …}\n"),
         Ok(value) => value.get_ignore_case("input").cloned(),
         Err(e) => return Response::text(400, format!("The body is not JSON: {e}\n")),
     };
