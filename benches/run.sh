@@ -84,8 +84,9 @@ stripped_size() {
 }
 
 # Static: no PT_INTERP program header (no dynamic loader) and no DT_NEEDED entry (no shared
-# library). Rust's musl binaries are static-pie, which keep a dynamic section for relocating
-# themselves, so "has a dynamic section" is not the test.
+# library). Rust's musl binaries are static-pie by default (this one is not: .cargo/config.toml),
+# which keep a dynamic section for relocating themselves, so "has a dynamic section" is not the
+# test.
 u_at() { # unsigned little-endian integer of $3 bytes at offset $2 of file $1
     od -An -t "u$3" -j "$2" -N "$3" "$1" | tr -d ' '
 }
