@@ -68,6 +68,8 @@
 //! An unknown function (`POST /Nope`) is the router's 404: that is the host's "custom handler
 //! endpoint not found" case, not an invocation.
 
+use std::borrow::Cow;
+
 use crate::azure::appfiles::{Binding, FunctionConfig};
 use crate::azure::base64;
 use crate::azure::bindings::RETURN;
@@ -163,10 +165,16 @@ pub(crate) fn respond(function: &Function, shape: &Shape, body: &[u8]) -> http::
         }
     };
     let server_error = answer.status >= 500;
-    let http = match shape
-        .http_output()
-        .map(|binding| (binding, HttpAnswer::of(answer)))
-    {
+    // The answer's header list carries the reply's one header in turn: a second list of the
+    // same size, alive with the first and freed with it, left musl's allocator an empty page to
+    // unmap (and map and fault in again) at every invocation.
+    let http::Response {
+        status,
+        mut headers,
+        body,
+    } = answer;
+    let answer = |binding| (binding, HttpAnswer::of(status, headers.drain(..), body));
+    let http = match shape.http_output().map(answer) {
         Some((binding, Ok(http))) => Some((binding, http)),
         Some((_, Err(reason))) => {
             failures.push(reason);
@@ -189,7 +197,7 @@ pub(crate) fn respond(function: &Function, shape: &Shape, body: &[u8]) -> http::
                 names.join(", ")
             ));
         }
-        return http::Response::json(500, result(None, &logs, &[], Returned::Null));
+        return json_reply(500, headers, result(None, &logs, &[], Returned::Null));
     }
     let (res, returned) = match &http {
         Some((RETURN, http)) => (None, Returned::Answer(http)),
@@ -201,7 +209,25 @@ pub(crate) fn respond(function: &Function, shape: &Shape, body: &[u8]) -> http::
         (returned, _) => returned,
     };
     let reply = result(res, &logs, &encoded.outputs, returned);
-    http::Response::json(200, reply)
+    json_reply(200, headers, reply)
+}
+
+/// `http::Response::json`, in `headers`' space.
+fn json_reply(
+    status: u16,
+    mut headers: Vec<(Cow<'static, str>, Cow<'static, str>)>,
+    json: String,
+) -> http::Response {
+    headers.clear();
+    headers.push((
+        Cow::Borrowed("Content-Type"),
+        Cow::Borrowed("application/json"),
+    ));
+    http::Response {
+        status,
+        headers,
+        body: json.into_bytes(),
+    }
 }
 
 /// What goes in `ReturnValue`.
@@ -507,12 +533,11 @@ struct HttpAnswer {
 impl HttpAnswer {
     /// # Errors
     /// Why the binding cannot carry `answer`: a body that is not UTF-8, or more than one cookie.
-    fn of(answer: http::Response) -> Result<HttpAnswer, String> {
-        let http::Response {
-            status,
-            headers,
-            body,
-        } = answer;
+    fn of(
+        status: u16,
+        headers: impl Iterator<Item = (Cow<'static, str>, Cow<'static, str>)>,
+        body: Vec<u8>,
+    ) -> Result<HttpAnswer, String> {
         let body = String::from_utf8(body).map_err(|e| {
             format!(
                 "the response body ({} bytes) is not UTF-8, which payload mode cannot carry \
