@@ -164,7 +164,6 @@ pub(crate) fn respond(function: &Function, shape: &Shape, body: &[u8]) -> http::
             outputs::Encoded::default()
         }
     };
-    let server_error = answer.status >= 500;
     // The answer's header list carries the reply's one header in turn: a second list of the
     // same size, alive with the first and freed with it, left musl's allocator an empty page to
     // unmap (and map and fault in again) at every invocation.
@@ -173,6 +172,7 @@ pub(crate) fn respond(function: &Function, shape: &Shape, body: &[u8]) -> http::
         mut headers,
         body,
     } = answer;
+    let server_error = status >= 500;
     let answer = |binding| (binding, HttpAnswer::of(status, headers.drain(..), body));
     let http = match shape.http_output().map(answer) {
         Some((binding, Ok(http))) => Some((binding, http)),
