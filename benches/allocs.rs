@@ -6,6 +6,8 @@
 //! The counting allocator is the one `unsafe` in the repository: `GlobalAlloc` is an unsafe
 //! trait. It is measurement code in a bench, never part of the handler binary.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
@@ -67,7 +69,7 @@ fn main() {
         Router::builtin_for(handler::functions::FUNCTIONS),
         false,
     ));
-    let invocation = r#"{"Data":{"req":{"Url":"http://localhost:7071/api/HelloRust?name=Shing","Method":"GET","Query":{"name":"Shing"},"Headers":{"Host":["localhost:7071"]}}},"Metadata":{}}"#;
+    let invocation = common::INVOCATION;
     let rows: [(&str, Arc<dyn Handler>, String); 4] = [
         (
             "HTTP layer alone (a handler that allocates nothing)",

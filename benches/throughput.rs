@@ -346,15 +346,9 @@ impl Connection {
 }
 
 /// The host's payload-mode call of `GET /api/HelloRust?name=Shing`, as it sends it: a chunked
-/// `POST /HelloRust` whose body is the JSON invocation (azure-host.md §4, one chunk).
+/// `POST /HelloRust` whose body is the JSON invocation (`common::INVOCATION`, one chunk).
 fn invocation_request(port: u16) -> Vec<u8> {
-    let json = concat!(
-        r#"{"Data":{"req":{"Url":"http://localhost:7071/api/HelloRust?name=Shing","Method":"GET","#,
-        r#""Query":{"name":"Shing"},"Headers":{"Host":["localhost:7071"],"User-Agent":["curl/8.5.0"]},"#,
-        r#""Params":{},"Identities":[]}},"Metadata":{"name":"\"Shing\"","Query":{"name":"Shing"},"#,
-        r#""Headers":{"Host":"localhost:7071","User-Agent":"curl/8.5.0"},"sys":{"MethodName":"HelloRust","#,
-        r#""UtcNow":"2026-12-07T00:00:00.000Z","RandGuid":"0f8fad5b-d9cb-469f-a165-70867728950e"}}}"#
-    );
+    let json = common::INVOCATION;
     format!(
         "POST /HelloRust HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json; charset=utf-8\r\n\
          Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{json}\r\n0\r\n\r\n",

@@ -1,4 +1,4 @@
-//! Shared by the socket benches (`startup`, `throughput`): options, starting a handler binary on
+//! Shared by the socket benches (`startup`, `throughput`, and `allocs` for the invocation): options, starting a handler binary on
 //! a free loopback port, speaking just enough HTTP/1.1 to time a response, `/proc` readings,
 //! percentiles and the side-by-side table.
 //!
@@ -13,6 +13,17 @@ use std::time::{Duration, Instant};
 
 /// The variable the Functions host sets to the port it will send requests to.
 pub const PORT_VAR: &str = "FUNCTIONS_CUSTOMHANDLER_PORT";
+
+/// The JSON invocation the host sends in payload mode for `GET /api/HelloRust?name=Shing` from
+/// curl (azure-host.md §4): the request in `Data.req`, and in `Metadata` the query parameter
+/// (encoded as JSON text), the query and headers again, and `sys`.
+pub const INVOCATION: &str = concat!(
+    r#"{"Data":{"req":{"Url":"http://localhost:7071/api/HelloRust?name=Shing","Method":"GET","#,
+    r#""Query":{"name":"Shing"},"Headers":{"Host":["localhost:7071"],"User-Agent":["curl/8.5.0"]},"#,
+    r#""Params":{},"Identities":[]}},"Metadata":{"name":"\"Shing\"","Query":{"name":"Shing"},"#,
+    r#""Headers":{"Host":"localhost:7071","User-Agent":"curl/8.5.0"},"sys":{"MethodName":"HelloRust","#,
+    r#""UtcNow":"2026-12-07T00:00:00.000Z","RandGuid":"0f8fad5b-d9cb-469f-a165-70867728950e"}}}"#
+);
 
 /// The longest any one start-up or response may take before it counts as a failure.
 pub const DEADLINE: Duration = Duration::from_secs(10);
