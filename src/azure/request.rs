@@ -1,7 +1,7 @@
 //! What a function is given: the request, already parsed, framed and with its whole body.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 
 use crate::azure::appfiles::FunctionConfig;
 use crate::azure::bindings::{host_value, is_nothing, sends_base64, BindingError};
@@ -34,9 +34,31 @@ pub struct Request<'a> {
 struct Bindings<'a> {
     config: &'a FunctionConfig,
     data: Vec<(String, Value)>,
-    metadata: Vec<(String, Value)>,
+    metadata: Vec<Metadata>,
     /// Reads of inputs the function.json does not declare: each fails the invocation.
     undeclared: RefCell<Vec<String>>,
+}
+
+/// A member of `Metadata` as sent, its encoding undone on the first read: a function reads a
+/// few keys of the dozen the host sends, and decoding each up front cost an allocation per
+/// string and a copy of every object (`Headers`, `Query`, `sys`) at every invocation.
+#[derive(Debug)]
+struct Metadata {
+    key: String,
+    sent: Value,
+    /// `Some` when the host had encoded the value (a string holding JSON), `None` when it is
+    /// `sent` as it is.
+    decoded: OnceCell<Option<Value>>,
+}
+
+impl Metadata {
+    fn value(&self) -> &Value {
+        let decoded = self.decoded.get_or_init(|| match host_value(&self.sent) {
+            Cow::Owned(value) => Some(value),
+            Cow::Borrowed(_) => None,
+        });
+        decoded.as_ref().unwrap_or(&self.sent)
+    }
 }
 
 /// Header fields: the server's, borrowed, or built (payload mode, tests).
@@ -115,9 +137,10 @@ impl<'a> Request<'a> {
     ) -> Self {
         let metadata = metadata
             .into_iter()
-            .map(|(key, value)| {
-                let value = host_value(&value).into_owned();
-                (key, value)
+            .map(|(key, sent)| Metadata {
+                key,
+                sent,
+                decoded: OnceCell::new(),
             })
             .collect();
         self.bindings = Some(Box::new(Bindings {
@@ -304,8 +327,8 @@ impl<'a> Request<'a> {
         let found = bindings
             .metadata
             .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key));
-        found.map(|(_, v)| v)
+            .find(|m| m.key.eq_ignore_ascii_case(key));
+        found.map(Metadata::value)
     }
 
     /// The reasons this invocation failed while the function read it (inputs it does not
