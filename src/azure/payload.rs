@@ -410,14 +410,12 @@ fn http_request(req: &Value) -> Result<Request<'static>, (&'static str, &'static
         let fields = fields
             .as_object()
             .ok_or(("Headers", "an object of string arrays"))?;
+        headers.reserve_exact(fields.len());
         for (name, values) in fields {
             let joined = match values {
-                Value::Array(items) => {
-                    let texts = items.iter().map(text).collect::<Option<Vec<_>>>();
-                    texts.map(|texts| texts.join(field_separator(name)))
-                }
+                Value::Array(items) => joined(items, field_separator(name)),
                 Value::Null => continue,
-                value => text(value),
+                value => text(value).map(str::to_string),
             };
             let value = joined.ok_or(("Headers", "an object of string arrays"))?;
             headers.push((name.clone(), value));
@@ -431,7 +429,7 @@ fn http_request(req: &Value) -> Result<Request<'static>, (&'static str, &'static
         for (name, value) in values {
             if !matches!(value, Value::Null) {
                 let value = text(value).ok_or(("Params", "an object of strings"))?;
-                params.push((name.clone(), value));
+                params.push((name.clone(), value.to_string()));
             }
         }
     }
@@ -453,25 +451,43 @@ fn http_request(req: &Value) -> Result<Request<'static>, (&'static str, &'static
 
 /// The text of a scalar: a string as itself, a number or boolean as its JSON text, `null` as
 /// nothing; `None` for an array or object.
-fn text(value: &Value) -> Option<String> {
+fn text(value: &Value) -> Option<&str> {
     match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Null => Some(String::new()),
+        Value::String(s) | Value::Number(s) => Some(s),
+        Value::Bool(true) => Some("true"),
+        Value::Bool(false) => Some("false"),
+        Value::Null => Some(""),
         Value::Array(_) | Value::Object(_) => None,
     }
+}
+
+/// The texts of `items`, scalars, joined by `separator` into one string; `None` if one is not
+/// a scalar. A header's values, which the host sends as an array of (nearly always) one.
+fn joined(items: &[Value], separator: &str) -> Option<String> {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        let item = text(item)?;
+        if i == 0 {
+            out.reserve_exact(item.len());
+        } else {
+            out.push_str(separator);
+        }
+        out.push_str(item);
+    }
+    Some(out)
 }
 
 /// A query object (`{"name":"Rust"}`) as the query string the host would forward for it
 /// (`host_query`). `None` if it is not an object of scalars.
 fn encode_query(query: &Value) -> Option<String> {
-    let pairs = query
-        .as_object()?
+    let pairs = query.as_object()?;
+    if pairs.iter().any(|(_, value)| text(value).is_none()) {
+        return None;
+    }
+    let texts = pairs
         .iter()
-        .map(|(name, value)| Some((name.as_str(), text(value)?)))
-        .collect::<Option<Vec<_>>>()?;
-    Some(host_query(pairs.iter().map(|(n, v)| (*n, v.as_str()))))
+        .filter_map(|(name, value)| Some((name.as_str(), text(value)?)));
+    Some(host_query(texts))
 }
 
 /// The query string the host sends for these parameters when it forwards a request
