@@ -73,7 +73,7 @@ use std::borrow::Cow;
 use crate::azure::appfiles::{Binding, FunctionConfig};
 use crate::azure::base64;
 use crate::azure::bindings::RETURN;
-use crate::azure::json::{self, Value};
+use crate::azure::json::{self, Raw, Value};
 use crate::azure::outputs;
 use crate::azure::request::Request;
 use crate::azure::response::Response;
@@ -316,35 +316,36 @@ fn run(function: &Function, shape: &Shape, body: &[u8]) -> Run {
     }
 }
 
-/// The function's request, from the invocation's JSON.
+/// The function's request, from the invocation's JSON. The invocation is read whole once, to
+/// check it, and then only in the parts the request needs: `Data` and `Metadata` members are
+/// built into values when the function reads them.
 ///
 /// # Errors
 /// Why the invocation cannot be read, naming the member at fault.
 pub(crate) fn invocation<'s>(
     name: &str,
     shape: &'s Shape,
-    body: &[u8],
+    body: &'s [u8],
 ) -> Result<Request<'s>, String> {
-    let value =
-        json::parse_within(body, json::Limits::INVOCATION).map_err(|e| match e.is_limit() {
+    let document =
+        Raw::document(body, json::Limits::INVOCATION).map_err(|e| match e.is_limit() {
             true => format!("not read: {e}"),
             false => format!("the body is not JSON ({e})"),
         })?;
-    let Value::Object(mut members) = value else {
-        return Err("no \"Data\" object".to_string());
-    };
-    let data = match take(&mut members, "Data") {
-        Some(Value::Object(data)) => data,
+    let [data, metadata] = document.members_named(["Data", "Metadata"]);
+    let data: Vec<_> = match data {
+        Some(data) if data.is_object() => data.members().collect(),
         _ => return Err("no \"Data\" object".to_string()),
     };
-    let metadata = match take(&mut members, "Metadata") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Object(metadata)) => metadata,
+    let metadata = match metadata {
+        None => Vec::new(),
+        Some(metadata) if metadata.is_null() => Vec::new(),
+        Some(metadata) if metadata.is_object() => metadata.members().collect(),
         Some(_) => return Err("\"Metadata\" is not an object".to_string()),
     };
     let trigger = shape.trigger();
     let find = |name: &str| data.iter().find(|(n, _)| n.eq_ignore_ascii_case(name));
-    let (_, input) = find(trigger).ok_or_else(|| format!("no \"Data.{trigger}\""))?;
+    let &(_, input) = find(trigger).ok_or_else(|| format!("no \"Data.{trigger}\""))?;
     for declared in shape.config().inputs() {
         if find(&declared.name).is_none() {
             return Err(format!(
@@ -354,7 +355,7 @@ pub(crate) fn invocation<'s>(
         }
     }
     let request = if shape.is_http() {
-        if input.as_object().is_none() {
+        if !input.is_object() {
             return Err(format!("Data.{trigger} is not an object"));
         }
         http_request(input).map_err(|(key, what)| format!("Data.{trigger}.{key} is not {what}"))?
@@ -364,130 +365,112 @@ pub(crate) fn invocation<'s>(
             format!("/{name}"),
             String::new(),
             vec![("Content-Type".to_string(), "application/json".to_string())],
-            input.to_json().into_bytes(),
+            input.to_value().to_json().into_bytes(),
         )
     };
     Ok(request.with_bindings(shape.config(), data, metadata))
 }
 
-/// Removes and returns the first member called `name` (ignoring ASCII case, as the host's
-/// JSON reader matches names).
-fn take(members: &mut Vec<(String, Value)>, name: &str) -> Option<Value> {
-    let at = members
-        .iter()
-        .position(|(n, _)| n.eq_ignore_ascii_case(name))?;
-    Some(members.remove(at).1)
-}
-
 /// A request from an HTTP trigger's data, an object. The error is the member at fault and what
 /// it should be.
-fn http_request(req: &Value) -> Result<Request<'static>, (&'static str, &'static str)> {
-    let member = |key| {
-        req.get_ignore_case(key)
-            .filter(|v| !matches!(v, Value::Null))
-    };
-    let method = match member("Method").and_then(Value::as_str) {
-        Some(m) if !m.is_empty() && m.bytes().all(is_tchar) => m.to_string(),
+fn http_request(req: Raw<'_>) -> Result<Request<'static>, (&'static str, &'static str)> {
+    let members = ["Method", "Url", "Query", "Headers", "Params", "Body"];
+    let [method, url, query, headers, params, body] = req
+        .members_named(members)
+        .map(|member| member.filter(|value| !value.is_null()));
+    let method = match method.and_then(Raw::as_str) {
+        Some(m) if !m.is_empty() && m.bytes().all(is_tchar) => m.into_owned(),
         _ => return Err(("Method", "a method name")),
     };
-    let url = match member("Url") {
-        None => "",
+    let url = match url {
+        None => Cow::Borrowed(""),
         Some(url) => url.as_str().ok_or(("Url", "a string"))?,
     };
-    let (path, url_query) = split_url(url);
-    let query = match member("Query") {
+    let (path, url_query) = split_url(&url);
+    let query = match query {
         None => Some(url_query.to_string()),
-        Some(Value::String(text)) => match json::parse(text.as_bytes()) {
+        Some(query) => match query.as_str() {
             // Older hosts sent the query object as its JSON text.
-            Ok(object @ Value::Object(_)) => encode_query(&object),
-            _ => Some(text.strip_prefix('?').unwrap_or(text).to_string()),
+            Some(text) => match Raw::document(text.as_bytes(), json::Limits::DOCUMENT) {
+                Ok(object) if object.is_object() => encode_query(object),
+                _ => Some(text.strip_prefix('?').unwrap_or(&text).to_string()),
+            },
+            None => encode_query(query),
         },
-        Some(object) => encode_query(object),
     };
     let query = query.ok_or(("Query", "an object of strings"))?;
-    let mut headers = Vec::new();
-    if let Some(fields) = member("Headers") {
-        let fields = fields
-            .as_object()
-            .ok_or(("Headers", "an object of string arrays"))?;
-        headers.reserve_exact(fields.len());
-        for (name, values) in fields {
-            let joined = match values {
-                Value::Array(items) => joined(items, field_separator(name)),
-                Value::Null => continue,
-                value => text(value).map(str::to_string),
+    let mut fields = Vec::new();
+    if let Some(headers) = headers {
+        if !headers.is_object() {
+            return Err(("Headers", "an object of string arrays"));
+        }
+        fields.reserve_exact(headers.members().count());
+        for (name, values) in headers.members() {
+            let joined = if values.is_null() {
+                continue;
+            } else if values.is_array() {
+                joined(values.items(), field_separator(&name))
+            } else {
+                values.text().map(Cow::into_owned)
             };
             let value = joined.ok_or(("Headers", "an object of string arrays"))?;
-            headers.push((name.clone(), value));
+            fields.push((name.into_owned(), value));
         }
     }
-    let mut params = Vec::new();
-    if let Some(values) = member("Params") {
-        let values = values
-            .as_object()
-            .ok_or(("Params", "an object of strings"))?;
-        for (name, value) in values {
-            if !matches!(value, Value::Null) {
-                let value = text(value).ok_or(("Params", "an object of strings"))?;
-                params.push((name.clone(), value.to_string()));
-            }
+    let mut route_params = Vec::new();
+    if let Some(params) = params {
+        if !params.is_object() {
+            return Err(("Params", "an object of strings"));
+        }
+        for (name, value) in params.members().filter(|(_, v)| !v.is_null()) {
+            let value = value.text().ok_or(("Params", "an object of strings"))?;
+            route_params.push((name.into_owned(), value.into_owned()));
         }
     }
-    let binary = find_header(&headers, "content-type")
+    let binary = find_header(&fields, "content-type")
         .map(media_type)
         .is_some_and(|m| m == "application/octet-stream" || m.starts_with("multipart/"));
-    let body = match member("Body") {
+    let body = match body {
         None => Vec::new(),
-        Some(Value::String(body)) => match binary.then(|| base64::decode(body)).flatten() {
-            Some(bytes) => bytes,
-            None => body.clone().into_bytes(),
+        Some(body) => match body.as_str() {
+            Some(text) => match binary.then(|| base64::decode(&text)).flatten() {
+                Some(bytes) => bytes,
+                None => text.into_owned().into_bytes(),
+            },
+            None => body.to_value().to_json().into_bytes(),
         },
-        Some(value) => value.to_json().into_bytes(),
     };
-    let request =
-        Request::built(method, path.to_string(), query, headers, body).with_params(params);
-    Ok(request)
-}
-
-/// The text of a scalar: a string as itself, a number or boolean as its JSON text, `null` as
-/// nothing; `None` for an array or object.
-fn text(value: &Value) -> Option<&str> {
-    match value {
-        Value::String(s) | Value::Number(s) => Some(s),
-        Value::Bool(true) => Some("true"),
-        Value::Bool(false) => Some("false"),
-        Value::Null => Some(""),
-        Value::Array(_) | Value::Object(_) => None,
-    }
+    let request = Request::built(method, path.to_string(), query, fields, body);
+    Ok(request.with_params(route_params))
 }
 
 /// The texts of `items`, scalars, joined by `separator` into one string; `None` if one is not
 /// a scalar. A header's values, which the host sends as an array of (nearly always) one.
-fn joined(items: &[Value], separator: &str) -> Option<String> {
+fn joined<'a>(items: impl Iterator<Item = Raw<'a>>, separator: &str) -> Option<String> {
     let mut out = String::new();
-    for (i, item) in items.iter().enumerate() {
-        let item = text(item)?;
+    for (i, item) in items.enumerate() {
+        let item = item.text()?;
         if i == 0 {
             out.reserve_exact(item.len());
         } else {
             out.push_str(separator);
         }
-        out.push_str(item);
+        out.push_str(&item);
     }
     Some(out)
 }
 
 /// A query object (`{"name":"Rust"}`) as the query string the host would forward for it
 /// (`host_query`). `None` if it is not an object of scalars.
-fn encode_query(query: &Value) -> Option<String> {
-    let pairs = query.as_object()?;
-    if pairs.iter().any(|(_, value)| text(value).is_none()) {
+fn encode_query(query: Raw<'_>) -> Option<String> {
+    if !query.is_object() {
         return None;
     }
-    let texts = pairs
-        .iter()
-        .filter_map(|(name, value)| Some((name.as_str(), text(value)?)));
-    Some(host_query(texts))
+    let mut out = String::new();
+    for (name, value) in query.members() {
+        push_pair(&mut out, &name, &value.text()?);
+    }
+    Some(out)
 }
 
 /// The query string the host sends for these parameters when it forwards a request
@@ -498,14 +481,19 @@ fn encode_query(query: &Value) -> Option<String> {
 pub fn host_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut out = String::new();
     for (name, value) in pairs {
-        if !out.is_empty() {
-            out.push('&');
-        }
-        url_encode(name, &mut out);
-        out.push('=');
-        url_encode(value, &mut out);
+        push_pair(&mut out, name, value);
     }
     out
+}
+
+/// Appends one `name=value` pair of `host_query` to `out`.
+fn push_pair(out: &mut String, name: &str, value: &str) {
+    if !out.is_empty() {
+        out.push('&');
+    }
+    url_encode(name, out);
+    out.push('=');
+    url_encode(value, out);
 }
 
 /// Appends `text` percent-encoded as `UrlEncoder.Default` does (see `host_query`).
@@ -643,7 +631,7 @@ mod tests {
         run: hello,
     };
 
-    fn invoke<'s>(shape: &'s Shape, body: &str) -> Result<Request<'s>, String> {
+    fn invoke<'s>(shape: &'s Shape, body: &'s str) -> Result<Request<'s>, String> {
         invocation("Hello", shape, body.as_bytes())
     }
 
@@ -659,8 +647,11 @@ mod tests {
 
     static QUICKSTART: std::sync::LazyLock<Shape> = std::sync::LazyLock::new(Shape::quickstart);
 
+    /// The request of an invocation whose `Data.req` is `req`. The invocation lives as long
+    /// as the test (the request borrows from it).
     fn http(req: &str) -> Result<Request<'static>, String> {
-        invoke(&QUICKSTART, &format!(r#"{{"Data":{{"req":{req}}}}}"#))
+        let body = format!(r#"{{"Data":{{"req":{req}}}}}"#);
+        invoke(&QUICKSTART, Box::leak(body.into_boxed_str()))
     }
 
     #[test]

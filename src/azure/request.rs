@@ -6,7 +6,7 @@ use std::cell::{OnceCell, RefCell};
 use crate::azure::appfiles::FunctionConfig;
 use crate::azure::bindings::{host_value, is_nothing, sends_base64, BindingError};
 use crate::azure::input::Input;
-use crate::azure::json::Value;
+use crate::azure::json::{Raw, Value};
 use crate::http::request::{find_header, media_type};
 use crate::http::{self, query};
 
@@ -33,31 +33,43 @@ pub struct Request<'a> {
 #[derive(Debug)]
 struct Bindings<'a> {
     config: &'a FunctionConfig,
-    data: Vec<(String, Value)>,
-    metadata: Vec<Metadata>,
+    data: Vec<Member<'a>>,
+    metadata: Vec<Member<'a>>,
     /// Reads of inputs the function.json does not declare: each fails the invocation.
     undeclared: RefCell<Vec<String>>,
 }
 
-/// A member of `Metadata` as sent, its encoding undone on the first read: a function reads a
-/// few keys of the dozen the host sends, and decoding each up front cost an allocation per
-/// string and a copy of every object (`Headers`, `Query`, `sys`) at every invocation.
+/// A member of `Data` or `Metadata` as sent, built into a value on its first read: a function
+/// reads a few of the dozen members the host sends, and building them all up front cost an
+/// allocation for each name and string at every invocation.
 #[derive(Debug)]
-struct Metadata {
-    key: String,
-    sent: Value,
-    /// `Some` when the host had encoded the value (a string holding JSON), `None` when it is
-    /// `sent` as it is.
-    decoded: OnceCell<Option<Value>>,
+struct Member<'a> {
+    name: Cow<'a, str>,
+    sent: Raw<'a>,
+    built: OnceCell<Value>,
 }
 
-impl Metadata {
-    fn value(&self) -> &Value {
-        let decoded = self.decoded.get_or_init(|| match host_value(&self.sent) {
-            Cow::Owned(value) => Some(value),
-            Cow::Borrowed(_) => None,
-        });
-        decoded.as_ref().unwrap_or(&self.sent)
+impl<'a> Member<'a> {
+    fn new((name, sent): (Cow<'a, str>, Raw<'a>)) -> Self {
+        Member {
+            name,
+            sent,
+            built: OnceCell::new(),
+        }
+    }
+
+    /// The value, built by `build` on the first read.
+    fn value(&self, build: fn(Raw<'a>) -> Value) -> &Value {
+        self.built.get_or_init(|| build(self.sent))
+    }
+}
+
+/// A member of `Metadata` as the host meant it: with its encoding undone (`host_value`).
+fn decoded(sent: Raw<'_>) -> Value {
+    let value = sent.to_value();
+    match host_value(&value) {
+        Cow::Owned(decoded) => decoded,
+        Cow::Borrowed(_) => value,
     }
 }
 
@@ -132,21 +144,13 @@ impl<'a> Request<'a> {
     pub(crate) fn with_bindings(
         mut self,
         config: &'a FunctionConfig,
-        data: Vec<(String, Value)>,
-        metadata: Vec<(String, Value)>,
+        data: Vec<(Cow<'a, str>, Raw<'a>)>,
+        metadata: Vec<(Cow<'a, str>, Raw<'a>)>,
     ) -> Self {
-        let metadata = metadata
-            .into_iter()
-            .map(|(key, sent)| Metadata {
-                key,
-                sent,
-                decoded: OnceCell::new(),
-            })
-            .collect();
         self.bindings = Some(Box::new(Bindings {
             config,
-            data,
-            metadata,
+            data: data.into_iter().map(Member::new).collect(),
+            metadata: metadata.into_iter().map(Member::new).collect(),
             undeclared: RefCell::new(Vec::new()),
         }));
         self
@@ -285,14 +289,15 @@ impl<'a> Request<'a> {
             ));
             return None;
         };
-        let (name, value) = bindings
+        let member = bindings
             .data
             .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))?;
+            .find(|m| m.name.eq_ignore_ascii_case(name))?;
+        let value = member.value(Raw::to_value);
         if is_nothing(value) {
             return None;
         }
-        Some(Input::new(name, value, sends_base64(declared)))
+        Some(Input::new(&member.name, value, sends_base64(declared)))
     }
 
     /// `input`, or an error naming the binding when it yielded nothing.
@@ -327,8 +332,8 @@ impl<'a> Request<'a> {
         let found = bindings
             .metadata
             .iter()
-            .find(|m| m.key.eq_ignore_ascii_case(key));
-        found.map(Metadata::value)
+            .find(|m| m.name.eq_ignore_ascii_case(key));
+        found.map(|member| member.value(decoded))
     }
 
     /// The reasons this invocation failed while the function read it (inputs it does not
