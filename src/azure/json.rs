@@ -74,6 +74,13 @@ impl Limits {
         values: JSON_MAX_VALUES,
     };
 
+    /// For reading again what was checked whole already (`Raw`): no limit.
+    const CHECKED: Limits = Limits {
+        bytes: usize::MAX,
+        depth: usize::MAX,
+        values: usize::MAX,
+    };
+
     /// For a host's invocation, which carries a document's values up to twice and nests it
     /// deeper: `INVOCATION_MAX_DEPTH` and `INVOCATION_MAX_VALUES`. Its bytes are capped as any
     /// request body's, so a JSON body of more than half of `MAX_BODY_BYTES` cannot travel in
@@ -139,8 +146,14 @@ pub fn parse_within(input: &[u8], limits: Limits) -> Result<Value, JsonError> {
 /// A value's text inside a document already read whole and found valid, to be read a part at a
 /// time without building a tree: what payload mode needs of an invocation is a few members,
 /// and a tree cost an allocation for each of its dozens of names and strings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub(crate) struct Raw<'a>(&'a [u8]);
+
+impl fmt::Debug for Raw<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Raw({})", String::from_utf8_lossy(self.0))
+    }
+}
 
 impl<'a> Raw<'a> {
     /// The whole of `input`, once it has been read as one valid JSON document within `limits`.
@@ -154,36 +167,42 @@ impl<'a> Raw<'a> {
         Ok(raw)
     }
 
-    /// A reader over this value. It was read once already, so it breaks no limit again.
+    /// A reader over this value, which was checked whole already.
     fn reader(self) -> Reader<'a> {
         Reader {
             bytes: self.0,
             pos: 0,
             depth: 0,
             values: 0,
-            limits: Limits {
-                bytes: usize::MAX,
-                depth: usize::MAX,
-                values: usize::MAX,
-            },
+            limits: Limits::CHECKED,
         }
+    }
+
+    /// The entries of an array (`open` `[`) or object (`{`, each with its name) in order; none
+    /// for another value. The document was checked: errors cannot happen, and would end them.
+    fn entries(self, open: u8) -> impl Iterator<Item = (Option<Cow<'a, str>>, Raw<'a>)> {
+        let close = if open == b'{' { b'}' } else { b']' };
+        let mut reader = self.reader();
+        // Whether the next entry is the first; `None` once the value has ended.
+        let mut first = (reader.peek() == Some(open) && reader.enter().is_ok()).then_some(true);
+        std::iter::from_fn(move || {
+            if !reader.more(close, first.take()?).ok()? {
+                return None;
+            }
+            let name = match open {
+                b'{' => Some(reader.name().ok()?),
+                _ => None,
+            };
+            let value = reader.checked_span();
+            first = Some(false);
+            Some((name, value))
+        })
     }
 
     /// The members of an object, in document order, with names decoded; none for another value.
     pub fn members(self) -> impl Iterator<Item = (Cow<'a, str>, Raw<'a>)> {
-        let mut reader = self.reader();
-        // Whether the next member is the first; `None` once the object has ended. A valid
-        // document: errors cannot happen, and would end the members.
-        let mut first = (reader.peek() == Some(b'{') && reader.enter().is_ok()).then_some(true);
-        std::iter::from_fn(move || {
-            if !reader.more(b'}', first.take()?).ok()? {
-                return None;
-            }
-            let name = reader.name().ok()?;
-            let value = reader.passed();
-            first = Some(false);
-            Some((name, value))
-        })
+        self.entries(b'{')
+            .map(|(name, value)| (name.unwrap_or_default(), value))
     }
 
     /// The first member called each of `names`, ignoring ASCII case as the host's JSON reader
@@ -200,16 +219,7 @@ impl<'a> Raw<'a> {
 
     /// The items of an array, in order; none for another value.
     pub fn items(self) -> impl Iterator<Item = Raw<'a>> {
-        let mut reader = self.reader();
-        let mut first = (reader.peek() == Some(b'[') && reader.enter().is_ok()).then_some(true);
-        std::iter::from_fn(move || {
-            if !reader.more(b']', first.take()?).ok()? {
-                return None;
-            }
-            let item = reader.passed();
-            first = Some(false);
-            Some(item)
-        })
+        self.entries(b'[').map(|(_, item)| item)
     }
 
     pub fn is_object(self) -> bool {
@@ -391,9 +401,9 @@ impl<'a> Reader<'a> {
         Ok(Raw(&self.bytes[start..self.pos]))
     }
 
-    /// The text of the value at the cursor, in a document already read whole: it steps over
-    /// strings and brackets, none of `skip`'s checks, which the document passed.
-    fn passed(&mut self) -> Raw<'a> {
+    /// The text of the value at the cursor, in a document checked whole already (a `Raw`'s):
+    /// unlike `skipped`, it checks nothing and only steps over strings and brackets.
+    fn checked_span(&mut self) -> Raw<'a> {
         let start = self.pos;
         let mut depth = 0usize;
         while let Some(&byte) = self.bytes.get(self.pos) {
@@ -408,7 +418,7 @@ impl<'a> Reader<'a> {
                                 break;
                             }
                             // An escape: the byte after the backslash is not an end.
-                            Some(at) => self.pos += at + 2,
+                            Some(at) => self.pos += (at + 2).min(rest.len()),
                             None => self.pos = self.bytes.len(),
                         }
                         if self.pos >= self.bytes.len() {
@@ -435,7 +445,6 @@ impl<'a> Reader<'a> {
             }
             self.pos += 1;
         }
-        self.pos = self.pos.min(self.bytes.len());
         Raw(&self.bytes[start..self.pos])
     }
 
@@ -584,8 +593,8 @@ impl<'a> Reader<'a> {
                     out.push(c);
                     run = self.pos;
                 }
-                Some(0x00..=0x1f) => return Err(JsonError::ControlCharacter { offset: self.pos }),
-                Some(_) => self.pos += 1,
+                // What else stops the search: a raw control character.
+                Some(_) => return Err(JsonError::ControlCharacter { offset: self.pos }),
             }
         }
     }

@@ -404,7 +404,6 @@ fn http_request(req: Raw<'_>) -> Result<Request<'static>, (&'static str, &'stati
         if !headers.is_object() {
             return Err(("Headers", "an object of string arrays"));
         }
-        fields.reserve_exact(headers.members().count());
         for (name, values) in headers.members() {
             let joined = if values.is_null() {
                 continue;

@@ -46,21 +46,24 @@ struct Bindings<'a> {
 struct Member<'a> {
     name: Cow<'a, str>,
     sent: Raw<'a>,
+    /// `Raw::to_value` for `Data`, `decoded` for `Metadata`.
+    build: fn(Raw<'_>) -> Value,
     built: OnceCell<Value>,
 }
 
 impl<'a> Member<'a> {
-    fn new((name, sent): (Cow<'a, str>, Raw<'a>)) -> Self {
+    fn new((name, sent): (Cow<'a, str>, Raw<'a>), build: fn(Raw<'_>) -> Value) -> Self {
         Member {
             name,
             sent,
+            build,
             built: OnceCell::new(),
         }
     }
 
-    /// The value, built by `build` on the first read.
-    fn value(&self, build: fn(Raw<'a>) -> Value) -> &Value {
-        self.built.get_or_init(|| build(self.sent))
+    /// The value, built on the first read.
+    fn value(&self) -> &Value {
+        self.built.get_or_init(|| (self.build)(self.sent))
     }
 }
 
@@ -149,8 +152,14 @@ impl<'a> Request<'a> {
     ) -> Self {
         self.bindings = Some(Box::new(Bindings {
             config,
-            data: data.into_iter().map(Member::new).collect(),
-            metadata: metadata.into_iter().map(Member::new).collect(),
+            data: data
+                .into_iter()
+                .map(|member| Member::new(member, |raw| raw.to_value()))
+                .collect(),
+            metadata: metadata
+                .into_iter()
+                .map(|member| Member::new(member, decoded))
+                .collect(),
             undeclared: RefCell::new(Vec::new()),
         }));
         self
@@ -293,7 +302,7 @@ impl<'a> Request<'a> {
             .data
             .iter()
             .find(|m| m.name.eq_ignore_ascii_case(name))?;
-        let value = member.value(Raw::to_value);
+        let value = member.value();
         if is_nothing(value) {
             return None;
         }
@@ -333,7 +342,7 @@ impl<'a> Request<'a> {
             .metadata
             .iter()
             .find(|m| m.name.eq_ignore_ascii_case(key));
-        found.map(|member| member.value(decoded))
+        found.map(Member::value)
     }
 
     /// The reasons this invocation failed while the function read it (inputs it does not
