@@ -411,18 +411,20 @@ impl<'a> Reader<'a> {
                 b'"' => {
                     self.pos += 1;
                     loop {
+                        // A checked string holds no control byte: the run ends at `"` or `\`.
                         let rest = &self.bytes[self.pos..];
-                        match rest.iter().position(|&b| b == b'"' || b == b'\\') {
-                            Some(at) if rest[at] == b'"' => {
+                        let at = plain_run(rest);
+                        match rest.get(at) {
+                            Some(b'"') => {
                                 self.pos += at + 1;
                                 break;
                             }
                             // An escape: the byte after the backslash is not an end.
-                            Some(at) => self.pos += (at + 2).min(rest.len()),
-                            None => self.pos = self.bytes.len(),
-                        }
-                        if self.pos >= self.bytes.len() {
-                            break;
+                            Some(_) => self.pos += (at + 2).min(rest.len()),
+                            None => {
+                                self.pos = self.bytes.len();
+                                break;
+                            }
                         }
                     }
                     if depth == 0 {
@@ -565,13 +567,7 @@ impl<'a> Reader<'a> {
         let mut decoded: Option<String> = None;
         let mut run = self.pos;
         loop {
-            // Up to the next byte that is not plain text, in one pass over the slice: a call per
-            // byte was a tenth of payload mode's time.
-            let rest = &self.bytes[self.pos..];
-            self.pos += rest
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-                .unwrap_or(rest.len());
+            self.pos += plain_run(&self.bytes[self.pos..]);
             match self.peek() {
                 None => return Err(JsonError::UnexpectedEnd),
                 Some(b'"') => {
@@ -659,6 +655,33 @@ impl<'a> Reader<'a> {
         }
         Ok(code)
     }
+}
+
+/// The length of the plain text at the start of a string's contents: up to the first `"`, `\`
+/// or control byte (below U+0020), or all of `bytes`. Eight bytes at a time, with the usual
+/// word tricks (a byte is zero, a byte is below n): a byte at a time was most of what payload
+/// mode spent reading an invocation, once for each level a large body sits below the top.
+fn plain_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGH;
+    let mut at = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        let special = has_zero(word ^ (ONES * u64::from(b'"')))
+            | has_zero(word ^ (ONES * u64::from(b'\\')))
+            | (word.wrapping_sub(ONES * 0x20) & !word & HIGH);
+        if special != 0 {
+            break;
+        }
+        at += 8;
+    }
+    let rest = bytes[at..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+    at + rest.unwrap_or(bytes.len() - at)
 }
 
 impl Value {
@@ -986,6 +1009,30 @@ mod tests {
             assert_eq!(parse(input), Err(*expected), "{reason}: {text:?}");
             let raw = Raw::document(input, Limits::DOCUMENT);
             assert_eq!(raw.err(), Some(*expected), "raw, {reason}: {text:?}");
+        }
+    }
+
+    #[test]
+    fn a_plain_run_ends_at_the_first_quote_backslash_or_control_byte() {
+        assert_eq!(plain_run(b""), 0);
+        assert_eq!(plain_run(b"abc"), 3);
+        // Every length and position across the eight-byte words, every stopping byte, and
+        // bytes that stop nothing around it (high bytes of UTF-8, space, DEL).
+        for len in 0..40 {
+            for stop in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                for at in 0..len {
+                    let mut text = vec![b'a'; len];
+                    for (i, byte) in text.iter_mut().enumerate() {
+                        *byte = [b'a', 0xc3, 0xa9, b' ', 0x7f, 0x80, 0xff][i % 7];
+                    }
+                    text[at] = stop;
+                    assert_eq!(plain_run(&text), at, "{text:?}");
+                }
+                let plain: Vec<u8> = (0..len)
+                    .map(|i| [0x20, 0x21, 0x5b, 0x5d, 0xfe][i % 5])
+                    .collect();
+                assert_eq!(plain_run(&plain), len, "{plain:?}");
+            }
         }
     }
 
