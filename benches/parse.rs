@@ -1,11 +1,14 @@
 //! The parser's time per request, without sockets: the head the Functions host forwards, a POST
 //! with a JSON body, a pipelined batch, and for scale the whole answer (parse, route, run
-//! HelloRust, encode) that a worker computes per request.
+//! HelloRust, encode) that a worker computes per request; then payload mode's answer to the
+//! host's invocation, and to one carrying a large body.
 //!
 //!     cargo bench --bench parse -- [--quick]
 //!
 //! Each case runs in batches sized to about 10 ms; the table gives the fastest and the median
 //! batch, per request. Prints figures; asserts nothing.
+
+mod common;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -56,6 +59,32 @@ fn post_json() -> Vec<u8> {
     req.extend_from_slice(JSON_BODY);
     req
 }
+
+/// The host's payload-mode POST of `body`, an invocation, whole (`Content-Length`, as the
+/// server has it once its chunks are read).
+fn post_invocation(body: &[u8]) -> Vec<u8> {
+    let mut req = format!(
+        "POST /HelloRust HTTP/1.1\r\nHost: 127.0.0.1:41235\r\n\
+         Content-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    req.extend_from_slice(body);
+    req
+}
+
+/// An invocation of HelloRust whose request has a text body of about `len` bytes, one escape in
+/// it: what a large upload costs to read, at every level it sits below the top.
+fn invocation_with_body(len: usize) -> Vec<u8> {
+    let text = format!("{}\\\"{}", "x".repeat(len / 2), "y".repeat(len / 2));
+    format!(
+        r#"{{"Data":{{"req":{{"Url":"http://localhost:7071/api/HelloRust","Method":"POST","Query":{{}},"Headers":{{"Content-Type":["text/plain"]}},"Params":{{}},"Identities":[],"Body":"{text}"}}}},"Metadata":{{"sys":{{"MethodName":"HelloRust"}}}}}}"#
+    )
+    .into_bytes()
+}
+
+/// The text body of the large invocation, in bytes.
+const LARGE_BODY: usize = 3_500_000;
 
 /// Requests back to back in one buffer, as a pipelining client sends them.
 const PIPELINE_DEPTH: usize = 16;
@@ -181,6 +210,30 @@ fn main() {
             black_box(out);
         }),
     ));
+
+    let small = post_invocation(common::INVOCATION.as_bytes());
+    let large = post_invocation(&invocation_with_body(LARGE_BODY));
+    for (name, request) in [
+        (
+            "payload: the host's invocation of that GET, answered",
+            &small,
+        ),
+        ("payload: the same with a 3.5 MB text body", &large),
+    ] {
+        rows.push((
+            name.into(),
+            request.len(),
+            measure(batches, 1, || {
+                let Ok(Status::Complete((head, used))) =
+                    parse_head(black_box(request), &mut fields)
+                else {
+                    panic!("bench input did not parse");
+                };
+                let request = Request::new(request, &head, &fields, &request[used..]);
+                black_box(app.handle(&request));
+            }),
+        ));
+    }
 
     println!();
     println!(
