@@ -1,7 +1,7 @@
 //! The parser's time per request, without sockets: the head the Functions host forwards, a POST
 //! with a JSON body, a pipelined batch, and for scale the whole answer (parse, route, run
 //! HelloRust, encode) that a worker computes per request; then payload mode's answer to the
-//! host's invocation, and to one carrying a large body.
+//! host's invocation, to one carrying a large body, and a large answer.
 //!
 //!     cargo bench --bench parse -- [--quick]
 //!
@@ -85,6 +85,16 @@ fn invocation_with_body(len: usize) -> Vec<u8> {
 
 /// The text body of the large invocation, in bytes.
 const LARGE_BODY: usize = 3_500_000;
+
+/// An invocation of HelloRust whose query names someone in `len` bytes: the answer, greeting
+/// them, is that large, and goes back inside the reply's JSON.
+fn invocation_with_name(len: usize) -> Vec<u8> {
+    let name = "n".repeat(len);
+    format!(
+        r#"{{"Data":{{"req":{{"Url":"http://localhost:7071/api/HelloRust","Method":"GET","Query":{{"name":"{name}"}},"Headers":{{}},"Params":{{}},"Identities":[]}}}},"Metadata":{{}}}}"#
+    )
+    .into_bytes()
+}
 
 /// Requests back to back in one buffer, as a pipelining client sends them.
 const PIPELINE_DEPTH: usize = 16;
@@ -213,12 +223,17 @@ fn main() {
 
     let small = post_invocation(common::INVOCATION.as_bytes());
     let large = post_invocation(&invocation_with_body(LARGE_BODY));
+    let large_answer = post_invocation(&invocation_with_name(LARGE_BODY));
     for (name, request) in [
         (
             "payload: the host's invocation of that GET, answered",
             &small,
         ),
         ("payload: the same with a 3.5 MB text body", &large),
+        (
+            "payload: a 3.5 MB answer (the name, from Query)",
+            &large_answer,
+        ),
     ] {
         rows.push((
             name.into(),

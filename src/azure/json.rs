@@ -813,8 +813,15 @@ impl From<String> for Value {
 pub fn write_string(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
+    out.reserve(s.len() + 1);
+    let bytes = s.as_bytes();
     let mut run = 0;
-    for (i, byte) in s.bytes().enumerate() {
+    let mut i = 0;
+    loop {
+        i += plain_run(&bytes[i..]);
+        let Some(&byte) = bytes.get(i) else {
+            break;
+        };
         let short = match byte {
             b'"' => "\\\"",
             b'\\' => "\\\\",
@@ -823,12 +830,12 @@ pub fn write_string(out: &mut String, s: &str) {
             b'\n' => "\\n",
             b'\r' => "\\r",
             b'\t' => "\\t",
-            0x00..=0x1f => "",
-            _ => continue,
+            _ => "",
         };
         // `i` is at an ASCII byte, hence on a char boundary.
         out.push_str(&s[run..i]);
-        run = i + 1;
+        i += 1;
+        run = i;
         if short.is_empty() {
             out.push_str("\\u00");
             out.push(char::from(HEX[usize::from(byte >> 4)]));
