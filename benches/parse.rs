@@ -1,7 +1,8 @@
 //! The parser's time per request, without sockets: the head the Functions host forwards, a POST
 //! with a JSON body, a pipelined batch, and for scale the whole answer (parse, route, run
 //! HelloRust, encode) that a worker computes per request; then payload mode's answer to the
-//! host's invocation, to one carrying a large body, and a large answer.
+//! host's invocation, to one carrying a large body, and a large answer; and base64 both ways,
+//! as a binary blob travels.
 //!
 //!     cargo bench --bench parse -- [--quick]
 //!
@@ -249,6 +250,24 @@ fn main() {
             }),
         ));
     }
+
+    // A binary blob travels as base64 both ways: a trigger or input decoded, an output encoded.
+    let blob: Vec<u8> = (0..LARGE_BODY as u32).map(|i| (i * 7) as u8).collect();
+    let blob_base64 = handler::azure::base64::encode(&blob);
+    rows.push((
+        "base64: a 3.5 MB blob output, encoded".into(),
+        blob.len(),
+        measure(batches, 1, || {
+            black_box(handler::azure::base64::encode(black_box(&blob)));
+        }),
+    ));
+    rows.push((
+        "base64: a 3.5 MB blob input, decoded".into(),
+        blob_base64.len(),
+        measure(batches, 1, || {
+            black_box(handler::azure::base64::decode(black_box(&blob_base64)));
+        }),
+    ));
 
     println!();
     println!(

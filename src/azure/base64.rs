@@ -4,47 +4,66 @@
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/// `bytes` as padded base64, what .NET's `Convert.ToBase64String` writes.
+/// `bytes` as padded base64, what .NET's `Convert.ToBase64String` writes. Three bytes make four
+/// digits at a time, written as bytes and checked once at the end: a `char` pushed at a time
+/// took 17 ms for a 3 MB blob output.
 pub fn encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
+    let mut out = vec![b'='; bytes.len().div_ceil(3) * 4];
+    for (three, four) in bytes.chunks(3).zip(out.chunks_exact_mut(4)) {
         let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
+            three[0],
+            *three.get(1).unwrap_or(&0),
+            *three.get(2).unwrap_or(&0),
         ];
         let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
+        // A short last group keeps its `=` past the digits its bytes fill.
+        for (i, digit) in four.iter_mut().take(three.len() + 1).enumerate() {
+            *digit = ALPHABET[(n >> (18 - 6 * i) & 63) as usize];
         }
     }
-    out
+    // ASCII by construction, so never the empty default.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Standard base64 with or without padding; `None` if `text` is not that. What the host sends
-/// is always padded; accepting it unpadded costs nothing and reads older senders too.
+/// is always padded; accepting it unpadded costs nothing and reads older senders too. Four
+/// digits make three bytes at a time, by table.
 pub fn decode(text: &str) -> Option<Vec<u8>> {
     let digits = text.strip_suffix("==").or_else(|| text.strip_suffix('='));
     let digits = digits.unwrap_or(text).as_bytes();
     if digits.len() % 4 == 1 {
         return None;
     }
-    let mut out = Vec::with_capacity(digits.len() / 4 * 3 + 2);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for &b in digits {
-        acc = (acc << 6) | u32::from(value(b)?);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
+    let quads = digits.chunks_exact(4);
+    let rest = quads.remainder();
+    // Two or three digits left make one or two bytes; the bits past them are dropped.
+    let mut out = vec![0; digits.len() / 4 * 3 + rest.len().saturating_sub(1)];
+    let (whole, tail) = out.split_at_mut(digits.len() / 4 * 3);
+    for (quad, three) in quads.zip(whole.chunks_exact_mut(3)) {
+        let n = number(quad)?;
+        three[0] = (n >> 16) as u8;
+        three[1] = (n >> 8) as u8;
+        three[2] = n as u8;
+    }
+    if !rest.is_empty() {
+        let n = number(rest)? << (6 * (4 - rest.len()));
+        for (i, byte) in tail.iter_mut().enumerate() {
+            *byte = (n >> (16 - 8 * i)) as u8;
         }
     }
     Some(out)
+}
+
+/// The number that up to four base64 digits make; `None` if one is not a digit.
+fn number(digits: &[u8]) -> Option<u32> {
+    let mut n = 0u32;
+    for &digit in digits {
+        match DIGITS[usize::from(digit)] {
+            NOT_A_DIGIT => return None,
+            value => n = n << 6 | u32::from(value),
+        }
+    }
+    Some(n)
 }
 
 /// What .NET's `Convert.FromBase64String` makes of `text`, which the host applies to every
@@ -70,17 +89,18 @@ pub fn decode_dotnet(text: &str) -> Option<Vec<u8>> {
     decode(std::str::from_utf8(&digits).ok()?)
 }
 
-/// The value of one base64 digit.
-fn value(b: u8) -> Option<u8> {
-    match b {
-        b'A'..=b'Z' => Some(b - b'A'),
-        b'a'..=b'z' => Some(b - b'a' + 26),
-        b'0'..=b'9' => Some(b - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
+/// Each byte's value as a base64 digit, or `NOT_A_DIGIT`.
+const DIGITS: [u8; 256] = {
+    let mut table = [NOT_A_DIGIT; 256];
+    let mut i = 0;
+    while i < ALPHABET.len() {
+        table[ALPHABET[i] as usize] = i as u8;
+        i += 1;
     }
-}
+    table
+};
+
+const NOT_A_DIGIT: u8 = 0xff;
 
 #[cfg(test)]
 mod tests {
