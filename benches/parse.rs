@@ -230,7 +230,7 @@ fn main() {
             "payload: the host's invocation of that GET, answered",
             &small,
         ),
-        ("payload: the same with a 3.5 MB text body", &large),
+        ("payload: a 3.5 MB text body, answered", &large),
         (
             "payload: a 3.5 MB answer (the name, from Query)",
             &large_answer,

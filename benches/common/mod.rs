@@ -1,6 +1,7 @@
-//! Shared by the socket benches (`startup`, `throughput`, and `allocs` for the invocation): options, starting a handler binary on
+//! Shared by the socket benches (`startup`, `throughput`): options, starting a handler binary on
 //! a free loopback port, speaking just enough HTTP/1.1 to time a response, `/proc` readings,
-//! percentiles and the side-by-side table.
+//! percentiles and the side-by-side table; and by all that send the host's invocation
+//! (`allocs`, `parse`).
 //!
 //! Loopback only; every wait has a deadline; nothing here asserts a timing.
 #![allow(dead_code)]

@@ -6,7 +6,7 @@ const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 
 /// `bytes` as padded base64, what .NET's `Convert.ToBase64String` writes. Three bytes make four
 /// digits at a time, written as bytes and checked once at the end: a `char` pushed at a time
-/// took 17 ms for a 3 MB blob output.
+/// took 17 ms for a 3.5 MB blob output.
 pub fn encode(bytes: &[u8]) -> String {
     let mut out = vec![b'='; bytes.len().div_ceil(3) * 4];
     for (three, four) in bytes.chunks(3).zip(out.chunks_exact_mut(4)) {

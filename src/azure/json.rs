@@ -659,21 +659,21 @@ impl<'a> Reader<'a> {
 
 /// The length of the plain text at the start of a string's contents: up to the first `"`, `\`
 /// or control byte (below U+0020), or all of `bytes`. Eight bytes at a time, with the usual
-/// word tricks (a byte is zero, a byte is below n): a byte at a time was most of what payload
-/// mode spent reading an invocation, once for each level a large body sits below the top.
+/// word tricks: a byte at a time was most of what payload mode spent reading an invocation,
+/// once for each level a large body sits below the top. The tricks can flag a byte past a real
+/// match, never miss one (for "below n", as long as n <= 128), so a flagged word is searched a
+/// byte at a time.
 fn plain_run(bytes: &[u8]) -> usize {
     const ONES: u64 = u64::from_le_bytes([0x01; 8]);
     const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
-    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGH;
+    let below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGH;
+    let has = |word: u64, byte: u8| below(word ^ (ONES * u64::from(byte)), 1);
     let mut at = 0;
     for chunk in bytes.chunks_exact(8) {
         let mut word = [0; 8];
         word.copy_from_slice(chunk);
         let word = u64::from_le_bytes(word);
-        let special = has_zero(word ^ (ONES * u64::from(b'"')))
-            | has_zero(word ^ (ONES * u64::from(b'\\')))
-            | (word.wrapping_sub(ONES * 0x20) & !word & HIGH);
-        if special != 0 {
+        if has(word, b'"') | has(word, b'\\') | below(word, 0x20) != 0 {
             break;
         }
         at += 8;
@@ -1039,6 +1039,23 @@ mod tests {
                     .map(|i| [0x20, 0x21, 0x5b, 0x5d, 0xfe][i % 5])
                     .collect();
                 assert_eq!(plain_run(&plain), len, "{plain:?}");
+            }
+        }
+        // Every background byte with every byte placed at every position of two words and one:
+        // the run ends where a byte-wise search says.
+        let slow = |bytes: &[u8]| {
+            bytes
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        };
+        for background in 0..=255u8 {
+            for placed in 0..=255u8 {
+                for at in 0..17 {
+                    let mut text = [background; 17];
+                    text[at] = placed;
+                    let expected = slow(&text).unwrap_or(text.len());
+                    assert_eq!(plain_run(&text), expected, "{text:?}");
+                }
             }
         }
     }

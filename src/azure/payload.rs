@@ -499,12 +499,12 @@ fn push_pair(out: &mut String, name: &str, value: &str) {
 /// characters it keeps at a time.
 fn url_encode(text: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let kept = |b: &u8| b.is_ascii_alphanumeric() || b"-._~!$()*,;@".contains(b);
+    let kept = |b: u8| b.is_ascii_alphanumeric() || b"-._~!$()*,;@".contains(&b);
     let bytes = text.as_bytes();
     out.reserve(bytes.len());
     let mut at = 0;
     while at < bytes.len() {
-        let run = bytes[at..].iter().take_while(|b| kept(b)).count();
+        let run = bytes[at..].iter().take_while(|&&b| kept(b)).count();
         if run > 0 {
             // A kept byte is ASCII, so the run starts and ends on character boundaries.
             out.push_str(&text[at..at + run]);
