@@ -622,6 +622,27 @@ fn forwarding_mode_serves_the_real_handler() {
 }
 
 #[test]
+fn a_forwarded_head_answer_says_the_length_a_get_would_get() {
+    // HelloRust for every method: the host forwards the HEAD, and passes back the handler's
+    // Content-Length (RFC 9110 §8.6 allows no other value) with no body.
+    let host_json = std::fs::read_to_string(fixture("forwarding").join("host.json")).unwrap();
+    let app = TempDir::new("funchost-head")
+        .with("host.json", &host_json)
+        .with("HelloRust/function.json", ECHO);
+    let host = LocalHost::start(app.path(), Some(HANDLER), &[]);
+    let get = host.get("/api/HelloRust?name=Rust");
+    let head = host.exchange(curl("HEAD", "/api/HelloRust?name=Rust", &[], "").as_bytes());
+    assert_eq!((get.status, head.status), (200, 200));
+    let length = get.header("content-length");
+    assert_eq!(
+        length,
+        Some(greeting(Some("Rust")).len().to_string().as_str())
+    );
+    assert_eq!(head.header("content-length"), length);
+    assert!(head.body.is_empty());
+}
+
+#[test]
 fn payload_mode_serves_the_real_handler() {
     let mut host = LocalHost::start(&fixture("payload"), Some(HANDLER), &[]);
     host.wait_out("HTTP calls: HelloRust payload (JSON invocations)");

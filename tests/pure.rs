@@ -136,6 +136,34 @@ fn a_head_response_keeps_content_length_and_sends_no_body() {
 }
 
 #[test]
+fn a_head_response_with_no_body_may_declare_its_length() {
+    let head_only = Framing {
+        head_only: true,
+        ..KEEP_ALIVE
+    };
+    let head = |length: &str| {
+        let response = Response::new(200).header("Content-Length", length);
+        encoded(&response, head_only)
+    };
+    let with_length =
+        |n: &str| format!("HTTP/1.1 200 OK\r\nDate: {DATE}\r\nContent-Length: {n}\r\n\r\n");
+    // A proxy's answer to a HEAD: the length a GET would get, once, and no body.
+    assert_eq!(head("61"), with_length("61"));
+    assert_eq!(head(" 61 "), with_length("61"));
+    // Not a number: no length is known.
+    for bad in ["abc", "-1", "6 1", ""] {
+        assert_eq!(head(bad), with_length("0"), "{bad:?}");
+    }
+    // A body made for the HEAD is measured; so is any answer to another method.
+    let made = Response::new(200)
+        .header("Content-Length", "61")
+        .body(b"abc".to_vec());
+    assert!(encoded(&made, head_only).contains("Content-Length: 3\r\n"));
+    let get = Response::new(200).header("Content-Length", "61");
+    assert_eq!(encoded(&get, KEEP_ALIVE), with_length("0"));
+}
+
+#[test]
 fn statuses_without_content_send_no_length_and_no_body() {
     // RFC 9110 §6.4.1: 1xx, 204 and 304 never have content, whatever the function set.
     for (status, line) in [

@@ -567,7 +567,7 @@ fn decide_framing(version: Version, head: &[u8], fields: &[Field]) -> Result<Fra
 }
 
 /// `1*DIGIT`, saturating: a length too large for u64 is still too large for the body limit.
-fn parse_decimal(s: &[u8]) -> Option<u64> {
+pub(crate) fn parse_decimal(s: &[u8]) -> Option<u64> {
     if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
         return None;
     }

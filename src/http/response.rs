@@ -6,7 +6,9 @@ use std::borrow::Cow;
 use crate::http::error::HttpError;
 
 /// A handler's answer: a status, its own headers and a body. Framing headers a handler sets
-/// (`Content-Length`, `Transfer-Encoding`, `Connection`, ...) are dropped when encoding.
+/// (`Content-Length`, `Transfer-Encoding`, `Connection`, ...) are dropped when encoding; but the
+/// answer to a HEAD with no body may declare in `Content-Length` the length a GET would get (a
+/// proxy that asked with HEAD too has no body to measure).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
     pub status: u16,
@@ -105,11 +107,24 @@ pub fn encode(response: &Response, framing: Framing, date: &str, out: &mut Vec<u
     if !bodiless && !has_type && !response.body.is_empty() {
         push_header(out, "Content-Type", "application/octet-stream");
     }
-    let length = BodyFraming::Length(response.body.len() as u64);
-    end_head(out, status, length, framing);
+    // RFC 9110 §8.6: a HEAD's answer may say only the length a GET would get.
+    let length = if framing.head_only && response.body.is_empty() {
+        declared_length(&response.headers).unwrap_or(0)
+    } else {
+        response.body.len() as u64
+    };
+    end_head(out, status, BodyFraming::Length(length), framing);
     if !bodiless && !framing.head_only {
         out.extend_from_slice(&response.body);
     }
+}
+
+/// The length a handler's `Content-Length` declares: the first such field, one decimal number.
+fn declared_length(headers: &[(Cow<'_, str>, Cow<'_, str>)]) -> Option<u64> {
+    let (_, value) = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))?;
+    crate::http::parse::parse_decimal(value.trim().as_bytes())
 }
 
 /// Appends the answer to a request refused with `error`: its status and reason as text, and
