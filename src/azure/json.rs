@@ -815,13 +815,16 @@ pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
     out.reserve(s.len() + 1);
     let bytes = s.as_bytes();
-    let mut run = 0;
     let mut i = 0;
     loop {
-        i += plain_run(&bytes[i..]);
+        // A plain run ends at an ASCII byte or the end, hence on a char boundary.
+        let run = plain_run(&bytes[i..]);
+        out.push_str(&s[i..i + run]);
+        i += run;
         let Some(&byte) = bytes.get(i) else {
             break;
         };
+        i += 1;
         let short = match byte {
             b'"' => "\\\"",
             b'\\' => "\\\\",
@@ -832,10 +835,6 @@ pub fn write_string(out: &mut String, s: &str) {
             b'\t' => "\\t",
             _ => "",
         };
-        // `i` is at an ASCII byte, hence on a char boundary.
-        out.push_str(&s[run..i]);
-        i += 1;
-        run = i;
         if short.is_empty() {
             out.push_str("\\u00");
             out.push(char::from(HEX[usize::from(byte >> 4)]));
@@ -844,7 +843,6 @@ pub fn write_string(out: &mut String, s: &str) {
             out.push_str(short);
         }
     }
-    out.push_str(&s[run..]);
     out.push('"');
 }
 

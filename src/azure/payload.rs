@@ -75,7 +75,7 @@ use crate::azure::base64;
 use crate::azure::bindings::RETURN;
 use crate::azure::json::{self, Raw, Value};
 use crate::azure::outputs;
-use crate::azure::request::Request;
+use crate::azure::request::{Member, Request};
 use crate::azure::response::Response;
 use crate::azure::run;
 use crate::azure::run::Function;
@@ -333,19 +333,22 @@ pub(crate) fn invocation<'s>(
             false => format!("the body is not JSON ({e})"),
         })?;
     let [data, metadata] = document.members_named(["Data", "Metadata"]);
-    let data: Vec<_> = match data {
-        Some(data) if data.is_object() => data.members().collect(),
+    let data: Vec<Member> = match data {
+        Some(data) if data.is_object() => data.members().map(Member::data).collect(),
         _ => return Err("no \"Data\" object".to_string()),
     };
-    let metadata = match metadata {
+    let metadata = match metadata.filter(|metadata| !metadata.is_null()) {
         None => Vec::new(),
-        Some(metadata) if metadata.is_null() => Vec::new(),
-        Some(metadata) if metadata.is_object() => metadata.members().collect(),
+        Some(metadata) if metadata.is_object() => {
+            metadata.members().map(Member::metadata).collect()
+        }
         Some(_) => return Err("\"Metadata\" is not an object".to_string()),
     };
     let trigger = shape.trigger();
-    let find = |name: &str| data.iter().find(|(n, _)| n.eq_ignore_ascii_case(name));
-    let &(_, input) = find(trigger).ok_or_else(|| format!("no \"Data.{trigger}\""))?;
+    let find = |name: &str| data.iter().find(|m| m.name().eq_ignore_ascii_case(name));
+    let input = find(trigger)
+        .ok_or_else(|| format!("no \"Data.{trigger}\""))?
+        .sent();
     for declared in shape.config().inputs() {
         if find(&declared.name).is_none() {
             return Err(format!(

@@ -43,7 +43,7 @@ struct Bindings<'a> {
 /// reads a few of the dozen members the host sends, and building them all up front cost an
 /// allocation for each name and string at every invocation.
 #[derive(Debug)]
-struct Member<'a> {
+pub(crate) struct Member<'a> {
     name: Cow<'a, str>,
     sent: Raw<'a>,
     /// `Raw::to_value` for `Data`, `decoded` for `Metadata`.
@@ -52,6 +52,16 @@ struct Member<'a> {
 }
 
 impl<'a> Member<'a> {
+    /// A member of `Data`, built as sent.
+    pub(crate) fn data(member: (Cow<'a, str>, Raw<'a>)) -> Self {
+        Member::new(member, |raw| raw.to_value())
+    }
+
+    /// A member of `Metadata`, built with the host's encoding undone.
+    pub(crate) fn metadata(member: (Cow<'a, str>, Raw<'a>)) -> Self {
+        Member::new(member, decoded)
+    }
+
     fn new((name, sent): (Cow<'a, str>, Raw<'a>), build: fn(Raw<'_>) -> Value) -> Self {
         Member {
             name,
@@ -59,6 +69,15 @@ impl<'a> Member<'a> {
             build,
             built: OnceCell::new(),
         }
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The member's text as the host sent it.
+    pub(crate) fn sent(&self) -> Raw<'a> {
+        self.sent
     }
 
     /// The value, built on the first read.
@@ -147,19 +166,13 @@ impl<'a> Request<'a> {
     pub(crate) fn with_bindings(
         mut self,
         config: &'a FunctionConfig,
-        data: Vec<(Cow<'a, str>, Raw<'a>)>,
-        metadata: Vec<(Cow<'a, str>, Raw<'a>)>,
+        data: Vec<Member<'a>>,
+        metadata: Vec<Member<'a>>,
     ) -> Self {
         self.bindings = Some(Box::new(Bindings {
             config,
-            data: data
-                .into_iter()
-                .map(|member| Member::new(member, |raw| raw.to_value()))
-                .collect(),
-            metadata: metadata
-                .into_iter()
-                .map(|member| Member::new(member, decoded))
-                .collect(),
+            data,
+            metadata,
             undeclared: RefCell::new(Vec::new()),
         }));
         self
