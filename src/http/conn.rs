@@ -483,13 +483,9 @@ impl Conn {
     fn refuse(&mut self, error: HttpError, window: &[u8]) {
         // A head refused before it parsed is a HEAD if its request line says so; after, the
         // buffer holds a body or the next request, which says nothing about this one.
-        let head_only = self.head_request.unwrap_or_else(|| {
-            let start = window
-                .iter()
-                .position(|&b| b != b'\r' && b != b'\n')
-                .unwrap_or(0);
-            window[start..].starts_with(b"HEAD ")
-        });
+        let head_only = self
+            .head_request
+            .unwrap_or_else(|| parse::starts_head_request(window));
         let mut out = Vec::new();
         date::with_now(|now| response::encode_refusal(error, head_only, now, &mut out));
         // The connection closes after this: what the client does not take now is dropped.

@@ -203,6 +203,17 @@ fn request_line_may_start(buf: &[u8], at: usize) -> bool {
     after_empty_lines && !line.starts_with(b"\r\n") && line != b"\r"
 }
 
+/// Whether the request `buf` starts with, after any empty lines, is a HEAD, judged from its
+/// first bytes alone: a request refused before its head parses must still be answered without
+/// a body if it is one (RFC 9110 §9.3.2).
+pub(crate) fn starts_head_request(buf: &[u8]) -> bool {
+    let start = buf
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len());
+    buf[start..].starts_with(b"HEAD ")
+}
+
 /// The offset just past the first CRLF CRLF, if any.
 fn find_head_end(buf: &[u8]) -> Option<usize> {
     // Every CRLF CRLF has an LF at its end: look for LFs (memchr-fast) and check behind each.
@@ -642,4 +653,25 @@ pub fn is_field_value_byte(b: u8) -> bool {
 /// `tchar` (RFC 9110 §5.6.2): the characters of methods and header names.
 pub fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::starts_head_request;
+
+    #[test]
+    fn a_head_request_is_known_by_its_first_bytes() {
+        assert!(starts_head_request(b"HEAD / HTTP/1.1\r\n"));
+        assert!(starts_head_request(b"\r\n\r\nHEAD /"));
+        assert!(starts_head_request(b"HEAD "));
+        assert!(!starts_head_request(b"HEAD"), "not yet known");
+        assert!(!starts_head_request(b"GET / HTTP/1.1\r\n"));
+        assert!(!starts_head_request(b"HEADER / HTTP/1.1\r\n"));
+        assert!(
+            !starts_head_request(b"head / HTTP/1.1\r\n"),
+            "methods are case-sensitive"
+        );
+        assert!(!starts_head_request(b""));
+        assert!(!starts_head_request(b"\r\n"));
+    }
 }

@@ -11,6 +11,7 @@ use crate::http::error::HttpError;
 use crate::http::limits::{
     ACCEPT_BACKOFF, FD_RESERVE, MAX_CONNECTIONS, REFUSAL_READ_BYTES, TIMER_SLACK_NS, WRITE_STALL,
 };
+use crate::http::parse;
 use crate::http::pool::Pool;
 use crate::http::response;
 use crate::http::Handler;
@@ -116,12 +117,15 @@ fn connection_cap(proc_limits: Option<&str>) -> usize {
 /// Past the connection cap: answer 503 and close, without blocking the accept loop.
 fn refuse_overloaded(mut stream: TcpStream) {
     let _ = stream.set_nonblocking(true);
+    // Read what the client already sent, so closing does not reset the answer away, and so
+    // that a HEAD gets no body. Only bytes already here count: waiting for a request line
+    // would block the accept loop. They are here when connections queue behind a busy loop.
+    let mut sink = [0u8; REFUSAL_READ_BYTES];
+    let read = std::io::Read::read(&mut stream, &mut sink).unwrap_or(0);
+    let head_only = parse::starts_head_request(&sink[..read]);
     let mut out = Vec::new();
     let refusal = HttpError::Overloaded;
-    crate::http::date::with_now(|now| response::encode_refusal(refusal, false, now, &mut out));
-    // Read what the client already sent, so closing does not reset the answer away.
-    let mut sink = [0u8; REFUSAL_READ_BYTES];
-    let _ = std::io::Read::read(&mut stream, &mut sink);
+    crate::http::date::with_now(|now| response::encode_refusal(refusal, head_only, now, &mut out));
     let _ = stream.write_all(&out);
     let _ = stream.shutdown(std::net::Shutdown::Write);
 }
