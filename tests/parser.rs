@@ -1285,6 +1285,16 @@ fn malformed_chunked_bodies_are_refused_however_they_arrive() {
             Chunked,
         ),
         (
+            "a control byte in an extension",
+            b"5;a\x01b\r\nhello\r\n".to_vec(),
+            Chunked,
+        ),
+        (
+            "DEL in an extension",
+            b"5;a=\x7f\r\nhello\r\n".to_vec(),
+            Chunked,
+        ),
+        (
             "bare LF in a trailer",
             b"0\r\nX-T: a\nb\r\n\r\n".to_vec(),
             Chunked,

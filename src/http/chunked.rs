@@ -133,14 +133,16 @@ impl ChunkedDecoder {
                     _ => return Err(HttpError::Chunked),
                 }
             }
-            // Extensions are legal and ignored; only their length and characters are checked.
+            // Extensions are legal and ignored; only their length and characters are checked:
+            // tokens, quoted strings, `;`, `=` and whitespace (RFC 9112 §7.1.1) are all bytes a
+            // field value may hold, so a control byte or DEL is refused, as in a header.
             State::Extension => {
                 self.count_line_byte()?;
                 self.count_extension_byte()?;
                 match b {
                     b'\r' => State::SizeLf,
-                    b'\n' | 0 => return Err(HttpError::Chunked),
-                    _ => State::Extension,
+                    b if is_field_value_byte(b) => State::Extension,
+                    _ => return Err(HttpError::Chunked),
                 }
             }
             State::SizeLf => {
