@@ -338,6 +338,21 @@ fn valid_cases() -> Vec<Valid> {
             head("GET", "/", Http11, &[("Host", "host")]),
         ),
         valid(
+            "absolute-form: Host names the authority in other case, with the default port",
+            "GET http://Host.Example/x HTTP/1.1\r\nHost: host.example:80\r\n\r\n",
+            head("GET", "/x", Http11, &[("Host", "host.example:80")]),
+        ),
+        valid(
+            "absolute-form: the target writes https's default port and Host does not",
+            "GET https://host:443/x HTTP/1.1\r\nHost: host\r\n\r\n",
+            head("GET", "/x", Http11, &[("Host", "host")]),
+        ),
+        valid(
+            "absolute-form on HTTP/1.0 without Host",
+            "GET http://host/x HTTP/1.0\r\n\r\n",
+            head("GET", "/x", Http10, &[]),
+        ),
+        valid(
             "asterisk-form",
             "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n",
             head("OPTIONS", "*", Http11, &[("Host", "h")]),
@@ -804,6 +819,21 @@ fn reject_cases() -> Vec<Reject> {
             "absolute-form with user information (RFC 9110 §4.2.4)",
             "GET http://u:p@host/x HTTP/1.1\r\nHost: host\r\n\r\n",
             Target,
+        ),
+        reject(
+            "absolute-form whose Host names another host (RFC 9112 §3.2.2)",
+            "GET http://a.example/x HTTP/1.1\r\nHost: b.example\r\n\r\n",
+            Host,
+        ),
+        reject(
+            "absolute-form whose Host names another port",
+            "GET http://host:7071/x HTTP/1.1\r\nHost: host:7072\r\n\r\n",
+            Host,
+        ),
+        reject(
+            "absolute-form whose Host writes http's default port for https",
+            "GET https://host/x HTTP/1.1\r\nHost: host:80\r\n\r\n",
+            Host,
         ),
         reject(
             "user information and no path",
@@ -1566,11 +1596,14 @@ fn build_request(rng: &mut Rng) -> Built {
             query.push_str(&format!("{key}={value}"));
         }
     }
+    // The Host an absolute-form target must come with (RFC 9112 §3.2.2).
+    let mut named_host = None;
     let (wire_target, target) = match rng.below(10) {
         // The asterisk form is for OPTIONS alone.
         0 if method == "OPTIONS" => ("*".to_string(), "*".to_string()),
         1 => {
             let authority = rng.pick(&["127.0.0.1:7071", "localhost", "h.example"]);
+            named_host = Some(random_case(rng, authority));
             let scheme = rng.pick(&["http", "https", "HTTP"]);
             if path == "/" && rng.one_in(2) {
                 // No path at all: "http://h?q" means "/?q".
@@ -1601,9 +1634,12 @@ fn build_request(rng: &mut Rng) -> Built {
         insert_field(rng, &mut fields, name, value);
     }
     if version == Version::Http11 || rng.one_in(2) {
-        let host = rng.pick(&["localhost:7071", "127.0.0.1:51234", "", "h.example"]);
+        let host = named_host.unwrap_or_else(|| {
+            let host = rng.pick(&["localhost:7071", "127.0.0.1:51234", "", "h.example"]);
+            host.to_string()
+        });
         let name = random_case(rng, "host");
-        insert_field(rng, &mut fields, name, host.to_string());
+        insert_field(rng, &mut fields, name, host);
     }
 
     let mut body = BodyKind::None;

@@ -394,6 +394,17 @@ fn absolute_form_target_is_served() {
 }
 
 #[test]
+fn absolute_form_target_whose_host_disagrees_is_400_and_closes() {
+    // RFC 9112 §3.2.2: the target's authority is the host; a Host naming another would let a
+    // client choose the host a function sees. Kestrel, the host's front end, refuses it too.
+    let server = Server::start();
+    let port = server.port;
+    let request =
+        format!("GET http://127.0.0.1:{port}/api/HelloRust HTTP/1.1\r\nHost: evil.example\r\n\r\n");
+    assert_refused(&server, request.as_bytes(), 400);
+}
+
+#[test]
 fn missing_host_on_http11_is_400_and_closes() {
     let server = Server::start();
     assert_refused(&server, b"GET /api/HelloRust HTTP/1.1\r\n\r\n", 400);

@@ -250,6 +250,9 @@ fn complete_head(head: &[u8], fields: &mut Vec<Field>) -> Result<Head, HttpError
     // The field lines, each with its line end, without the final empty line.
     let values_utf8 = parse_fields(head, lf + 1, head.len() - 2, fields)?;
     let framing = decide_framing(line.version, head, fields)?;
+    if let Some(authority) = line.authority {
+        host_names(authority, head, fields)?;
+    }
     Ok(Head {
         method: line.method,
         path: line.path,
@@ -298,6 +301,16 @@ struct RequestLine {
     path: Span,
     query: Span,
     version: Version,
+    /// The authority of an absolute-form target, which the Host field must name.
+    authority: Option<Authority>,
+}
+
+/// The authority of an absolute-form target (`host:7071` of `http://host:7071/x`), and the
+/// default port of its scheme, which it may leave out.
+#[derive(Debug, Clone, Copy)]
+struct Authority {
+    span: Span,
+    default_port: &'static [u8],
 }
 
 /// The request line with its line end. Lines end in CRLF (RFC 9112 §2.2): a bare LF would never
@@ -354,7 +367,7 @@ fn parse_request_line(line: &[u8]) -> Result<RequestLine, HttpError> {
     }
     let version = parse_version(version)?;
     let target_at = method.len() + 1;
-    let (path, query) = origin_form(target)?;
+    let (path, query, authority) = origin_form(target)?;
     // The asterisk form is for OPTIONS alone (RFC 9112 §3.2.4).
     if path.of(target) == b"*" && method != b"OPTIONS" {
         return Err(HttpError::Target);
@@ -364,6 +377,10 @@ fn parse_request_line(line: &[u8]) -> Result<RequestLine, HttpError> {
         path: path.shifted(target_at),
         query: query.shifted(target_at),
         version,
+        authority: authority.map(|a| Authority {
+            span: a.span.shifted(target_at),
+            ..a
+        }),
     })
 }
 
@@ -387,8 +404,9 @@ fn parse_version(v: &[u8]) -> Result<Version, HttpError> {
 /// Reduces a request target to origin form (RFC 9112 §3.2): `/path?query` as is, `*` as is,
 /// and absolute-form `http://authority/path?query` to its path and query (an empty path is
 /// `/`, RFC 9110 §4.2.3, and left empty here). Targets are visible ASCII only: anything else
-/// must arrive percent-encoded. The path and query, as spans of `target`.
-fn origin_form(target: &[u8]) -> Result<(Span, Span), HttpError> {
+/// must arrive percent-encoded. The path and query, as spans of `target`, and the authority of
+/// an absolute-form target.
+fn origin_form(target: &[u8]) -> Result<(Span, Span, Option<Authority>), HttpError> {
     if target.is_empty() || !target.iter().all(|&b| (0x21..=0x7e).contains(&b)) {
         return Err(HttpError::Target);
     }
@@ -398,36 +416,42 @@ fn origin_form(target: &[u8]) -> Result<(Span, Span), HttpError> {
         .position(|&b| b == b'#')
         .unwrap_or(target.len());
     let target = &target[..end];
+    let mut authority = None;
     let start = if target.first() == Some(&b'/') || target == b"*" {
         0
     } else {
-        let scheme_len = [&b"http://"[..], b"https://"]
+        let (scheme, default_port) = [(&b"http://"[..], &b"80"[..]), (b"https://", b"443")]
             .into_iter()
-            .find(|scheme| {
+            .find(|(scheme, _)| {
                 target.len() > scheme.len() && target[..scheme.len()].eq_ignore_ascii_case(scheme)
             })
-            .ok_or(HttpError::Target)?
-            .len();
+            .ok_or(HttpError::Target)?;
+        let scheme_len = scheme.len();
         let authority_len = target[scheme_len..]
             .iter()
             .position(|&b| b == b'/' || b == b'?')
             .unwrap_or(target.len() - scheme_len);
-        let authority = &target[scheme_len..scheme_len + authority_len];
+        let named = &target[scheme_len..scheme_len + authority_len];
         // No authority; or user information, which a recipient should treat as an error
         // (RFC 9110 §4.2.4): it is a way to smuggle credentials or fool a reader of the URL.
-        if authority.is_empty() || authority.contains(&b'@') {
+        if named.is_empty() || named.contains(&b'@') {
             return Err(HttpError::Target);
         }
+        authority = Some(Authority {
+            span: Span::new(scheme_len, scheme_len + authority_len),
+            default_port,
+        });
         if authority_len == target.len() - scheme_len {
             end
         } else {
             scheme_len + authority_len
         }
     };
-    Ok(match target[start..].iter().position(|&b| b == b'?') {
+    let (path, query) = match target[start..].iter().position(|&b| b == b'?') {
         Some(q) => (Span::new(start, start + q), Span::new(start + q + 1, end)),
         None => (Span::new(start, end), Span::new(end, end)),
-    })
+    };
+    Ok((path, query, authority))
 }
 
 /// Parses the field lines of `head[from..to]`, each ending in CRLF (RFC 9112 §5):
@@ -575,6 +599,30 @@ fn decide_framing(version: Version, head: &[u8], fields: &[Field]) -> Result<Fra
         keep_alive,
         expect_continue,
     })
+}
+
+/// The Host field of a request with an absolute-form target must name the target's authority
+/// (RFC 9112 §3.2.2). A server must then use the target's, but the application reads Host:
+/// like Kestrel, the host's own front end, a request whose two disagree is refused, so that no
+/// client chooses the host a function sees. Names are compared ignoring ASCII case, and the
+/// scheme's default port may be written or not.
+fn host_names(authority: Authority, head: &[u8], fields: &[Field]) -> Result<(), HttpError> {
+    let port = authority.default_port;
+    let target = without_port(authority.span.of(head), port);
+    let host = fields
+        .iter()
+        .find(|f| f.name.of(head).eq_ignore_ascii_case(b"host"));
+    match host.map(|f| without_port(f.value.of(head), port)) {
+        Some(host) if !host.eq_ignore_ascii_case(target) => Err(HttpError::Host),
+        _ => Ok(()),
+    }
+}
+
+/// `name` without `:port` at its end.
+fn without_port<'a>(name: &'a [u8], port: &[u8]) -> &'a [u8] {
+    name.strip_suffix(port)
+        .and_then(|rest| rest.strip_suffix(b":"))
+        .unwrap_or(name)
 }
 
 /// `1*DIGIT`, saturating: a length too large for u64 is still too large for the body limit.
