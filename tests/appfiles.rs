@@ -335,22 +335,39 @@ fn an_unknown_method_stops_the_start_and_a_method_member_is_a_warning() {
     );
 }
 
-/// The host refuses a function whose binding type is not registered; the handler starts (its
-/// functions do not depend on the type) and says which file, which type and what was meant.
+/// The host refuses a function whose binding type is not registered. A typo of a known type
+/// stops the start, naming the file, the type and what was meant; a type far from every known
+/// one may be an extension's the handler does not list, so it starts (its functions do not
+/// depend on the type) and warns.
 #[test]
-fn an_unknown_binding_type_is_a_warning() {
-    let hello = r#"{"bindings":[{"type":"httpTrigger","direction":"in","name":"req"},{"type":"htp","direction":"out","name":"res"}]}"#;
+fn a_typo_of_a_binding_type_stops_the_start_and_an_unknown_type_is_a_warning() {
+    let hello = |output: &str| {
+        format!(
+            r#"{{"bindings":[{{"type":"httpTrigger","direction":"in","name":"req"}},{{"type":"{output}","direction":"out","name":"res"}}]}}"#
+        )
+    };
     let dir = TempDir::new("appfiles-htp")
         .with("host.json", "{}")
-        .with("HelloRust/function.json", hello);
+        .with("HelloRust/function.json", &hello("htp"));
+    let file = dir.path().join("HelloRust/function.json");
+    let exited = run_to_exit(handler(), &[], Some(dir.path()));
+    assert_eq!(exited.status.code(), Some(1));
+    assert_eq!(
+        exited.stderr,
+        format!(
+            "handler: {}: bindings[1]: type \"htp\" is not a known binding type (did you mean \
+             \"http\"?); the host refuses a function whose binding type is not registered\n",
+            file.display()
+        )
+    );
+    let dir = dir.with("HelloRust/function.json", &hello("frobnicator"));
     let (_server, warning) = start_warned(dir.path());
     assert_eq!(
         warning,
         format!(
-            "handler: warning: {}: bindings[1]: type \"htp\" is not a known binding type (did \
-             you mean \"http\"?); the host refuses a function whose binding type is not \
-             registered",
-            dir.path().join("HelloRust/function.json").display()
+            "handler: warning: {}: bindings[1]: type \"frobnicator\" is not a known binding \
+             type; the host refuses a function whose binding type is not registered",
+            file.display()
         )
     );
 }

@@ -2026,21 +2026,30 @@ fn an_unknown_method_stops_funchost_and_a_method_member_is_a_warning() {
     assert_eq!(host.exchange(delete.as_bytes()).status, 200);
 }
 
-/// funchost reads function.json as the handler does: an unknown binding type is one warning
-/// at start, naming the file, the type and what was most likely meant.
+/// funchost reads function.json as the handler does: a typo of a binding type stops it, naming
+/// the file, the type and what was meant; a type far from every known one is one warning.
 #[test]
-fn an_unknown_binding_type_is_a_warning() {
-    let typo = r#"{"bindings":[{"type":"timerTrigger","direction":"in","name":"t","schedule":"0 0 * * * *"},{"type":"queu","direction":"out","name":"out","queueName":"q"}]}"#;
-    let app = fake_app("binding-type", FORWARDING).with("Typo/function.json", typo);
+fn a_typo_of_a_binding_type_stops_funchost_and_an_unknown_type_is_a_warning() {
+    let timer = |output: &str| {
+        format!(
+            r#"{{"bindings":[{{"type":"timerTrigger","direction":"in","name":"t","schedule":"0 0 * * * *"}},{{"type":"{output}","direction":"out","name":"out","queueName":"q"}}]}}"#
+        )
+    };
+    let (err, file) = refused_start("funchost-binding-typo", &timer("queu"));
+    assert_eq!(
+        err,
+        format!(
+            "funchost: {}: bindings[1]: type \"queu\" is not a known binding type (did you mean \
+             \"queue\"?); the host refuses a function whose binding type is not registered\n",
+            file.display()
+        )
+    );
+    let app = fake_app("binding-type", FORWARDING).with("Odd/function.json", &timer("frobnicator"));
     let mut host = LocalHost::start(app.path(), None, &[]);
-    let file = app
-        .path()
-        .canonicalize()
-        .unwrap()
-        .join("Typo/function.json");
+    let file = app.path().canonicalize().unwrap().join("Odd/function.json");
     let warning = format!(
-        "{}: bindings[1]: type \"queu\" is not a known binding type (did you mean \"queue\"?); \
-         the host refuses a function whose binding type is not registered",
+        "{}: bindings[1]: type \"frobnicator\" is not a known binding type; the host refuses a \
+         function whose binding type is not registered",
         file.display()
     );
     host.wait_err(&warning);

@@ -553,10 +553,23 @@ fn function_config(name: String, value: &Value) -> Result<FunctionConfig, String
     let function = FunctionConfig { name, bindings };
     // The host refuses a function without exactly one trigger (FunctionDescriptorProvider).
     match function.bindings.iter().filter(|b| b.is_trigger()).count() {
-        0 => Err(no_trigger(&function.bindings)),
-        1 => http_output_has_a_request(function),
-        _ => Err("more than one trigger binding".to_string()),
+        0 => return Err(no_trigger(&function.bindings)),
+        1 => {}
+        _ => return Err("more than one trigger binding".to_string()),
     }
+    // A type one typo from a known one is that typo: the host refuses the function, and so
+    // does the handler, as for an unknown method. One far from any is left to `typos`: it may
+    // be an extension's this list does not know yet.
+    for (i, b) in function.bindings.iter().enumerate() {
+        if let Some(meant) = unknown_type(&b.kind).flatten() {
+            return Err(format!(
+                "bindings[{i}]: type {:?} is not a known binding type (did you mean {meant:?}?); \
+                 the host refuses a function whose binding type is not registered",
+                b.kind
+            ));
+        }
+    }
+    http_output_has_a_request(function)
 }
 
 /// The host's `HttpBinding` answers the request that triggered the function: with any other
@@ -689,10 +702,11 @@ const HTTP_METHODS: [&str; 8] = [
     "get", "post", "put", "delete", "head", "patch", "options", "trace",
 ];
 
-/// What in a function.json's bindings most likely meant something else: a `method` member,
-/// which the host ignores, leaving the function open to every method (`methods` was meant);
-/// and a `type` that is not a binding type, for which the host refuses the function ("The
-/// binding type(s) 'htp' are not registered"), named with the closest known type.
+/// What in a function.json's bindings most likely meant something else, or the host refuses
+/// though this handler can serve it: a `method` member, which the host ignores, leaving the
+/// function open to every method (`methods` was meant); a `type` that is no binding type
+/// known here, nor a typo of one, for which the host refuses the function ("The binding
+/// type(s) 'frobnicate' are not registered"); a timer schedule the host cannot read.
 fn typos(function: &Value) -> impl Iterator<Item = String> + '_ {
     let bindings = function
         .get_ignore_case("bindings")
@@ -710,13 +724,11 @@ fn typos(function: &Value) -> impl Iterator<Item = String> + '_ {
             });
             let kind = binding.get_ignore_case("type").and_then(Value::as_str);
             let unknown = kind
-                .filter(|kind| !binding_types().any(|t| t.eq_ignore_ascii_case(kind)))
+                .filter(|kind| unknown_type(kind) == Some(None))
                 .map(|kind| {
-                    let guess = closest_type(kind)
-                        .map_or(String::new(), |known| format!(" (did you mean {known:?}?)"));
                     format!(
-                        "bindings[{i}]: type {kind:?} is not a known binding type{guess}; the \
-                         host refuses a function whose binding type is not registered"
+                        "bindings[{i}]: type {kind:?} is not a known binding type; the host \
+                         refuses a function whose binding type is not registered"
                     )
                 });
             // The host refuses a timer it cannot schedule; the handler is never called for
@@ -749,6 +761,16 @@ const BINDING_TYPES: &str = concat!(
 
 fn binding_types() -> impl Iterator<Item = &'static str> {
     BINDING_TYPES.split_whitespace()
+}
+
+/// `None` for a known binding type; for another, the known one it most likely stands for, if
+/// any (`closest_type`).
+fn unknown_type(kind: &str) -> Option<Option<&'static str>> {
+    if binding_types().any(|t| t.eq_ignore_ascii_case(kind)) {
+        None
+    } else {
+        Some(closest_type(kind))
+    }
 }
 
 /// The known binding type `kind` most likely stands for: `kind` + `Trigger` (`timer`), else
@@ -1092,27 +1114,41 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_binding_type_is_a_warning_with_the_closest_known_type() {
-        let bindings = r#"{"bindings":[{"type":"timerTrigger","name":"t","schedule":"0 * * * * *"},
-            {"type":"htp","direction":"out","name":"a"},{"type":"QUEU","direction":"out","name":"b"},
-            {"type":"timer","name":"c"},{"type":"frobnicate","name":"d"},
-            {"type":"cosmosDB","name":"e"},{"type":"HTTPTRIGGER","name":"f"}]}"#;
-        let found: Vec<String> = typos(&parse(bindings).unwrap()).collect();
-        let warning = |i: usize, kind: &str, guess: &str| {
+    fn a_typo_of_a_binding_type_is_an_error_and_an_unknown_type_a_warning() {
+        let with = |kind: &str| {
             format!(
-                "bindings[{i}]: type {kind:?} is not a known binding type{guess}; the host \
-                 refuses a function whose binding type is not registered"
+                r#"{{"bindings":[{{"type":"timerTrigger","name":"t","schedule":"0 * * * * *"}},
+                {{"type":"{kind}","direction":"out","name":"a"}}]}}"#
             )
         };
+        for (kind, meant) in [
+            ("htp", "http"),
+            ("QUEU", "queue"),
+            ("timer", "timerTrigger"),
+            ("blobs", "blob"),
+        ] {
+            assert_eq!(
+                function(&with(kind)).unwrap_err(),
+                format!(
+                    "bindings[1]: type {kind:?} is not a known binding type (did you mean \
+                     {meant:?}?); the host refuses a function whose binding type is not registered"
+                )
+            );
+        }
+        for kind in ["cosmosDB", "QUEUE", "frobnicate"] {
+            assert!(function(&with(kind)).is_ok(), "{kind}");
+        }
+        let found: Vec<String> = typos(&parse(&with("frobnicate")).unwrap()).collect();
         assert_eq!(
             found,
             [
-                warning(1, "htp", " (did you mean \"http\"?)"),
-                warning(2, "QUEU", " (did you mean \"queue\"?)"),
-                warning(3, "timer", " (did you mean \"timerTrigger\"?)"),
-                warning(4, "frobnicate", ""),
+                "bindings[1]: type \"frobnicate\" is not a known binding type; the host refuses a \
+              function whose binding type is not registered"
             ]
         );
+        assert!(typos(&parse(&with("HttpTrigger")).unwrap())
+            .next()
+            .is_none());
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("", "abc"), 3);
     }
