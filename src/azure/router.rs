@@ -6,9 +6,9 @@
 //!
 //! A route either serves requests the host forwards (`/<prefix>/<route>`, the function's
 //! response is the answer) or the host's payload-mode invocations (`POST /<FunctionName>`,
-//! answered by `payload`). Forwarded routes are matched first: with `routePrefix: ""` a
-//! forwarded route can have the same path as an invocation, and a client's request must never be
-//! read as an invocation.
+//! answered by `payload`). Forwarded routes are matched first, so that a client's request is
+//! never read as an invocation; `appfiles::load` refuses an app whose forwarded route could take
+//! an invocation (`routePrefix: ""`).
 
 use std::fmt::Write;
 
