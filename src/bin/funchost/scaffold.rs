@@ -243,20 +243,36 @@ fn register(text: &str, name: &str, module: &str) -> Result<String, String> {
             .collect::<String>()
     };
     let body = text[start..end].trim_end();
+    if body.contains("/*") {
+        return Err(format!("FUNCTIONS holds a block comment: {by_hand}"));
+    }
     let body = if body.is_empty() {
         // One entry: rustfmt keeps it on the brackets' lines.
         entry
     } else if body.starts_with("Function {") {
         format!(
             "\n{}{}",
-            indented(&format!("{body},")),
+            indented(&with_comma(body)),
             indented(&format!("{entry},"))
         )
     } else {
-        let comma = if body.ends_with(',') { "" } else { "," };
-        format!("{body}{comma}\n{}", indented(&format!("{entry},")))
+        format!("{}\n{}", with_comma(body), indented(&format!("{entry},")))
     };
     Ok(format!("{}{body}{}", &text[..start], &text[end..]))
+}
+
+/// The entries of a table with a comma after the last, before the comment that may end its
+/// line (`run: hello_rust::run } // the greeting`).
+fn with_comma(body: &str) -> String {
+    let last_line = body.rfind('\n').map_or(0, |i| i + 1);
+    let (code, comment) = match body[last_line..].find("//") {
+        Some(at) => body.split_at(last_line + at),
+        None => (body, ""),
+    };
+    let code = code.trim_end();
+    let comma = if code.ends_with(',') { "" } else { "," };
+    let space = if comment.is_empty() { "" } else { " " };
+    format!("{code}{comma}{space}{comment}")
 }
 
 #[cfg(test)]
@@ -292,6 +308,25 @@ mod tests {
     }
 
     const ONE: &str = "//! The table.\n\npub mod hello_rust;\n\n/// Every function.\npub static FUNCTIONS: &[Function] = &[Function {\n    name: \"HelloRust\",\n    run: hello_rust::run,\n}];\n";
+
+    #[test]
+    fn a_comment_after_the_last_entry_stays_after_its_comma() {
+        let commented = "pub mod hello_rust;\n\npub static FUNCTIONS: &[Function] = &[\n    Function { name: \"HelloRust\", run: hello_rust::run } // the greeting\n];\n";
+        let two = register(commented, "Orders", "orders").unwrap();
+        assert!(
+            two.contains("run: hello_rust::run }, // the greeting\n    Function {\n        name: \"Orders\",\n        run: orders::run,\n    },\n];"),
+            "{two}"
+        );
+        let one_line = "pub mod hello_rust;\n\npub static FUNCTIONS: &[Function] = &[Function { name: \"HelloRust\", run: hello_rust::run }]; // one\n";
+        let two = register(one_line, "Orders", "orders").unwrap();
+        assert!(two.contains("hello_rust::run },\n"), "{two}");
+        let blocked = "pub mod hello_rust;\n\npub static FUNCTIONS: &[Function] = &[\n    /* ]; */ Function { name: \"HelloRust\", run: hello_rust::run },\n];\n";
+        let refused = register(blocked, "Orders", "orders").unwrap_err();
+        assert!(
+            refused.starts_with("FUNCTIONS holds a block comment: add"),
+            "{refused}"
+        );
+    }
 
     #[test]
     fn the_table_grows_as_rustfmt_lays_it_out() {
