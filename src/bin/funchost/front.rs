@@ -13,7 +13,7 @@ use std::thread;
 use handler::azure::json::{self, Value};
 use handler::http::{self, Handler, Response, Takeover};
 
-use crate::host::{Host, Mode};
+use crate::host::{self, Host, Mode};
 use crate::invocation::{self, content, Given};
 use crate::util::HOST_VERSION;
 
@@ -74,7 +74,7 @@ fn admin_invoke(host: &Arc<Host>, name: &str, body: &[u8]) -> Response {
         return Response::new(404);
     };
     if function.is_http() {
-        let path = host.public_path(&function);
+        let path = host::public_path(&host.app, &function);
         return Response::text(
             400,
             format!("{} is an HTTP function: call {path}\n", function.name),

@@ -138,34 +138,6 @@ impl Host {
             })
     }
 
-    /// The route values if the percent-encoded `path` reaches `function`.
-    pub fn route_values(
-        &self,
-        function: &FunctionConfig,
-        path: &str,
-    ) -> Option<Vec<(String, String)>> {
-        let at = self.app.functions.iter().position(|f| f == function)?;
-        self.templates[at]
-            .as_ref()?
-            .matches(template::segments(path))
-    }
-
-    /// The public path of an HTTP function: `/api/HelloRust`.
-    pub fn public_path(&self, function: &FunctionConfig) -> String {
-        let mut path = String::new();
-        for part in [self.app.route_prefix.as_str(), function.route()] {
-            let part = part.trim_matches('/');
-            if !part.is_empty() {
-                path.push('/');
-                path.push_str(part);
-            }
-        }
-        if path.is_empty() {
-            path.push('/');
-        }
-        path
-    }
-
     /// The handler's connection pool, once it is ready.
     pub fn ready(&self) -> Result<&Arc<Client>, String> {
         let handler = self.handler.as_ref().ok_or("no handler is running")?;
@@ -371,6 +343,22 @@ impl Host {
             Err(why) => self.log.error(&format!("{line} (failed: {why})")),
         }
     }
+}
+
+/// The public path of an HTTP function: `/api/HelloRust`.
+pub fn public_path(app: &AppConfig, function: &FunctionConfig) -> String {
+    let mut path = String::new();
+    for part in [app.route_prefix.as_str(), function.route()] {
+        let part = part.trim_matches('/');
+        if !part.is_empty() {
+            path.push('/');
+            path.push_str(part);
+        }
+    }
+    if path.is_empty() {
+        path.push('/');
+    }
+    path
 }
 
 /// Whether a function's `methods` allow `method` (none listed: every method). A method not

@@ -10,16 +10,17 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use handler::azure::appfiles::FunctionConfig;
+use handler::azure::appfiles::{AppConfig, FunctionConfig};
 use handler::azure::host_inputs;
 use handler::azure::json::{self, Value};
+use handler::azure::template;
 use handler::http::query::split_target;
 use handler::http::response::{BodyFraming, Framing};
 
 use crate::cli::Call;
 use crate::client::{Body, Client, Request};
 use crate::front::Front;
-use crate::host::{allows, Host, Mode};
+use crate::host::{self, allows, Host, Mode};
 use crate::invocation::{self, content, Given};
 use crate::util;
 
@@ -33,15 +34,17 @@ const ANSWER_MARGIN: Duration = Duration::from_secs(5);
 pub struct Prepared {
     /// What the function is given besides an HTTP request.
     pub given: Given,
-    /// An HTTP function's request body (`--data`).
-    pub body: Option<Vec<u8>>,
+    /// An HTTP function's request: method, target, body (`--data`).
+    pub request: Option<(String, String, Option<Vec<u8>>)>,
     /// Any other function's invocation.
     pub invocation: Option<Value>,
 }
 
 /// Refuses the options of `call` that mean nothing for `function`, called in `mode`: an HTTP
 /// request's (`--path`, `--method`, `--header`) for a function that gets an invocation, and
-/// inputs and metadata for one whose request is forwarded or proxied, which carries neither.
+/// inputs and metadata for one whose request is forwarded or proxied, which carries neither;
+/// and a call without `--data` to a function whose trigger has data (all but a timer's and a
+/// manual one's, which run as by hand).
 ///
 /// # Errors
 /// One line naming the first such option and why it does not apply.
@@ -49,16 +52,23 @@ pub fn check_options(function: &FunctionConfig, mode: Mode, call: &Call) -> Resu
     let name = &function.name;
     let given = |option: &str, yes: bool| yes.then(|| option.to_string());
     if !function.is_http() {
+        let kind = function.trigger().map_or("non-HTTP", |t| t.kind.as_str());
         let request_only = [
             given("--path", call.path.is_some()),
             given("--method", call.method.is_some()),
             given("--header", !call.headers.is_empty()),
         ];
         if let Some(option) = request_only.into_iter().flatten().next() {
-            let kind = function.trigger().map_or("non-HTTP", |t| t.kind.as_str());
             return Err(format!(
                 "{option} does not apply to {name}: a {kind} function gets the host's \
                  invocation, not an HTTP request (its trigger's content is --data)"
+            ));
+        }
+        let by_hand = ["timerTrigger", "manualTrigger"];
+        if call.data.is_none() && !by_hand.iter().any(|k| k.eq_ignore_ascii_case(kind)) {
+            return Err(format!(
+                "{name} is a {kind} function: give its trigger's content with --data FILE, \
+                 or --data - for stdin"
             ));
         }
         return Ok(());
@@ -87,7 +97,11 @@ pub fn check_options(function: &FunctionConfig, mode: Mode, call: &Call) -> Resu
 ///
 /// # Errors
 /// A one-line message naming the file, the binding or the value at fault.
-pub fn prepare(function: &FunctionConfig, call: &Call) -> Result<Prepared, String> {
+pub fn prepare(
+    app: &AppConfig,
+    function: &FunctionConfig,
+    call: &Call,
+) -> Result<Prepared, String> {
     let from_stdin = call.data.iter().chain(call.inputs.iter().map(|(_, f)| f));
     if from_stdin.filter(|source| *source == "-").count() > 1 {
         return Err("only one of --data and --input can read stdin (-)".into());
@@ -122,9 +136,10 @@ pub fn prepare(function: &FunctionConfig, call: &Call) -> Result<Prepared, Strin
     }
     let data = call.data.as_deref().map(read).transpose()?;
     if function.is_http() {
+        let (method, target) = http_request(app, function, call, data.is_some())?;
         return Ok(Prepared {
             given,
-            body: data,
+            request: Some((method, target, data)),
             invocation: None,
         });
     }
@@ -132,9 +147,56 @@ pub fn prepare(function: &FunctionConfig, call: &Call) -> Result<Prepared, Strin
     let invocation = invocation::other(function, &given)?;
     Ok(Prepared {
         given,
-        body: None,
+        request: None,
         invocation: Some(invocation),
     })
+}
+
+/// The method and target of a call to the HTTP `function`: GET, or POST with a body, at its
+/// URL unless `--path` says otherwise.
+///
+/// # Errors
+/// A route with parameters and no `--path`, or a path or method that does not reach the
+/// function.
+fn http_request(
+    app: &AppConfig,
+    function: &FunctionConfig,
+    call: &Call,
+    body: bool,
+) -> Result<(String, String), String> {
+    let default = if body { "POST" } else { "GET" };
+    let method = call.method.as_deref().unwrap_or(default);
+    let url = host::public_path(app, function);
+    let target = match &call.path {
+        Some(path) => path.clone(),
+        None if url.contains('{') => {
+            return Err(format!(
+                "{} has the route {url}: give --path",
+                function.name
+            ))
+        }
+        None => url.clone(),
+    };
+    let path = split_target(&target).0;
+    if app
+        .template(function)?
+        .matches(template::segments(path))
+        .is_none()
+    {
+        return Err(format!(
+            "{path} does not reach {} (its URL is {url})",
+            function.name
+        ));
+    }
+    if !allows(function, method) {
+        let methods = function.trigger().map_or(&[][..], |t| &t.methods[..]);
+        return Err(format!(
+            "{} does not accept {method} (methods: {}); the host would answer 404",
+            function.name,
+            methods.join(", ")
+        ));
+    }
+    Ok((method.to_string(), target))
 }
 
 /// A file's bytes, or stdin's for `-`.
@@ -153,8 +215,7 @@ fn read(source: &str) -> Result<Vec<u8>, String> {
 /// status: success for a 2xx (or, for another trigger, a reply and outputs the host can use).
 ///
 /// # Errors
-/// A one-line message: a handler that did not start, a path or method that does not reach the
-/// function.
+/// A one-line message: a handler that did not start, or a front door that did not answer.
 pub fn run(
     host: Arc<Host>,
     function: &FunctionConfig,
@@ -165,7 +226,8 @@ pub fn run(
         .map_err(|why| format!("the handler did not start: {why}"))?;
     let mut out = std::io::stdout().lock();
     let Some(invocation) = prepared.invocation else {
-        let (status, bytes) = call_http(host, function, call, prepared.body.as_deref())?;
+        let (method, target, body) = prepared.request.unwrap_or_default();
+        let (status, bytes) = call_http(host, call, &method, &target, body.as_deref())?;
         let _ = out.write_all(&bytes);
         let _ = out.flush();
         return Ok(success((200..300).contains(&status)));
@@ -181,45 +243,15 @@ pub fn run(
     Ok(success(called.succeeded))
 }
 
-/// Calls an HTTP function through a front door on a free port: GET, or POST with `--data`, at
-/// its URL unless `--path` says otherwise. The status and the response as printed.
+/// Calls an HTTP function through a front door on a free port with `method` and `target`
+/// (`http_request`). The status and the response as printed.
 fn call_http(
     host: Arc<Host>,
-    function: &FunctionConfig,
     call: &Call,
+    method: &str,
+    target: &str,
     data: Option<&[u8]>,
 ) -> Result<(u16, Vec<u8>), String> {
-    let default = if data.is_some() { "POST" } else { "GET" };
-    let method = call.method.as_deref().unwrap_or(default);
-    let target = match &call.path {
-        Some(path) => path.clone(),
-        None => {
-            let path = host.public_path(function);
-            if path.contains('{') {
-                return Err(format!(
-                    "{} has the route {path}: give --path",
-                    function.name
-                ));
-            }
-            path
-        }
-    };
-    let path = split_target(&target).0;
-    if host.route_values(function, path).is_none() {
-        let url = host.public_path(function);
-        return Err(format!(
-            "{path} does not reach {} (its URL is {url})",
-            function.name
-        ));
-    }
-    if !allows(function, method) {
-        let methods = function.trigger().map_or(&[][..], |t| &t.methods[..]);
-        return Err(format!(
-            "{} does not accept {method} (methods: {}); the host would answer 404",
-            function.name,
-            methods.join(", ")
-        ));
-    }
     // The client frames the body: a Content-Length or Transfer-Encoding given is a wish for
     // one or the other, not a header to send twice.
     let chunked = call.headers.iter().any(|(n, v)| {
@@ -244,7 +276,7 @@ fn call_http(
     };
     let request = Request {
         method,
-        target: &target,
+        target,
         headers,
         body,
     };

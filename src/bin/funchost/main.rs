@@ -243,7 +243,7 @@ fn print_functions(host: &Host, port: u16, log: Log) {
         log.plain(&format!(
             "\t{}: {methods} {base}{}\n",
             function.name,
-            host.public_path(function)
+            host::public_path(&host.app, function)
         ));
     }
     // The host runs these on their schedule or their service's events; funchost has neither.
@@ -269,19 +269,21 @@ fn print_functions(host: &Host, port: u16, log: Log) {
 fn run_invoke(common: &Common, call: &Call) -> Result<ExitCode, String> {
     let log = Log::Stderr;
     let app = load_app(&common.app, log)?;
+    // A command-line mistake, as cli::parse's are: exit status 2, nothing started. So is a
+    // function the app does not have, a path or method that does not reach it, and a file or
+    // value given that cannot be used (an input the function lacks, a file that cannot be read
+    // or is not what its binding takes).
     let Some(function) = app.function(&call.name).cloned() else {
         let list = util::names(app.functions.iter().map(|f| f.name.as_str()));
-        return Err(format!(
+        say(&format!(
             "no function named {} in {} (functions: {list})",
             call.name,
             app.root.display()
         ));
+        return Ok(ExitCode::from(2));
     };
-    // A command-line mistake, as cli::parse's are: exit status 2, nothing started. So is a
-    // file or value given that cannot be used (an input the function lacks, a file that cannot
-    // be read or is not what its binding takes).
     let prepared = invoke::check_options(&function, host::mode_of(&app, &function), call)
-        .and_then(|()| invoke::prepare(&function, call));
+        .and_then(|()| invoke::prepare(&app, &function, call));
     let prepared = match prepared {
         Ok(prepared) => prepared,
         Err(message) => {
