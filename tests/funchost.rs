@@ -1537,6 +1537,29 @@ fn invoke_reports_failures_in_its_exit_status() {
     assert!(out.starts_with("HTTP/1.1 418 "), "{out}");
 }
 
+/// In a terminal, a response whose body does not end a line is followed by one, so the prompt
+/// does not join it; into a pipe or file it is written as sent.
+#[test]
+fn invoke_ends_the_line_of_a_body_only_in_a_terminal() {
+    let app = fake_app("invoke-terminal", FORWARDING);
+    let dir = app.path().to_str().unwrap();
+    let reply = raw_reply("200 OK", Some("text/plain"), "no");
+    let path = format!("/api/Echo?reply={}", enc(&reply));
+    let (status, out, _) = run(&["invoke", "Echo", "--app", dir, "--path", &path], "");
+    assert!(status.success());
+    assert!(out.ends_with("\r\n\r\nno"), "{out:?}");
+    // util-linux's `script` runs it on a pseudo-terminal, which writes each LF as CR LF.
+    let command = format!("{FUNCHOST} invoke Echo --app {dir} --path '{path}' 2>/dev/null");
+    let shown = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("FUNCHOST_FAKE_BIN", std::env::current_exe().unwrap())
+        .stdin(Stdio::null())
+        .output()
+        .expect("this test needs script (util-linux)");
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.ends_with("\r\r\n\r\r\nno\r\n"), "{shown:?}");
+}
+
 /// A handler that never answers: the host's 500 after the function timeout is the response,
 /// printed like any other, rather than invoke giving up at the same moment.
 #[test]

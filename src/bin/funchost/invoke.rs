@@ -3,7 +3,7 @@
 //! call takes the same path as under `funchost start`; any other function gets the host's
 //! payload-mode invocation directly. Input bindings and trigger metadata come from files.
 
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::net::{Ipv4Addr, TcpListener};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -229,6 +229,10 @@ pub fn run(
         let (method, target, body) = prepared.request.unwrap_or_default();
         let (status, bytes) = call_http(host, call, &method, &target, body.as_deref())?;
         let _ = out.write_all(&bytes);
+        // As printed, not as sent: in a terminal the prompt would follow the body on its line.
+        if out.is_terminal() && !bytes.ends_with(b"\n") {
+            let _ = out.write_all(b"\n");
+        }
         let _ = out.flush();
         return Ok(success((200..300).contains(&status)));
     };
