@@ -232,57 +232,6 @@ fn broken_files_are_one_line_naming_the_file() {
     }
 }
 
-#[test]
-fn a_forwarded_route_that_takes_another_functions_invocations_is_refused() {
-    // The host POSTs Q's invocations to /Q, on the port that forwarded requests reach too.
-    let host = |prefix: &str| {
-        format!(
-            r#"{{"version":"2.0","extensions":{{"http":{{"routePrefix":"{prefix}"}}}},
-                "customHandler":{{"enableForwardingHttpRequest":true}}}}"#
-        )
-    };
-    let http = |members: &str| {
-        format!(
-            r#"{{"bindings":[{{"type":"httpTrigger","direction":"in","name":"req"{members}}},
-                {{"type":"http","direction":"out","name":"res"}}]}}"#
-        )
-    };
-    let queue = r#"{"bindings":[{"type":"queueTrigger","name":"m","queueName":"q"}]}"#;
-    for (prefix, members, refused) in [
-        ("", r#","route":"q""#, true),
-        ("", r#","route":"{*rest}""#, true),
-        ("", r#","route":"q","methods":["get","POST"]"#, true),
-        ("", r#","route":"q","methods":["get"]"#, false),
-        ("", r#","route":"q/{id}""#, false),
-        ("api", r#","route":"q""#, false),
-    ] {
-        let dir = TempDir::new("appfiles-apart")
-            .with("host.json", &host(prefix))
-            .with("F/function.json", &http(members))
-            .with("Q/function.json", queue);
-        let loaded = appfiles::load(dir.path());
-        if refused {
-            assert_eq!(
-                loaded.unwrap_err(),
-                format!(
-                    "{}: route {:?} also matches POST /Q, where the host sends Q's invocations, \
-                     and the handler cannot tell the two apart: give F another route, or keep a \
-                     routePrefix",
-                    dir.path().join("F/function.json").display(),
-                    if members.contains("rest") {
-                        "{*rest}"
-                    } else {
-                        "q"
-                    }
-                ),
-                "{members}"
-            );
-        } else {
-            assert!(loaded.is_ok(), "{prefix:?} {members}: {loaded:?}");
-        }
-    }
-}
-
 // ---- The binary's start-up ---------------------------------------------------------------------
 
 #[test]

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::azure::json::{self, JsonError, Value};
-use crate::azure::template::{self, Template};
+use crate::azure::template::Template;
 
 /// The host settings file at the app root.
 pub(crate) const HOST_JSON: &str = "host.json";
@@ -270,41 +270,7 @@ pub fn load(root: &Path) -> Result<Option<AppConfig>, String> {
         };
         route_is_free(function, &http[..i]).map_err(in_file)?;
     }
-    invocations_are_apart(&config)?;
     Ok(Some(config))
-}
-
-/// Whether every payload-mode invocation reaches its function: the host POSTs one to
-/// `/<FunctionName>`, on the port that forwarded requests arrive on too, and a forwarded route
-/// matching that path (`routePrefix: ""` and a route named after another function, or a
-/// catch-all) would take it. The host knows no such clash, since its routes and invocations
-/// never meet; a custom handler cannot tell them apart, so the app is refused.
-fn invocations_are_apart(config: &AppConfig) -> Result<(), String> {
-    let forwarded = config.functions.iter().filter(|f| config.forwards(f));
-    for function in forwarded {
-        let methods = function.methods();
-        if !methods.is_empty() && !methods.iter().any(|m| m.eq_ignore_ascii_case("post")) {
-            continue;
-        }
-        let template = config.template(function)?;
-        let invoked = config.functions.iter().filter(|f| !config.forwards(f));
-        for other in invoked {
-            let path = format!("/{}", other.name);
-            if template.matches(template::segments(&path)).is_some() {
-                let file = config.root.join(&function.name).join(FUNCTION_JSON);
-                return Err(format!(
-                    "{}: route {:?} also matches POST {path}, where the host sends {}'s \
-                     invocations, and the handler cannot tell the two apart: give {} another \
-                     route, or keep a routePrefix",
-                    file.display(),
-                    function.route(),
-                    other.name,
-                    function.name
-                ));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Whether the host takes `function`'s route (the `ValidateHttpFunction` and
@@ -596,14 +562,20 @@ fn function_config(name: String, value: &Value) -> Result<FunctionConfig, String
     // be an extension's this list does not know yet.
     for (i, b) in function.bindings.iter().enumerate() {
         if let Some(meant) = unknown_type(&b.kind).flatten() {
-            return Err(format!(
-                "bindings[{i}]: type {:?} is not a known binding type (did you mean {meant:?}?); \
-                 the host refuses a function whose binding type is not registered",
-                b.kind
-            ));
+            return Err(mistyped(i, &b.kind, meant));
         }
     }
     http_output_has_a_request(function)
+}
+
+/// Why binding `i` is refused: its type is a typo of the known type `meant`.
+#[cold]
+#[inline(never)]
+fn mistyped(i: usize, kind: &str, meant: &str) -> String {
+    format!(
+        "bindings[{i}]: type {kind:?} is not a known binding type (did you mean {meant:?}?); the \
+         host refuses a function whose binding type is not registered"
+    )
 }
 
 /// The host's `HttpBinding` answers the request that triggered the function: with any other

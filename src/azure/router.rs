@@ -82,6 +82,7 @@ impl Router {
     pub fn from_app(app: &AppConfig, table: &'static [Function]) -> Result<Router, String> {
         let mut router = Router::default();
         let mut payload = Vec::new();
+        let mut invoked = Vec::new();
         for config in &app.functions {
             let Some(function) = run::find(table, &config.name) else {
                 let registered: Vec<&str> = table.iter().map(|f| f.name).collect();
@@ -100,13 +101,39 @@ impl Router {
                 let methods = config.trigger().map_or(&[][..], |t| &t.methods[..]);
                 let methods: Vec<&str> = methods.iter().map(String::as_str).collect();
                 router.push_forwarded(function, app.template(config)?, &methods);
+            } else {
+                invoked.push(&config.name);
             }
             payload.push((function, Shape::of(config)));
         }
         for (function, shape) in payload {
             router.add_payload(function, shape);
         }
+        let forwards = router.routes.iter().any(|r| r.mode == Mode::Forwarded);
+        if forwards && !invoked.is_empty() {
+            router.check_invocations(app, &invoked)?;
+        }
         Ok(router)
+    }
+
+    /// Whether the invocations of the functions `invoked` reach them. The host POSTs them to
+    /// `/<Name>` on the port that forwarded requests reach too, and forwarded routes match
+    /// first: one that matches that path (`routePrefix: ""` and a route named after the
+    /// function, or `{*rest}`) would take them.
+    ///
+    /// Out of line, and called only for an app that both forwards and invokes: the shipped
+    /// app's start-up keeps to fewer pages of code (link/profile.sh).
+    #[inline(never)]
+    fn check_invocations(&self, app: &AppConfig, invoked: &[&String]) -> Result<(), String> {
+        for name in invoked {
+            let path = format!("/{name}");
+            if let Found::Route(route, _) = self.find("POST", &path) {
+                if route.mode == Mode::Forwarded {
+                    return Err(takes_invocations(app, route, &path));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Adds `function` at `template` (e.g. `api/HelloRust`, `api/products/{id}`) for `methods`
@@ -218,6 +245,23 @@ impl Router {
     }
 }
 
+/// Why `route` cannot be: it takes the invocations the host sends to `path`. The host knows no
+/// such clash, since its routes and its invocations never meet; a custom handler, on one port,
+/// cannot tell them apart.
+#[cold]
+#[inline(never)]
+fn takes_invocations(app: &AppConfig, route: &Route, path: &str) -> String {
+    let name = route.function.name;
+    let folder = app.function(name).map_or(name, |f| f.name.as_str());
+    format!(
+        "{}: route {} also matches POST {path}, where the host sends {}'s invocations, and the \
+         handler cannot tell the two apart: give {folder} another route, or keep a routePrefix",
+        app.root.join(folder).join("function.json").display(),
+        route.path(),
+        &path[1..],
+    )
+}
+
 impl Route {
     fn allows(&self, method: &str) -> bool {
         self.methods.is_empty()
@@ -296,6 +340,64 @@ mod tests {
             error,
             "/app/a/function.json: no Rust function is registered as \"a\" (registered: none)"
         );
+    }
+
+    #[test]
+    fn a_forwarded_route_that_takes_another_functions_invocations_is_refused() {
+        // The host POSTs Q's invocations to /Q, on the port that forwarded requests reach too.
+        static TABLE: [Function; 2] = [
+            Function {
+                name: "F",
+                run: nothing,
+            },
+            Function {
+                name: "Q",
+                run: nothing,
+            },
+        ];
+        let app = |prefix: &str, route: &str, methods: &[&str]| {
+            let mut trigger = binding("httpTrigger", "in", "req", methods);
+            trigger.route = Some(route.to_string());
+            AppConfig {
+                root: "/app".into(),
+                route_prefix: prefix.to_string(),
+                forwarding: true,
+                proxying: false,
+                executable: String::new(),
+                arguments: Vec::new(),
+                working_directory: String::new(),
+                function_timeout: Default::default(),
+                warnings: Vec::new(),
+                functions: vec![
+                    crate::azure::appfiles::FunctionConfig {
+                        name: "F".to_string(),
+                        bindings: vec![trigger, binding("http", "out", "res", &[])],
+                    },
+                    crate::azure::appfiles::FunctionConfig {
+                        name: "Q".to_string(),
+                        bindings: vec![binding("queueTrigger", "in", "m", &[])],
+                    },
+                ],
+            }
+        };
+        let refused = |path: &str| {
+            format!(
+                "/app/F/function.json: route {path} also matches POST /Q, where the host sends \
+                 Q's invocations, and the handler cannot tell the two apart: give F another \
+                 route, or keep a routePrefix"
+            )
+        };
+        for (prefix, route, methods, expected) in [
+            ("", "q", &[][..], Err(refused("/q"))),
+            ("", "{*rest}", &[], Err(refused("/{*rest}"))),
+            ("", "q", &["get", "POST"], Err(refused("/q"))),
+            ("", "q", &["get"], Ok(())),
+            ("", "q/{id}", &[], Ok(())),
+            ("api", "q", &[], Ok(())),
+        ] {
+            let found = Router::from_app(&app(prefix, route, methods), &TABLE).map(drop);
+            assert_eq!(found, expected, "{prefix:?} {route} {methods:?}");
+        }
     }
 
     fn binding(
