@@ -93,7 +93,10 @@ free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1
 profile() {
     local mode=$1 run=$2 app=$work/$1-$2 port
     local log=$work/$mode-$run.log
-    mkdir -p "$app" && cp -r host.json HelloRust "$app/"
+    # The whole app, as deployed: every function the table registers has its folder, or the
+    # handler warns at start-up about those without one, and that code would run here alone.
+    mkdir -p "$app" && cp host.json "$app/"
+    for json in */function.json; do cp -r "${json%/function.json}" "$app/"; done
     mkdir "$app/static" # a folder that is no function, as beside a local app (src/, target/)
     if [ "$mode" = payload ]; then
         sed -i 's/"enableForwardingHttpRequest": true/"enableForwardingHttpRequest": false/' "$app/host.json"

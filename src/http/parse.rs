@@ -606,6 +606,7 @@ fn decide_framing(version: Version, head: &[u8], fields: &[Field]) -> Result<Fra
 /// like Kestrel, the host's own front end, a request whose two disagree is refused, so that no
 /// client chooses the host a function sees. Names are compared ignoring ASCII case, and the
 /// scheme's default port may be written or not.
+#[inline(never)] // out of the request path, which meets absolute-form targets rarely
 fn host_names(authority: Authority, head: &[u8], fields: &[Field]) -> Result<(), HttpError> {
     let port = authority.default_port;
     let target = without_port(authority.span.of(head), port);
