@@ -372,6 +372,40 @@ fn a_typo_of_a_binding_type_stops_the_start_and_an_unknown_type_is_a_warning() {
     );
 }
 
+/// The host ignores a customHandler setting it does not know: a misspelt one is a warning
+/// naming the setting meant, for `enableForwardingHttpRequests` would put every HTTP function
+/// in payload mode unsaid.
+#[test]
+fn an_unknown_custom_handler_setting_is_a_warning() {
+    let host = r#"{"version":"2.0","customHandler":{"enableForwardingHttpRequests":true,
+        "description":{"defaultExecutablePath":"handler","Arguments":[],"workDir":"x"}}}"#;
+    let hello = r#"{"bindings":[{"type":"httpTrigger","direction":"in","name":"req"},{"type":"http","direction":"out","name":"res"}]}"#;
+    let dir = TempDir::new("appfiles-setting")
+        .with("host.json", host)
+        .with("HelloRust/function.json", hello);
+    let (server, first) = start_warned(dir.path());
+    let file = dir.path().join("host.json");
+    let second = server
+        .stderr
+        .recv_timeout(support::WAIT)
+        .expect("a second warning");
+    assert_eq!(
+        [first, second],
+        [
+            format!(
+                "handler: warning: {}: customHandler.enableForwardingHttpRequests is not a setting \
+                 the host knows (did you mean \"enableForwardingHttpRequest\"?), so it ignores it",
+                file.display()
+            ),
+            format!(
+                "handler: warning: {}: customHandler.description.workDir is not a setting the \
+                 host knows, so it ignores it",
+                file.display()
+            ),
+        ]
+    );
+}
+
 #[test]
 fn a_registered_function_without_function_json_is_a_warning() {
     let root = fixture("forwarding");

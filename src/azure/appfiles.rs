@@ -384,8 +384,54 @@ fn host_config(root: &Path, host: &Value) -> Result<AppConfig, String> {
         working_directory: text("workingDirectory")?,
         function_timeout: function_timeout(host.get_ignore_case("functionTimeout"))?,
         functions: Vec::new(),
-        warnings: Vec::new(),
+        warnings: unknown_settings(root, handler),
     })
+}
+
+/// The settings of host.json's `customHandler` and its `description`, which the host reads
+/// ignoring case and ignores when it does not know them: so a typo such as
+/// `enableForwardingHttpRequests` would put every HTTP function in payload mode unsaid.
+const HANDLER_SETTINGS: [&str; 5] = [
+    "description",
+    "enableForwardingHttpRequest",
+    "enableProxyingHttpRequest",
+    "http",
+    "port",
+];
+const DESCRIPTION_SETTINGS: [&str; 3] = ["defaultExecutablePath", "workingDirectory", "arguments"];
+
+/// A warning for each member of `customHandler` (`handler`) or its `description` that is no
+/// setting of the host's, with the one most likely meant.
+fn unknown_settings(root: &Path, handler: Option<&Value>) -> Vec<String> {
+    let description = handler.and_then(|h| h.get_ignore_case("description"));
+    let sections = [
+        (handler, "customHandler", &HANDLER_SETTINGS[..]),
+        (
+            description,
+            "customHandler.description",
+            &DESCRIPTION_SETTINGS[..],
+        ),
+    ];
+    let mut warnings = Vec::new();
+    for (section, at, known) in sections {
+        for (name, _) in section.and_then(Value::as_object).unwrap_or_default() {
+            if !known.iter().any(|k| k.eq_ignore_ascii_case(name)) {
+                warnings.push(unknown_setting(root, at, name, known));
+            }
+        }
+    }
+    warnings
+}
+
+#[cold]
+#[inline(never)]
+fn unknown_setting(root: &Path, at: &str, name: &str, known: &[&'static str]) -> String {
+    let guess = closest(name, known.iter().copied())
+        .map_or(String::new(), |meant| format!(" (did you mean {meant:?}?)"));
+    format!(
+        "{}: {at}.{name} is not a setting the host knows{guess}, so it ignores it",
+        root.join(HOST_JSON).display()
+    )
 }
 
 /// `functionTimeout`, checked as the host checks it (`ScriptJobHostOptionsSetup`): a TimeSpan
@@ -780,20 +826,26 @@ fn unknown_type(kind: &str) -> Option<Option<&'static str>> {
 }
 
 /// The known binding type `kind` most likely stands for: `kind` + `Trigger` (`timer`), else
-/// the nearest by edit distance, ignoring case, within a typo or two (one for short names,
-/// where two would make any short name "close").
+/// the `closest`.
 fn closest_type(kind: &str) -> Option<&'static str> {
     let kind = kind.to_ascii_lowercase();
     let trigger = format!("{kind}trigger");
     if let Some(known) = binding_types().find(|t| t.eq_ignore_ascii_case(&trigger)) {
         return Some(known);
     }
-    let limit = if kind.len() < 4 { 1 } else { 2 };
-    binding_types()
-        .map(|known| (edit_distance(&kind, &known.to_ascii_lowercase()), known))
+    closest(&kind, binding_types())
+}
+
+/// The word of `known` nearest `word` by edit distance, ignoring case, within a typo or two
+/// (one for short words, where two would make any short word "close").
+fn closest(word: &str, known: impl Iterator<Item = &'static str>) -> Option<&'static str> {
+    let word = word.to_ascii_lowercase();
+    let limit = if word.len() < 4 { 1 } else { 2 };
+    known
+        .map(|k| (edit_distance(&word, &k.to_ascii_lowercase()), k))
         .filter(|(distance, _)| *distance <= limit)
         .min_by_key(|(distance, _)| *distance)
-        .map(|(_, known)| known)
+        .map(|(_, k)| k)
 }
 
 /// Levenshtein distance between two byte strings: insertions, deletions and substitutions.
