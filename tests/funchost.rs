@@ -1904,6 +1904,50 @@ fn a_handler_not_built_yet_is_named_once_with_how_to_build_it() {
     );
 }
 
+/// Settings with which `func start` would not run this app as funchost does are warnings: another
+/// language's worker, no storage for a trigger that needs it, a disabled function.
+#[test]
+fn settings_func_start_would_act_on_are_warnings() {
+    let settings =
+        r#"{"Values":{"FUNCTIONS_WORKER_RUNTIME":"node","AzureWebJobs.Queue.Disabled":"True"}}"#;
+    let app = fake_app("settings", FORWARDING).with("local.settings.json", settings);
+    let mut host = LocalHost::start(app.path(), None, &[]);
+    for warning in [
+        "FUNCTIONS_WORKER_RUNTIME is \"node\": func start would start that language's worker, \
+         not this handler; a custom handler's is \"custom\"",
+        "AzureWebJobsStorage is not set: func start would stop here (\"Missing value for \
+         AzureWebJobsStorage in local.settings.json\"), as Queue has a trigger that needs \
+         storage; give it UseDevelopmentStorage=true with Azurite running, or a connection string \
+         (funchost needs neither)",
+        "AzureWebJobs.Queue.Disabled is true: the host listens for none of Queue's events; an \
+         HTTP call or the admin API still runs it, there as here",
+    ] {
+        host.wait_err(warning);
+    }
+    // An app of HTTP functions needs no storage, and the worker runtime a handler's needs.
+    let settings = r#"{"Values":{"FUNCTIONS_WORKER_RUNTIME":"custom"}}"#;
+    let http = TempDir::new("funchost-settings-http")
+        .with("host.json", r#"{"version":"2.0"}"#)
+        .with("local.settings.json", settings)
+        .with("Echo/function.json", ECHO);
+    let port = free_port().to_string();
+    let dir = http.path().to_str().unwrap();
+    let (_, _, err) = run(
+        &[
+            "start",
+            "--app",
+            dir,
+            "--port",
+            &port,
+            "--handler",
+            "/nonexistent/h",
+        ],
+        "",
+    );
+    assert!(!err.contains("func start would"), "{err}");
+    assert!(err.contains("no handler to start"), "{err}");
+}
+
 /// `func start` listens on local.settings.json's `Host.LocalHttpPort` when not given `--port`.
 #[test]
 fn start_listens_on_the_local_http_port_of_local_settings() {

@@ -158,6 +158,71 @@ fn local_settings(root: &Path, log: Log) -> LocalSettings {
     LocalSettings { values, port }
 }
 
+/// The triggers `func start` runs without `AzureWebJobsStorage` (Core Tools'
+/// `TriggersWithoutStorage`).
+const WITHOUT_STORAGE: [&str; 6] = [
+    "httpTrigger",
+    "kafkaTrigger",
+    "rabbitMQTrigger",
+    "orchestrationTrigger",
+    "activityTrigger",
+    "entityTrigger",
+];
+
+/// What `func start` would do otherwise with these settings, which funchost does not need: run
+/// another language's worker instead of the handler, stop for want of storage, or leave out
+/// a disabled function's trigger.
+fn settings_warnings(app: &AppConfig, settings: &LocalSettings) -> Vec<String> {
+    // A variable of funchost's own environment wins, as in `func`.
+    let setting = |name: &str| {
+        std::env::var(name).ok().or_else(|| {
+            let given = settings
+                .values
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name));
+            given.map(|(_, v)| v.clone())
+        })
+    };
+    let mut warnings = Vec::new();
+    if let Some(runtime) = setting("FUNCTIONS_WORKER_RUNTIME").filter(|r| r != "custom") {
+        warnings.push(format!(
+            "FUNCTIONS_WORKER_RUNTIME is {runtime:?}: func start would start that language's \
+             worker, not this handler; a custom handler's is \"custom\""
+        ));
+    }
+    let needs_storage = app.functions.iter().find(|f| {
+        let kind = f.trigger().map_or("", |t| t.kind.as_str());
+        !WITHOUT_STORAGE.iter().any(|k| k.eq_ignore_ascii_case(kind))
+    });
+    let storage = setting("AzureWebJobsStorage").is_some_and(|v| !v.is_empty())
+        || std::env::vars().any(|(k, _)| k.starts_with("AzureWebJobsStorage__"))
+        || settings
+            .values
+            .iter()
+            .any(|(k, _)| k.starts_with("AzureWebJobsStorage__"));
+    if let (Some(function), false) = (needs_storage, storage) {
+        warnings.push(format!(
+            "AzureWebJobsStorage is not set: func start would stop here (\"Missing value for \
+             AzureWebJobsStorage in local.settings.json\"), as {} has a trigger that needs \
+             storage; give it UseDevelopmentStorage=true with Azurite running, or a connection \
+             string (funchost needs neither)",
+            function.name
+        ));
+    }
+    for function in &app.functions {
+        let name = format!("AzureWebJobs.{}.Disabled", function.name);
+        let disabled = setting(&name).is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "1");
+        if disabled {
+            warnings.push(format!(
+                "{name} is true: the host listens for none of {}'s events; an HTTP call or the \
+                 admin API still runs it, there as here",
+                function.name
+            ));
+        }
+    }
+    warnings
+}
+
 /// Starts the handler for `app`, or `None` when it has no functions (the host starts none).
 fn supervise(
     app: &AppConfig,
@@ -182,6 +247,9 @@ fn start(common: &Common, port: Option<u16>, watch_stdin: bool) -> Result<ExitCo
     let log = Log::Console;
     let app = load_app(&common.app, log)?;
     let settings = local_settings(&app.root, log);
+    for warning in settings_warnings(&app, &settings) {
+        log.warn(&warning);
+    }
     let port = port.or(settings.port).unwrap_or(7071);
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
