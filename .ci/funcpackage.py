@@ -21,10 +21,16 @@ pack`), so a zip made here holds what `func` would deploy:
 
 import json
 import os
+import platform
 import posixpath
 import re
+import socket
 import stat
 import struct
+import subprocess
+import sys
+import tempfile
+import time
 import zipfile
 
 ALWAYS_EXCLUDED_DIRS = {".git", ".vscode"}
@@ -286,4 +292,53 @@ def check_package(zip_path, app_dir):
         why = elf_problem(zf.read(info))
         if why:
             problems.append(f"{executable} {why}")
+        elif not problems:
+            why = start_problem(zf, executable)
+            if why:
+                problems.append(f"{executable} {why}")
         return listing, problems
+
+
+# How long the packaged handler has to answer GET / (the host gives it 30 s, but a built
+# handler listens in a millisecond).
+START_WAIT = 10
+
+
+def start_problem(zf, executable):
+    """Why the packaged handler does not start with the package's own files: unzipped, it is
+    started as the host starts it, and must answer GET / before it exits. A handler built before
+    a function was added exits at once ("no Rust function is registered"), with every static
+    check passed. Only where it can run: on x86_64 Linux."""
+    if sys.platform != "linux" or platform.machine() != "x86_64":
+        return None
+    with tempfile.TemporaryDirectory() as app:
+        zf.extractall(app)
+        exe = os.path.join(app, executable)
+        os.chmod(exe, 0o755)  # extractall does not restore modes; the host's unzip does
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = dict(os.environ, FUNCTIONS_CUSTOMHANDLER_PORT=str(port), FUNCTIONS_APP_ROOT_PATH=app)
+        handler = subprocess.Popen(
+            [exe], cwd=app, env=env,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        try:
+            deadline = time.monotonic() + START_WAIT
+            while time.monotonic() < deadline:
+                if handler.poll() is not None:
+                    said = handler.stderr.read().decode("utf-8", "replace").strip().splitlines()
+                    reason = f": {said[-1]}" if said else ""
+                    return f"does not start: it exits with code {handler.returncode}{reason}"
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                        conn.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                        if conn.recv(8).startswith(b"HTTP/1."):
+                            return None
+                except OSError:
+                    time.sleep(0.05)
+            return f"does not answer GET / within {START_WAIT} s"
+        finally:
+            handler.kill()
+            handler.wait()
+            handler.stderr.close()
