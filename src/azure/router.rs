@@ -307,24 +307,16 @@ mod tests {
             name: "A",
             run: nothing,
         }];
-        let app = AppConfig {
-            root: "/app".into(),
-            route_prefix: String::new(),
-            forwarding: true,
-            proxying: false,
-            executable: String::new(),
-            arguments: Vec::new(),
-            working_directory: String::new(),
-            function_timeout: Default::default(),
-            warnings: Vec::new(),
-            functions: vec![crate::azure::appfiles::FunctionConfig {
+        let app = forwarding_app(
+            "",
+            vec![crate::azure::appfiles::FunctionConfig {
                 name: "a".to_string(),
                 bindings: vec![
                     binding("httpTrigger", "in", "req", &["post"]),
                     binding("http", "out", "res", &[]),
                 ],
             }],
-        };
+        );
         let router = Router::from_app(&app, &TABLE).unwrap();
         // With no prefix the forwarded route is `/a` too: a client's POST is forwarded.
         assert!(
@@ -358,17 +350,9 @@ mod tests {
         let app = |prefix: &str, route: &str, methods: &[&str]| {
             let mut trigger = binding("httpTrigger", "in", "req", methods);
             trigger.route = Some(route.to_string());
-            AppConfig {
-                root: "/app".into(),
-                route_prefix: prefix.to_string(),
-                forwarding: true,
-                proxying: false,
-                executable: String::new(),
-                arguments: Vec::new(),
-                working_directory: String::new(),
-                function_timeout: Default::default(),
-                warnings: Vec::new(),
-                functions: vec![
+            forwarding_app(
+                prefix,
+                vec![
                     crate::azure::appfiles::FunctionConfig {
                         name: "F".to_string(),
                         bindings: vec![trigger, binding("http", "out", "res", &[])],
@@ -378,7 +362,7 @@ mod tests {
                         bindings: vec![binding("queueTrigger", "in", "m", &[])],
                     },
                 ],
-            }
+            )
         };
         let refused = |path: &str| {
             format!(
@@ -397,6 +381,25 @@ mod tests {
         ] {
             let found = Router::from_app(&app(prefix, route, methods), &TABLE).map(drop);
             assert_eq!(found, expected, "{prefix:?} {route} {methods:?}");
+        }
+    }
+
+    /// An app at `/app` with forwarding on, `prefix` its route prefix.
+    fn forwarding_app(
+        prefix: &str,
+        functions: Vec<crate::azure::appfiles::FunctionConfig>,
+    ) -> AppConfig {
+        AppConfig {
+            root: "/app".into(),
+            route_prefix: prefix.to_string(),
+            forwarding: true,
+            proxying: false,
+            executable: String::new(),
+            arguments: Vec::new(),
+            working_directory: String::new(),
+            function_timeout: Default::default(),
+            warnings: Vec::new(),
+            functions,
         }
     }
 
