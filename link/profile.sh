@@ -26,7 +26,7 @@ check=0
 case "${1:-}" in
     --check) check=1 ;;
     "") ;;
-    *) sed -n '8,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '8,10p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
 
 die() { echo "profile.sh: $*" >&2; exit 1; }
