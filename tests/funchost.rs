@@ -1924,8 +1924,9 @@ fn settings_func_start_would_act_on_are_warnings() {
     ] {
         host.wait_err(warning);
     }
-    // An app of HTTP functions needs no storage, and the worker runtime a handler's needs.
-    let settings = r#"{"Values":{"FUNCTIONS_WORKER_RUNTIME":"custom"}}"#;
+    // An app of HTTP functions needs no storage, and the worker runtime a handler's needs (read
+    // ignoring case, as Core Tools reads it).
+    let settings = r#"{"Values":{"FUNCTIONS_WORKER_RUNTIME":"Custom"}}"#;
     let http = TempDir::new("funchost-settings-http")
         .with("host.json", r#"{"version":"2.0"}"#)
         .with("local.settings.json", settings)

@@ -184,7 +184,9 @@ fn settings_warnings(app: &AppConfig, settings: &LocalSettings) -> Vec<String> {
         })
     };
     let mut warnings = Vec::new();
-    if let Some(runtime) = setting("FUNCTIONS_WORKER_RUNTIME").filter(|r| r != "custom") {
+    if let Some(runtime) =
+        setting("FUNCTIONS_WORKER_RUNTIME").filter(|r| !r.eq_ignore_ascii_case("custom"))
+    {
         warnings.push(format!(
             "FUNCTIONS_WORKER_RUNTIME is {runtime:?}: func start would start that language's \
              worker, not this handler; a custom handler's is \"custom\""
