@@ -261,18 +261,24 @@ fn register(text: &str, name: &str, module: &str) -> Result<String, String> {
     Ok(format!("{}{body}{}", &text[..start], &text[end..]))
 }
 
-/// The entries of a table with a comma after the last, before the comment that may end its
-/// line (`run: hello_rust::run } // the greeting`).
+/// The entries of a table with a comma after the last: after the code of the last line that
+/// has any, before the comment that may end it (`run: hello_rust::run } // the greeting`); the
+/// lines of comments after it stay as they are. A table of comments alone takes no comma.
 fn with_comma(body: &str) -> String {
-    let last_line = body.rfind('\n').map_or(0, |i| i + 1);
-    let (code, comment) = match body[last_line..].find("//") {
-        Some(at) => body.split_at(last_line + at),
-        None => (body, ""),
+    let mut lines: Vec<&str> = body.split('\n').collect();
+    let code = |line: &str| line.split("//").next().unwrap_or("").trim_end().len();
+    let Some(last) = lines.iter().rposition(|line| code(line) > 0) else {
+        return body.to_string();
     };
-    let code = code.trim_end();
-    let comma = if code.ends_with(',') { "" } else { "," };
-    let space = if comment.is_empty() { "" } else { " " };
-    format!("{code}{comma}{space}{comment}")
+    let (before, comment) = lines[last].split_at(code(lines[last]));
+    let edited = if before.ends_with(',') {
+        lines[last].to_string()
+    } else {
+        let space = if comment.trim().is_empty() { "" } else { " " };
+        format!("{before},{space}{}", comment.trim_start())
+    };
+    lines[last] = &edited;
+    lines.join("\n")
 }
 
 #[cfg(test)]
@@ -320,6 +326,19 @@ mod tests {
         let one_line = "pub mod hello_rust;\n\npub static FUNCTIONS: &[Function] = &[Function { name: \"HelloRust\", run: hello_rust::run }]; // one\n";
         let two = register(one_line, "Orders", "orders").unwrap();
         assert!(two.contains("hello_rust::run },\n"), "{two}");
+        // Comment lines after the last entry stay below it; a table of comments takes no comma.
+        let trailing = "pub mod hello_rust;\n\npub static FUNCTIONS: &[Function] = &[\n    Function { name: \"HelloRust\", run: hello_rust::run } // first\n    // second\n];\n";
+        let two = register(trailing, "Orders", "orders").unwrap();
+        assert!(
+            two.contains("run: hello_rust::run }, // first\n    // second\n    Function {"),
+            "{two}"
+        );
+        let commented = "pub mod hello_rust;\n\npub static FUNCTIONS: &[Function] = &[\n    // Function { name: \"A\", run: a::run },\n];\n";
+        let one = register(commented, "Orders", "orders").unwrap();
+        assert!(
+            one.contains("&[\n    // Function { name: \"A\", run: a::run },\n    Function {"),
+            "{one}"
+        );
         let blocked = "pub mod hello_rust;\n\npub static FUNCTIONS: &[Function] = &[\n    /* ]; */ Function { name: \"HelloRust\", run: hello_rust::run },\n];\n";
         let refused = register(blocked, "Orders", "orders").unwrap_err();
         assert!(
