@@ -377,8 +377,11 @@ fn a_typo_of_a_binding_type_stops_the_start_and_an_unknown_type_is_a_warning() {
 /// in payload mode unsaid.
 #[test]
 fn an_unknown_custom_handler_setting_is_a_warning() {
+    // Settings the host binds are no warning, whatever their case: the handler reads only some.
     let host = r#"{"version":"2.0","customHandler":{"enableForwardingHttpRequests":true,
-        "description":{"defaultExecutablePath":"handler","Arguments":[],"workDir":"x"}}}"#;
+        "initializationTimeout":"00:01:00","Type":"http",
+        "description":{"defaultExecutablePath":"handler","Arguments":[],"workDir":"x",
+        "workerArguments":[],"defaultWorkerPath":"w"}}}"#;
     let hello = r#"{"bindings":[{"type":"httpTrigger","direction":"in","name":"req"},{"type":"http","direction":"out","name":"res"}]}"#;
     let dir = TempDir::new("appfiles-setting")
         .with("host.json", host)
@@ -404,6 +407,10 @@ fn an_unknown_custom_handler_setting_is_a_warning() {
             ),
         ]
     );
+    let more = server
+        .stderr
+        .recv_timeout(std::time::Duration::from_millis(300));
+    assert!(more.is_err(), "a third warning: {more:?}");
 }
 
 #[test]

@@ -388,17 +388,32 @@ fn host_config(root: &Path, host: &Value) -> Result<AppConfig, String> {
     })
 }
 
-/// The settings of host.json's `customHandler` and its `description`, which the host reads
-/// ignoring case and ignores when it does not know them: so a typo such as
+/// The settings of host.json's `customHandler` and its `description`, which the host binds,
+/// ignoring case, to its `HttpWorkerOptions` and `HttpWorkerDescription` (a
+/// `WorkerDescription`), and ignores when it does not know them: so a typo such as
 /// `enableForwardingHttpRequests` would put every HTTP function in payload mode unsaid.
-const HANDLER_SETTINGS: [&str; 5] = [
+const HANDLER_SETTINGS: [&str; 8] = [
     "description",
     "enableForwardingHttpRequest",
     "enableProxyingHttpRequest",
     "http",
     "port",
+    "type",
+    "arguments",
+    "initializationTimeout",
 ];
-const DESCRIPTION_SETTINGS: [&str; 3] = ["defaultExecutablePath", "workingDirectory", "arguments"];
+const DESCRIPTION_SETTINGS: [&str; 10] = [
+    "defaultExecutablePath",
+    "workingDirectory",
+    "arguments",
+    "defaultWorkerPath",
+    "workerArguments",
+    "workerDirectory",
+    "language",
+    "extensions",
+    "defaultRuntimeVersion",
+    "supportedRuntimeVersions",
+];
 
 /// A warning for each member of `customHandler` (`handler`) or its `description` that is no
 /// setting of the host's, with the one most likely meant.
