@@ -348,6 +348,11 @@ fn valid_cases() -> Vec<Valid> {
             head("GET", "/x", Http11, &[("Host", "host")]),
         ),
         valid(
+            "absolute-form: an empty port is the default (RFC 3986 §3.2.3)",
+            "GET http://host:/x HTTP/1.1\r\nHost: host\r\n\r\n",
+            head("GET", "/x", Http11, &[("Host", "host")]),
+        ),
+        valid(
             "absolute-form on HTTP/1.0 without Host",
             "GET http://host/x HTTP/1.0\r\n\r\n",
             head("GET", "/x", Http10, &[]),
@@ -828,6 +833,11 @@ fn reject_cases() -> Vec<Reject> {
         reject(
             "absolute-form whose Host names another port",
             "GET http://host:7071/x HTTP/1.1\r\nHost: host:7072\r\n\r\n",
+            Host,
+        ),
+        reject(
+            "absolute-form whose Host ends in the default port's digits, not the port",
+            "GET http://h80/x HTTP/1.1\r\nHost: h\r\n\r\n",
             Host,
         ),
         reject(

@@ -619,11 +619,14 @@ fn host_names(authority: Authority, head: &[u8], fields: &[Field]) -> Result<(),
     }
 }
 
-/// `name` without `:port` at its end.
+/// `name` without `:port` at its end, nor an empty port (`h:`, the default by RFC 3986
+/// §3.2.3).
 fn without_port<'a>(name: &'a [u8], port: &[u8]) -> &'a [u8] {
-    name.strip_suffix(port)
+    let name = name
+        .strip_suffix(port)
         .and_then(|rest| rest.strip_suffix(b":"))
-        .unwrap_or(name)
+        .unwrap_or(name);
+    name.strip_suffix(b":").unwrap_or(name)
 }
 
 /// `1*DIGIT`, saturating: a length too large for u64 is still too large for the body limit.
