@@ -336,7 +336,8 @@ def start_problem(zf, executable):
                         if conn.recv(8).startswith(b"HTTP/1."):
                             return None
                 except OSError:
-                    time.sleep(0.05)
+                    pass
+                time.sleep(0.05)
             return f"does not answer GET / within {START_WAIT} s"
         finally:
             handler.kill()

@@ -7,8 +7,8 @@
 //! A route either serves requests the host forwards (`/<prefix>/<route>`, the function's
 //! response is the answer) or the host's payload-mode invocations (`POST /<FunctionName>`,
 //! answered by `payload`). Forwarded routes are matched first, so that a client's request is
-//! never read as an invocation; `appfiles::load` refuses an app whose forwarded route could take
-//! an invocation (`routePrefix: ""`).
+//! never read as an invocation; `from_app` refuses an app whose forwarded route could take an
+//! invocation (`routePrefix: ""`).
 
 use std::fmt::Write;
 
@@ -77,8 +77,9 @@ impl Router {
     /// `/<prefix>/<route>` for their `methods`.
     ///
     /// # Errors
-    /// A one-line message naming the first function.json that has no function in `table`, and
-    /// the registered names.
+    /// A one-line message naming the function.json at fault: the first that has no function in
+    /// `table` (with the registered names), a route the host would refuse, or a forwarded route
+    /// that would take another function's invocations (`check_invocations`).
     pub fn from_app(app: &AppConfig, table: &'static [Function]) -> Result<Router, String> {
         let mut router = Router::default();
         let mut payload = Vec::new();

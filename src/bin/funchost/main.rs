@@ -196,7 +196,7 @@ fn settings_warnings(app: &AppConfig, settings: &LocalSettings) -> Vec<String> {
         let kind = f.trigger().map_or("", |t| t.kind.as_str());
         !WITHOUT_STORAGE.iter().any(|k| k.eq_ignore_ascii_case(kind))
     });
-    let storage = setting("AzureWebJobsStorage").is_some_and(|v| !v.is_empty())
+    let storage = setting("AzureWebJobsStorage").is_some_and(|v| !v.trim().is_empty())
         || std::env::vars().any(|(k, _)| k.starts_with("AzureWebJobsStorage__"))
         || settings
             .values
