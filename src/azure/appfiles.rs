@@ -622,7 +622,10 @@ fn function_config(name: String, value: &Value) -> Result<FunctionConfig, String
     // does the handler, as for an unknown method. One far from any is left to `typos`: it may
     // be an extension's this list does not know yet.
     for (i, b) in function.bindings.iter().enumerate() {
-        if let Some(meant) = unknown_type(&b.kind).flatten() {
+        if let Some(meant) = (!is_binding_type(&b.kind))
+            .then(|| closest_type(&b.kind))
+            .flatten()
+        {
             return Err(mistyped(i, &b.kind, meant));
         }
     }
@@ -791,7 +794,7 @@ fn typos(function: &Value) -> impl Iterator<Item = String> + '_ {
             });
             let kind = binding.get_ignore_case("type").and_then(Value::as_str);
             let unknown = kind
-                .filter(|kind| unknown_type(kind) == Some(None))
+                .filter(|kind| !is_binding_type(kind) && closest_type(kind).is_none())
                 .map(|kind| {
                     format!(
                         "bindings[{i}]: type {kind:?} is not a known binding type; the host \
@@ -830,25 +833,19 @@ fn binding_types() -> impl Iterator<Item = &'static str> {
     BINDING_TYPES.split_whitespace()
 }
 
-/// `None` for a known binding type; for another, the known one it most likely stands for, if
-/// any (`closest_type`).
-fn unknown_type(kind: &str) -> Option<Option<&'static str>> {
-    if binding_types().any(|t| t.eq_ignore_ascii_case(kind)) {
-        None
-    } else {
-        Some(closest_type(kind))
-    }
+/// Whether `kind` is a known binding type, ignoring case, as the host matches them.
+fn is_binding_type(kind: &str) -> bool {
+    binding_types().any(|t| t.eq_ignore_ascii_case(kind))
 }
 
 /// The known binding type `kind` most likely stands for: `kind` + `Trigger` (`timer`), else
 /// the `closest`.
 fn closest_type(kind: &str) -> Option<&'static str> {
-    let kind = kind.to_ascii_lowercase();
-    let trigger = format!("{kind}trigger");
+    let trigger = format!("{kind}Trigger");
     if let Some(known) = binding_types().find(|t| t.eq_ignore_ascii_case(&trigger)) {
         return Some(known);
     }
-    closest(&kind, binding_types())
+    closest(kind, binding_types())
 }
 
 /// The word of `known` nearest `word` by edit distance, ignoring case, within a typo or two

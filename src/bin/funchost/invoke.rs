@@ -34,10 +34,16 @@ const ANSWER_MARGIN: Duration = Duration::from_secs(5);
 pub struct Prepared {
     /// What the function is given besides an HTTP request.
     pub given: Given,
+    pub sent: Sent,
+}
+
+/// What a call sends.
+#[derive(Debug)]
+pub enum Sent {
     /// An HTTP function's request: method, target, body (`--data`).
-    pub request: Option<(String, String, Option<Vec<u8>>)>,
+    Request(String, String, Option<Vec<u8>>),
     /// Any other function's invocation.
-    pub invocation: Option<Value>,
+    Invocation(Value),
 }
 
 /// Refuses the options of `call` that mean nothing for `function`, called in `mode`: an HTTP
@@ -139,16 +145,14 @@ pub fn prepare(
         let (method, target) = http_request(app, function, call, data.is_some())?;
         return Ok(Prepared {
             given,
-            request: Some((method, target, data)),
-            invocation: None,
+            sent: Sent::Request(method, target, data),
         });
     }
     given.trigger = data.map(content);
     let invocation = invocation::other(function, &given)?;
     Ok(Prepared {
         given,
-        request: None,
-        invocation: Some(invocation),
+        sent: Sent::Invocation(invocation),
     })
 }
 
@@ -225,16 +229,18 @@ pub fn run(
     host.ready()
         .map_err(|why| format!("the handler did not start: {why}"))?;
     let mut out = std::io::stdout().lock();
-    let Some(invocation) = prepared.invocation else {
-        let (method, target, body) = prepared.request.unwrap_or_default();
-        let (status, bytes) = call_http(host, call, &method, &target, body.as_deref())?;
-        let _ = out.write_all(&bytes);
-        // As printed, not as sent: in a terminal the prompt would follow the body on its line.
-        if out.is_terminal() && !bytes.ends_with(b"\n") {
-            let _ = out.write_all(b"\n");
+    let invocation = match prepared.sent {
+        Sent::Invocation(invocation) => invocation,
+        Sent::Request(method, target, body) => {
+            let (status, bytes) = call_http(host, call, &method, &target, body.as_deref())?;
+            let _ = out.write_all(&bytes);
+            // As printed, not as sent: in a terminal the prompt would follow the body on its line.
+            if out.is_terminal() && !bytes.ends_with(b"\n") {
+                let _ = out.write_all(b"\n");
+            }
+            let _ = out.flush();
+            return Ok(success((200..300).contains(&status)));
         }
-        let _ = out.flush();
-        return Ok(success((200..300).contains(&status)));
     };
     let Some(called) = host.call_trigger(function, &invocation) else {
         return Ok(ExitCode::FAILURE);
