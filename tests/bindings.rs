@@ -374,6 +374,12 @@ fn the_examples_answer_the_hosts_invocations_over_sockets() {
             blob("hello.txt", "aGVsbG8gd29ybGQ="),
             r#"{"Outputs":{"output":"SEVMTE8gV09STEQ="},"Logs":["copied hello.txt (11 bytes)"],"ReturnValue":null}"#.to_string(),
         ),
+        // A trigger always fires with data: a blob whose base64 reads `null` is its bytes.
+        (
+            "UppercaseBlob",
+            blob("x.bin", "null"),
+            r#"{"Outputs":{"output":"null"},"Logs":["copied x.bin (3 bytes)"],"ReturnValue":null}"#.to_string(),
+        ),
         (
             "Enqueue",
             timer(false),

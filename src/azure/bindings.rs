@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::azure::appfiles::Binding;
-use crate::azure::json::{self, Value};
+use crate::azure::json::{self, Limits, Value};
 
 /// The binding name that stands for the function's return value: the host reads it from the
 /// reply's `ReturnValue`, never from `Outputs`.
@@ -88,10 +88,11 @@ pub fn sends_base64(binding: &Binding) -> bool {
 /// (azure-bindings.md §1.2): a .NET string, number, array or null is sent as a JSON string
 /// holding its JSON text (`"\"report.csv\""`, `"1"`, `"[…]"`, `"null"`), so a string whose
 /// text is JSON is that JSON; objects and dates are sent as they are, and a string that is not
-/// JSON (a date, base64) is itself.
-pub fn host_value(value: &Value) -> Cow<'_, Value> {
+/// JSON (a date, base64) is itself. Text past `limits` stays text too: JSON chosen by a
+/// client, read within `Limits::DOCUMENT`, that no function could read anyway.
+pub fn host_value(value: &Value, limits: Limits) -> Cow<'_, Value> {
     match value {
-        Value::String(text) => match json::parse(text.as_bytes()) {
+        Value::String(text) => match json::parse_within(text.as_bytes(), limits) {
             Ok(inner) => Cow::Owned(inner),
             Err(_) => Cow::Borrowed(value),
         },
@@ -165,7 +166,11 @@ mod tests {
             ),
         ];
         for (sent, value) in cases {
-            assert_eq!(host_value(sent).as_ref(), value, "{sent:?}");
+            assert_eq!(
+                host_value(sent, Limits::SERVICE).as_ref(),
+                value,
+                "{sent:?}"
+            );
         }
     }
 }

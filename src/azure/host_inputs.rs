@@ -333,7 +333,10 @@ mod tests {
         ];
         for value in values {
             let value = json::parse(value.as_bytes()).unwrap();
-            assert_eq!(host_value(&encode(&value)).as_ref(), &value);
+            assert_eq!(
+                host_value(&encode(&value), Limits::SERVICE).as_ref(),
+                &value
+            );
         }
     }
 }

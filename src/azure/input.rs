@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use crate::azure::base64;
 use crate::azure::bindings::{host_value, BindingError};
-use crate::azure::json::{self, Value};
+use crate::azure::json::{self, Limits, Value};
 
 /// An input binding's data, borrowed from the invocation.
 #[derive(Debug, Clone, Copy)]
@@ -57,7 +57,7 @@ impl<'r> Input<'r> {
                 ))
             });
         }
-        Ok(match host_value(self.value) {
+        Ok(match host_value(self.value, Limits::SERVICE) {
             Cow::Borrowed(Value::String(text)) => Cow::Borrowed(text.as_str()),
             Cow::Owned(Value::String(text)) => Cow::Owned(text),
             other => Cow::Owned(other.to_json()),
@@ -82,15 +82,18 @@ impl<'r> Input<'r> {
     /// Cosmos DB document), an object or array as it is, base64 data's bytes parsed.
     ///
     /// # Errors
-    /// Data that is not JSON, naming the binding.
+    /// Data that is not JSON, or past `Limits::SERVICE`, naming the binding.
     pub fn json(&self) -> Result<Value, BindingError> {
         let parse = |bytes: &[u8]| {
-            json::parse(bytes).map_err(|e| self.error(&format!("is not JSON ({e})")))
+            json::parse_within(bytes, Limits::SERVICE).map_err(|e| match e.is_limit() {
+                true => self.error(&format!("cannot be read whole ({e})")),
+                false => self.error(&format!("is not JSON ({e})")),
+            })
         };
         if self.base64 {
             return parse(&self.decoded()?);
         }
-        match host_value(self.value) {
+        match host_value(self.value, Limits::SERVICE) {
             Cow::Borrowed(Value::String(text)) => parse(text.as_bytes()),
             Cow::Owned(Value::String(text)) => parse(text.as_bytes()),
             other => Ok(other.into_owned()),
@@ -102,7 +105,7 @@ impl<'r> Input<'r> {
     fn decoded(&self) -> Result<Vec<u8>, BindingError> {
         let decoded = match self.value {
             Value::String(text) => base64::decode(text).or_else(|| {
-                let inner = host_value(self.value);
+                let inner = host_value(self.value, Limits::SERVICE);
                 inner.as_str().and_then(base64::decode)
             }),
             _ => None,

@@ -9,6 +9,7 @@
 
 use crate::http::limits::{
     INVOCATION_MAX_DEPTH, INVOCATION_MAX_VALUES, JSON_MAX_BYTES, JSON_MAX_DEPTH, JSON_MAX_VALUES,
+    SERVICE_DATA_MAX_VALUES,
 };
 use std::borrow::Cow;
 use std::fmt;
@@ -89,6 +90,14 @@ impl Limits {
         bytes: JSON_MAX_BYTES,
         depth: INVOCATION_MAX_DEPTH,
         values: INVOCATION_MAX_VALUES,
+    };
+
+    /// For data from the app's own services, not a client (`SERVICE_DATA_MAX_VALUES`): a
+    /// trigger's other than HTTP, an input binding's, and the invocation carrying them.
+    pub const SERVICE: Limits = Limits {
+        bytes: JSON_MAX_BYTES,
+        depth: INVOCATION_MAX_DEPTH,
+        values: SERVICE_DATA_MAX_VALUES,
     };
 }
 

@@ -327,11 +327,15 @@ pub(crate) fn invocation<'s>(
     shape: &'s Shape,
     body: &'s [u8],
 ) -> Result<Request<'s>, String> {
-    let document =
-        Raw::document(body, json::Limits::INVOCATION).map_err(|e| match e.is_limit() {
-            true => format!("not read: {e}"),
-            false => format!("the body is not JSON ({e})"),
-        })?;
+    // A client chose an HTTP request's data; the app's own services chose any other's.
+    let (limits, metadata_limits) = match shape.is_http() {
+        true => (json::Limits::INVOCATION, json::Limits::DOCUMENT),
+        false => (json::Limits::SERVICE, json::Limits::SERVICE),
+    };
+    let document = Raw::document(body, limits).map_err(|e| match e.is_limit() {
+        true => format!("not read: {e}"),
+        false => format!("the body is not JSON ({e})"),
+    })?;
     let [data, metadata] = document.members_named(["Data", "Metadata"]);
     let data: Vec<Member> = match data {
         Some(data) if data.is_object() => data.members().map(Member::data).collect(),
@@ -340,7 +344,8 @@ pub(crate) fn invocation<'s>(
     let metadata = match metadata.filter(|metadata| !metadata.is_null()) {
         None => Vec::new(),
         Some(metadata) if metadata.is_object() => {
-            metadata.members().map(Member::metadata).collect()
+            let decoded = |member| Member::metadata(member, metadata_limits);
+            metadata.members().map(decoded).collect()
         }
         Some(_) => return Err("\"Metadata\" is not an object".to_string()),
     };

@@ -6,7 +6,7 @@ use std::cell::{OnceCell, RefCell};
 use crate::azure::appfiles::FunctionConfig;
 use crate::azure::bindings::{host_value, is_nothing, sends_base64, BindingError};
 use crate::azure::input::Input;
-use crate::azure::json::{Raw, Value};
+use crate::azure::json::{Limits, Raw, Value};
 use crate::http::request::{find_header, media_type};
 use crate::http::{self, query};
 
@@ -46,27 +46,28 @@ struct Bindings<'a> {
 pub(crate) struct Member<'a> {
     name: Cow<'a, str>,
     sent: Raw<'a>,
-    /// `Raw::to_value` for `Data`, `decoded` for `Metadata`.
-    build: fn(Raw<'_>) -> Value,
+    /// For `Metadata`, the limits within which the host's encoding is undone (`host_value`);
+    /// `None` for `Data`, built as sent.
+    undo: Option<Limits>,
     built: OnceCell<Value>,
 }
 
 impl<'a> Member<'a> {
     /// A member of `Data`, built as sent.
-    pub(crate) fn data(member: (Cow<'a, str>, Raw<'a>)) -> Self {
-        Member::new(member, |raw| raw.to_value())
+    pub(crate) fn data((name, sent): (Cow<'a, str>, Raw<'a>)) -> Self {
+        Member::new(name, sent, None)
     }
 
-    /// A member of `Metadata`, built with the host's encoding undone.
-    pub(crate) fn metadata(member: (Cow<'a, str>, Raw<'a>)) -> Self {
-        Member::new(member, decoded)
+    /// A member of `Metadata`, built with the host's encoding undone within `limits`.
+    pub(crate) fn metadata((name, sent): (Cow<'a, str>, Raw<'a>), limits: Limits) -> Self {
+        Member::new(name, sent, Some(limits))
     }
 
-    fn new((name, sent): (Cow<'a, str>, Raw<'a>), build: fn(Raw<'_>) -> Value) -> Self {
+    fn new(name: Cow<'a, str>, sent: Raw<'a>, undo: Option<Limits>) -> Self {
         Member {
             name,
             sent,
-            build,
+            undo,
             built: OnceCell::new(),
         }
     }
@@ -82,16 +83,13 @@ impl<'a> Member<'a> {
 
     /// The value, built on the first read.
     fn value(&self) -> &Value {
-        self.built.get_or_init(|| (self.build)(self.sent))
-    }
-}
-
-/// A member of `Metadata` as the host meant it: with its encoding undone (`host_value`).
-fn decoded(sent: Raw<'_>) -> Value {
-    let value = sent.to_value();
-    match host_value(&value) {
-        Cow::Owned(decoded) => decoded,
-        Cow::Borrowed(_) => value,
+        self.built.get_or_init(|| {
+            let value = self.sent.to_value();
+            match self.undo.map(|limits| host_value(&value, limits)) {
+                Some(Cow::Owned(decoded)) => decoded,
+                _ => value,
+            }
+        })
     }
 }
 
@@ -315,11 +313,12 @@ impl<'a> Request<'a> {
             .data
             .iter()
             .find(|m| m.name.eq_ignore_ascii_case(name))?;
-        let value = member.value();
-        if is_nothing(value) {
+        let (value, base64) = (member.value(), sends_base64(declared));
+        // A trigger always fires with data, so its base64 `null` is the bytes that encodes.
+        if is_nothing(value) && !(base64 && declared.is_trigger()) {
             return None;
         }
-        Some(Input::new(&member.name, value, sends_base64(declared)))
+        Some(Input::new(&member.name, value, base64))
     }
 
     /// `input`, or an error naming the binding when it yielded nothing.

@@ -15,7 +15,7 @@ use crate::azure::appfiles::Binding;
 use crate::azure::base64;
 use crate::azure::bindings::{host_value, BindingError};
 use crate::azure::input::Input;
-use crate::azure::json::{self, Value};
+use crate::azure::json::{self, Limits, Value};
 use crate::azure::request::Request;
 use crate::http::query::decode_path;
 
@@ -374,7 +374,7 @@ impl TryFrom<&Request<'_>> for EventBatch {
         // A .NET array of bodies, sent as the JSON text of the array: strings with
         // `dataType: string`, base64 with `binary`, and without a dataType each body parsed
         // as JSON by the host (so a body that is not JSON fails the batch before it arrives).
-        let bodies = match host_value(input.value()).into_owned() {
+        let bodies = match host_value(input.value(), Limits::SERVICE).into_owned() {
             Value::Array(bodies) => bodies,
             _ => return Err(wrong("the eventHubTrigger's batch", "an array of events")),
         };
@@ -565,6 +565,7 @@ mod tests {
     use super::*;
     use crate::azure::appfiles::parse_function_json;
     use crate::azure::payload::{invocation, Shape};
+    use crate::http::limits::{INVOCATION_MAX_VALUES, JSON_MAX_VALUES, SERVICE_DATA_MAX_VALUES};
 
     /// The shape of a function whose trigger is `binding` (a function.json member).
     fn shape(binding: &str) -> Shape {
@@ -781,6 +782,12 @@ mod tests {
         );
         let body = r#"{"Data":{"triggerBlob":"AA=="}}"#;
         assert_eq!(read::<Blob>(&plain, body).unwrap().content, [0]);
+        // A trigger always fires with data: `null` is the three bytes it encodes, not nothing.
+        let body = r#"{"Data":{"triggerBlob":"null"}}"#;
+        assert_eq!(
+            read::<Blob>(&plain, body).unwrap().content,
+            [0x9e, 0xe9, 0x65]
+        );
     }
 
     #[test]
@@ -841,6 +848,76 @@ mod tests {
             let got = read::<CosmosChanges>(&shape, &body).map(|c| c.documents);
             assert_eq!(got, expected.clone().map_err(str::to_string), "{data}");
         }
+    }
+
+    /// The JSON text of `count` numbers in an array.
+    fn numbers(count: usize) -> String {
+        format!("[{}0]", "0,".repeat(count - 1))
+    }
+
+    #[test]
+    fn a_services_data_is_read_past_a_clients_limits() {
+        // 100 documents of 600 values: an ordinary change-feed batch (§2.4) past
+        // JSON_MAX_VALUES. A Cosmos DB trigger checkpoints past a batch that failed.
+        let cosmos = shape(
+            r#"{"type":"cosmosDBTrigger","name":"documents","databaseName":"db","containerName":"items","connection":"C","leaseContainerName":"leases"}"#,
+        );
+        let document = format!(r#"{{"id":"1","v":{}}}"#, numbers(598));
+        let batch = format!("[{}]", vec![document; 100].join(","));
+        let cosmos_batch = |batch: String| {
+            let data = Value::from(batch).to_json();
+            format!(r#"{{"Data":{{"documents":{data}}},"Metadata":{{{SYS}}}}}"#)
+        };
+        let changes = read::<CosmosChanges>(&cosmos, &cosmos_batch(batch)).unwrap();
+        assert_eq!(changes.documents.len(), 100);
+        assert_eq!(
+            changes.documents[99]
+                .get("v")
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .len(),
+            598
+        );
+        // Past SERVICE_DATA_MAX_VALUES: the reason names the limit.
+        let huge = cosmos_batch(numbers(SERVICE_DATA_MAX_VALUES + 1));
+        assert_eq!(
+            read::<CosmosChanges>(&cosmos, &huge).unwrap_err(),
+            format!(
+                "the input \"documents\" cannot be read whole (more values than the limit of \
+                 {SERVICE_DATA_MAX_VALUES})"
+            )
+        );
+        // An Event Hubs batch's metadata column: 1,000 events of 60 properties each.
+        let hub = shape(
+            r#"{"type":"eventHubTrigger","name":"events","eventHubName":"hub","connection":"EhConn","cardinality":"many","dataType":"string"}"#,
+        );
+        let properties: Vec<String> = (0..60).map(|i| format!(r#""p{i}":{i}"#)).collect();
+        let properties = format!("{{{}}}", properties.join(","));
+        let column = format!("[{}]", vec![properties; 1000].join(","));
+        let bodies = format!("[{}]", vec![r#""e""#; 1000].join(","));
+        let body = format!(
+            r#"{{"Data":{{"events":{}}},"Metadata":{{"PropertiesArray":{},{SYS}}}}}"#,
+            Value::from(bodies).to_json(),
+            Value::from(column).to_json()
+        );
+        let batch = read::<EventBatch>(&hub, &body).unwrap();
+        let last = batch.events[999].properties.as_ref().unwrap();
+        assert_eq!(last.get("p59"), Some(&Value::Number("59".into())));
+        // An event sent as it is, past what an HTTP invocation may hold (and twice, as §2.7).
+        let grid = shape(r#"{"type":"eventGridTrigger","name":"event"}"#);
+        let data = format!(r#"{{"v":{}}}"#, numbers(INVOCATION_MAX_VALUES));
+        let event = format!(r#"{{"id":"e1","subject":"s","eventType":"t","data":{data}}}"#);
+        let body = format!(r#"{{"Data":{{"event":{event}}},"Metadata":{{"data":{data}}}}}"#);
+        assert_eq!(read::<EventGridEvent>(&grid, &body).unwrap().id, "e1");
+        // A client's data keeps a client's limits: an HTTP request's metadata past
+        // JSON_MAX_VALUES stays its text, as its body would not read as JSON.
+        let http = shape(r#"{"type":"httpTrigger","name":"req"}"#);
+        let items = Value::from(numbers(JSON_MAX_VALUES)).to_json();
+        let req = r#"{"Url":"http://localhost/api/F","Method":"POST","Query":{},"Headers":{}}"#;
+        let body = format!(r#"{{"Data":{{"req":{req}}},"Metadata":{{"items":{items}}}}}"#);
+        let req = invocation("F", &http, body.as_bytes()).unwrap();
+        assert!(req.metadata("items").unwrap().as_str().is_some());
     }
 
     #[test]

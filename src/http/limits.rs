@@ -78,6 +78,16 @@ pub const INVOCATION_MAX_DEPTH: usize = JSON_MAX_DEPTH + 3;
 /// (`JSON_MAX_VALUES`) fits. About 9 MB at most, parsed, at `JSON_MAX_VALUES`'s rate.
 pub const INVOCATION_MAX_VALUES: usize = 2 * JSON_MAX_VALUES + 10_000;
 
+/// Most values in data that the app's own services send through the host, rather than a
+/// client: a trigger's other than HTTP (a Cosmos DB change-feed batch, an Event Hubs batch and
+/// its metadata columns), an input binding's (a blob or documents read as JSON), and the
+/// invocation that carries them. The host sets no such limit, and refusing the data loses it (a
+/// Cosmos DB trigger checkpoints past a failed batch): 100 documents of 600 values each broke
+/// `JSON_MAX_VALUES`. Such data takes 8 bytes or more a value, so an invocation under
+/// `MAX_BODY_BYTES` holds fewer than this; at the worst rate (`1,`) it bounds one parse to
+/// about 70 MB, and only a function that reads the data parses it.
+pub const SERVICE_DATA_MAX_VALUES: usize = 1 << 20;
+
 // ---- Connections and workers -------------------------------------------------------------------
 
 /// Open connections at most. Past it, a new connection gets `503 Service Unavailable` with
