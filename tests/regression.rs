@@ -9,14 +9,15 @@ use std::time::{Duration, Instant};
 
 use handler::azure::app;
 use handler::azure::json::{self, JsonError};
+use handler::azure::limits::JSON_MAX_VALUES;
 use handler::azure::request::Request;
 use handler::azure::router::Router;
 use handler::functions::Function;
 use handler::http::chunked::ChunkedDecoder;
 use handler::http::error::HttpError;
 use handler::http::limits::{
-    BODY_READ_TIMEOUT, HEAD_TIMEOUT, JSON_MAX_VALUES, MAX_BODY_BYTES, MAX_BODY_WAITING,
-    MAX_CHUNK_EXTENSION_BYTES, MAX_METHOD_BYTES, MAX_TARGET_BYTES,
+    BODY_READ_TIMEOUT, HEAD_TIMEOUT, MAX_BODY_BYTES, MAX_BODY_WAITING, MAX_CHUNK_EXTENSION_BYTES,
+    MAX_METHOD_BYTES, MAX_TARGET_BYTES,
 };
 use handler::Response;
 use support::{get, greeting, is_closed, read_reply, take_linger_permits, Server};

@@ -7,7 +7,7 @@
 //! Nesting, size and the number of values are capped (`JSON_MAX_*`, or a caller's `Limits`),
 //! so no input can overflow the stack of a worker or cost many times its size in memory.
 
-use crate::http::limits::{
+use crate::azure::limits::{
     INVOCATION_MAX_DEPTH, INVOCATION_MAX_VALUES, JSON_MAX_BYTES, JSON_MAX_DEPTH, JSON_MAX_VALUES,
     SERVICE_DATA_MAX_VALUES,
 };

@@ -9,6 +9,7 @@ pub mod host_inputs;
 pub mod host_outputs;
 pub mod input;
 pub mod json;
+pub mod limits;
 pub mod outputs;
 pub mod payload;
 pub mod query;

@@ -25,7 +25,7 @@ use crate::azure::appfiles::{Binding, FunctionConfig};
 use crate::azure::base64;
 use crate::azure::bindings::{output_kind, OutputKind, RETURN};
 use crate::azure::json::{self, Value};
-use crate::http::limits::MAX_OUTPUT_ITEMS;
+use crate::azure::limits::MAX_OUTPUT_ITEMS;
 
 /// A value for an output binding.
 #[derive(Debug, Clone, PartialEq)]

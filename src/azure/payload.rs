@@ -939,7 +939,7 @@ mod tests {
     /// function may read, and one past its own limits fails saying so, not "not JSON".
     #[test]
     fn an_invocation_carries_a_json_body_twice() {
-        use crate::http::limits::{INVOCATION_MAX_VALUES, JSON_MAX_VALUES};
+        use crate::azure::limits::{INVOCATION_MAX_VALUES, JSON_MAX_VALUES};
         fn size(req: &Request) -> Response {
             Response::text(200, req.body().len().to_string())
         }

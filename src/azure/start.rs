@@ -2,7 +2,6 @@
 //! line, then serving forever. A custom app registers its own function table and calls `run`
 //! (examples/app.rs); the shipped one is `run(functions::FUNCTIONS)`.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -50,7 +49,7 @@ pub fn run(table: &'static [Function]) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let listener = match bind(port) {
+    let listener = match http::listen(port) {
         Ok(listener) => listener,
         Err(e) => {
             eprintln!("handler: cannot listen on 127.0.0.1:{port}: {e}");
@@ -90,15 +89,6 @@ pub fn port_from_env(value: Option<&str>) -> Result<u16, String> {
             "{PORT_VAR}={value:?} is not a port number (1-65535)"
         )),
     }
-}
-
-/// Binds 127.0.0.1: the host always connects to the IPv4 loopback address, never "localhost"
-/// (which may resolve to ::1), and nothing outside the machine should reach the handler.
-///
-/// # Errors
-/// The OS error, e.g. the port in use.
-fn bind(port: u16) -> std::io::Result<TcpListener> {
-    TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
 }
 
 /// The routes from the app's files, and what the listening line says about them. Warns on

@@ -564,8 +564,8 @@ fn blob_path(uri: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::azure::appfiles::parse_function_json;
+    use crate::azure::limits::{INVOCATION_MAX_VALUES, JSON_MAX_VALUES, SERVICE_DATA_MAX_VALUES};
     use crate::azure::payload::{invocation, Shape};
-    use crate::http::limits::{INVOCATION_MAX_VALUES, JSON_MAX_VALUES, SERVICE_DATA_MAX_VALUES};
 
     /// The shape of a function whose trigger is `binding` (a function.json member).
     fn shape(binding: &str) -> Shape {

@@ -51,43 +51,6 @@ pub const MAX_CHUNK_LINE_BYTES: usize = 1024;
 /// Largest trailer section after the last chunk, in bytes. Trailers are parsed and discarded.
 pub const MAX_TRAILER_BYTES: usize = 8 * 1024;
 
-// ---- JSON --------------------------------------------------------------------------------------
-
-/// Deepest nesting of arrays and objects the JSON reader accepts. The reader recurses, so this
-/// bounds its stack use; host payloads nest about 5 deep.
-pub const JSON_MAX_DEPTH: usize = 64;
-
-/// Largest JSON document the reader accepts, in bytes. Request bodies are already capped by
-/// `MAX_BODY_BYTES`; this is the same cap, stated for readers called on other input.
-pub const JSON_MAX_BYTES: usize = MAX_BODY_BYTES;
-
-/// Most values (numbers, strings, literals, arrays, objects) in one JSON document. A parsed
-/// value takes 30-80 bytes however short its text (`1,` is two bytes), so a body of small values
-/// would cost about 33 times its size without this: 8 MiB became 270 MB. 50,000 values bound a
-/// parse to about 4 MB while host payloads hold a few dozen.
-pub const JSON_MAX_VALUES: usize = 50_000;
-
-/// Deepest nesting in a host's payload-mode invocation: a document it carries (an HTTP
-/// body's members in `Metadata`, an event's data in `Data.<trigger>`) sits up to three levels
-/// down, so any a function may read (`JSON_MAX_DEPTH`) fits.
-pub const INVOCATION_MAX_DEPTH: usize = JSON_MAX_DEPTH + 3;
-
-/// Most values in a host's invocation. The host copies a JSON body's members into `Metadata`
-/// and sends an Event Grid event's data both in `Data` and in `Metadata`, so an invocation
-/// holds a document's values up to twice, plus its own: any document a function may read
-/// (`JSON_MAX_VALUES`) fits. About 9 MB at most, parsed, at `JSON_MAX_VALUES`'s rate.
-pub const INVOCATION_MAX_VALUES: usize = 2 * JSON_MAX_VALUES + 10_000;
-
-/// Most values in data that the app's own services send through the host, rather than a
-/// client: a trigger's other than HTTP (a Cosmos DB change-feed batch, an Event Hubs batch and
-/// its metadata columns), an input binding's (a blob or documents read as JSON), and the
-/// invocation that carries them. The host sets no such limit, and refusing the data loses it (a
-/// Cosmos DB trigger checkpoints past a failed batch): 100 documents of 600 values each broke
-/// `JSON_MAX_VALUES`. Such data takes 8 bytes or more a value, so an invocation under
-/// `MAX_BODY_BYTES` holds fewer than this; at the worst rate (`1,`) it bounds one parse to
-/// about 70 MB, and only a function that reads the data parses it.
-pub const SERVICE_DATA_MAX_VALUES: usize = 1 << 20;
-
 // ---- Connections and workers -------------------------------------------------------------------
 
 /// Open connections at most. Past it, a new connection gets `503 Service Unavailable` with
@@ -222,10 +185,16 @@ pub const MAX_UNSENT_BYTES: usize = 64 * 1024 * 1024;
 pub const POLL_MAX_PAUSE: Duration = Duration::from_millis(2);
 
 /// The sweeper serves the requests it finds inline, with no hand-off, while their handler takes
-/// less than this (the least of the last eight); slower ones (a function that computes) go to workers, so they run on every
-/// core, but for one per round that the sweeper serves and times itself. A hand-off costs a
-/// context switch, about 5-10 µs here; a plain answer takes a few µs inline.
+/// less than this (the least of the last `INLINE_COST_SAMPLES`); slower ones (a function that
+/// computes) go to workers, so they run on every core, but for one per round that the sweeper
+/// serves and times itself. A hand-off costs a context switch, about 5-10 µs here; a plain
+/// answer takes a few µs inline.
 pub const INLINE_MAX_COST: Duration = Duration::from_micros(50);
+
+/// How many of the last requests served inline `INLINE_MAX_COST` is judged by, taking the
+/// least: a preempted sweeper (a loaded machine) makes a quick request look slow now and then,
+/// never eight in a row; a function that computes is slow every time.
+pub const INLINE_COST_SAMPLES: usize = 8;
 
 /// A swept connection with no request for this long is read only when the cold pause is due
 /// (up to `POLL_MAX_PAUSE`) instead of in every round, so that idle keep-alive connections
@@ -313,12 +282,3 @@ pub const REFUSAL_READ_BYTES: usize = 4096;
 /// After `accept` fails (out of file descriptors, a connection reset in the backlog), the accept
 /// loop sleeps this long before trying again, so an exhausted system is not spun on.
 pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
-
-// ---- Bindings (the Azure layer's, kept here with every other limit) ---------------------------
-
-/// Most output items (messages, documents) one invocation may write through all its output
-/// bindings. The host reads the whole reply into memory and writes each item with a call to
-/// its service; a function writing more in one invocation should fan the work out (a queue of
-/// batches), and a cap keeps a runaway loop from building an unbounded reply. Past it, the
-/// invocation fails with the reason, so the trigger's retry rules apply.
-pub const MAX_OUTPUT_ITEMS: usize = 10_000;

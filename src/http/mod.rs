@@ -24,7 +24,18 @@ use crate::http::parse::BodyKind;
 
 pub use request::{Headers, Request};
 pub use response::Response;
-pub use server::{serve, unused_port};
+pub use server::{listen, serve, unused_port};
+
+/// Says on stderr what went wrong in the server itself, as Unix tools do: `<program>: <what>`.
+/// It knows nothing of what it serves, so the name is the executable's (`handler`, `funchost`).
+fn complain(what: std::fmt::Arguments<'_>) {
+    let program = std::env::args_os().next().map(std::path::PathBuf::from);
+    let name = program.as_deref().and_then(std::path::Path::file_name);
+    eprintln!(
+        "{}: {what}",
+        name.map_or("server".into(), |n| n.to_string_lossy())
+    );
+}
 
 /// What the server serves: one request in, one response out (Go's `http.Handler`, hyper's
 /// `Service`). The server has already parsed the head and read the whole body, and it owns the

@@ -33,11 +33,11 @@ use std::time::{Duration, Instant};
 
 use crate::http::conn::{self, Conn, Context, Next, Probe, Role, Scratch};
 use crate::http::limits::{
-    HOT_FOR, INLINE_MAX_COST, MAX_WORKERS, POLL_MAX_PAUSE, POLL_MAX_SHARE, POLL_PAUSE_STEP,
-    POLL_SPIN, RESTING_WORKERS, SWEEP_STALL, SWEEP_STALL_RUNNING, WATCH_MAX_PAUSE,
+    HOT_FOR, INLINE_COST_SAMPLES, INLINE_MAX_COST, MAX_WORKERS, POLL_MAX_PAUSE, POLL_MAX_SHARE,
+    POLL_PAUSE_STEP, POLL_SPIN, RESTING_WORKERS, SWEEP_STALL, SWEEP_STALL_RUNNING, WATCH_MAX_PAUSE,
     WORKER_IDLE_EXIT, WORKER_STACK_BYTES,
 };
-use crate::http::Handler;
+use crate::http::{complain, Handler};
 
 /// The pool, shared by the accept loop, the workers, the sweeper and the watchdog.
 #[derive(Debug)]
@@ -98,14 +98,13 @@ struct Round {
     awake: bool,
     /// How long the handler took on the last requests served inline, in a ring: a request's
     /// reads and writes are the sweeper's own work either way.
-    took: [Duration; 8],
+    took: [Duration; INLINE_COST_SAMPLES],
     next: usize,
 }
 
 impl Round {
-    /// What a request served inline costs in its handler: the least of the last eight. A
-    /// preempted sweeper (a loaded machine) makes a quick request look slow now and then, never
-    /// eight in a row; a function that computes is slow every time.
+    /// What a request served inline costs in its handler: the least of the last
+    /// `INLINE_COST_SAMPLES`.
     fn cost(&self) -> Duration {
         self.took.iter().copied().min().unwrap_or_default()
     }
@@ -198,7 +197,7 @@ impl Pool {
         match spawned {
             Ok(_) => ready.workers += 1,
             // Out of threads: queued jobs wait for a running worker instead.
-            Err(e) => eprintln!("handler: cannot start a worker thread: {e}"),
+            Err(e) => complain(format_args!("cannot start a worker thread: {e}")),
         }
     }
 
@@ -225,7 +224,7 @@ impl Pool {
                 .spawn(move || pool.watch())
             {
                 // Without a watchdog a slow function delays swept connections; still served.
-                eprintln!("handler: cannot start the sweeper's watchdog: {e}");
+                complain(format_args!("cannot start the sweeper's watchdog: {e}"));
             }
         }
     }

@@ -14,7 +14,7 @@ use crate::http::limits::{
 use crate::http::parse;
 use crate::http::pool::Pool;
 use crate::http::response;
-use crate::http::Handler;
+use crate::http::{complain, Handler};
 
 /// Accepts connections forever, handing each to the pool. Never returns: every error is
 /// per-connection or transient, and the loop backs off and goes on (tiny_http#283).
@@ -60,7 +60,7 @@ pub fn serve(listener: TcpListener, handler: Arc<dyn Handler>) -> ! {
                 // Out of file descriptors or memory: say so once per spell, and back off
                 // rather than spin until connections close.
                 if !failing {
-                    eprintln!("handler: accept failed, backing off: {e}");
+                    complain(format_args!("accept failed, backing off: {e}"));
                     failing = true;
                 }
                 thread::sleep(ACCEPT_BACKOFF);
@@ -81,6 +81,16 @@ fn tighten_timer_slack() {
     let _ = std::fs::write("/proc/self/timerslack_ns", TIMER_SLACK_NS);
 }
 
+/// A listener on `127.0.0.1:port`, or on a port the OS chooses for 0. Loopback only: the
+/// Functions host connects to 127.0.0.1, never "localhost" (which may resolve to ::1), and
+/// nothing outside the machine should reach a handler.
+///
+/// # Errors
+/// The OS error, e.g. the port in use.
+pub fn listen(port: u16) -> std::io::Result<TcpListener> {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+}
+
 /// A port nothing listens on right now, chosen by the OS: bind `127.0.0.1:0`, read the port, let
 /// it go. Racy, as the Functions host's own `GetUnusedTcpPort` is: another process may take the
 /// port before it is used.
@@ -88,9 +98,7 @@ fn tighten_timer_slack() {
 /// # Errors
 /// The OS error, when no socket can be bound.
 pub fn unused_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()?
-        .port())
+    Ok(listen(0)?.local_addr()?.port())
 }
 
 /// The most connections to keep open: `MAX_CONNECTIONS`, or fewer when the open-file limit

@@ -328,7 +328,7 @@ mod tests {
 
     #[test]
     fn a_json_body_is_copied_whatever_a_function_may_read_and_refused_past_the_invocation() {
-        use handler::http::limits::{INVOCATION_MAX_VALUES, JSON_MAX_VALUES};
+        use handler::azure::limits::{INVOCATION_MAX_VALUES, JSON_MAX_VALUES};
         let body = |n: usize| format!(r#"{{"x":{{"v":[{}]}}}}"#, vec!["0"; n].join(","));
         let call = |body: &str| {
             let length = body.len().to_string();

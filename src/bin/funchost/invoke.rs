@@ -4,7 +4,6 @@
 //! payload-mode invocation directly. Input bindings and trigger metadata come from files.
 
 use std::io::{IsTerminal, Read, Write};
-use std::net::{Ipv4Addr, TcpListener};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::thread;
@@ -290,8 +289,8 @@ fn call_http(
         headers,
         body,
     };
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
+    let listener =
+        handler::http::listen(0).map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     // The front door answers 500 once the function timeout has passed; the margin lets that
     // answer arrive, so a timeout is printed as the response it is.

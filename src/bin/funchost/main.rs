@@ -23,7 +23,6 @@ mod util;
 mod watch;
 
 use std::io::Read;
-use std::net::{Ipv4Addr, TcpListener};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -253,7 +252,7 @@ fn start(common: &Common, port: Option<u16>, watch_stdin: bool) -> Result<ExitCo
         log.warn(&warning);
     }
     let port = port.or(settings.port).unwrap_or(7071);
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+    let listener = handler::http::listen(port)
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let handler = supervise(&app, common, settings.values, log)?;

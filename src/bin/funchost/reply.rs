@@ -9,7 +9,7 @@ use handler::azure::appfiles::FunctionConfig;
 use handler::azure::bindings::RETURN;
 use handler::azure::host_outputs::{read_outputs, Item};
 use handler::azure::json::{self, Limits, Value};
-use handler::http::limits::INVOCATION_MAX_DEPTH;
+use handler::azure::limits::INVOCATION_MAX_DEPTH;
 use handler::http::response::Response;
 
 use crate::client::{Reply, MAX_REPLY_BYTES};
