@@ -33,8 +33,8 @@ use crate::http::error::HttpError;
 use crate::http::limits::{
     BODY_READ_CHUNK, BODY_READ_TIMEOUT, BODY_TIMEOUT, DRAIN_CHUNK, DRAIN_READS, FLUSH_AT,
     HEAD_LINGER, HEAD_TIMEOUT, IDLE_TIMEOUT, LINGER, LINGER_CHECK, MAX_BODY_WAITING,
-    MAX_HEAD_BYTES, MAX_LINGERING, MAX_UNSENT_BYTES, POLL_SPIN, QUICK_WAITS, READ_CHUNK,
-    REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME, SCRATCH_KEEP_BYTES, WRITE_TIMEOUT,
+    MAX_HEAD_BYTES, MAX_LINGERING, MAX_UNSENT_BYTES, PENDING_KEEP_BYTES, POLL_SPIN, QUICK_WAITS,
+    READ_CHUNK, REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME, SCRATCH_KEEP_BYTES, WRITE_TIMEOUT,
 };
 use crate::http::parse::{self, BodyKind, Field, Head, Status, Version};
 use crate::http::request::Request;
@@ -46,7 +46,8 @@ use crate::http::{Handler, Takeover};
 pub struct Conn {
     stream: TcpStream,
     /// Bytes received and not yet used while no thread serves the connection: the start of a
-    /// head, or pipelined requests. Empty (and unallocated) for an idle connection.
+    /// head, or pipelined requests. Empty for an idle connection, and unallocated unless it
+    /// was handed from the sweeper to a worker (`PENDING_KEEP_BYTES`).
     pending: Vec<u8>,
     /// When the first byte of the head being received arrived: the head deadline runs from it.
     head_started: Option<Instant>,
@@ -356,7 +357,11 @@ impl Scratch {
         }
         self.buf[self.hi..need].copy_from_slice(pending);
         self.hi = need;
-        *pending = Vec::new();
+        if pending.capacity() > PENDING_KEEP_BYTES {
+            *pending = Vec::new();
+        } else {
+            pending.clear();
+        }
     }
 
     /// Gives the window's bytes back to the connection leaving this thread; empties the window.
@@ -1211,6 +1216,21 @@ fn flush_before_wait(conn: &mut Conn, out: &mut Vec<u8>, ctx: &Context) -> Resul
 mod tests {
     use super::*;
     use std::net::TcpListener;
+
+    #[test]
+    fn a_handed_over_connection_keeps_a_small_buffer_for_its_next_hand_off() {
+        let request = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+        let mut scratch = Scratch::default();
+        let mut pending = request.to_vec();
+        let kept = pending.as_ptr();
+        scratch.load(&mut pending);
+        assert!(pending.is_empty() && pending.capacity() >= request.len());
+        scratch.store(&mut pending);
+        assert_eq!((pending.as_slice(), pending.as_ptr()), (&request[..], kept));
+        let mut large = vec![b'x'; PENDING_KEEP_BYTES + 1];
+        scratch.load(&mut large);
+        assert_eq!(large.capacity(), 0);
+    }
 
     #[test]
     fn shares_stay_within_their_bound_and_are_released_on_drop() {
