@@ -11,8 +11,8 @@
 
 use std::process::ExitCode;
 
-use handler::azure::json::{self, Value};
 use handler::functions::{hello_rust, Function};
+use handler::json::{self, Value};
 use handler::{Request, Response};
 
 static FUNCTIONS: &[Function] = &[

@@ -20,6 +20,11 @@ pub mod http;
 #[allow(dead_code)] // what the unit tests leave unused, the integration tests use
 mod xorshift;
 
+// What a function is written with: its request and response, its bindings' data, the table.
+pub use azure::bindings::BindingError;
+pub use azure::input::Input;
+pub use azure::outputs::Output;
 pub use azure::request::Request;
 pub use azure::response::Response;
 pub use azure::start::run;
+pub use azure::{json, query, triggers, Function};

@@ -1,7 +1,7 @@
 //! `funchost new`: functions scaffolded from the trigger templates, by the real binary into
 //! temporary apps. The templates' sources are also compiled here, as modules of this test
-//! (its root re-exports `azure` so that their `crate::azure::…` paths mean what they mean in
-//! the handler crate, where a scaffolded function lives), and run with the host's
+//! (its root re-exports the function API so that their `crate::…` paths mean what they mean
+//! in the handler crate, where a scaffolded function lives), and run with the host's
 //! invocations: a template that stops compiling or working fails the tests.
 mod support;
 
@@ -19,13 +19,11 @@ mod timer;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub use handler::azure;
 use handler::azure::app::respond;
 use handler::azure::appfiles;
-use handler::azure::json::{self, Value};
 use handler::azure::router::Router;
-use handler::functions::Function;
-use handler::Request;
+use handler::json::Value;
+pub use handler::{json, triggers, Function, Request, Response};
 use support::TempDir;
 
 const FUNCHOST: &str = env!("CARGO_BIN_EXE_funchost");

@@ -1,11 +1,9 @@
 //! The example functions, one per binding pattern. Each is a plain `fn(&Request) -> Response`
 //! registered by one line in `FUNCTIONS`; what its function.json declares is beside it.
 
-use handler::azure::json::{self, Value};
-use handler::azure::outputs::Output;
-use handler::azure::triggers::{Blob, Timer};
-use handler::functions::Function;
-use handler::{Request, Response};
+use handler::json::{self, Value};
+use handler::triggers::{Blob, Timer};
+use handler::{Function, Output, Request, Response};
 
 pub static FUNCTIONS: &[Function] = &[
     Function {

@@ -2,10 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::azure::json;
-use crate::azure::query;
-use crate::azure::request::Request;
-use crate::azure::response::Response;
+use crate::{json, query, Request, Response};
 
 /// The answer without a name, byte for byte the quickstart's.
 pub const NO_NAME: &str = "This HTTP triggered function executed successfully. \

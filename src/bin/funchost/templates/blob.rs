@@ -3,9 +3,8 @@
 //! the storage account in the app setting `AzureWebJobsStorage`. The host sends the whole blob
 //! in the invocation, so keep triggering blobs under a few MiB.
 
-use crate::azure::request::Request;
-use crate::azure::response::Response;
-use crate::azure::triggers::Blob;
+use crate::triggers::Blob;
+use crate::{Request, Response};
 
 /// Logs each blob's name and size.
 pub fn run(req: &Request) -> Response {

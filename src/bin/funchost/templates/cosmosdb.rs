@@ -3,10 +3,9 @@
 //! `documents` on the account in the app setting `CosmosDbConnection`, with its leases in the
 //! container `leases`.
 
-use crate::azure::json::Value;
-use crate::azure::request::Request;
-use crate::azure::response::Response;
-use crate::azure::triggers::CosmosChanges;
+use crate::json::Value;
+use crate::triggers::CosmosChanges;
+use crate::{Request, Response};
 
 /// Logs the id of each changed document.
 pub fn run(req: &Request) -> Response {

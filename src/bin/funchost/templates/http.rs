@@ -2,8 +2,7 @@
 //! Its function.json: an `httpTrigger` `req` with `"authLevel": "function"` (Azure asks for a
 //! function key, `?code=` or `x-functions-key`; funchost does not) and an `http` output `res`.
 
-use crate::azure::request::Request;
-use crate::azure::response::Response;
+use crate::{Request, Response};
 
 /// Greets the `name` in the query string.
 pub fn run(req: &Request) -> Response {

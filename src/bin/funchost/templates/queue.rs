@@ -3,9 +3,8 @@
 //! `AzureWebJobsStorage`. A failed run (a 5xx or an error) puts the message back; after five
 //! tries it goes to `myqueue-items-poison`.
 
-use crate::azure::request::Request;
-use crate::azure::response::Response;
-use crate::azure::triggers::QueueMessage;
+use crate::triggers::QueueMessage;
+use crate::{Request, Response};
 
 /// Logs each message's text.
 pub fn run(req: &Request) -> Response {

@@ -2,9 +2,8 @@
 //! `myTimer` with `"schedule": "0 */5 * * * *"` (NCRONTAB: second, minute, hour, day, month,
 //! day of the week). `funchost invoke {Name}` runs it once, as by hand.
 
-use crate::azure::request::Request;
-use crate::azure::response::Response;
-use crate::azure::triggers::Timer;
+use crate::triggers::Timer;
+use crate::{Request, Response};
 
 /// Logs each run, and whether it started late.
 pub fn run(req: &Request) -> Response {
