@@ -62,11 +62,7 @@ pub struct Request<'a> {
 
 impl Request<'_> {
     fn expects_continue(&self) -> bool {
-        let has_body = match self.body {
-            Body::None => false,
-            Body::Length(b) | Body::Chunked(b) => !b.is_empty(),
-        };
-        has_body
+        !matches!(self.body, Body::None | Body::Length([]) | Body::Chunked([]))
             && self.headers.iter().any(|(n, v)| {
                 n.eq_ignore_ascii_case("expect") && v.eq_ignore_ascii_case("100-continue")
             })
@@ -234,12 +230,7 @@ impl Client {
         let remaining = remaining(deadline)?;
         let stream = TcpStream::connect_timeout(&self.addr, remaining).map_err(Error::Connect)?;
         let _ = stream.set_nodelay(true);
-        Ok(Conn {
-            stream,
-            buf: Vec::new(),
-            answered: false,
-            read_limit: None,
-        })
+        Ok(Conn::over(stream, &[], None))
     }
 
     /// The most recently used idle connection that is still open, if any.
@@ -287,14 +278,14 @@ impl Error {
 }
 
 impl Conn {
-    /// A client's connection whose first `leftover` bytes have already been read, each read on
-    /// it waiting at most `read_limit`.
-    pub fn over(stream: TcpStream, leftover: &[u8], read_limit: Duration) -> Conn {
+    /// A connection whose first `leftover` bytes have already been read (a client's, taken
+    /// over), each read on it waiting at most `read_limit`.
+    pub fn over(stream: TcpStream, leftover: &[u8], read_limit: Option<Duration>) -> Conn {
         Conn {
             stream,
             buf: leftover.to_vec(),
             answered: false,
-            read_limit: Some(read_limit),
+            read_limit,
         }
     }
 
@@ -393,7 +384,7 @@ impl Conn {
     /// Reads one response head (interim or final).
     fn read_head(&mut self, head_request: bool, deadline: Instant) -> Result<Head, Error> {
         loop {
-            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
+            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
                 let head = parse_head(&self.buf[..end], head_request)?;
                 self.buf.drain(..end + 4);
                 return Ok(head);
@@ -616,10 +607,6 @@ fn parse_head(bytes: &[u8], head_request: bool) -> Result<Head, Error> {
         framing,
         keep_alive,
     })
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 #[cfg(test)]

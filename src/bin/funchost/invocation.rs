@@ -132,6 +132,7 @@ fn strings(pairs: impl IntoIterator<Item = (String, String)>) -> Value {
 /// `Data.req` for an HTTP trigger (`GetRequestAsJObject`).
 fn request_object(req: &Request, params: &[(String, String)]) -> Value {
     let host = req.header("host").unwrap_or_default();
+    let identity = json::parse(ANONYMOUS_IDENTITY).expect("a JSON constant");
     let headers = group_by_name(owned_headers(req))
         .into_iter()
         .map(|(name, values)| {
@@ -147,7 +148,7 @@ fn request_object(req: &Request, params: &[(String, String)]) -> Value {
         ("Query", strings(query::collection(req.query()))),
         ("Headers", Value::Object(headers)),
         ("Params", strings(params.iter().cloned())),
-        ("Identities", Value::Array(vec![anonymous_identity()])),
+        ("Identities", Value::Array(vec![identity])),
     ];
     // Only a body announced by a non-zero Content-Length; a chunked body is lost (#7930).
     if announces_body(req) {
@@ -163,26 +164,12 @@ fn request_object(req: &Request, params: &[(String, String)]) -> Value {
 }
 
 /// The serialized `ClaimsIdentity` of an anonymous caller (shape inferred, azure-host.md §4.1).
-fn anonymous_identity() -> Value {
-    let claim_type = |t: &str| Value::from(format!("http://schemas.{t}"));
-    object(vec![
-        ("AuthenticationType", Value::Null),
-        ("IsAuthenticated", Value::Bool(false)),
-        ("Actor", Value::Null),
-        ("BootstrapContext", Value::Null),
-        ("Claims", Value::Array(Vec::new())),
-        ("Label", Value::Null),
-        ("Name", Value::Null),
-        (
-            "NameClaimType",
-            claim_type("xmlsoap.org/ws/2005/05/identity/claims/name"),
-        ),
-        (
-            "RoleClaimType",
-            claim_type("microsoft.com/ws/2008/06/identity/claims/role"),
-        ),
-    ])
-}
+const ANONYMOUS_IDENTITY: &[u8] = br#"{
+    "AuthenticationType": null, "IsAuthenticated": false, "Actor": null,
+    "BootstrapContext": null, "Claims": [], "Label": null, "Name": null,
+    "NameClaimType": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name",
+    "RoleClaimType": "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"
+}"#;
 
 /// Binding data, a dictionary whose keys compare ignoring case: a later value for a key
 /// replaces the earlier one in place.

@@ -265,19 +265,17 @@ fn start(common: &Common, port: Option<u16>, watch_stdin: bool) -> Result<ExitCo
         }
     }
     print_functions(&host, port, log);
-    if host.handler.is_some() {
-        // The host stops when it gives up on the handler.
-        let watched = Arc::clone(&host);
-        thread::spawn(move || {
-            if let Some(handler) = &watched.handler {
-                if let Some(why) = handler.wait_failed() {
-                    handler.stop();
-                    say(&why);
-                    std::process::exit(1);
-                }
+    // The host stops when it gives up on the handler.
+    let watched = Arc::clone(&host);
+    thread::spawn(move || {
+        if let Some(handler) = &watched.handler {
+            if let Some(why) = handler.wait_failed() {
+                handler.stop();
+                say(&why);
+                std::process::exit(1);
             }
-        });
-    }
+        }
+    });
     if watch_stdin {
         let watched = Arc::clone(&host);
         thread::spawn(move || {

@@ -358,13 +358,7 @@ impl Shared {
     fn kill(&self) {
         let mut child = lock(&self.child);
         if let Some(mut watcher) = child.take() {
-            drop(watcher.stdin.take());
-            let deadline = Instant::now() + STOP_WAIT;
-            while matches!(watcher.try_wait(), Ok(None)) && Instant::now() < deadline {
-                thread::sleep(Duration::from_millis(1));
-            }
-            let _ = watcher.kill();
-            let _ = watcher.wait();
+            watch::close_and_wait(&mut watcher, STOP_WAIT);
         }
     }
 
@@ -589,8 +583,8 @@ impl Shared {
                 Ended::Restart
             }
             _ => {
-                let tail = lock(tail);
-                let lines: Vec<&str> = tail.iter().map(String::as_str).collect();
+                let mut tail = lock(tail);
+                let lines = tail.make_contiguous();
                 let mut message = format!(
                     "Language Worker Process exited. Pid={pid}. {} exited with code {code} (0x{code:X})",
                     self.launch.program.display()

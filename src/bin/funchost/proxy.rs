@@ -82,7 +82,7 @@ pub fn relay(
     let Ok(stream) = conn.stream.try_clone() else {
         return (502, Some("cannot use the client's connection".into()));
     };
-    let mut front = Conn::over(stream, conn.leftover, BODY_READ_TIMEOUT);
+    let mut front = Conn::over(stream, conn.leftover, Some(BODY_READ_TIMEOUT));
     let relayed = client
         .map_err(Relay::BeforeResponse)
         .and_then(|client| exchange(client, head, &conn, &mut front, id, deadline));

@@ -223,16 +223,19 @@ fn stop(handler: &mut Child, reaper: Option<&mut Child>) -> io::Result<ExitStatu
 /// Closes the reaper's stdin, so that it kills what is left of its group and itself, and waits
 /// for it (killing it after `REAP_WAIT`), so that it does not linger as a zombie.
 fn release(reaper: &mut Child) {
-    drop(reaper.stdin.take());
-    let deadline = Instant::now() + REAP_WAIT;
-    while matches!(reaper.try_wait(), Ok(None)) {
-        if Instant::now() >= deadline {
-            let _ = reaper.kill();
-            let _ = reaper.wait();
-            return;
-        }
+    close_and_wait(reaper, REAP_WAIT);
+}
+
+/// Closes `child`'s stdin and waits up to `wait` for it to exit, then kills it if it has not;
+/// waits for it either way.
+pub fn close_and_wait(child: &mut Child, wait: Duration) {
+    drop(child.stdin.take());
+    let deadline = Instant::now() + wait;
+    while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(1));
     }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// The exit code as .NET reports it on Linux: a death by signal N is 128 + N.
