@@ -8,7 +8,7 @@ use crate::azure::payload;
 use crate::azure::request::Request;
 use crate::azure::response;
 use crate::azure::router::{Found, Mode, Router};
-use crate::azure::run::{print_logs, run_guarded};
+use crate::azure::run::{print_logs, run_caught, Fault};
 use crate::http::{self, Handler, Response};
 
 /// The app: its routes, and whether to print a line per request (`HANDLER_LOG_REQUESTS=1`).
@@ -52,18 +52,24 @@ pub fn respond(router: &Router, req: Request) -> Response {
         return payload::respond(route.function, shape, req.body());
     }
     let req = req.with_params(params);
-    let response = run_guarded(route.function.run, &req);
+    let response = run_caught(route.function.run, &req);
     // Forwarding mode has no Logs array: a function's log lines go to stdout, which the host
     // logs at Information level.
     print_logs(route.function.name, req.take_logs());
     forwarded(route.function.name, response)
 }
 
-/// The answer to a forwarded request: the function's HTTP answer. The host forwards only
-/// functions whose function.json has nothing but HTTP in and out, so an output set here is
-/// one the app does not declare: rather than drop it, the request fails with a 500 and the
-/// reason on stderr (the host logs it at Error level), as does a failure the function reports.
-fn forwarded(name: &str, response: response::Response) -> Response {
+/// The answer to a forwarded request: the function's HTTP answer, or a 500 with the reason on
+/// stderr (the host logs it at Error level) when it failed: it panicked (the panic hook has
+/// printed why), answered a status that is not final, or reported a failure. The host forwards
+/// only functions whose function.json has nothing but HTTP in and out, so an output set here is
+/// one the app does not declare: rather than drop it, the request fails too.
+fn forwarded(name: &str, response: Result<response::Response, Fault>) -> Response {
+    let response = match response {
+        Ok(response) => response,
+        Err(Fault::Panicked) => return Response::text(500, "Internal Server Error"),
+        Err(fault) => response::Response::failed(fault.to_string()),
+    };
     let (http, outputs, failure) = response.into_parts();
     if outputs.is_empty() && failure.is_none() {
         return http;
@@ -93,4 +99,29 @@ fn log_request(req: &http::Request<'_>, status: u16, started: Instant) {
         let _ = write!(stdout, " id={id}");
     }
     let _ = writeln!(stdout);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_forwarded_answer_is_the_functions_unless_it_failed() {
+        let fine = response::Response::text(201, "made");
+        let answer = forwarded("F", Ok(fine));
+        assert_eq!((answer.status, answer.body.as_ref()), (201, &b"made"[..]));
+        let failures = [
+            Err(Fault::Panicked),
+            Err(Fault::NotFinal(103)),
+            Ok(response::Response::failed("no")),
+            Ok(response::Response::text(200, "x").output("out", "y")),
+        ];
+        for failed in failures {
+            let answer = forwarded("F", failed);
+            assert_eq!(
+                (answer.status, answer.body.as_ref()),
+                (500, &b"Internal Server Error"[..])
+            );
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! A function, and running one: a panic or a status that is not final becomes a 500, and log
+//! A function, and running one: a panic or a status that is not final is a `Fault`, and log
 //! lines go to stdout when there is no `Logs` array to carry them.
 
 use std::fmt;
@@ -43,17 +43,8 @@ impl fmt::Display for Fault {
     }
 }
 
-/// Runs a function; a fault becomes a 500 and the worker goes on.
-pub fn run_guarded(run: fn(&Request) -> Response, req: &Request) -> Response {
-    run_caught(run, req).unwrap_or_else(|fault| {
-        if fault != Fault::Panicked {
-            eprintln!("handler: a function {fault}; answered 500");
-        }
-        Response::text(500, "Internal Server Error")
-    })
-}
-
-/// Runs a function, catching a panic.
+/// Runs a function, catching a panic: the worker goes on, and the caller answers the fault in
+/// its mode's way (`app::forwarded`, `payload::respond`).
 pub(crate) fn run_caught(run: fn(&Request) -> Response, req: &Request) -> Result<Response, Fault> {
     let response = catch_unwind(AssertUnwindSafe(|| run(req))).map_err(|_| Fault::Panicked)?;
     if (200..=599).contains(&response.status) {
