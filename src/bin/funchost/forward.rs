@@ -2,8 +2,7 @@
 //! request rebuilt as the host's `ToHttpRequestMessage` does, and the handler's answer passed
 //! back whole.
 
-use handler::azure::payload::host_query;
-use handler::azure::query;
+use handler::azure::query::{self, host_query};
 use handler::http::request::{field_separator, group_by_name};
 use handler::http::response::Response;
 
