@@ -181,6 +181,19 @@ pub(crate) fn respond(function: &Function, shape: &Shape, body: &[u8]) -> http::
         None => None,
     };
     let failed = !failures.is_empty() || (!shape.is_http() && server_error);
+    if !failed && !shape.is_http() && status >= 400 {
+        // Only a 5xx fails a run the host did not start for an HTTP request: say so, rather
+        // than let a function that meant "reject" (a bad message) pass without a word.
+        logs.push(format!(
+            "handler: {}: answered {status}, which the host records as a success for a {}; \
+             answer 5xx or Response::failed to fail the run",
+            function.name,
+            shape
+                .config()
+                .trigger()
+                .map_or("trigger", |t| t.kind.as_str())
+        ));
+    }
     if failed {
         let name = function.name;
         run::print_logs(name, logs.clone());
@@ -446,6 +459,17 @@ mod tests {
             (
                 200,
                 r#"{"Outputs":{},"Logs":[],"ReturnValue":null}"#.to_string()
+            )
+        );
+        // A 4xx is a success to the host: said in Logs, so that "reject" is not silent.
+        fn rejects(_: &Request) -> Response {
+            Response::text(400, "bad message")
+        }
+        assert_eq!(
+            reply(&timer, &function(rejects), body),
+            (
+                200,
+                r#"{"Outputs":{},"Logs":["handler: T: answered 400, which the host records as a success for a timerTrigger; answer 5xx or Response::failed to fail the run"],"ReturnValue":null}"#.to_string()
             )
         );
         // A missing Data.t runs nothing and fails the invocation, so the host's retry rules
