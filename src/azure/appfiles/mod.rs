@@ -12,13 +12,17 @@
 //!
 //! Reading costs one directory listing of the app root and one small file per function.
 
+mod relaxed;
+
 use std::fs;
-use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::azure::json::{self, JsonError, Value};
+use crate::azure::appfiles::relaxed::read_json;
+use crate::azure::json::Value;
 use crate::azure::template::Template;
+
+pub use relaxed::parse_relaxed;
 
 /// The host settings file at the app root.
 pub(crate) const HOST_JSON: &str = "host.json";
@@ -305,15 +309,6 @@ fn route_is_free(function: &FunctionConfig, earlier: &[&FunctionConfig]) -> Resu
         )),
         None => Ok(()),
     }
-}
-
-/// A settings file's JSON as JSON.NET reads it, a byte order mark, comments and trailing
-/// commas allowed: for a local host reading local.settings.json.
-///
-/// # Errors
-/// Why the text is not JSON even so.
-pub fn parse_relaxed(text: &[u8]) -> Result<Value, JsonError> {
-    json::parse(&relax(text.to_vec()))
 }
 
 /// One function from the text of its function.json, read as `load` reads it: for a local host
@@ -896,148 +891,23 @@ fn strings(value: &Value, what: &str) -> Result<Vec<String>, String> {
         .collect()
 }
 
-/// The JSON in `file`, read as JSON.NET reads it; `None` when there is no such file.
-fn read_json(file: &Path) -> Result<Option<Value>, String> {
-    let bytes = match fs::read(file) {
-        Ok(bytes) => bytes,
-        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
-            return Ok(None)
-        }
-        Err(e) => return Err(format!("{}: cannot read: {e}", file.display())),
-    };
-    let text = relax(bytes);
-    json::parse(&text).map(Some).map_err(|e| {
-        let line = offset(e).map_or(String::new(), |at| {
-            let line = 1 + text[..at.min(text.len())]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
-            format!(" (line {line})")
-        });
-        format!("{}: not valid JSON: {e}{line}", file.display())
-    })
-}
-
-fn offset(error: JsonError) -> Option<usize> {
-    use JsonError::*;
-    match error {
-        UnexpectedByte { offset }
-        | InvalidNumber { offset }
-        | InvalidEscape { offset }
-        | InvalidUnicode { offset }
-        | ControlCharacter { offset }
-        | TrailingData { offset } => Some(offset),
-        Empty | UnexpectedEnd | TooDeep { .. } | TooLarge { .. } | TooManyValues { .. } => None,
-    }
-}
-
-/// Blanks out what JSON.NET accepts and RFC 8259 does not: a UTF-8 byte order mark, `//` and
-/// `/* */` comments, and a comma before `]` or `}`. Every byte keeps its offset and newlines
-/// stay, so errors point at the right line.
-fn relax(mut text: Vec<u8>) -> Vec<u8> {
-    if text.starts_with(b"\xEF\xBB\xBF") {
-        text[..3].fill(b' ');
-    }
-    // First the comments (a comma may be followed by one), then the trailing commas.
-    let mut i = 0;
-    while i < text.len() {
-        match (text[i], text.get(i + 1)) {
-            (b'"', _) => i = string_end(&text, i),
-            (b'/', Some(b'/')) => {
-                while i < text.len() && text[i] != b'\n' {
-                    text[i] = b' ';
-                    i += 1;
-                }
-            }
-            (b'/', Some(b'*')) => {
-                let Some(len) = text[i + 2..].windows(2).position(|w| w == b"*/") else {
-                    // Unterminated: left for the parser to report.
-                    return text;
-                };
-                for byte in &mut text[i..i + 2 + len + 2] {
-                    if *byte != b'\n' {
-                        *byte = b' ';
-                    }
-                }
-                i += 2 + len + 2;
-            }
-            _ => i += 1,
-        }
-    }
-    let mut i = 0;
-    while i < text.len() {
-        match text[i] {
-            b'"' => i = string_end(&text, i),
-            b',' => {
-                let next = text[i + 1..].iter().find(|b| !b.is_ascii_whitespace());
-                if matches!(next, Some(b']' | b'}')) {
-                    text[i] = b' ';
-                }
-                i += 1;
-            }
-            _ => i += 1,
-        }
-    }
-    text
-}
-
-/// The index just past the string literal opening at `start` (or the end of `text`).
-fn string_end(text: &[u8], start: usize) -> usize {
-    let mut i = start + 1;
-    while i < text.len() {
-        match text[i] {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
-        }
-    }
-    text.len()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::azure::json::{JsonError, Value};
 
-    fn parse(text: &str) -> Result<Value, JsonError> {
-        json::parse(&relax(text.as_bytes().to_vec()))
+    pub(super) fn parse(text: &str) -> Result<Value, JsonError> {
+        parse_relaxed(text.as_bytes())
     }
 
-    #[test]
-    fn relax_blanks_what_json_net_accepts() {
-        let cases: &[(&str, &str)] = &[
-            ("\u{feff}{}", "{}"),
-            ("{\"a\": 1, // note\n}", r#"{"a":1}"#),
-            ("{/* x */\"a\": [1, 2, ], }", r#"{"a":[1,2]}"#),
-            ("[1,\n /* a, b */ ]", "[1]"),
-            // Inside strings nothing changes: slashes, commas and escaped quotes stay.
-            (
-                r#"{"u": "http://x/*y*/", "c": ",]"}"#,
-                r#"{"u":"http://x/*y*/","c":",]"}"#,
-            ),
-            (r#"["a\"//", "b"]"#, r#"["a\"//","b"]"#),
-        ];
-        for (input, compact) in cases {
-            let value = parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
-            assert_eq!(value.to_json(), *compact, "{input:?}");
-        }
-    }
-
-    #[test]
-    fn relax_leaves_real_errors_to_the_parser() {
-        // Reasons: unterminated comment; two commas; a comment is not a value.
-        for input in ["{} /* open", "[1,,]", "{\"a\": // x\n}"] {
-            assert!(parse(input).is_err(), "{input:?}");
-        }
-    }
-
-    fn function(json: &str) -> Result<FunctionConfig, String> {
-        function_config("F".to_string(), &parse(json).unwrap())
+    pub(super) fn function(json: &str) -> Result<FunctionConfig, String> {
+        parse_function_json("F", json.as_bytes())
     }
 
     /// An HTTP function `name` with `route` and `methods` (JSON members, or empty).
-    fn http_function(name: &str, members: &str) -> FunctionConfig {
+    pub(super) fn http_function(name: &str, members: &str) -> FunctionConfig {
         let json = format!(r#"{{"bindings":[{{"type":"httpTrigger","name":"r"{members}}}]}}"#);
-        function_config(name.to_string(), &parse(&json).unwrap()).unwrap()
+        parse_function_json(name, json.as_bytes()).unwrap()
     }
 
     #[test]
