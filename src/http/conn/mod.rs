@@ -41,6 +41,11 @@ use crate::http::request::Request;
 use crate::http::response::{self, Framing, Response};
 use crate::http::{Handler, Takeover};
 
+mod slot;
+
+use slot::Permit;
+pub use slot::Slot;
+
 /// An open connection, between or during requests.
 #[derive(Debug)]
 pub struct Conn {
@@ -108,44 +113,6 @@ struct Unsent {
     due: Instant,
     /// They end with an answer that closes the connection.
     then_close: bool,
-}
-
-/// A share of a bounded count, released on drop: one of the server's `MAX_CONNECTIONS`
-/// connection slots, or bytes of `MAX_UNSENT_BYTES`.
-#[derive(Debug)]
-pub struct Slot {
-    count: Arc<AtomicUsize>,
-    amount: usize,
-}
-
-impl Slot {
-    /// Takes a slot if fewer than `max` are taken.
-    pub fn take(count: &Arc<AtomicUsize>, max: usize) -> Option<Slot> {
-        Slot::take_n(count, 1, max)
-    }
-
-    /// Takes `amount` if the count stays at most `max`.
-    fn take_n(count: &Arc<AtomicUsize>, amount: usize, max: usize) -> Option<Slot> {
-        try_add(count, amount, max).then(|| Slot {
-            count: Arc::clone(count),
-            amount,
-        })
-    }
-}
-
-/// Adds `amount` to `count` if the total stays at most `max`: whether it did.
-fn try_add(count: &AtomicUsize, amount: usize, max: usize) -> bool {
-    count
-        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-            n.checked_add(amount).filter(|&total| total <= max)
-        })
-        .is_ok()
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.count.fetch_sub(self.amount, Ordering::AcqRel);
-    }
 }
 
 /// Who is serving a connection, which decides what happens when the client is not ready.
@@ -1151,23 +1118,6 @@ fn wait_for_bytes<'a>(
     }
 }
 
-/// One of a bounded number of permits (to linger on an idle connection, or to wait for the rest
-/// of a body), released on drop.
-struct Permit<'a>(&'a AtomicUsize);
-
-impl<'a> Permit<'a> {
-    fn take(count: &'a AtomicUsize, max: usize) -> Option<Self> {
-        // Lazily: a permit made and dropped would give back what was never taken.
-        try_add(count, 1, max).then(|| Permit(count))
-    }
-}
-
-impl Drop for Permit<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
 /// Writes the encoded answers in `out`. `Ok(true)`: all written. `Ok(false)`: the client is not
 /// taking them; the rest now waits in the connection (`Conn::unsent`, for the sweeper to write),
 /// and serving it must stop until they are out. `Err`: the write failed, or `MAX_UNSENT_BYTES`
@@ -1230,23 +1180,6 @@ mod tests {
         let mut large = vec![b'x'; PENDING_KEEP_BYTES + 1];
         scratch.load(&mut large);
         assert_eq!(large.capacity(), 0);
-    }
-
-    #[test]
-    fn shares_stay_within_their_bound_and_are_released_on_drop() {
-        let count = Arc::new(AtomicUsize::new(0));
-        let a = Slot::take_n(&count, 60, 100).unwrap();
-        assert!(Slot::take_n(&count, 41, 100).is_none(), "past the bound");
-        let b = Slot::take_n(&count, 40, 100).unwrap();
-        assert!(Slot::take(&count, 100).is_none());
-        drop(a);
-        assert_eq!(count.load(Ordering::Acquire), 40);
-        assert!(
-            Slot::take_n(&count, usize::MAX, usize::MAX).is_none(),
-            "no overflow"
-        );
-        drop(b);
-        assert_eq!(count.load(Ordering::Acquire), 0);
     }
 
     struct Ok200;
