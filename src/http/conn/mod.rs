@@ -32,17 +32,19 @@ use crate::http::date;
 use crate::http::error::HttpError;
 use crate::http::limits::{
     BODY_READ_CHUNK, BODY_READ_TIMEOUT, BODY_TIMEOUT, DRAIN_CHUNK, DRAIN_READS, FLUSH_AT,
-    HEAD_LINGER, HEAD_TIMEOUT, IDLE_TIMEOUT, LINGER, LINGER_CHECK, MAX_BODY_WAITING,
-    MAX_HEAD_BYTES, MAX_LINGERING, MAX_UNSENT_BYTES, PENDING_KEEP_BYTES, POLL_SPIN, QUICK_WAITS,
-    READ_CHUNK, REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME, SCRATCH_KEEP_BYTES, WRITE_TIMEOUT,
+    HEAD_LINGER, HEAD_TIMEOUT, IDLE_TIMEOUT, LINGER, LINGER_CHECK, MAX_BODY_WAITING, MAX_LINGERING,
+    MAX_UNSENT_BYTES, POLL_SPIN, QUICK_WAITS, REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME,
+    WRITE_TIMEOUT,
 };
-use crate::http::parse::{self, BodyKind, Field, Head, Status, Version};
+use crate::http::parse::{self, BodyKind, Head, Status, Version};
 use crate::http::request::Request;
 use crate::http::response::{self, Framing, Response};
 use crate::http::{Handler, Takeover};
 
+mod scratch;
 mod slot;
 
+pub use scratch::Scratch;
 use slot::Permit;
 pub use slot::Slot;
 
@@ -258,96 +260,6 @@ impl Linger<'_> {
 /// a wake-up each.
 fn came_quick(waited: Duration, lingering: usize, cores: usize) -> bool {
     waited.as_nanos() * (cores as u128) < POLL_SPIN.as_nanos() * (lingering as u128)
-}
-
-/// A thread's buffers for serving, kept from one request and connection to the next, so that
-/// at steady state serving allocates nothing.
-#[derive(Debug, Default)]
-pub struct Scratch {
-    /// Bytes read and not yet used are `buf[lo..hi]`; the rest of `buf` is room to read into.
-    buf: Vec<u8>,
-    lo: usize,
-    hi: usize,
-    /// The header fields of the head being answered.
-    fields: Vec<Field>,
-    /// A body that did not arrive with its head, or a chunked body, decoded.
-    body: Vec<u8>,
-    /// Encoded responses not yet written.
-    out: Vec<u8>,
-    /// Time spent in the handler since `serve` began: what a request costs apart from its I/O.
-    handling: Duration,
-}
-
-impl Scratch {
-    /// Time spent in the handler during the last `serve`.
-    pub fn handling(&self) -> Duration {
-        self.handling
-    }
-
-    /// The bytes read and not yet used.
-    fn window(&self) -> &[u8] {
-        &self.buf[self.lo..self.hi]
-    }
-
-    /// Makes room to read into after the window, and returns it: moves the window to the
-    /// start, or grows the buffer by `READ_CHUNK` up to a head and a chunk.
-    fn room(&mut self) -> &mut [u8] {
-        if self.lo == self.hi {
-            (self.lo, self.hi) = (0, 0);
-        }
-        if self.buf.len() - self.hi < READ_CHUNK / 2 {
-            if self.lo > 0 {
-                self.buf.copy_within(self.lo..self.hi, 0);
-                (self.lo, self.hi) = (0, self.hi - self.lo);
-            }
-            let most = MAX_HEAD_BYTES + READ_CHUNK;
-            if self.buf.len() - self.hi < READ_CHUNK / 2 && self.buf.len() < most {
-                self.buf.resize((self.buf.len() + READ_CHUNK).min(most), 0);
-            }
-        }
-        let end = self.buf.len().min(self.hi + READ_CHUNK);
-        &mut self.buf[self.hi..end]
-    }
-
-    /// Takes a connection's pending bytes into the window (the window is empty between
-    /// connections).
-    fn load(&mut self, pending: &mut Vec<u8>) {
-        if pending.is_empty() {
-            return;
-        }
-        if self.lo == self.hi {
-            (self.lo, self.hi) = (0, 0);
-        }
-        let need = self.hi + pending.len();
-        if self.buf.len() < need {
-            self.buf.resize(need, 0);
-        }
-        self.buf[self.hi..need].copy_from_slice(pending);
-        self.hi = need;
-        if pending.capacity() > PENDING_KEEP_BYTES {
-            *pending = Vec::new();
-        } else {
-            pending.clear();
-        }
-    }
-
-    /// Gives the window's bytes back to the connection leaving this thread; empties the window.
-    fn store(&mut self, pending: &mut Vec<u8>) {
-        if self.lo < self.hi {
-            pending.extend_from_slice(self.window());
-        }
-        (self.lo, self.hi) = (0, 0);
-    }
-
-    /// After a request: frees a body or output buffer that a large request made large.
-    fn trim(&mut self) {
-        if self.body.capacity() > SCRATCH_KEEP_BYTES {
-            self.body = Vec::new();
-        }
-        if self.out.is_empty() && self.out.capacity() > SCRATCH_KEEP_BYTES {
-            self.out = Vec::new();
-        }
-    }
 }
 
 impl Conn {
@@ -1165,22 +1077,8 @@ fn flush_before_wait(conn: &mut Conn, out: &mut Vec<u8>, ctx: &Context) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::limits::{MAX_HEAD_BYTES, READ_CHUNK};
     use std::net::TcpListener;
-
-    #[test]
-    fn a_handed_over_connection_keeps_a_small_buffer_for_its_next_hand_off() {
-        let request = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n";
-        let mut scratch = Scratch::default();
-        let mut pending = request.to_vec();
-        let kept = pending.as_ptr();
-        scratch.load(&mut pending);
-        assert!(pending.is_empty() && pending.capacity() >= request.len());
-        scratch.store(&mut pending);
-        assert_eq!((pending.as_slice(), pending.as_ptr()), (&request[..], kept));
-        let mut large = vec![b'x'; PENDING_KEEP_BYTES + 1];
-        scratch.load(&mut large);
-        assert_eq!(large.capacity(), 0);
-    }
 
     struct Ok200;
     impl Handler for Ok200 {
