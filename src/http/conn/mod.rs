@@ -21,7 +21,7 @@
 //! parked, read no more, and written by the sweeper as the client reads; all within
 //! `WRITE_TIMEOUT`, or it is closed. So a client that sends and does not read holds no thread.
 
-use std::io::{self, ErrorKind, Read, Write};
+use std::io::{self, ErrorKind, Read};
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -31,9 +31,8 @@ use crate::http::chunked::ChunkedDecoder;
 use crate::http::date;
 use crate::http::error::HttpError;
 use crate::http::limits::{
-    BODY_READ_CHUNK, BODY_READ_TIMEOUT, BODY_TIMEOUT, DRAIN_CHUNK, DRAIN_READS, FLUSH_AT,
-    HEAD_LINGER, HEAD_TIMEOUT, IDLE_TIMEOUT, LINGER, LINGER_CHECK, MAX_BODY_WAITING, MAX_LINGERING,
-    MAX_UNSENT_BYTES, POLL_SPIN, QUICK_WAITS, REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME,
+    BODY_READ_CHUNK, BODY_READ_TIMEOUT, BODY_TIMEOUT, FLUSH_AT, HEAD_LINGER, HEAD_TIMEOUT,
+    IDLE_TIMEOUT, LINGER, LINGER_CHECK, MAX_BODY_WAITING, MAX_LINGERING, POLL_SPIN, QUICK_WAITS,
     WRITE_TIMEOUT,
 };
 use crate::http::parse::{self, BodyKind, Head, Status, Version};
@@ -43,10 +42,12 @@ use crate::http::{Handler, Takeover};
 
 mod scratch;
 mod slot;
+mod write;
 
 pub use scratch::Scratch;
 use slot::Permit;
 pub use slot::Slot;
+use write::{flush, flush_before_wait, Drain, Unsent};
 
 /// An open connection, between or during requests.
 #[derive(Debug)]
@@ -91,30 +92,6 @@ pub struct Conn {
     draining: Option<Box<Drain>>,
     /// Keeps the server's count of open connections; released when the connection is dropped.
     _slot: Slot,
-}
-
-/// What is left of a refused connection's drain (`Conn::draining`).
-#[derive(Debug)]
-struct Drain {
-    /// It closes then, whatever the client is still sending.
-    until: Instant,
-    /// It closes once this many more bytes have been discarded.
-    left: usize,
-}
-
-/// Answers a client has not taken yet (`Conn::unsent`).
-#[derive(Debug)]
-struct Unsent {
-    bytes: Vec<u8>,
-    /// How much of `bytes` is written: the rest is written from there, not moved to the front
-    /// at each step, so a large answer drained in many steps is copied once.
-    written: usize,
-    /// What `bytes` holds of `MAX_UNSENT_BYTES`, released with it.
-    _share: Slot,
-    /// When all must be out: `WRITE_TIMEOUT` after they were written.
-    due: Instant,
-    /// They end with an answer that closes the connection.
-    then_close: bool,
 }
 
 /// Who is serving a connection, which decides what happens when the client is not ready.
@@ -361,69 +338,6 @@ impl Conn {
         }
     }
 
-    /// Answers a protocol error, found in the bytes `window`, and starts closing: the
-    /// connection drains (`draining`), so the client can read the answer while it is still
-    /// sending; park it.
-    fn refuse(&mut self, error: HttpError, window: &[u8]) {
-        // A head refused before it parsed is a HEAD if its request line says so; after, the
-        // buffer holds a body or the next request, which says nothing about this one.
-        let head_only = self
-            .head_request
-            .unwrap_or_else(|| parse::starts_head_request(window));
-        let mut out = Vec::new();
-        date::with_now(|now| response::encode_refusal(error, head_only, now, &mut out));
-        // The connection closes after this: what the client does not take now is dropped.
-        let _ = self.write_some(&out);
-        self.start_drain();
-    }
-
-    /// Stops writing and leaves the connection to drain (`draining`): it is closed once the
-    /// client has, or past `REFUSAL_DRAIN_TIME` or `REFUSAL_DRAIN_BYTES`.
-    fn start_drain(&mut self) {
-        let _ = self.stream.shutdown(Shutdown::Write);
-        self.pending = Vec::new();
-        self.draining = Some(Box::new(Drain {
-            until: Instant::now() + REFUSAL_DRAIN_TIME,
-            left: REFUSAL_DRAIN_BYTES,
-        }));
-    }
-
-    /// Reads and discards what a draining client has sent, up to `DRAIN_CHUNK` bytes a read and
-    /// `DRAIN_READS` reads a look, so that a proxy still writing a refused body is read at
-    /// memory speed without a look taking long. `Expired` once it is done (see `start_drain`).
-    fn drain(&mut self, scratch: &mut Scratch, now: Instant) -> Probe {
-        let Some(drain) = self.draining.as_mut() else {
-            return Probe::Expired;
-        };
-        if now >= drain.until {
-            return Probe::Expired;
-        }
-        // The body buffer is free between requests and kept at least this large.
-        let sink = &mut scratch.body;
-        sink.resize(DRAIN_CHUNK, 0);
-        let mut probe = Probe::Waiting;
-        for _ in 0..DRAIN_READS {
-            match self.stream.read(&mut sink[..DRAIN_CHUNK.min(drain.left)]) {
-                Ok(0) => probe = Probe::Expired,
-                Ok(n) => {
-                    drain.left -= n;
-                    // Still sending: kept hot, so read every round.
-                    self.active = now;
-                    if drain.left > 0 {
-                        continue;
-                    }
-                    probe = Probe::Expired;
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-                Err(_) => probe = Probe::Expired,
-            }
-            break;
-        }
-        sink.clear();
-        probe
-    }
-
     fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
         // A zero timeout means "block forever" to the OS; never ask for it.
         let timeout = timeout.max(Duration::from_millis(1));
@@ -432,52 +346,6 @@ impl Conn {
             self.read_timeout = Some(timeout);
         }
         Ok(())
-    }
-
-    /// Writes as much of `bytes` as the client takes without being waited on: a swept
-    /// (non-blocking) socket what fits now, a worker's what fits within `WRITE_STALL`. The count
-    /// written; less than all when the client is not reading (or reading slowly).
-    fn write_some(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        let mut written = 0;
-        while written < bytes.len() {
-            match self.stream.write(&bytes[written..]) {
-                Ok(0) => return Err(ErrorKind::WriteZero.into()),
-                // A short write: the socket's buffer is full, or the stall timeout ended it.
-                Ok(n) if written + n < bytes.len() => return Ok(written + n),
-                Ok(n) => written += n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => break,
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(written)
-    }
-
-    /// Writes what waits in `unsent`, when the sweeper looks at the connection: `None` when it
-    /// is all out and the connection can be read again (or never held any), else what becomes of
-    /// the connection meanwhile.
-    fn write_unsent(&mut self, now: Instant) -> Option<Probe> {
-        let mut unsent = self.unsent.take()?;
-        match self.write_some(&unsent.bytes[unsent.written..]) {
-            Ok(n) if unsent.written + n == unsent.bytes.len() => {
-                if unsent.then_close {
-                    self.start_drain();
-                    return Some(Probe::Waiting);
-                }
-                // Requests that waited behind the answers are timed from now, when the server
-                // turns to them.
-                self.head_started = (!only_empty_lines(&self.pending)).then_some(now);
-                self.idle_deadline = now + IDLE_TIMEOUT;
-                None
-            }
-            Ok(_) | Err(_) if now >= unsent.due => Some(Probe::Expired),
-            Ok(n) => {
-                unsent.written += n;
-                self.unsent = Some(unsent);
-                Some(Probe::Waiting)
-            }
-            Err(_) => Some(Probe::Expired),
-        }
     }
 
     /// Reads at most `max` body bytes, appending to `into`, within `BODY_READ_TIMEOUT` and what
@@ -1030,54 +898,11 @@ fn wait_for_bytes<'a>(
     }
 }
 
-/// Writes the encoded answers in `out`. `Ok(true)`: all written. `Ok(false)`: the client is not
-/// taking them; the rest now waits in the connection (`Conn::unsent`, for the sweeper to write),
-/// and serving it must stop until they are out. `Err`: the write failed, or `MAX_UNSENT_BYTES`
-/// has no room for the rest: close. `out` is empty afterwards.
-fn flush(conn: &mut Conn, out: &mut Vec<u8>, ctx: &Context) -> Result<bool, ()> {
-    if out.is_empty() {
-        return Ok(true);
-    }
-    let written = conn.write_some(out);
-    let result = match written {
-        Ok(n) if n == out.len() => Ok(true),
-        Ok(n) => {
-            let rest = &out[n..];
-            match Slot::take_n(&ctx.unsent_bytes, rest.len(), MAX_UNSENT_BYTES) {
-                Some(share) => {
-                    conn.unsent = Some(Unsent {
-                        bytes: rest.to_vec(),
-                        written: 0,
-                        _share: share,
-                        due: Instant::now() + WRITE_TIMEOUT,
-                        then_close: false,
-                    });
-                    Ok(false)
-                }
-                None => Err(()),
-            }
-        }
-        Err(_) => Err(()),
-    };
-    out.clear();
-    result
-}
-
-/// Writes the answers in `out` before the thread waits on the client (for a body, `100
-/// Continue`, a takeover): all of them, or `Failure::Stalled` when the client is not taking them
-/// (the rest waits with the connection), or `Failure::Io` to close.
-fn flush_before_wait(conn: &mut Conn, out: &mut Vec<u8>, ctx: &Context) -> Result<(), Failure> {
-    match flush(conn, out, ctx) {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(Failure::Stalled),
-        Err(()) => Err(Failure::Io),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::http::limits::{MAX_HEAD_BYTES, READ_CHUNK};
+    use std::io::Write;
     use std::net::TcpListener;
 
     struct Ok200;
@@ -1243,7 +1068,7 @@ mod tests {
     }
 
     /// A client and its connection, accepted and parked (non-blocking), as the sweeper has it.
-    fn swept() -> (TcpStream, Conn) {
+    pub(super) fn swept() -> (TcpStream, Conn) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (stream, _) = listener.accept().unwrap();
@@ -1315,66 +1140,5 @@ mod tests {
             Next::HandOff(_) => false,
             Next::Close => panic!("closed"),
         }
-    }
-
-    #[test]
-    fn empty_lines_behind_unsent_answers_start_no_head() {
-        let (_client, mut conn) = swept();
-        let now = Instant::now();
-        let bytes = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n".to_vec();
-        let share = Slot::take(&Arc::new(AtomicUsize::new(0)), bytes.len()).unwrap();
-        conn.unsent = Some(Unsent {
-            bytes,
-            written: 0,
-            _share: share,
-            due: now + WRITE_TIMEOUT,
-            then_close: false,
-        });
-        conn.pending = b"\r\n".to_vec();
-        assert_eq!(conn.write_unsent(now), None);
-        assert_eq!(conn.head_started, None, "an empty line timed as a head");
-        // A request that waited behind the answers is timed from now.
-        conn.unsent = None;
-        conn.pending = b"\r\nGET / HTTP/1.1\r\n".to_vec();
-        conn.unsent = Some(Unsent {
-            bytes: b"x".to_vec(),
-            written: 0,
-            _share: Slot::take(&Arc::new(AtomicUsize::new(0)), 1).unwrap(),
-            due: now + WRITE_TIMEOUT,
-            then_close: false,
-        });
-        assert_eq!(conn.write_unsent(now), None);
-        assert_eq!(conn.head_started, Some(now));
-    }
-
-    #[test]
-    fn a_refused_connection_drains_until_its_client_closes_or_its_time_is_up() {
-        let (mut client, mut conn) = swept();
-        conn.refuse(HttpError::BodyTooLarge, b"POST / HTTP/1.1\r\n");
-        let mut scratch = Scratch::default();
-        // The answer, then the end of what the server sends.
-        let mut answer = Vec::new();
-        client.read_to_end(&mut answer).unwrap();
-        assert!(answer.starts_with(b"HTTP/1.1 413 "), "{answer:?}");
-        // What the client still sends is read away, look after look.
-        let now = Instant::now();
-        for _ in 0..3 {
-            client.write_all(&[b'x'; 100_000]).unwrap();
-            std::thread::sleep(Duration::from_millis(10));
-            assert_eq!(conn.probe(&mut scratch, now), Probe::Waiting);
-        }
-        assert_eq!(
-            conn.draining.as_ref().map(|d| d.left),
-            Some(REFUSAL_DRAIN_BYTES - 300_000)
-        );
-        assert!(scratch.body.is_empty());
-        // Past its time it closes, whatever the client does.
-        let later = now + REFUSAL_DRAIN_TIME;
-        assert_eq!(conn.probe(&mut scratch, later), Probe::Expired);
-        // And at once when the client has closed.
-        conn.start_drain();
-        drop(client);
-        std::thread::sleep(Duration::from_millis(50));
-        assert_eq!(conn.probe(&mut scratch, now), Probe::Expired);
     }
 }
