@@ -1936,7 +1936,7 @@ fn damaged_and_random_input_never_panics_and_parses_consistently() {
 
 // ---- The same answer however the bytes are split, at every limit ---------------------------------
 //
-// The promise as the server lives it (`conn.rs`): it parses what its first read brought; while
+// The promise as the server lives it (`conn/mod.rs`): it parses what its first read brought; while
 // the answer is `Partial`, it appends each next read and parses again only if `worth_parsing`
 // says so; it acts on the first answer that is not `Partial`. For every split of an input into
 // two or three reads, that answer must be the answer for the whole input; every prefix must

@@ -261,7 +261,7 @@ fn pipelined_requests_after_connection_close_are_not_answered() {
 
 #[test]
 fn many_pipelined_requests_past_the_flush_size_are_all_answered_in_order() {
-    // More answers than one output buffer holds (conn.rs FLUSH_AT, 64 KiB): written from one
+    // More answers than one output buffer holds (conn/mod.rs FLUSH_AT, 64 KiB): written from one
     // thread while this one reads, as a pipelining client must.
     const COUNT: usize = 2000;
     let server = Server::start();

@@ -20,6 +20,10 @@
 //! at all. Answers the client does not take stay with the connection (`Conn::unsent`), which is
 //! parked, read no more, and written by the sweeper as the client reads; all within
 //! `WRITE_TIMEOUT`, or it is closed. So a client that sends and does not read holds no thread.
+//!
+//! This file is the state machine (`serve`, `probe`); its parts are child modules: `scratch`
+//! (the thread's buffers), `body` (reading a body), `write` (answers out, unsent, drained),
+//! `linger` (waiting for more bytes) and `slot` (counted shares of a bound).
 
 use std::io::{self, ErrorKind, Read};
 use std::net::{Shutdown, TcpStream};
