@@ -104,7 +104,9 @@ pub struct ServiceBusMessage {
 /// One Event Hubs event (§2.6), alone (`cardinality: one`) or from a batch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
-    /// The body: its text's UTF-8, or its bytes with `dataType: binary`.
+    /// The body: its text's UTF-8, or its bytes with `dataType: binary`. In a batch with no
+    /// `dataType`, the host parsed each body as JSON, so this is that JSON written again: a
+    /// body that was the JSON string `"hi"` reads `hi`, and its spacing is not kept.
     pub content: Vec<u8>,
     pub offset: Option<String>,
     pub sequence_number: Option<i64>,
