@@ -263,6 +263,11 @@ impl<'a> Raw<'a> {
         }
     }
 
+    /// The value's JSON text, exactly as written in the document.
+    pub fn as_bytes(self) -> &'a [u8] {
+        self.0
+    }
+
     /// The value, built.
     pub fn to_value(self) -> Value {
         // A valid document: the error cannot happen.

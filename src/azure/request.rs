@@ -314,8 +314,9 @@ impl<'a> Request<'a> {
             .iter()
             .find(|m| m.name.eq_ignore_ascii_case(name))?;
         let (value, base64) = (member.value(), sends_base64(declared));
-        // A trigger always fires with data, so its base64 `null` is the bytes that encodes.
-        if is_nothing(value) && !(base64 && declared.is_trigger()) {
+        // A trigger always fires with data, so its base64 text `null` is the bytes it encodes.
+        let bytes = base64 && declared.is_trigger() && value.as_str().is_some();
+        if is_nothing(value) && !bytes {
             return None;
         }
         Some(Input::new(&member.name, value, base64))

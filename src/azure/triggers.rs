@@ -517,8 +517,12 @@ fn utf8<'c>(content: &'c [u8], what: &str) -> Result<&'c str, BindingError> {
     })
 }
 
+/// A trigger's content as JSON, within the limits of a service's data, as `Input::json` reads it.
 fn parse(content: &[u8], what: &str) -> Result<Value, BindingError> {
-    json::parse(content).map_err(|e| BindingError::new(format!("{what} is not JSON ({e})")))
+    json::parse_within(content, Limits::SERVICE).map_err(|e| match e.is_limit() {
+        true => BindingError::new(format!("{what} cannot be read whole ({e})")),
+        false => BindingError::new(format!("{what} is not JSON ({e})")),
+    })
 }
 
 /// A metadata string; `None` for any other type (see the module's note on overwritten keys).
@@ -790,6 +794,12 @@ mod tests {
             read::<Blob>(&plain, body).unwrap().content,
             [0x9e, 0xe9, 0x65]
         );
+        // JSON null is no base64 text: nothing, said as such.
+        let body = r#"{"Data":{"triggerBlob":null}}"#;
+        assert_eq!(
+            read::<Blob>(&plain, body).unwrap_err(),
+            "the trigger \"triggerBlob\" yielded nothing (null)"
+        );
     }
 
     #[test]
@@ -881,6 +891,12 @@ mod tests {
                 .len(),
             598
         );
+        // So does a typed helper's json(): a queue message of 60,000 values.
+        let queue = shape(r#"{"type":"queueTrigger","name":"msg","queueName":"q"}"#);
+        let message = Value::from(Value::from(numbers(60_000)).to_json()).to_json();
+        let body = format!(r#"{{"Data":{{"msg":{message}}},"Metadata":{{{SYS}}}}}"#);
+        let message = read::<QueueMessage>(&queue, &body).unwrap().json().unwrap();
+        assert_eq!(message.as_array().map(<[Value]>::len), Some(60_000));
         // Past SERVICE_DATA_MAX_VALUES: the reason names the limit.
         let huge = cosmos_batch(numbers(SERVICE_DATA_MAX_VALUES + 1));
         assert_eq!(
