@@ -93,14 +93,15 @@ pub fn sends_text(binding: &Binding) -> bool {
 /// text.
 ///
 /// # Errors
-/// A JSON object past what an invocation may hold (`Limits::INVOCATION`): the host would copy
-/// it all, and the handler refuse the invocation.
-pub fn json_members(text: &str) -> Result<Vec<(String, Value)>, JsonError> {
+/// A JSON object past what an invocation may hold (`limits`: `Limits::INVOCATION` for an HTTP
+/// body, `Limits::SERVICE` for a message): the host would copy it all, and the handler refuse
+/// the invocation.
+pub fn json_members(text: &str, limits: Limits) -> Result<Vec<(String, Value)>, JsonError> {
     let text = text.trim();
     if !(text.starts_with('{') && text.ends_with('}')) {
         return Ok(Vec::new());
     }
-    let members = match json::parse_within(text.as_bytes(), Limits::INVOCATION) {
+    let members = match json::parse_within(text.as_bytes(), limits) {
         Ok(Value::Object(members)) => members,
         Err(e) if e.is_limit() => return Err(e),
         _ => return Ok(Vec::new()),
@@ -148,7 +149,7 @@ mod tests {
     #[test]
     fn json_members_are_what_apply_binding_data_adds() {
         let members = |text: &str| {
-            json_members(text)
+            json_members(text, Limits::INVOCATION)
                 .unwrap()
                 .into_iter()
                 .map(|(k, v)| format!("{k}={}", v.to_json()))
@@ -162,7 +163,9 @@ mod tests {
             assert!(members(other).is_empty(), "{other}");
         }
         let huge = format!(r#"{{"v":{{"a":[{}]}}}}"#, vec!["0"; 200_000].join(","));
-        assert!(json_members(&huge).unwrap_err().is_limit());
+        assert!(json_members(&huge, Limits::INVOCATION)
+            .unwrap_err()
+            .is_limit());
         assert!(sends_text(&binding(
             r#"{"type":"queueTrigger","name":"m"}"#
         )));

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use handler::azure::appfiles::FunctionConfig;
 use handler::azure::base64;
 use handler::azure::host_inputs::{self, encode};
-use handler::azure::json::{self, Value};
+use handler::azure::json::{self, Limits, Value};
 use handler::azure::query;
 use handler::http::request::group_by_name;
 use handler::Request;
@@ -78,7 +78,7 @@ pub fn other(function: &FunctionConfig, given: &Given) -> Result<Value, String> 
     // A message holding a JSON object adds its members, over what the trigger gave.
     let text = given.trigger.as_deref().map(String::from_utf8_lossy);
     if let Some(text) = text.filter(|_| host_inputs::sends_text(trigger)) {
-        let members = host_inputs::json_members(&text).map_err(|e| {
+        let members = host_inputs::json_members(&text, Limits::SERVICE).map_err(|e| {
             format!(
                 "the {} message is past what an invocation may hold ({e})",
                 trigger.kind
@@ -212,7 +212,7 @@ fn http_metadata(req: &Request, params: &[(String, String)]) -> Result<BindingDa
     let body = String::from_utf8_lossy(req.body());
     let body = body.trim();
     if announces_body(req) {
-        let members = host_inputs::json_members(body).map_err(|e| {
+        let members = host_inputs::json_members(body, Limits::INVOCATION).map_err(|e| {
             format!(
                 "the JSON body is past what an invocation may hold ({e}): the host copies its \
                  members into the invocation, which the handler then refuses"
@@ -433,6 +433,14 @@ mod tests {
             metadata(&binary, r#"{"id":"x"}"#),
             r#"{"Id":"\"m-1\"","DequeueCount":"1"}"#
         );
+        // A message is a service's data: past what an HTTP invocation may hold, as the
+        // handler reads it (Limits::SERVICE).
+        use handler::azure::limits::INVOCATION_MAX_VALUES;
+        let members: Vec<String> = (0..INVOCATION_MAX_VALUES)
+            .map(|i| format!("\"k{i}\":0"))
+            .collect();
+        let large = format!(r#"{{"o":{{{}}}}}"#, members.join(","));
+        assert!(other(&queue, &given(&large)).is_ok());
     }
 
     #[test]
