@@ -1,6 +1,22 @@
 //! The Azure layer's limits, each with its unit and the reason for its value: how much JSON a
 //! function may read and an invocation may carry, and how much a reply may write. The server's
 //! own (bodies, heads, connections, timeouts) are in `crate::http::limits`.
+//!
+//! # Memory
+//!
+//! A parsed JSON value costs 30 to 120 bytes however short its text, so these limits, not the
+//! body's 8 MiB, bound what reading JSON costs a serving thread: a client's body at most
+//! `JSON_MAX_VALUES` (about 4 MB), an HTTP trigger's invocation at most `INVOCATION_MAX_VALUES`
+//! (about 9 MB; about 21 MiB a thread with the body and its parse, 1.3 GiB if all 64 held one).
+//! Data from the app's services is allowed `SERVICE_DATA_MAX_VALUES`, built only when the
+//! function reads it: one such parse takes up to about 95 MB on musl (measured at the worst
+//! density, an object of one-letter keys and one-digit values; a realistic 8 MB Event Hubs batch
+//! of JSON events takes about 100 MB), and a typed helper that returns its own copy
+//! (`EventGridEvent`, `Timer`) holds up to three such trees for a moment. The host runs tens of
+//! these invocations at once on an instance at most (an Event Hubs batch per partition, 24
+//! queue messages, a Cosmos DB batch per lease), so with large batches their size, not the
+//! server, sets the memory: size them to the plan (`maxEventBatchSize`,
+//! `maxItemsPerInvocation`, `batchSize`).
 
 use crate::http::limits::MAX_BODY_BYTES;
 
@@ -31,14 +47,14 @@ pub const INVOCATION_MAX_DEPTH: usize = JSON_MAX_DEPTH + 3;
 /// (`JSON_MAX_VALUES`) fits. About 9 MB at most, parsed, at `JSON_MAX_VALUES`'s rate.
 pub const INVOCATION_MAX_VALUES: usize = 2 * JSON_MAX_VALUES + 10_000;
 
-/// Most values in data that the app's own services send through the host, rather than a
-/// client: a trigger's other than HTTP (a Cosmos DB change-feed batch, an Event Hubs batch and
-/// its metadata columns), an input binding's (a blob or documents read as JSON), and the
-/// invocation that carries them. The host sets no such limit, and refusing the data loses it (a
-/// Cosmos DB trigger checkpoints past a failed batch): 100 documents of 600 values each broke
-/// `JSON_MAX_VALUES`. Such data takes 8 bytes or more a value, so an invocation under
-/// `MAX_BODY_BYTES` holds fewer than this; at the worst rate (`1,`) it bounds one parse to
-/// about 70 MB, and only a function that reads the data parses it.
+/// Most values in data that the app's services send through the host, chosen by whoever
+/// writes to them rather than by a caller of an HTTP function: a trigger's other than HTTP (a
+/// Cosmos DB change-feed batch, an Event Hubs batch and its metadata columns), an input
+/// binding's (a blob or documents read as JSON), and the invocation that carries them. The host
+/// sets no such limit, and refusing the data loses it (a Cosmos DB trigger checkpoints past a
+/// failed batch): 100 documents of 600 values each broke `JSON_MAX_VALUES`. Most such data
+/// takes 8 bytes or more a value, so an invocation under `MAX_BODY_BYTES` holds fewer than
+/// this; what a parse costs is in the module's docs.
 pub const SERVICE_DATA_MAX_VALUES: usize = 1 << 20;
 
 // ---- Bindings -----------------------------------------------------------------------------------

@@ -3,21 +3,17 @@
 //!
 //! # Memory
 //!
-//! Bounded by the limits, whatever the load: an idle connection costs its socket (and the bytes of a
-//! head that has started, at most `MAX_HEAD_BYTES + READ_CHUNK`, or up to `PENDING_KEEP_BYTES`
-//! kept from its last hand-off); a serving thread (at most
-//! `MAX_WORKERS`) its stack (`WORKER_STACK_BYTES` reserved, a few pages touched) and a `Scratch`:
-//! a read buffer of at most `MAX_HEAD_BYTES + READ_CHUNK`, a body of at most `MAX_BODY_BYTES` (8 MiB),
-//! a parsed JSON body of at most `JSON_MAX_VALUES` values (about 4 MB) or a host's invocation of at
-//! most `INVOCATION_MAX_VALUES` (about 9 MB: it carries a body's members twice), or data the app's
-//! own services sent, which a client did not choose, of at most `SERVICE_DATA_MAX_VALUES` (about
-//! 70 MB at the worst rate, parsed only when the function reads it), unsent answers past
-//! `FLUSH_AT`; bodies and outputs beyond `SCRATCH_KEEP_BYTES` are freed after each request. Answers
-//! waiting for clients slow to read them take at most `MAX_UNSENT_BYTES` (64 MiB) in all; past it
-//! such a connection is closed. Worst case: `MAX_CONNECTIONS × 56 KiB` (112 MiB) of started heads, plus
-//! 64 MiB of unsent answers, plus 64 × ~21 MiB (≈ 1.3 GiB) if every thread holds a maximal invocation,
-//! parses it and its function parses the body in it at once (≈ 5 GiB if instead each reads
-//! 70 MB of a service's data: the host sends a few such invocations at once, not 64). Measured: see the README's Benchmarks.
+//! Bounded by the limits, whatever the load: an idle connection costs its socket (and the bytes
+//! of a head that has started, at most `MAX_HEAD_BYTES + READ_CHUNK`, or up to
+//! `PENDING_KEEP_BYTES` kept from its last hand-off); a serving thread (at most `MAX_WORKERS`)
+//! its stack (`WORKER_STACK_BYTES` reserved, a few pages touched) and a `Scratch`: a read buffer
+//! of at most `MAX_HEAD_BYTES + READ_CHUNK`, a body of at most `MAX_BODY_BYTES` (8 MiB), unsent
+//! answers past `FLUSH_AT`; bodies and outputs beyond `SCRATCH_KEEP_BYTES` are freed after each
+//! request. Answers waiting for clients slow to read them take at most `MAX_UNSENT_BYTES`
+//! (64 MiB) in all; past it such a connection is closed. Worst case: `MAX_CONNECTIONS × 56 KiB`
+//! (112 MiB) of started heads, plus 64 MiB of unsent answers, plus 64 × 8 MiB of bodies, plus
+//! what the handler builds from the requests it serves at once (the Azure app's JSON:
+//! `crate::azure::limits`). Measured: see the README's Benchmarks.
 
 use std::time::Duration;
 

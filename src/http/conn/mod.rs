@@ -57,8 +57,8 @@ use write::{flush, flush_before_wait, Drain, Unsent};
 pub struct Conn {
     stream: TcpStream,
     /// Bytes received and not yet used while no thread serves the connection: the start of a
-    /// head, or pipelined requests. Empty for an idle connection, and unallocated unless it
-    /// was handed from the sweeper to a worker (`PENDING_KEEP_BYTES`).
+    /// head, or pipelined requests. Empty for an idle connection, and unallocated unless the
+    /// sweeper has read bytes for it (then kept up to `PENDING_KEEP_BYTES`).
     pending: Vec<u8>,
     /// When the first byte of the head being received arrived: the head deadline runs from it.
     head_started: Option<Instant>,
