@@ -57,6 +57,13 @@ impl<'r> Input<'r> {
                 ))
             });
         }
+        match self.value {
+            // An array's, a number's or null's JSON text in a string is already the compact
+            // text the host wrote (and a date's, base64's, the text itself): building a tree
+            // only to write it again cost up to 100 MB for a large batch.
+            Value::String(text) if !text.starts_with('"') => return Ok(Cow::Borrowed(text)),
+            _ => {}
+        }
         Ok(match host_value(self.value, Limits::SERVICE) {
             Cow::Borrowed(Value::String(text)) => Cow::Borrowed(text.as_str()),
             Cow::Owned(Value::String(text)) => Cow::Owned(text),
