@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::azure::payload;
 use crate::azure::request::Request;
-use crate::azure::response;
+use crate::azure::response::{self, unsendable_header};
 use crate::azure::router::{Found, Mode, Router};
 use crate::azure::run::{print_logs, run_caught, Fault};
 use crate::http::{self, Handler, Response};
@@ -70,7 +70,11 @@ fn forwarded(name: &str, response: Result<response::Response, Fault>) -> Respons
         Err(Fault::Panicked) => return Response::text(500, "Internal Server Error"),
         Err(fault) => response::Response::failed(fault.to_string()),
     };
-    let (http, outputs, failure) = response.into_parts();
+    let (http, outputs, mut failure) = response.into_parts();
+    if failure.is_none() {
+        let mut headers = http.headers.iter();
+        failure = headers.find_map(|(name, value)| unsendable_header(name, value));
+    }
     if outputs.is_empty() && failure.is_none() {
         return http;
     }
@@ -115,6 +119,9 @@ mod tests {
             Err(Fault::NotFinal(103)),
             Ok(response::Response::failed("no")),
             Ok(response::Response::text(200, "x").output("out", "y")),
+            Ok(response::Response::text(200, "x").header("X-Name", "Görkem")),
+            Ok(response::Response::text(200, "x").header("X-Line", "a\rb")),
+            Ok(response::Response::text(200, "x").header("X Name", "a")),
         ];
         for failed in failures {
             let answer = forwarded("F", failed);

@@ -110,6 +110,25 @@ impl Response {
     }
 }
 
+/// Why the host cannot send a header a function set, if it cannot. Its web server (Kestrel)
+/// throws on a value with a control character or a byte outside ASCII ("Invalid non-ASCII or
+/// control character in header"), so the caller gets a 500 in Azure while a plain HTTP client
+/// here would get the header: failing here says so where it can be seen. A name must be a
+/// token anywhere.
+pub(crate) fn unsendable_header(name: &str, value: &str) -> Option<String> {
+    if name.is_empty() || !name.bytes().all(http::parse::is_tchar) {
+        return Some(format!("the header name {name:?} is not an HTTP token"));
+    }
+    let byte = value
+        .bytes()
+        .find(|&b| !(b == b'\t' || (0x20..0x7f).contains(&b)))?;
+    Some(format!(
+        "the header {name} has the byte 0x{byte:02X} in its value, which the Functions host's \
+         web server refuses (a 500 in Azure): send ASCII (percent-encoded, or RFC 8187's \
+         filename*=UTF-8'' for a file name)"
+    ))
+}
+
 impl From<http::Response> for Response {
     fn from(http: http::Response) -> Self {
         Response {

@@ -687,9 +687,11 @@ mod tests {
                     .any(|l| l.as_str().is_some_and(|l| l.starts_with(start)))
             };
             let invalid = logged("handler: Hello: invalid invocation: ");
-            // Unreadable, or an echoed body that is not UTF-8: a failed invocation, nothing
-            // written. Otherwise the function's answer in `res`.
-            let failed = invalid || logged("handler: Hello: the response body ");
+            // Unreadable, or an echoed body that is not UTF-8 or path the host cannot send in
+            // a header: a failed invocation, nothing written. Otherwise the answer in `res`.
+            let failed = invalid
+                || logged("handler: Hello: the response body ")
+                || logged("handler: Hello: the header ");
             let (status, res) = if failed {
                 (500, None)
             } else {

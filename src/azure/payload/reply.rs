@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use crate::azure::json::{self, Value};
+use crate::azure::response::unsendable_header;
 use crate::http::{self, response};
 
 /// `http::Response::json`, in `headers`' space.
@@ -95,7 +96,8 @@ pub(super) struct HttpAnswer {
 
 impl HttpAnswer {
     /// # Errors
-    /// Why the binding cannot carry `answer`: a body that is not UTF-8, or more than one cookie.
+    /// Why the binding cannot carry `answer`: a body that is not UTF-8, more than one cookie, or
+    /// a header the host cannot send (`unsendable_header`).
     pub(super) fn of(
         status: u16,
         headers: impl Iterator<Item = (Cow<'static, str>, Cow<'static, str>)>,
@@ -116,6 +118,9 @@ impl HttpAnswer {
         let mut fields: Vec<(String, String)> = Vec::new();
         let mut cookies = 0;
         for (name, value) in headers {
+            if let Some(reason) = unsendable_header(&name, &value) {
+                return Err(reason);
+            }
             if !response::passes_through(&name, &value) {
                 continue;
             }
@@ -177,6 +182,7 @@ impl HttpAnswer {
 
 #[cfg(test)]
 mod tests {
+    use super::HttpAnswer;
     use crate::azure::payload::tests::answer_with;
     use crate::azure::request::Request;
     use crate::azure::response::Response;
@@ -189,14 +195,19 @@ mod tests {
                 .header("Connection", "close")
                 .header("X-A", "1")
                 .header("x-a", "2")
-                .header("Bad Name", "v")
-                .header("X-Bad", "a\r\nb")
                 .body(b"{}".to_vec())
         }
         assert_eq!(
             answer_with(many),
             r#"{"Outputs":{"res":{"statusCode":201,"body":"{}","headers":{"X-A":"1, 2","Content-Type":"application/octet-stream"}}},"Logs":[],"ReturnValue":null}"#
         );
+        // A header the host's web server refuses fails the invocation, saying which.
+        let bad = [("Bad Name", "v"), ("X-Bad", "a\r\nb"), ("X-Name", "Görkem")];
+        for (name, value) in bad {
+            let answer = HttpAnswer::of(200, [(name.into(), value.into())].into_iter(), Vec::new());
+            let reason = answer.err().unwrap_or_default();
+            assert!(reason.starts_with("the header"), "{name}: {reason}");
+        }
         fn no_content(_: &Request) -> Response {
             Response::new(204).body(b"dropped".to_vec())
         }
