@@ -1,16 +1,17 @@
 //! Links the deployable handler with start-up and the request path first.
 //!
 //! Code is memory too: the kernel maps an executable's pages around each fault in 64 KiB windows,
-//! so an idle handler whose start-up and request path were scattered through the binary held
-//! nearly all of it (432 to 468 of 468 KiB). The release link (`build.rs`) places the functions
-//! listed in `link/hot-symbols.txt` first, in three tiers (start-up, forwarding and settling at
-//! idle; payload mode; concurrent clients), `.init` before them, the code right after the ELF
-//! headers, then the read-only data, and in a segment of their own the unwind tables with the
-//! read-only data only a panic or an I/O error's message reads (`link/init-first.ld`), and aligns
-//! segments to 64 KiB so that they fall in the same windows at every start: an idle handler maps
-//! 128 KiB of code (two windows, about 130 KB for the first tier; `link/profile.sh --check`
-//! prints the room left) and 260 to 270 KiB in all (where .data starts in its page moves with the size of the unwind tables before it). `link/profile.sh` writes the list (a gdb breakpoint on every function's
-//! entry); `.ci/run` fails when a function of the first two tiers ran but is not listed.
+//! so an idle handler whose start-up and request path were scattered through the binary held nearly
+//! all of it (432 to 468 of 468 KiB). The release link (`build.rs`) places the functions listed in
+//! `link/hot-symbols.txt` first, in three tiers (start-up, forwarding and settling at idle; payload
+//! mode; concurrent clients), `.init` before them, the code right after the ELF headers, then the
+//! read-only data, and in a segment of their own the unwind tables with the read-only data only a
+//! panic or an I/O error's message reads (`link/init-first.ld`), and aligns segments to 64 KiB so
+//! that they fall in the same windows at every start: an idle handler maps 128 KiB of code (two
+//! windows, about 130 KB for the first tier; `link/profile.sh --check` prints the room left) and
+//! 260 to 270 KiB in all (where .data starts in its page moves with the size of the unwind tables
+//! before it). `link/profile.sh` writes the list (a gdb breakpoint on every function's entry);
+//! `.ci/run` fails when a function of the first two tiers ran but is not listed.
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");

@@ -13,8 +13,8 @@
 //!   readiness API in std (no epoll) is the reads of connections that had nothing yet. Idle
 //!   connections turn cold after `HOT_FOR` and are read only every `POLL_MAX_PAUSE`, so they
 //!   cost next to nothing while busy ones are swept back to back. Requests that take longer
-//!   than `INLINE_MAX_COST` (the least of their last eight) go to workers instead (one per round stays inline), so
-//!   a function that computes runs on every core.
+//!   than `INLINE_MAX_COST` (the least of their last `INLINE_COST_SAMPLES`) go to workers
+//!   instead (one per round stays inline), so a function that computes runs on every core.
 //! - **The watchdog** relieves a sweeper stuck in one request: past `SWEEP_STALL` waiting (on
 //!   I/O, a lock, a slow client) or `SWEEP_STALL_RUNNING` computing, another worker becomes the
 //!   sweeper, and the stuck one becomes a worker once its request is done. The sweeper leaves
@@ -26,20 +26,20 @@
 //!
 //! # In detail
 //!
-//! A connection with bytes waiting (a new one) goes to a **worker**, which serves it blocking. After
-//! answering, the worker may **linger**: wait for the same client's next request for `LINGER` (a
-//! minute, as long as the host keeps an idle pooled connection), so it is answered the moment it
+//! A connection with bytes waiting (a new one) goes to a **worker**, which serves it blocking.
+//! After answering, the worker may **linger**: wait for the same client's next request for `LINGER`
+//! (a minute, as long as the host keeps an idle pooled connection), so it is answered the moment it
 //! comes, however late, with no CPU spent meanwhile. Up to `MAX_LINGERING` (32) may, and each keeps
 //! its place while it serves what came: a thread per connection for the host's pool at ordinary
-//! loads, about 16 KiB each. It never waits past the connection's idle deadline, and looks up
-//! every `LINGER_CHECK`: while jobs wait with all `MAX_WORKERS` busy, it parks the connection and
-//! takes one, so quiet connections never keep threads from work. Once the cores are busy a wake-up per request
-//! costs more than sweeping, so a worker stops lingering when the sweeper is busy (it served
-//! requests two rounds in a row), or when more
-//! workers linger than there are cores and its client spoke again at once `QUICK_WAITS` times in a
-//! row (at a pace of one request per `POLL_SPIN` per core). Then, or once quiet, it **parks** the
-//! connection: non-blocking, handed to the sweeper, costing only its socket. A worker
-//! waits `HEAD_LINGER` in all for the rest of a head, then parks it.
+//! loads, about 16 KiB each. It never waits past the connection's idle deadline, and looks up every
+//! `LINGER_CHECK`: while jobs wait with all `MAX_WORKERS` busy, it parks the connection and takes
+//! one, so quiet connections never keep threads from work. Once the cores are busy a wake-up per
+//! request costs more than sweeping, so a worker stops lingering when the sweeper is busy (it
+//! served requests two rounds in a row), or when more workers linger than there are cores and its
+//! client spoke again at once `QUICK_WAITS` times in a row (at a pace of one request per
+//! `POLL_SPIN` per core). Then, or once quiet, it **parks** the connection: non-blocking, handed to
+//! the sweeper, costing only its socket. A worker waits `HEAD_LINGER` in all for the rest of a
+//! head, then parks it.
 //!
 //! The **sweeper** (one worker at a time) reads parked connections in rounds and serves whatever
 //! request has arrived itself, inline: no hand-off, no thread woken. Its lists stay in the order of
@@ -49,22 +49,23 @@
 //! read that finds it, one write, and no context switch; without a readiness API in std (no epoll),
 //! the price is the reads of connections that had nothing yet (0.1 to 0.3 per request under `wrk`).
 //! Connections with no request for `HOT_FOR` turn cold and are read once per `POLL_MAX_PAUSE`, so
-//! idle ones cost next to nothing beside busy ones. Rounds go back to back while they find requests,
-//! and for `POLL_SPIN` (50 µs, yielding the core between rounds) after the last that did: a client
-//! waiting for each answer speaks again within tens of µs. Then the pause doubles up to `POLL_MAX_PAUSE` (stretched when reading many idle
-//! connections would cost more than `POLL_MAX_SHARE` of a core). A request goes to a worker instead
-//! when so few connections are busy that each can have a lingering worker, unless the client is
-//! quick (parked as such, or found within `POLL_SPIN` of serving), and, all but one per round, while handlers take longer than
+//! idle ones cost next to nothing beside busy ones. Rounds go back to back while they find
+//! requests, and for `POLL_SPIN` (50 µs, yielding the core between rounds) after the last that did:
+//! a client waiting for each answer speaks again within tens of µs. Then the pause doubles up to
+//! `POLL_MAX_PAUSE` (stretched when reading many idle connections would cost more than
+//! `POLL_MAX_SHARE` of a core). A request goes to a worker instead when so few connections are busy
+//! that each can have a lingering worker, unless the client is quick (parked as such, or found
+//! within `POLL_SPIN` of serving), and, all but one per round, while handlers take longer than
 //! `INLINE_MAX_COST` (a function that computes: they then run on every core). So under load the
-//! sweeper serves every busy connection from three on (two cores), and at ordinary loads each of
-//! up to 32 has a thread waiting on it (a 33rd is swept, its requests noticed after a pause). Whatever would make the
-//! sweeper wait on a client (a body still arriving, `100-continue`) is handed to a worker before
-//! any of the request's bytes are used; a refusal's answer it writes without waiting, and the
-//! connection drains on the sweeper. No write waits on a client for long: a
-//! worker's for at most `WRITE_STALL`, the sweeper's not at all. Answers a client does not take wait
-//! with its connection, which is parked and read no more until the sweeper has written them. A
-//! refused connection is parked too, its write side shut: the sweeper reads away what the client
-//! still sends (for `REFUSAL_DRAIN_TIME` at most), so that the close does not reset the answer.
+//! sweeper serves every busy connection from three on (two cores), and at ordinary loads each of up
+//! to 32 has a thread waiting on it (a 33rd is swept, its requests noticed after a pause). Whatever
+//! would make the sweeper wait on a client (a body still arriving, `100-continue`) is handed to a
+//! worker before any of the request's bytes are used; a refusal's answer it writes without waiting,
+//! and the connection drains on the sweeper. No write waits on a client for long: a worker's for at
+//! most `WRITE_STALL`, the sweeper's not at all. Answers a client does not take wait with its
+//! connection, which is parked and read no more until the sweeper has written them. A refused
+//! connection is parked too, its write side shut: the sweeper reads away what the client still
+//! sends (for `REFUSAL_DRAIN_TIME` at most), so that the close does not reset the answer.
 //!
 //! The **watchdog** looks at the sweeper while it serves. Past `SWEEP_STALL` waiting inside one
 //! request (its `/proc` state is sleeping: I/O, a lock, a slow client), or `SWEEP_STALL_RUNNING`
@@ -73,12 +74,13 @@
 //! the sweeper takes on the way (relief is the only other taker), so the hot path takes no
 //! contended lock and wakes no one.
 //!
-//! Deadlines: `HEAD_TIMEOUT` for a head (from `accept` for the first), `BODY_TIMEOUT` for a body and
-//! `BODY_READ_TIMEOUT` per read of it, `IDLE_TIMEOUT` between requests (65 s, longer than the host's
-//! 60 s pool idle time), `WRITE_TIMEOUT` for answers a client is slow to take. Past `MAX_CONNECTIONS` (or the
-//! open-file limit less `FD_RESERVE`) a new connection gets `503` and `Connection: close`. At most
-//! `MAX_BODY_WAITING` workers wait for bodies (503 past it), `MAX_LINGERING` linger, and none waits on
-//! a client that does not read, so idle and slow clients never hold the workers a waiting client needs.
+//! Deadlines: `HEAD_TIMEOUT` for a head (from `accept` for the first), `BODY_TIMEOUT` for a body
+//! and `BODY_READ_TIMEOUT` per read of it, `IDLE_TIMEOUT` between requests (65 s, longer than the
+//! host's 60 s pool idle time), `WRITE_TIMEOUT` for answers a client is slow to take. Past
+//! `MAX_CONNECTIONS` (or the open-file limit less `FD_RESERVE`) a new connection gets `503` and
+//! `Connection: close`. At most `MAX_BODY_WAITING` workers wait for bodies (503 past it),
+//! `MAX_LINGERING` linger, and none waits on a client that does not read, so idle and slow clients
+//! never hold the workers a waiting client needs.
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
