@@ -219,6 +219,12 @@ fn create_item_writes_the_body_through_the_cosmos_output_and_answers_201() {
     assert_eq!(reading.written[0].name, "newItem");
     assert_eq!(reading.written[0].items, [Item::Json(j(body))]);
     assert!(reading.errors.is_empty() && reading.ignored.is_empty());
+    // An id beyond ASCII goes into Location percent-encoded: a header carries ASCII only.
+    let (status, reply) = call("CreateItem", &create_item(r#"{"id":"café 1"}"#));
+    assert_eq!(status, 200, "{}", reply.to_json());
+    let res = reply.get("Outputs").and_then(|o| o.get("res")).unwrap();
+    let location = res.get("headers").and_then(|h| h.get("Location"));
+    assert_eq!(location, Some(&Value::from("/api/items/caf%C3%A9%201")));
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! registered by one line in `FUNCTIONS`; what its function.json declares is beside it.
 
 use handler::json::{self, Value};
+use handler::query;
 use handler::triggers::{Blob, Timer};
 use handler::{Function, Output, Request, Response};
 
@@ -60,7 +61,9 @@ pub fn create_item(req: &Request) -> Response {
         }
     };
     req.log(format!("created item {id}"));
-    let location = format!("{}/{id}", req.path().trim_end_matches('/'));
+    // A header carries ASCII only (the host's web server refuses other bytes).
+    let path = req.path().trim_end_matches('/');
+    let location = format!("{path}/{}", query::percent_encode(&id));
     Response::json(201, document.to_json())
         .header("Location", &location)
         .output("newItem", document)

@@ -63,6 +63,15 @@ pub(super) fn push_pair(out: &mut String, name: &str, value: &str) {
     url_encode(value, out);
 }
 
+/// `text` percent-encoded for a path segment or a query value (as the host's `UrlEncoder.Default`
+/// encodes), so that a header such as `Location` carries it in ASCII: letters, digits and
+/// `-._~!$()*,;@` as they are, every other byte as `%XX`.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::new();
+    url_encode(text, &mut out);
+    out
+}
+
 /// Appends `text` percent-encoded as `UrlEncoder.Default` does (see `host_query`), a run of
 /// characters it keeps at a time.
 fn url_encode(text: &str, out: &mut String) {
@@ -105,5 +114,7 @@ mod tests {
             host_query([("é", "aé😀b"), ("x", "日本")]),
             "%C3%A9=a%C3%A9%F0%9F%98%80b&x=%E6%97%A5%E6%9C%AC"
         );
+        // A path segment for a header: ASCII out, a slash escaped.
+        assert_eq!(percent_encode("café 1/x-y"), "caf%C3%A9%201%2Fx-y");
     }
 }
