@@ -114,8 +114,12 @@ impl Response {
 /// throws on a value with a control character or a byte outside ASCII ("Invalid non-ASCII or
 /// control character in header"), so the caller gets a 500 in Azure while a plain HTTP client
 /// here would get the header: failing here says so where it can be seen. A name must be a
-/// token anywhere.
+/// token anywhere. A header the server sets itself (`Date`, `Content-Length`…) is dropped
+/// whatever it holds, so it never fails.
 pub(crate) fn unsendable_header(name: &str, value: &str) -> Option<String> {
+    if http::response::is_server_owned(name) {
+        return None;
+    }
     if name.is_empty() || !name.bytes().all(http::parse::is_tchar) {
         return Some(format!("the header name {name:?} is not an HTTP token"));
     }

@@ -85,6 +85,13 @@ pub struct Framing {
     pub http10: bool,
 }
 
+/// Whether only the server sets the header `name` (`SERVER_OWNED`): a handler's is dropped.
+pub(crate) fn is_server_owned(name: &str) -> bool {
+    SERVER_OWNED
+        .iter()
+        .any(|owned| owned.eq_ignore_ascii_case(name))
+}
+
 /// Headers only the server may set: they describe the connection and the framing, which a
 /// function cannot know (tiny_http drops the same set).
 const SERVER_OWNED: [&str; 9] = [
@@ -248,9 +255,7 @@ fn push_header(out: &mut Vec<u8>, name: &str, value: &str) {
 /// set, and well-formed (a token name, a value without control characters but tab), since a CR
 /// or LF would split the response and the host throws on other controls.
 pub(crate) fn passes_through(name: &str, value: &str) -> bool {
-    !SERVER_OWNED
-        .iter()
-        .any(|owned| owned.eq_ignore_ascii_case(name))
+    !is_server_owned(name)
         && !name.is_empty()
         && name.bytes().all(crate::http::parse::is_tchar)
         && value
