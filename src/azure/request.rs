@@ -7,7 +7,7 @@ use crate::azure::appfiles::FunctionConfig;
 use crate::azure::bindings::{host_value, is_nothing, sends_base64, BindingError};
 use crate::azure::input::Input;
 use crate::azure::json::{Limits, Raw, Value};
-use crate::http::request::{find_header, media_type};
+use crate::http::request::media_type;
 use crate::http::{self, query};
 
 /// An HTTP request as a function sees it. The same value is built from a forwarded request
@@ -97,7 +97,7 @@ impl<'a> Member<'a> {
 #[derive(Debug)]
 enum Headers<'a> {
     Wire(http::Headers<'a>),
-    Built(Vec<(String, String)>),
+    Built(Vec<(Cow<'a, str>, Cow<'a, str>)>),
 }
 
 impl Default for Headers<'_> {
@@ -124,11 +124,8 @@ impl<'a> Request<'a> {
         let headers = if req.headers.all_utf8() {
             Headers::Wire(req.headers)
         } else {
-            let lossy = |(name, value): (&str, &[u8])| {
-                (
-                    name.to_string(),
-                    String::from_utf8_lossy(value).into_owned(),
-                )
+            let lossy = |(name, value): (&'a str, &'a [u8])| {
+                (Cow::Borrowed(name), String::from_utf8_lossy(value))
             };
             Headers::Built(req.headers.iter().map(lossy).collect())
         };
@@ -144,11 +141,9 @@ impl<'a> Request<'a> {
 
     /// Adds a header field.
     pub fn with_header(mut self, name: &str, value: &str) -> Self {
-        let mut fields: Vec<(String, String)> = self
-            .headers()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect();
-        fields.push((name.to_string(), value.to_string()));
+        let owned = |(n, v): (&str, &str)| (Cow::Owned(n.to_string()), Cow::Owned(v.to_string()));
+        let mut fields: Vec<_> = self.headers().map(owned).collect();
+        fields.push(owned((name, value)));
         self.headers = Headers::Built(fields);
         self
     }
@@ -182,21 +177,20 @@ impl<'a> Request<'a> {
         self
     }
 
-    /// A request built from its parts (payload mode): the method, the path and query, the
-    /// header fields and the body.
+    /// A request built from its parts (payload mode), borrowed from the invocation where they
+    /// stand in it as they are: the method, the path and query, the header fields and the body.
     pub(crate) fn built(
-        method: String,
-        path: String,
-        query: String,
-        headers: Vec<(String, String)>,
-        body: Vec<u8>,
-    ) -> Request<'static> {
+        method: Cow<'a, str>,
+        (path, query): (Cow<'a, str>, Cow<'a, str>),
+        headers: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+        body: Cow<'a, [u8]>,
+    ) -> Request<'a> {
         Request {
-            method: Cow::Owned(method),
-            path: Cow::Owned(path),
-            query: Cow::Owned(query),
+            method,
+            path,
+            query,
             headers: Headers::Built(headers),
-            body: Cow::Owned(body),
+            body,
             ..Request::default()
         }
     }
@@ -225,7 +219,10 @@ impl<'a> Request<'a> {
     pub fn header(&self, name: &str) -> Option<&str> {
         match &self.headers {
             Headers::Wire(fields) => fields.get(name),
-            Headers::Built(fields) => find_header(fields, name),
+            Headers::Built(fields) => fields
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_ref()),
         }
     }
 
@@ -242,7 +239,7 @@ impl<'a> Request<'a> {
         let built = built
             .into_iter()
             .flatten()
-            .map(|(name, value)| (name.as_str(), value.as_str()));
+            .map(|(name, value)| (name.as_ref(), value.as_ref()));
         wire.chain(built)
     }
 

@@ -9,7 +9,7 @@ use crate::azure::payload::Shape;
 use crate::azure::query::push_pair;
 use crate::azure::request::{Member, Request};
 use crate::http::parse::is_tchar;
-use crate::http::request::{field_separator, find_header, media_type};
+use crate::http::request::{field_separator, media_type};
 
 /// The function's request, from the invocation's JSON. The invocation is read whole once, to
 /// check it, and then only in the parts the request needs: `Data` and `Metadata` members are
@@ -63,44 +63,58 @@ pub(crate) fn invocation<'s>(
         }
         http_request(input).map_err(|(key, what)| format!("Data.{trigger}.{key} is not {what}"))?
     } else {
+        let json = (
+            Cow::Borrowed("Content-Type"),
+            Cow::Borrowed("application/json"),
+        );
         Request::built(
-            "POST".to_string(),
-            format!("/{name}"),
-            String::new(),
-            vec![("Content-Type".to_string(), "application/json".to_string())],
+            Cow::Borrowed("POST"),
+            (Cow::Owned(format!("/{name}")), Cow::Borrowed("")),
+            vec![json],
             // As sent: building a value of it only to write it again cost a tree the size of
             // the trigger's data before the function read any of it.
-            input.as_bytes().to_vec(),
+            Cow::Borrowed(input.as_bytes()),
         )
     };
     Ok(request.with_bindings(shape.config(), data, metadata))
 }
 
-/// A request from an HTTP trigger's data, an object. The error is the member at fault and what
-/// it should be.
-fn http_request(req: Raw<'_>) -> Result<Request<'static>, (&'static str, &'static str)> {
+/// A request from an HTTP trigger's data, an object, borrowing the texts that need no decoding.
+/// The error is the member at fault and what it should be.
+fn http_request(req: Raw<'_>) -> Result<Request<'_>, (&'static str, &'static str)> {
     let members = ["Method", "Url", "Query", "Headers", "Params", "Body"];
     let [method, url, query, headers, params, body] = req
         .members_named(members)
         .map(|member| member.filter(|value| !value.is_null()));
     let method = match method.and_then(Raw::as_str) {
-        Some(m) if !m.is_empty() && m.bytes().all(is_tchar) => m.into_owned(),
+        Some(m) if !m.is_empty() && m.bytes().all(is_tchar) => m,
         _ => return Err(("Method", "a method name")),
     };
     let url = match url {
         None => Cow::Borrowed(""),
         Some(url) => url.as_str().ok_or(("Url", "a string"))?,
     };
-    let (path, url_query) = split_url(&url);
+    let (path, url_query) = match url {
+        Cow::Borrowed(url) => {
+            let (path, query) = split_url(url);
+            (Cow::Borrowed(path), Cow::Borrowed(query))
+        }
+        Cow::Owned(url) => {
+            let (path, query) = split_url(&url);
+            (Cow::Owned(path.to_string()), Cow::Owned(query.to_string()))
+        }
+    };
     let query = match query {
-        None => Some(url_query.to_string()),
+        None => Some(url_query),
         Some(query) => match query.as_str() {
             // Older hosts sent the query object as its JSON text.
             Some(text) => match Raw::document(text.as_bytes(), json::Limits::DOCUMENT) {
-                Ok(object) if object.is_object() => encode_query(object),
-                _ => Some(text.strip_prefix('?').unwrap_or(&text).to_string()),
+                Ok(object) if object.is_object() => encode_query(object).map(Cow::Owned),
+                _ => Some(Cow::Owned(
+                    text.strip_prefix('?').unwrap_or(&text).to_string(),
+                )),
             },
-            None => encode_query(query),
+            None => encode_query(query).map(Cow::Owned),
         },
     };
     let query = query.ok_or(("Query", "an object of strings"))?;
@@ -115,10 +129,10 @@ fn http_request(req: Raw<'_>) -> Result<Request<'static>, (&'static str, &'stati
             } else if values.is_array() {
                 joined(values.items(), field_separator(&name))
             } else {
-                values.text().map(Cow::into_owned)
+                values.text()
             };
             let value = joined.ok_or(("Headers", "an object of string arrays"))?;
-            fields.push((name.into_owned(), value));
+            fields.push((name, value));
         }
     }
     let mut route_params = Vec::new();
@@ -131,35 +145,40 @@ fn http_request(req: Raw<'_>) -> Result<Request<'static>, (&'static str, &'stati
             route_params.push((name.into_owned(), value.into_owned()));
         }
     }
-    let binary = find_header(&fields, "content-type")
-        .map(media_type)
+    let binary = fields
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        .map(|(_, value)| media_type(value))
         .is_some_and(|m| m == "application/octet-stream" || m.starts_with("multipart/"));
     let body = match body {
-        None => Vec::new(),
+        None => Cow::Borrowed(&[][..]),
         Some(body) => match body.as_str() {
             Some(text) => match binary.then(|| base64::decode(&text)).flatten() {
-                Some(bytes) => bytes,
-                None => text.into_owned().into_bytes(),
+                Some(bytes) => Cow::Owned(bytes),
+                None => match text {
+                    Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
+                    Cow::Owned(text) => Cow::Owned(text.into_bytes()),
+                },
             },
-            None => body.to_value().to_json().into_bytes(),
+            None => Cow::Owned(body.to_value().to_json().into_bytes()),
         },
     };
-    let request = Request::built(method, path.to_string(), query, fields, body);
+    let request = Request::built(method, (path, query), fields, body);
     Ok(request.with_params(route_params))
 }
 
-/// The texts of `items`, scalars, joined by `separator` into one string; `None` if one is not
-/// a scalar. A header's values, which the host sends as an array of (nearly always) one.
-fn joined<'a>(items: impl Iterator<Item = Raw<'a>>, separator: &str) -> Option<String> {
-    let mut out = String::new();
-    for (i, item) in items.enumerate() {
-        let item = item.text()?;
-        if i == 0 {
-            out.reserve_exact(item.len());
-        } else {
-            out.push_str(separator);
-        }
-        out.push_str(&item);
+/// The texts of `items`, scalars, joined by `separator` into one string (borrowed when there is
+/// one and it needs no decoding); `None` if one is not a scalar. A header's values, which the
+/// host sends as an array of (nearly always) one.
+fn joined<'a>(mut items: impl Iterator<Item = Raw<'a>>, separator: &str) -> Option<Cow<'a, str>> {
+    let Some(first) = items.next() else {
+        return Some(Cow::Borrowed(""));
+    };
+    let mut out = first.text()?;
+    for item in items {
+        let out = out.to_mut();
+        out.push_str(separator);
+        out.push_str(&item.text()?);
     }
     Some(out)
 }
@@ -170,7 +189,9 @@ fn encode_query(query: Raw<'_>) -> Option<String> {
     if !query.is_object() {
         return None;
     }
-    let mut out = String::new();
+    // The object's JSON text is longer than its query string unless much needs escaping: one
+    // allocation, not one per growth.
+    let mut out = String::with_capacity(query.as_bytes().len());
     for (name, value) in query.members() {
         push_pair(&mut out, &name, &value.text()?);
     }
