@@ -189,9 +189,9 @@ fn encode_query(query: Raw<'_>) -> Option<String> {
     if !query.is_object() {
         return None;
     }
-    // The object's JSON text is longer than its query string unless much needs escaping: one
-    // allocation, not one per growth.
-    let mut out = String::with_capacity(query.as_bytes().len());
+    // The object's JSON text less its braces is as long as its query string unless much needs
+    // escaping: one allocation, not one per growth, and none for `{}`.
+    let mut out = String::with_capacity(query.as_bytes().len().saturating_sub(2));
     for (name, value) in query.members() {
         push_pair(&mut out, &name, &value.text()?);
     }
