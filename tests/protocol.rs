@@ -1,7 +1,7 @@
 //! HTTP/1.1 on the wire, with raw sockets for what a client library will not send: persistence,
 //! pipelining, slow and odd framing, `Expect: 100-continue`, and every refusal (RFC 9112,
-//! RFC 9110, src/http/limits.rs). Each reply read here is also checked for what every response must
-//! have (`checked`).
+//! RFC 9110, src/http/limits.rs). Each reply read here is also checked for what every response
+//! must have (`checked`).
 mod support;
 
 use std::io::Write;
