@@ -70,11 +70,11 @@ fn forwarded(name: &str, response: Result<response::Response, Fault>) -> Respons
         Err(Fault::Panicked) => return Response::text(500, "Internal Server Error"),
         Err(fault) => response::Response::failed(fault.to_string()),
     };
-    let (http, outputs, mut failure) = response.into_parts();
-    if failure.is_none() {
+    let (http, outputs, failure) = response.into_parts();
+    let failure = failure.or_else(|| {
         let mut headers = http.headers.iter();
-        failure = headers.find_map(|(name, value)| unsendable_header(name, value));
-    }
+        headers.find_map(|(name, value)| unsendable_header(name, value))
+    });
     if outputs.is_empty() && failure.is_none() {
         return http;
     }

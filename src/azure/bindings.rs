@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use crate::azure::appfiles::Binding;
-use crate::azure::json::{self, Limits, Value};
+use crate::azure::json::{self, JsonError, Limits, Value};
 
 /// The binding name that stands for the function's return value: the host reads it from the
 /// reply's `ReturnValue`, never from `Outputs`.
@@ -97,6 +97,15 @@ pub fn host_value(value: &Value, limits: Limits) -> Cow<'_, Value> {
             Err(_) => Cow::Borrowed(value),
         },
         _ => Cow::Borrowed(value),
+    }
+}
+
+/// What is wrong with binding data that did not read as JSON: a limit it broke (it may be
+/// valid JSON), or its grammar.
+pub(crate) fn unreadable(e: &JsonError) -> String {
+    match e.is_limit() {
+        true => format!("cannot be read whole ({e})"),
+        false => format!("is not JSON ({e})"),
     }
 }
 

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use crate::azure::base64;
-use crate::azure::bindings::{host_value, BindingError};
+use crate::azure::bindings::{host_value, unreadable, BindingError};
 use crate::azure::json::{self, Limits, Value};
 
 /// An input binding's data, borrowed from the invocation.
@@ -92,10 +92,7 @@ impl<'r> Input<'r> {
     /// Data that is not JSON, or past `Limits::SERVICE`, naming the binding.
     pub fn json(&self) -> Result<Value, BindingError> {
         let parse = |bytes: &[u8]| {
-            json::parse_within(bytes, Limits::SERVICE).map_err(|e| match e.is_limit() {
-                true => self.error(&format!("cannot be read whole ({e})")),
-                false => self.error(&format!("is not JSON ({e})")),
-            })
+            json::parse_within(bytes, Limits::SERVICE).map_err(|e| self.error(&unreadable(&e)))
         };
         if self.base64 {
             return parse(&self.decoded()?);

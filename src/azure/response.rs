@@ -117,20 +117,24 @@ impl Response {
 /// token anywhere. A header the server sets itself (`Date`, `Content-Length`…) is dropped
 /// whatever it holds, so it never fails.
 pub(crate) fn unsendable_header(name: &str, value: &str) -> Option<String> {
-    if http::response::is_server_owned(name) {
+    let bad_name = name.is_empty() || !name.bytes().all(http::parse::is_tchar);
+    let bad_byte = value
+        .bytes()
+        .find(|&b| !(b == b'\t' || (0x20..0x7f).contains(&b)));
+    // Asked only of a header found wrong: the usual answer costs a scan of its bytes.
+    if !bad_name && bad_byte.is_none() || http::response::is_server_owned(name) {
         return None;
     }
-    if name.is_empty() || !name.bytes().all(http::parse::is_tchar) {
+    if bad_name {
         return Some(format!("the header name {name:?} is not an HTTP token"));
     }
-    let byte = value
-        .bytes()
-        .find(|&b| !(b == b'\t' || (0x20..0x7f).contains(&b)))?;
-    Some(format!(
-        "the header {name} has the byte 0x{byte:02X} in its value, which the Functions host's \
-         web server refuses (a 500 in Azure): send ASCII (percent-encoded, or RFC 8187's \
-         filename*=UTF-8'' for a file name)"
-    ))
+    bad_byte.map(|byte| {
+        format!(
+            "the header {name} has the byte 0x{byte:02X} in its value, which the Functions \
+             host's web server refuses (a 500 in Azure): send ASCII (percent-encoded, or RFC \
+             8187's filename*=UTF-8'' for a file name)"
+        )
+    })
 }
 
 impl From<http::Response> for Response {

@@ -13,7 +13,7 @@
 
 use crate::azure::appfiles::Binding;
 use crate::azure::base64;
-use crate::azure::bindings::{host_value, BindingError};
+use crate::azure::bindings::{host_value, unreadable, BindingError};
 use crate::azure::input::Input;
 use crate::azure::json::{self, Limits, Value};
 use crate::azure::request::Request;
@@ -519,10 +519,8 @@ fn utf8<'c>(content: &'c [u8], what: &str) -> Result<&'c str, BindingError> {
 
 /// A trigger's content as JSON, within the limits of a service's data, as `Input::json` reads it.
 fn parse(content: &[u8], what: &str) -> Result<Value, BindingError> {
-    json::parse_within(content, Limits::SERVICE).map_err(|e| match e.is_limit() {
-        true => BindingError::new(format!("{what} cannot be read whole ({e})")),
-        false => BindingError::new(format!("{what} is not JSON ({e})")),
-    })
+    json::parse_within(content, Limits::SERVICE)
+        .map_err(|e| BindingError::new(format!("{what} {}", unreadable(&e))))
 }
 
 /// A metadata string; `None` for any other type (see the module's note on overwritten keys).

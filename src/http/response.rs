@@ -254,7 +254,7 @@ fn push_header(out: &mut Vec<u8>, name: &str, value: &str) {
 /// Whether a header field a function set goes out, in either mode: not one only the server may
 /// set, and well-formed (a token name, a value without control characters but tab), since a CR
 /// or LF would split the response and the host throws on other controls.
-pub(crate) fn passes_through(name: &str, value: &str) -> bool {
+fn passes_through(name: &str, value: &str) -> bool {
     !is_server_owned(name)
         && !name.is_empty()
         && name.bytes().all(crate::http::parse::is_tchar)

@@ -121,7 +121,8 @@ impl HttpAnswer {
             if let Some(reason) = unsendable_header(&name, &value) {
                 return Err(reason);
             }
-            if !response::passes_through(&name, &value) {
+            // What remains to drop: the headers the server sets itself.
+            if response::is_server_owned(&name) {
                 continue;
             }
             cookies += usize::from(name.eq_ignore_ascii_case("set-cookie"));
