@@ -48,8 +48,8 @@
 //! so the sweeper's pauses end on time instead of up to 50 µs late. Under load a request costs the
 //! read that finds it, one write, and no context switch; without a readiness API in std (no epoll),
 //! the price is the reads of connections that had nothing yet (0.1 to 0.3 per request under `wrk`).
-//! Connections with no request for `HOT_FOR` turn cold and are read once per `POLL_MAX_PAUSE`, so
-//! idle ones cost next to nothing beside busy ones. Rounds go back to back while they find
+//! Connections with no request for `HOT_FOR` turn cold and are read once per `POLL_MAX_PAUSE`
+//! (`POLL_BUSY_PAUSE` while the sweeper serves busy ones), so idle ones cost next to nothing. Rounds go back to back while they find
 //! requests, and for `POLL_SPIN` (50 µs, yielding the core between rounds) after the last that did:
 //! a client waiting for each answer speaks again within tens of µs. Then the pause doubles up to
 //! `POLL_MAX_PAUSE` (stretched when reading many idle connections would cost more than
@@ -91,9 +91,9 @@ use std::time::{Duration, Instant};
 
 use crate::http::conn::{self, Conn, Context, Next, Probe, Role, Scratch};
 use crate::http::limits::{
-    HOT_FOR, INLINE_COST_SAMPLES, INLINE_MAX_COST, MAX_WORKERS, POLL_MAX_PAUSE, POLL_MAX_SHARE,
-    POLL_PAUSE_STEP, POLL_SPIN, RESTING_WORKERS, SWEEP_STALL, SWEEP_STALL_RUNNING, WATCH_MAX_PAUSE,
-    WORKER_IDLE_EXIT, WORKER_STACK_BYTES,
+    HOT_FOR, INLINE_COST_SAMPLES, INLINE_MAX_COST, MAX_WORKERS, POLL_BUSY_PAUSE, POLL_MAX_PAUSE,
+    POLL_MAX_SHARE, POLL_PAUSE_STEP, POLL_SPIN, RESTING_WORKERS, SWEEP_STALL, SWEEP_STALL_RUNNING,
+    WATCH_MAX_PAUSE, WORKER_IDLE_EXIT, WORKER_STACK_BYTES,
 };
 use crate::http::{complain, Handler};
 
@@ -411,6 +411,9 @@ impl Pool {
                 None => return,
             };
             if now >= cold_due {
+                // Timed alone: the share in POLL_MAX_SHARE is that of reading idle connections,
+                // and a round that served busy ones inline must not stretch their pause.
+                let reading = Instant::now();
                 let found;
                 (set, found) = match self.read_list(set, true, now, scratch, &relieved, &mut round)
                 {
@@ -420,7 +423,7 @@ impl Pool {
                 cold_pause = if found > 0 {
                     Duration::ZERO
                 } else {
-                    backoff(cold_pause, now.elapsed())
+                    backoff(cold_pause, reading.elapsed(), round.inline > 0)
                 };
                 cold_due = Instant::now() + cold_pause;
             }
@@ -444,7 +447,7 @@ impl Pool {
                 thread::yield_now();
                 Duration::ZERO
             } else {
-                backoff(pause, Duration::ZERO)
+                backoff(pause, Duration::ZERO, false)
             };
         }
     }
@@ -624,9 +627,16 @@ fn is_waiting(tid: u64) -> Option<bool> {
 
 /// The next pause after a round that found nothing: doubled (from `POLL_PAUSE_STEP`) up to
 /// `POLL_MAX_PAUSE`, or longer when a round of `took` would otherwise cost more than
-/// `POLL_MAX_SHARE` percent of a core.
-fn backoff(pause: Duration, took: Duration) -> Duration {
-    let longest = POLL_MAX_PAUSE.max(took * (100 - POLL_MAX_SHARE) / POLL_MAX_SHARE);
+/// `POLL_MAX_SHARE` percent of a core. While the sweeper is serving busy connections anyway
+/// (`serving`), the cap is `POLL_BUSY_PAUSE`: a request on a quiet connection among busy ones
+/// then waits a fraction of `POLL_MAX_PAUSE`.
+fn backoff(pause: Duration, took: Duration, serving: bool) -> Duration {
+    let share = took * (100 - POLL_MAX_SHARE) / POLL_MAX_SHARE;
+    let longest = if serving {
+        POLL_BUSY_PAUSE.max(share)
+    } else {
+        POLL_MAX_PAUSE.max(share)
+    };
     (pause * 2 + POLL_PAUSE_STEP).min(longest)
 }
 
@@ -652,4 +662,30 @@ fn wait<'a, T>(
 /// leave it half-changed.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pause_doubles_to_its_cap_and_keeps_the_share() {
+        let us = Duration::from_micros;
+        let mut pause = Duration::ZERO;
+        for _ in 0..20 {
+            pause = backoff(pause, us(1), false);
+        }
+        assert_eq!(pause, POLL_MAX_PAUSE);
+        assert_eq!(backoff(Duration::ZERO, us(1), false), POLL_PAUSE_STEP);
+        // A long read of idle connections stretches the pause to keep its share of a core.
+        let long = us(1000);
+        let stretched = long * (100 - POLL_MAX_SHARE) / POLL_MAX_SHARE;
+        assert_eq!(backoff(stretched, long, false), stretched);
+        assert!(stretched > POLL_MAX_PAUSE);
+        // Serving busy connections anyway, the sweeper reads its idle ones more often: a quiet
+        // connection's request waited POLL_MAX_PAUSE beside busy ones.
+        assert_eq!(backoff(POLL_MAX_PAUSE, us(1), true), POLL_BUSY_PAUSE);
+        assert!(POLL_BUSY_PAUSE < POLL_MAX_PAUSE);
+        assert_eq!(backoff(stretched, long, true), stretched);
+    }
 }
