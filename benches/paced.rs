@@ -3,10 +3,11 @@
 //! the host does between invocations on its pooled connections under load; `--pause-ms 600,1000`
 //! is a quiet app's). The server is never saturated, so what this shows is how soon a request
 //! is noticed: p50 / p90 / p99 / mean latency, and the share of a core the server spends
-//! meanwhile.
+//! meanwhile. With `--busy N`, N more connections send request after request without a pause
+//! meanwhile, unmeasured: how soon a quiet connection is noticed beside busy ones.
 //!
 //!     cargo bench --bench paced -- [--bin PATH] [--vs PATH] [--quick]
-//!         [--conns 1,3,8,16,32] [--rounds N] [--secs S] [--pause-ms MIN,MAX]
+//!         [--conns 1,3,8,16,32] [--rounds N] [--secs S] [--pause-ms MIN,MAX] [--busy N]
 //!
 //! Rounds alternate the binaries and are pooled, as in `throughput`. Prints figures; asserts
 //! nothing.
@@ -94,23 +95,27 @@ fn client(
             _ => return (latencies, 1),
         }
         let pause = pause_us.0 + next(&mut state) % (pause_us.1 - pause_us.0).max(1);
-        thread::sleep(Duration::from_micros(pause));
+        if pause > 0 {
+            thread::sleep(Duration::from_micros(pause));
+        }
     }
     (latencies, 0)
 }
 
-/// Starts a fresh `bin` and runs `conns` paced clients against it for `secs`.
+/// Starts a fresh `bin` and runs `conns` paced clients against it for `secs`, beside `busy`
+/// clients that do not pause and are not measured (their errors count).
 fn run(
     bin: &Path,
     app: &AppDir,
     conns: usize,
+    busy: usize,
     pause_us: (u64, u64),
     secs: f64,
 ) -> Result<Run, String> {
     let server = Server::start(bin, app)?;
     let request = get_request("/api/HelloRust?name=Shing", server.port);
-    let mut streams = Vec::with_capacity(conns);
-    for _ in 0..conns {
+    let mut streams = Vec::with_capacity(conns + busy);
+    for _ in 0..conns + busy {
         let stream = TcpStream::connect(server.addr()).map_err(|e| format!("connect: {e}"))?;
         stream
             .set_nodelay(true)
@@ -128,13 +133,16 @@ fn run(
         .map(|(k, stream)| {
             let request = request.clone();
             let seed = 0x9E37_79B9 * (k as u64 + 1);
+            let pause_us = if k < conns { pause_us } else { (0, 0) };
             thread::spawn(move || client(stream, &request, pause_us, seed, end))
         })
         .collect();
     let mut run = Run::default();
-    for handle in handles {
+    for (k, handle) in handles.into_iter().enumerate() {
         let (latencies, errors) = handle.join().map_err(|_| "a client panicked".to_string())?;
-        run.latencies_ns.extend(latencies);
+        if k < conns {
+            run.latencies_ns.extend(latencies);
+        }
         run.errors += errors;
     }
     run.secs = begun.elapsed().as_secs_f64();
@@ -161,6 +169,10 @@ fn main() {
                 "pause-ms",
                 "a client's shortest and longest pause, MIN,MAX (default 0.5,3: the host's \
                  pace under load; past 0.5 s, a quiet app's)",
+            ),
+            (
+                "busy",
+                "connections beside them that never pause, unmeasured (default 0)",
             ),
         ],
     );
@@ -189,12 +201,16 @@ fn main() {
         }
     };
     let pause_us = ((pause_ms.0 * 1e3) as u64, (pause_ms.1 * 1e3) as u64);
+    let busy = opts.value("busy", 0usize).min(512);
     // Rows of another pace get their own names in a summary that has the default's.
-    let label = if pause_ms == PAUSE_MS {
+    let mut label = if pause_ms == PAUSE_MS {
         "paced".to_string()
     } else {
         format!("paced {}-{} ms", pause_ms.0, pause_ms.1)
     };
+    if busy > 0 {
+        label.push_str(&format!(" beside {busy} busy"));
+    }
     eprintln!("paced: C = {conns:?}, {rounds} x {secs} s per binary and C");
     opts.describe();
     let app = AppDir::new(&opts).unwrap_or_else(|e| {
@@ -207,7 +223,7 @@ fn main() {
         let mut pooled: Vec<Option<Run>> = bins.iter().map(|_| None).collect();
         for round in 0..rounds {
             common::interleaved(&bins, k + round, |i, bin| {
-                match run(bin, &app, c, pause_us, secs) {
+                match run(bin, &app, c, busy, pause_us, secs) {
                     Ok(r) => match &mut pooled[i] {
                         Some(p) => p.pool(r),
                         None => pooled[i] = Some(r),

@@ -137,6 +137,10 @@ if [ "$quick" = 0 ]; then
     quiet=(--conns 8 --pause-ms 600,1000 --secs 5 --rounds 2)
     echo "run.sh: cargo bench --bench paced -- ${args[*]} ${quiet[*]}" >&2
     cargo bench --bench paced -- "${args[@]}" "${quiet[@]}" >/dev/null
+    # A quiet connection among busy ones: how soon the sweeper notices it.
+    beside=(--conns 1 --pause-ms 20,50 --busy 128 --secs 3 --rounds 2)
+    echo "run.sh: cargo bench --bench paced -- ${args[*]} ${beside[*]}" >&2
+    cargo bench --bench paced -- "${args[@]}" "${beside[@]}" >/dev/null
 fi
 # wrk, the load generator reviewers use, when it is installed (apt-get install wrk).
 if command -v wrk >/dev/null 2>&1; then
