@@ -407,10 +407,15 @@ fn an_unknown_custom_handler_setting_is_a_warning() {
             ),
         ]
     );
-    let more = server
-        .stderr
-        .recv_timeout(std::time::Duration::from_millis(300));
-    assert!(more.is_err(), "a third warning: {more:?}");
+    // A function added to the table (`funchost new`) has no folder in this app: its warning
+    // may follow, and is not about host.json.
+    let quiet = std::time::Duration::from_millis(300);
+    while let Ok(more) = server.stderr.recv_timeout(quiet) {
+        assert!(
+            more.contains(" is registered but "),
+            "a third warning: {more:?}"
+        );
+    }
 }
 
 #[test]

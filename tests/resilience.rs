@@ -408,10 +408,13 @@ fn clients_that_never_read_hold_no_worker() {
         })
         .collect();
     let flooders: Vec<TcpStream> = flooders.into_iter().map(|t| t.join().unwrap()).collect();
+    // The failure is a wait of WRITE_TIMEOUT. The flood itself keeps a debug build busy for
+    // seconds on a loaded two-core machine (2.5 s seen), so AT_ONCE is too tight here.
+    let at_once = WRITE_TIMEOUT / 2;
     for i in 0..3 {
         let took = new_client(&server, &format!("new{i}"));
         assert!(
-            took < AT_ONCE,
+            took < at_once,
             "a new client waited {took:?} behind the non-readers"
         );
     }
@@ -420,7 +423,7 @@ fn clients_that_never_read_hold_no_worker() {
         ask(&mut stream, &format!("idle{i}"));
         let took = start.elapsed();
         assert!(
-            took < AT_ONCE,
+            took < at_once,
             "an open connection waited {took:?} behind the non-readers"
         );
     }
