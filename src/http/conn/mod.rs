@@ -240,15 +240,16 @@ impl Conn {
         if let Some(probe) = self.write_unsent(now) {
             return probe;
         }
-        scratch.load(&mut self.pending);
-        let before = scratch.hi - scratch.lo;
-        match self.read_more(scratch, Duration::ZERO) {
+        // Read first: the bytes parked with the connection join only bytes that came.
+        let before = self.pending.len();
+        let read = self.read_more(scratch, Duration::ZERO);
+        if matches!(read, Ok(n) if n > 0) {
+            scratch.load(&mut self.pending);
+        }
+        match read {
             // The client closed: a parked connection holds at most an unfinished head, which
             // can never be answered now, unless it was parked with requests behind its answers.
-            Ok(0) if !resumed => {
-                scratch.store(&mut self.pending);
-                return Probe::Expired;
-            }
+            Ok(0) if !resumed => return Probe::Expired,
             Ok(n) if n > 0 && parse::worth_parsing(scratch.window(), before) => {
                 return Probe::Ready
             }
@@ -257,8 +258,9 @@ impl Conn {
             // An error that serving will report.
             Err(_) => return Probe::Ready,
         }
-        if resumed && scratch.lo < scratch.hi {
+        if resumed && (scratch.lo < scratch.hi || !self.pending.is_empty()) {
             // Requests waited behind the answers just written: serve them now.
+            scratch.load(&mut self.pending);
             return Probe::Ready;
         }
         scratch.store(&mut self.pending);

@@ -55,21 +55,20 @@ impl Scratch {
         &mut self.buf[self.hi..end]
     }
 
-    /// Takes a connection's pending bytes into the window (the window is empty between
-    /// connections).
+    /// Takes a connection's pending bytes into the window, in front of any bytes just read for
+    /// it: the sweeper reads a parked connection before it loads what it had, since most of its
+    /// looks find nothing new (and would copy a parked head in and back for it).
     pub(super) fn load(&mut self, pending: &mut Vec<u8>) {
         if pending.is_empty() {
             return;
         }
-        if self.lo == self.hi {
-            (self.lo, self.hi) = (0, 0);
+        let (p, n) = (pending.len(), self.hi - self.lo);
+        if self.buf.len() < p + n {
+            self.buf.resize(p + n, 0);
         }
-        let need = self.hi + pending.len();
-        if self.buf.len() < need {
-            self.buf.resize(need, 0);
-        }
-        self.buf[self.hi..need].copy_from_slice(pending);
-        self.hi = need;
+        self.buf.copy_within(self.lo..self.hi, p);
+        self.buf[..p].copy_from_slice(pending);
+        (self.lo, self.hi) = (0, p + n);
         if pending.capacity() > PENDING_KEEP_BYTES {
             *pending = Vec::new();
         } else {
@@ -113,5 +112,18 @@ mod tests {
         let mut large = vec![b'x'; PENDING_KEEP_BYTES + 1];
         scratch.load(&mut large);
         assert_eq!(large.capacity(), 0);
+    }
+
+    #[test]
+    fn pending_bytes_go_in_front_of_those_just_read() {
+        let mut scratch = Scratch::default();
+        let room = scratch.room();
+        room[..4].copy_from_slice(b"\r\n\r\n");
+        scratch.hi += 4;
+        scratch.lo += 2; // a used part before the window, as after a request
+        let mut pending = b"GET / HTTP/1.1".to_vec();
+        scratch.load(&mut pending);
+        assert_eq!(scratch.window(), b"GET / HTTP/1.1\r\n");
+        assert!(pending.is_empty());
     }
 }
