@@ -250,7 +250,9 @@ fn a_function_json_without_a_rust_function_stops_the_start() {
     assert_eq!(
         exited.stderr,
         format!(
-            "handler: {}: no Rust function is registered as \"Goodbye\" (registered: {})\n",
+            "handler: {}: no Rust function is registered as \"Goodbye\" (registered: {}); \
+             register it in src/functions/mod.rs (`funchost new Goodbye` does) and rebuild the \
+             handler\n",
             root.join("Goodbye/function.json").display(),
             registered.join(", ")
         )

@@ -88,14 +88,16 @@ impl Router {
             let Some(function) = run::find(table, &config.name) else {
                 let registered: Vec<&str> = table.iter().map(|f| f.name).collect();
                 return Err(format!(
-                    "{}: no Rust function is registered as {:?} (registered: {})",
+                    "{}: no Rust function is registered as {:?} (registered: {}); register it \
+                     in src/functions/mod.rs (`funchost new {}` does) and rebuild the handler",
                     app.root.join(&config.name).join("function.json").display(),
                     config.name,
                     if registered.is_empty() {
                         "none".to_string()
                     } else {
                         registered.join(", ")
-                    }
+                    },
+                    config.name,
                 ));
             };
             if app.forwards(config) {
@@ -331,7 +333,8 @@ mod tests {
         let error = Router::from_app(&app, &[]).unwrap_err();
         assert_eq!(
             error,
-            "/app/a/function.json: no Rust function is registered as \"a\" (registered: none)"
+            "/app/a/function.json: no Rust function is registered as \"a\" (registered: none); \
+             register it in src/functions/mod.rs (`funchost new a` does) and rebuild the handler"
         );
     }
 
