@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the deployable handler: a static x86_64 Linux (musl) binary at ./handler, executable,
 # which is what host.json's defaultExecutablePath names. Used by VS Code's "build handler" task
-# (before F5 and before "Deploy to Function App") and by CI.
+# (which the "func: host start" task and "Deploy to Function App" run first) and by CI.
 set -euo pipefail
 cd "$(dirname "$0")"
 

@@ -7,7 +7,7 @@
 #
 #   benches/run.sh [--vs PATH] [--quick]
 #
-# --quick: fewer starts and 0.5 s load runs, for a CI smoke test (about 10 s once built).
+# --quick: fewer starts and 0.5 s load runs, for a CI smoke test (about 40 s once built, on two cores).
 # Figures only: nothing here passes or fails on a timing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
