@@ -1801,6 +1801,10 @@ fn command_line_errors_are_one_line() {
     assert_eq!(status.code(), Some(1));
     assert!(
         err.starts_with(&format!("funchost: cannot listen on 127.0.0.1:{port}: "))
+            && err.ends_with(
+                " (another funchost or func start? give --port N, or Host.LocalHttpPort in \
+                 local.settings.json)\n"
+            )
             && err.lines().count() == 1,
         "{err}"
     );

@@ -274,7 +274,11 @@ fn new_refuses_to_overwrite_anything() {
         ),
         (
             "Audit",
-            format!("{} exists", canonical(src.join("audit.rs"))),
+            format!(
+                "Audit would be the module `audit`, and {} exists (a function's file is its \
+                 name in snake_case): choose another name",
+                canonical(src.join("audit.rs"))
+            ),
         ),
         (
             "HelloRust",

@@ -44,8 +44,8 @@ Options:
   --method M, --path P    invoke: method and path+query of the HTTP request
   --header 'K: V'         invoke: a request header (repeatable)
   --template T, --src SRC new: the trigger, and the functions' folder (default src/functions)
-  --function-timeout S    seconds before a call fails and the handler restarts (default:
-                          host.json's functionTimeout, else 1800)
+  --function-timeout S    seconds before a call fails and the handler restarts, -1 for no
+                          limit (default: host.json's functionTimeout, else 1800)
   --watch-stdin           start: stop (and kill the handler) when stdin reaches end of file
   -h, --help              this help
 
@@ -168,10 +168,17 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "--handler" => common.handler = Some(PathBuf::from(value()?)),
             "--function-timeout" => {
                 let text = value()?;
-                let secs: u64 = text.parse().ok().filter(|&s| s > 0).ok_or_else(|| {
-                    format!("--function-timeout {text:?} is not a number of seconds")
-                })?;
-                // A wait past any deadline a clock can hold is no limit: a century.
+                // -1 is no limit, as in host.json; so is a wait past any deadline a clock can
+                // hold: a century.
+                let secs = match text.as_str() {
+                    "-1" => u64::MAX,
+                    _ => text.parse().ok().filter(|&s| s > 0).ok_or_else(|| {
+                        format!(
+                            "--function-timeout {text:?}: give whole seconds, at least 1, or -1 \
+                             for no limit"
+                        )
+                    })?,
+                };
                 let secs = secs.min(100 * 365 * 24 * 3600);
                 common.function_timeout = Some(Duration::from_secs(secs));
             }
@@ -229,6 +236,11 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 return Err(format!("unknown option {flag} (see funchost --help)"))
             }
             _ if command != "start" && name.is_none() => name = Some(arg.to_string()),
+            "start" | "invoke" | "new" | "help" => {
+                return Err(format!(
+                    "{arg} must come first, before any option: funchost {arg} ... (see funchost --help)"
+                ))
+            }
             _ => return Err(format!("unexpected argument {arg:?} (see funchost --help)")),
         }
     }
@@ -390,6 +402,14 @@ mod tests {
                 "--path needs a value (the next argument is --handler)",
             ),
             ("invoke F --data a --data b", "--data is given twice"),
+            (
+                "invoke F --function-timeout 0",
+                "--function-timeout \"0\": give whole seconds, at least 1, or -1 for no limit",
+            ),
+            (
+                "--app x invoke F",
+                "invoke must come first, before any option: funchost invoke ... (see funchost --help)",
+            ),
         ] {
             assert_eq!(parse_str(line), Err(message.to_string()), "{line}");
         }
@@ -406,6 +426,14 @@ mod tests {
         let huge = parse_str("invoke F --function-timeout 18446744073709551615");
         let Ok(Command::Invoke { common, .. }) = huge else {
             panic!("{huge:?}")
+        };
+        assert_eq!(
+            common.function_timeout,
+            Some(Duration::from_secs(100 * 365 * 24 * 3600))
+        );
+        let unbounded = parse_str("start --function-timeout -1");
+        let Ok(Command::Start { common, .. }) = unbounded else {
+            panic!("{unbounded:?}")
         };
         assert_eq!(
             common.function_timeout,

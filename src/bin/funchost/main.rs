@@ -252,8 +252,16 @@ fn start(common: &Common, port: Option<u16>, watch_stdin: bool) -> Result<ExitCo
         log.warn(&warning);
     }
     let port = port.or(settings.port).unwrap_or(7071);
-    let listener = handler::http::listen(port)
-        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+    let listener = handler::http::listen(port).map_err(|e| {
+        let taken = e.kind() == std::io::ErrorKind::AddrInUse;
+        let hint = if taken {
+            " (another funchost or func start? give --port N, or Host.LocalHttpPort in \
+             local.settings.json)"
+        } else {
+            ""
+        };
+        format!("cannot listen on 127.0.0.1:{port}: {e}{hint}")
+    })?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let handler = supervise(&app, common, settings.values, log)?;
     let timeout = host::function_timeout(common.function_timeout, &app);

@@ -97,7 +97,11 @@ pub fn create(scaffold: &Scaffold) -> Result<(), String> {
     })?;
     let rust = scaffold.src.join(format!("{module}.rs"));
     if rust.exists() {
-        return Err(format!("{} exists", rust.display()));
+        return Err(format!(
+            "{name} would be the module `{module}`, and {} exists (a function's file is its name \
+             in snake_case): choose another name",
+            rust.display()
+        ));
     }
     let edited = register(&text, name, &module).map_err(|e| format!("{}: {e}", table.display()))?;
     appfiles::parse_function_json(name, json.as_bytes())
