@@ -309,7 +309,7 @@ fn enqueue_drops_one_message_on_the_queue() {
     assert_eq!(status, 500);
     assert_eq!(
         logs(&reply),
-        ["handler: Enqueue: the timer's IsPastDue is not a boolean"]
+        ["handler: Enqueue: the timer has no IsPastDue (a boolean)"]
     );
 }
 

@@ -160,6 +160,7 @@ impl TryFrom<&Request<'_>> for Timer {
         let what = |key: &str| format!("the timer's {key}");
         let is_past_due = match data.get_ignore_case("IsPastDue") {
             Some(Value::Bool(late)) => *late,
+            None => return Err(BindingError::new("the timer has no IsPastDue (a boolean)")),
             _ => return Err(wrong(&what("IsPastDue"), "a boolean")),
         };
         let schedule_status = match data.get_ignore_case("ScheduleStatus") {
@@ -620,7 +621,7 @@ mod tests {
             // an object.
             (
                 r#"{"myTimer":{"Schedule":{}}}"#,
-                Err("the timer's IsPastDue is not a boolean"),
+                Err("the timer has no IsPastDue (a boolean)"),
             ),
             (
                 r#"{"myTimer":{"IsPastDue":"false"}}"#,
