@@ -368,12 +368,14 @@ const ITEMS: &str = r#"{"bindings":[{"type":"httpTrigger","direction":"in","name
 const MULTI: &str = r#"{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","methods":["post"]},{"type":"http","direction":"out","name":"res"},{"type":"queue","direction":"out","name":"msg","queueName":"q"}]}"#;
 const TIMER: &str = r#"{"bindings":[{"type":"timerTrigger","direction":"in","name":"myTimer","schedule":"0 */5 * * * *"}]}"#;
 const QUEUE: &str = r#"{"bindings":[{"type":"queueTrigger","direction":"in","name":"msg","queueName":"in"},{"type":"queue","direction":"out","name":"out","queueName":"out"}]}"#;
+const BLOB: &str =
+    r#"{"bindings":[{"type":"blobTrigger","direction":"in","name":"blob","path":"in/{name}"}]}"#;
 
 /// Runs this test binary's `fake_handler_entry_point` with the arguments funchost passes.
 const SCRIPT: &str = "#!/bin/sh\nFUNCHOST_FAKE_HANDLER=1 FAKE_ARGC=\"$#\" FAKE_ARGS=\"$*\" exec \"$FUNCHOST_FAKE_BIN\" fake_handler_entry_point --exact --nocapture --test-threads=1\n";
 
 /// An app whose handler is the fake: functions Echo (any method), Items (`items/{id:int}`),
-/// Multi (an extra queue output), Timer and Queue. `mode` goes into `customHandler`.
+/// Multi (an extra queue output), Timer, Queue and Blob. `mode` goes into `customHandler`.
 fn fake_app(name: &str, mode: &str) -> TempDir {
     let host = format!(
         r#"{{"version":"2.0","customHandler":{{"description":{{"defaultExecutablePath":"handler.sh","workingDirectory":"","arguments":["--port","%FUNCTIONS_CUSTOMHANDLER_PORT%","%NOT_A_SETTING_FUNCHOST%","two words"]}}{mode}}}}}"#
@@ -388,6 +390,7 @@ fn fake_app(name: &str, mode: &str) -> TempDir {
         .with("Multi/function.json", MULTI)
         .with("Timer/function.json", TIMER)
         .with("Queue/function.json", QUEUE)
+        .with("Blob/function.json", BLOB)
         .with("handler.sh", SCRIPT);
     make_executable(&app.path().join("handler.sh"));
     app
@@ -1448,6 +1451,18 @@ fn landing_page_status_and_admin_invocations() {
     assert_eq!(admin(&host, "Queue", "").status, 400);
     assert_eq!(admin(&host, "Queue", "null").status, 400);
     assert_eq!(admin(&host, "Echo", "{}").status, 400);
+    // A blob trigger's input is a path in storage, which funchost has not.
+    let reply = admin(&host, "Blob", r#"{"input":"in/a.txt"}"#);
+    assert_eq!(
+        (reply.status, reply.text()),
+        (
+            400,
+            "Blob is a blobTrigger function: the host takes \"input\" as a blob's path \
+             (container/name) and reads that blob from storage, which funchost does not have; \
+             run it on a file instead: funchost invoke Blob --data FILE\n"
+                .to_string()
+        )
+    );
     assert_eq!(host.get("/elsewhere").status, 404);
 }
 
@@ -1610,7 +1625,7 @@ fn invoke_refuses_options_that_do_not_apply() {
         (
             &["Nope"],
             format!(
-                "no function named Nope in {} (functions: Echo, Items, Multi, Queue, Timer)",
+                "no function named Nope in {} (functions: Blob, Echo, Items, Multi, Queue, Timer)",
                 app.path().canonicalize().unwrap().display()
             ),
         ),
@@ -1920,7 +1935,7 @@ fn settings_func_start_would_act_on_are_warnings() {
         "FUNCTIONS_WORKER_RUNTIME is \"node\": func start would start that language's worker, \
          not this handler; a custom handler's is \"custom\"",
         "AzureWebJobsStorage is not set: func start would stop here (\"Missing value for \
-         AzureWebJobsStorage in local.settings.json\"), as Queue has a trigger that needs \
+         AzureWebJobsStorage in local.settings.json\"), as Blob has a trigger that needs \
          storage; give it UseDevelopmentStorage=true with Azurite running, or a connection string \
          (funchost needs neither)",
         "AzureWebJobs.Queue.Disabled is true: the host listens for none of Queue's events; an \

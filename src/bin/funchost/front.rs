@@ -64,7 +64,7 @@ const LANDING: &str = "<!DOCTYPE html>\n<html><head><title>funchost</title></hea
 
 /// `POST /admin/functions/{name}` with `{"input": …}`: runs a non-HTTP function in the
 /// background and answers 202 at once, as the host's admin API does. The input is the
-/// trigger's content (a string as its text, anything else as its JSON).
+/// trigger's content (a string as its text, anything else as its JSON), but a blob's path.
 fn admin_invoke(host: &Arc<Host>, name: &str, body: &[u8]) -> Response {
     // `[FromBody] FunctionInvocation` is null without a body: the host answers 400 first.
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -78,6 +78,18 @@ fn admin_invoke(host: &Arc<Host>, name: &str, body: &[u8]) -> Response {
         return Response::text(
             400,
             format!("{} is an HTTP function: call {path}\n", function.name),
+        );
+    }
+    // The host takes a blob trigger's input as the blob's path and reads the blob from storage.
+    if function.trigger().is_some_and(|t| t.is("blobTrigger")) {
+        return Response::text(
+            400,
+            format!(
+                "{0} is a blobTrigger function: the host takes \"input\" as a blob's path \
+                 (container/name) and reads that blob from storage, which funchost does not \
+                 have; run it on a file instead: funchost invoke {0} --data FILE\n",
+                function.name
+            ),
         );
     }
     let input = match json::parse(body) {
