@@ -33,6 +33,7 @@ fn binding(kind: &str, direction: &str, name: &str) -> Binding {
         name: name.to_string(),
         methods: Vec::new(),
         route: None,
+        path: None,
         auth_level: None,
         data_type: None,
         cardinality: None,

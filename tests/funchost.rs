@@ -1775,6 +1775,58 @@ fn invoke_runs_non_http_functions_in_payload_mode() {
     );
 }
 
+/// The trigger metadata the host always sends, where the call gives none: a function reading
+/// `DequeueCount` or a blob's `name` gets one, as in Azure; what `--metadata` gives wins.
+#[test]
+fn invoke_sends_the_trigger_metadata_the_host_always_sends() {
+    let app = fake_app("invoke-metadata", FORWARDING);
+    let dir = app.path().to_str().unwrap();
+    let file = app.path().join("report.csv");
+    std::fs::write(&file, "hello").unwrap();
+    let file = file.to_str().unwrap();
+    let sent = |args: &[&str], stdin: &str| {
+        let (status, out, err) = run(&[&["invoke", "--app", dir][..], args].concat(), stdin);
+        assert!(status.success(), "{err}");
+        parse(out.trim_end()).get("ReturnValue").unwrap().clone()
+    };
+    let member = |invocation: &Value, part: &str, name: &str| {
+        let value = invocation.get(part).and_then(|m| m.get(name));
+        value.map_or("none".into(), Value::to_json)
+    };
+    let queue = sent(&["Queue", "--data", "-"], "hi");
+    assert_eq!(member(&queue, "Metadata", "DequeueCount"), r#""1""#);
+    for name in [
+        "Id",
+        "PopReceipt",
+        "InsertionTime",
+        "ExpirationTime",
+        "NextVisibleTime",
+    ] {
+        assert_ne!(member(&queue, "Metadata", name), "none", "{name}");
+    }
+    let queue = sent(
+        &["Queue", "--data", "-", "--metadata", "DequeueCount=4"],
+        "hi",
+    );
+    assert_eq!(member(&queue, "Metadata", "DequeueCount"), r#""4""#);
+    let blob = sent(&["Blob", "--data", file], "");
+    assert_eq!(member(&blob, "Data", "blob"), r#""aGVsbG8=""#);
+    assert_eq!(member(&blob, "Metadata", "name"), r#""\"report.csv\"""#);
+    assert_eq!(
+        member(&blob, "Metadata", "Uri"),
+        r#""\"http://127.0.0.1:10000/devstoreaccount1/in/report.csv\"""#
+    );
+    let properties = member(&blob, "Metadata", "Properties");
+    assert!(properties.contains(r#""ContentLength":5"#), "{properties}");
+    let blob = sent(&["Blob", "--data", file, "--metadata", "name=b.txt"], "");
+    assert_eq!(member(&blob, "Metadata", "name"), r#""\"b.txt\"""#);
+    let timer = sent(&["Timer", "--data", "-"], r#"{"IsPastDue":true}"#);
+    assert_eq!(
+        member(&timer, "Data", "myTimer"),
+        r#"{"Schedule":{"AdjustForDST":true},"ScheduleStatus":null,"IsPastDue":true}"#
+    );
+}
+
 #[test]
 fn command_line_errors_are_one_line() {
     let (status, out, err) = run(&["--bogus"], "");

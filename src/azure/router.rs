@@ -419,6 +419,7 @@ mod tests {
             name: name.to_string(),
             methods: methods.iter().map(|m| m.to_string()).collect(),
             route: None,
+            path: None,
             auth_level: None,
             data_type: None,
             cardinality: None,

@@ -323,6 +323,10 @@ fn binding(value: &Value) -> Result<Binding, String> {
         name: required("name")?,
         methods,
         route: optional("route")?,
+        path: value
+            .get_ignore_case("path")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         auth_level: optional("authLevel")?,
         // The host reads both into enums and refuses the function for any other value.
         data_type: one_of("dataType", &["string", "binary", "stream"])?,

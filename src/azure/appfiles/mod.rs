@@ -99,6 +99,8 @@ pub struct Binding {
     pub methods: Vec<String>,
     /// `route`, the route template of an HTTP trigger.
     pub route: Option<String>,
+    /// `path`, a blob's: `container/{name}`.
+    pub path: Option<String>,
     /// `authLevel`, as written.
     pub auth_level: Option<String>,
     /// `dataType`, lower-cased: `string`, `binary` or `stream`. On an input, `binary` makes the

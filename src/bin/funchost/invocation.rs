@@ -4,9 +4,9 @@
 //! as null when the binding yields nothing; `Metadata` holds the trigger's metadata and `sys`.
 //! Each binding's data is encoded by the library's `host_inputs`, as the host encodes it.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
-use handler::azure::appfiles::FunctionConfig;
+use handler::azure::appfiles::{Binding, FunctionConfig};
 use handler::azure::base64;
 use handler::azure::host_inputs::{self, encode};
 use handler::azure::json::{self, Limits, Value};
@@ -69,9 +69,21 @@ pub fn http(
 /// As `http`.
 pub fn other(function: &FunctionConfig, given: &Given) -> Result<Value, String> {
     let trigger = function.trigger().ok_or("no trigger")?;
-    let manual = trigger.is("timerTrigger").then_some(MANUAL_TIMER);
-    let data = host_inputs::data(trigger, given.trigger.as_deref().or(manual))?;
-    let mut metadata = BindingData::default();
+    let timer = trigger.is("timerTrigger");
+    let data = match given.trigger.as_deref() {
+        // TimerInfo has all its members: the manual run's stand in for those not given.
+        Some(given) if timer => match json::parse(given) {
+            Ok(Value::Object(members)) => {
+                let manual = json::parse(MANUAL_TIMER).expect("a JSON constant");
+                let mut data = BindingData(manual.as_object().unwrap_or_default().to_vec());
+                members.into_iter().for_each(|(k, v)| data.set(&k, v));
+                Value::Object(data.0)
+            }
+            _ => host_inputs::data(trigger, Some(given))?,
+        },
+        given => host_inputs::data(trigger, given.or(timer.then_some(MANUAL_TIMER)))?,
+    };
+    let mut metadata = BindingData(defaults(trigger, given, SystemTime::now()));
     for (key, value) in &given.metadata {
         metadata.set(key, encode(value));
     }
@@ -89,6 +101,81 @@ pub fn other(function: &FunctionConfig, given: &Given) -> Result<Value, String> 
         }
     }
     invocation(function, data, metadata, given)
+}
+
+/// The trigger metadata the host always sends with a message or a blob (azure-bindings.md
+/// §2.2, §2.3, §2.5), as a fresh message or a new blob in Azurite would have it: what a call
+/// gives replaces it. A blob's `Uri` is its `path` with the tokens `given` names (`invoke`
+/// names the last one after the `--data` file).
+fn defaults(trigger: &Binding, given: &Given, now: SystemTime) -> Vec<(String, Value)> {
+    let at = |secs| Value::from(util::offset_time(now + Duration::from_secs(secs)));
+    let text = |text: String| encode(&Value::from(text));
+    let members: Vec<(&str, Value)> = match trigger.kind.to_ascii_lowercase().as_str() {
+        "queuetrigger" => vec![
+            ("DequeueCount", Value::from("1")),
+            ("ExpirationTime", at(7 * 86_400)),
+            ("Id", text(util::guid())),
+            ("InsertionTime", at(0)),
+            ("NextVisibleTime", at(600)),
+            ("PopReceipt", text("AgAAAAMAAAAAAAAA".into())),
+        ],
+        "servicebustrigger" if !trigger.is_many() => vec![
+            ("DeliveryCount", Value::from("1")),
+            ("MessageId", text(util::guid().replace('-', ""))),
+            ("SequenceNumber", Value::from("1")),
+            // A `DateTime`, in UTC without a zone.
+            (
+                "EnqueuedTimeUtc",
+                Value::from(util::offset_time(now)[..19].to_string()),
+            ),
+        ],
+        "blobtrigger" => {
+            let path = blob_path(trigger.path.as_deref().unwrap_or_default(), given);
+            let length = given.trigger.as_ref().map_or(0, Vec::len).to_string();
+            let properties = object(vec![
+                ("ContentLength", Value::Number(length)),
+                ("ContentType", Value::from("application/octet-stream")),
+                ("CreatedOn", at(0)),
+                ("LastModified", at(0)),
+            ]);
+            vec![
+                (
+                    "Uri",
+                    text(format!("http://127.0.0.1:10000/devstoreaccount1/{path}")),
+                ),
+                ("Properties", properties),
+                ("Metadata", Value::Object(Vec::new())),
+            ]
+        }
+        _ => Vec::new(),
+    };
+    members
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+}
+
+/// A blob path pattern (`in/{name}`) with the tokens `given` names (the last value given wins).
+fn blob_path(pattern: &str, given: &Given) -> String {
+    let (mut path, mut rest) = (String::new(), pattern);
+    while let Some((before, (token, after))) = rest
+        .split_once('{')
+        .and_then(|(before, after)| Some((before, after.split_once('}')?)))
+    {
+        let value = given
+            .metadata
+            .iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case(token));
+        path.push_str(before);
+        match value {
+            Some((_, Value::String(text))) => path.push_str(text),
+            Some((_, other)) => path.push_str(&other.to_json()),
+            None => path.push_str(&format!("{{{token}}}")),
+        }
+        rest = after;
+    }
+    path + rest
 }
 
 fn invocation(
@@ -362,7 +449,7 @@ mod tests {
             {"type":"cosmosDB","direction":"in","name":"doc"}"#;
         let copy = function(
             "Copy",
-            &format!(r#"{{"type":"queueTrigger","name":"msg"}},{inputs}"#),
+            &format!(r#"{{"type":"eventHubTrigger","name":"msg"}},{inputs}"#),
         );
         let given = Given {
             trigger: Some(content(br#""hello""#.to_vec())),
@@ -409,7 +496,8 @@ mod tests {
             let invocation = other(function, &given(message)).unwrap();
             let mut metadata = invocation.get("Metadata").unwrap().clone();
             if let Value::Object(members) = &mut metadata {
-                members.retain(|(name, _)| name != "sys");
+                let varying = ["sys", "ExpirationTime", "InsertionTime", "NextVisibleTime"];
+                members.retain(|(name, _)| !varying.contains(&name.as_str()));
             }
             metadata.to_json()
         };
@@ -418,12 +506,12 @@ mod tests {
                 &queue,
                 r#" {"id":"order-7","n":2,"ok":true,"o":{"a":1},"list":[1],"z":null} "#
             ),
-            r#"{"Id":"\"order-7\"","DequeueCount":"1","n":"\"2\"","ok":"\"True\"","o":{"a":1}}"#
+            r#"{"DequeueCount":"1","Id":"\"order-7\"","PopReceipt":"\"AgAAAAMAAAAAAAAA\"","n":"\"2\"","ok":"\"True\"","o":{"a":1}}"#
         );
         // Other text, and data the host does not hold as a string, add nothing.
         assert_eq!(
             metadata(&queue, "[1,2]"),
-            r#"{"Id":"\"m-1\"","DequeueCount":"1"}"#
+            r#"{"DequeueCount":"1","Id":"\"m-1\"","PopReceipt":"\"AgAAAAMAAAAAAAAA\""}"#
         );
         let binary = function(
             "B",
@@ -431,7 +519,7 @@ mod tests {
         );
         assert_eq!(
             metadata(&binary, r#"{"id":"x"}"#),
-            r#"{"Id":"\"m-1\"","DequeueCount":"1"}"#
+            r#"{"DequeueCount":"1","Id":"\"m-1\"","PopReceipt":"\"AgAAAAMAAAAAAAAA\""}"#
         );
         // A message is a service's data: past what an HTTP invocation may hold, as the
         // handler reads it (Limits::SERVICE).
@@ -441,6 +529,74 @@ mod tests {
             .collect();
         let large = format!(r#"{{"o":{{{}}}}}"#, members.join(","));
         assert!(other(&queue, &given(&large)).is_ok());
+    }
+
+    /// What the host always sends with a message or a blob, where a call gives none.
+    #[test]
+    fn the_hosts_trigger_metadata_stands_in_for_what_is_not_given() {
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_735_732_800);
+        let given = Given {
+            trigger: Some(b"hello".to_vec()),
+            metadata: vec![("name".into(), Value::from("a.txt"))],
+            ..Given::default()
+        };
+        let json = |binding: &str| {
+            let trigger = function("F", binding).trigger().unwrap().clone();
+            let mut members = defaults(&trigger, &given, now);
+            for (_, value) in members
+                .iter_mut()
+                .filter(|(k, _)| k == "Id" || k == "MessageId")
+            {
+                assert!(value.as_str().unwrap().len() > 30, "a GUID");
+                *value = Value::from("id");
+            }
+            Value::Object(members).to_json()
+        };
+        assert_eq!(
+            json(r#"{"type":"queueTrigger","name":"m"}"#),
+            r#"{"DequeueCount":"1","ExpirationTime":"2025-01-08T12:00:00+00:00","Id":"id","InsertionTime":"2025-01-01T12:00:00+00:00","NextVisibleTime":"2025-01-01T12:10:00+00:00","PopReceipt":"\"AgAAAAMAAAAAAAAA\""}"#
+        );
+        assert_eq!(
+            json(r#"{"type":"blobTrigger","name":"b","path":"in/{name}"}"#),
+            r#"{"Uri":"\"http://127.0.0.1:10000/devstoreaccount1/in/a.txt\"","Properties":{"ContentLength":5,"ContentType":"application/octet-stream","CreatedOn":"2025-01-01T12:00:00+00:00","LastModified":"2025-01-01T12:00:00+00:00"},"Metadata":{}}"#
+        );
+        assert_eq!(
+            json(r#"{"type":"serviceBusTrigger","name":"m"}"#),
+            r#"{"DeliveryCount":"1","MessageId":"id","SequenceNumber":"1","EnqueuedTimeUtc":"2025-01-01T12:00:00"}"#
+        );
+        assert_eq!(json(r#"{"type":"timerTrigger","name":"t"}"#), "{}");
+        // A token not given stays a token; what a call gives wins.
+        assert_eq!(
+            blob_path("in/{dir}/{NAME}.txt", &given),
+            "in/{dir}/a.txt.txt"
+        );
+        let queue = function("Q", r#"{"type":"queueTrigger","name":"m"}"#);
+        let given = Given {
+            trigger: Some(b"hi".to_vec()),
+            metadata: vec![("dequeuecount".into(), parse("4"))],
+            ..Given::default()
+        };
+        let invocation = other(&queue, &given).unwrap();
+        let metadata = invocation.get("Metadata").unwrap();
+        assert_eq!(
+            metadata.get("DequeueCount").and_then(Value::as_str),
+            Some("4")
+        );
+        // A timer's data gets the members of TimerInfo it lacks.
+        let timer = function("T", r#"{"type":"timerTrigger","name":"t"}"#);
+        let given = Given {
+            trigger: Some(br#"{"isPastDue":true}"#.to_vec()),
+            ..Given::default()
+        };
+        let data = other(&timer, &given)
+            .unwrap()
+            .get("Data")
+            .unwrap()
+            .to_json();
+        assert_eq!(
+            data,
+            r#"{"t":{"Schedule":{"AdjustForDST":true},"ScheduleStatus":null,"IsPastDue":true}}"#
+        );
     }
 
     #[test]

@@ -127,13 +127,26 @@ pub fn prepare(
         host_inputs::data(input, Some(&bytes))?;
         given.inputs.push((input.name.clone(), bytes));
     }
+    // A blob named by its path's last token (`in/{name}`) is named after the --data file.
+    let token = function.trigger().filter(|t| t.is("blobTrigger"));
+    let token = token.and_then(|t| t.path.as_deref()?.rsplit('/').next());
+    let token = token.and_then(|last| last.strip_prefix('{')?.strip_suffix('}'));
+    let file = call
+        .data
+        .as_deref()
+        .filter(|f| *f != "-")
+        .map(std::path::Path::new);
+    if let (Some(token), Some(name)) = (token, file.and_then(|f| f.file_name())) {
+        let name = Value::from(name.to_string_lossy().into_owned());
+        given.metadata.push((token.to_string(), name));
+    }
     if let Some(file) = &call.metadata_file {
         let text = read(file)?;
         let value = json::parse(&text).map_err(|e| format!("{file} is not JSON: {e}"))?;
         let Value::Object(members) = value else {
             return Err(format!("{file} is not a JSON object of metadata"));
         };
-        given.metadata = members;
+        given.metadata.extend(members);
     }
     for (key, text) in &call.metadata {
         let value = json::parse(text.as_bytes()).unwrap_or_else(|_| Value::from(text.as_str()));
