@@ -53,6 +53,17 @@ pub fn data(binding: &Binding, content: Option<&[u8]>) -> Result<Value, String> 
         return Ok(Value::String(base64::encode(content)));
     }
     debug_assert!(sends_text(binding));
+    // A Cosmos DB input is a document (or a query's documents) the host read as JSON.
+    if binding.is("cosmosDB")
+        && !matches!(
+            parse("a JSON document")?,
+            Value::Object(_) | Value::Array(_)
+        )
+    {
+        return Err(format!(
+            "{what} takes a JSON document (an object) or a query's array"
+        ));
+    }
     // A .NET string: a message's or blob's text, a document's compact JSON.
     let text = std::str::from_utf8(content)
         .map_err(|_| format!("{what} sends text, and the data is not UTF-8"))?;
@@ -275,6 +286,16 @@ mod tests {
                 r#"{"type":"queueTrigger","name":"q"}"#,
                 &[0xff],
                 "the queueTrigger \"q\" sends text, and the data is not UTF-8",
+            ),
+            (
+                r#"{"type":"cosmosDB","name":"doc","direction":"in"}"#,
+                b"not json",
+                "the cosmosDB \"doc\" takes a JSON document: not JSON",
+            ),
+            (
+                r#"{"type":"cosmosDB","name":"doc","direction":"in"}"#,
+                b"7",
+                "the cosmosDB \"doc\" takes a JSON document (an object) or a query's array",
             ),
         ];
         for (json, content, reason) in cases {
