@@ -103,14 +103,21 @@ pub fn other(function: &FunctionConfig, given: &Given) -> Result<Value, String> 
     invocation(function, data, metadata, given)
 }
 
-/// The trigger metadata the host always sends with a message or a blob (azure-bindings.md
-/// §2.2, §2.3, §2.5), as a fresh message or a new blob in Azurite would have it: what a call
-/// gives replaces it. A blob's `Uri` is its `path` with the tokens `given` names (`invoke`
-/// names the last one after the `--data` file).
+/// The trigger metadata the host always sends with a message, an event or a blob
+/// (azure-bindings.md §2.2, §2.3, §2.5 to §2.7), as a fresh one in the emulators would have it:
+/// what a call gives replaces it. A batch (`cardinality: many`) gets none. A blob's `Uri` is
+/// its `path` with the tokens `given` names (`invoke` names the last one after the `--data`
+/// file); with a token not given, there is no `Uri`.
 fn defaults(trigger: &Binding, given: &Given, now: SystemTime) -> Vec<(String, Value)> {
-    let at = |secs| Value::from(util::offset_time(now + Duration::from_secs(secs)));
+    let later = |secs| now + Duration::from_secs(secs);
+    let at = |secs| Value::from(util::offset_time(later(secs)));
+    // A `DateTime` in UTC, without a zone.
+    let utc = |secs| Value::from(util::utc_time(later(secs)));
     let text = |text: String| encode(&Value::from(text));
-    let members: Vec<(&str, Value)> = match trigger.kind.to_ascii_lowercase().as_str() {
+    let none = || Value::Object(Vec::new());
+    let kind = trigger.kind.to_ascii_lowercase();
+    let members: Vec<(&str, Value)> = match kind.as_str() {
+        _ if trigger.is_many() => Vec::new(),
         "queuetrigger" => vec![
             ("DequeueCount", Value::from("1")),
             ("ExpirationTime", at(7 * 86_400)),
@@ -119,18 +126,31 @@ fn defaults(trigger: &Binding, given: &Given, now: SystemTime) -> Vec<(String, V
             ("NextVisibleTime", at(600)),
             ("PopReceipt", text("AgAAAAMAAAAAAAAA".into())),
         ],
-        "servicebustrigger" if !trigger.is_many() => vec![
+        "servicebustrigger" => vec![
             ("DeliveryCount", Value::from("1")),
+            ("LockToken", text(util::guid())),
             ("MessageId", text(util::guid().replace('-', ""))),
             ("SequenceNumber", Value::from("1")),
-            // A `DateTime`, in UTC without a zone.
-            (
-                "EnqueuedTimeUtc",
-                Value::from(util::offset_time(now)[..19].to_string()),
-            ),
+            ("EnqueuedTimeUtc", utc(0)),
+            ("ExpiresAtUtc", utc(14 * 86_400)),
+            ("EnqueuedTime", at(0)),
+            ("ExpiresAt", at(14 * 86_400)),
+            ("ApplicationProperties", none()),
+            ("UserProperties", none()),
         ],
+        "eventhubtrigger" => vec![
+            ("Offset", Value::from("0")),
+            ("SequenceNumber", Value::from("1")),
+            ("EnqueuedTimeUtc", utc(0)),
+            ("Properties", none()),
+            ("SystemProperties", none()),
+        ],
+        "eventgridtrigger" => {
+            let event = given.trigger.as_deref().and_then(|e| json::parse(e).ok());
+            let data = event.and_then(|e| e.get_ignore_case("data").cloned());
+            data.map(|data| vec![("data", data)]).unwrap_or_default()
+        }
         "blobtrigger" => {
-            let path = blob_path(trigger.path.as_deref().unwrap_or_default(), given);
             let length = given.trigger.as_ref().map_or(0, Vec::len).to_string();
             let properties = object(vec![
                 ("ContentLength", Value::Number(length)),
@@ -138,14 +158,19 @@ fn defaults(trigger: &Binding, given: &Given, now: SystemTime) -> Vec<(String, V
                 ("CreatedOn", at(0)),
                 ("LastModified", at(0)),
             ]);
-            vec![
-                (
-                    "Uri",
-                    text(format!("http://127.0.0.1:10000/devstoreaccount1/{path}")),
-                ),
-                ("Properties", properties),
-                ("Metadata", Value::Object(Vec::new())),
-            ]
+            let path = blob_path(trigger.path.as_deref().unwrap_or_default(), given);
+            let uri = path.map(|path| {
+                let encoded: Vec<String> = path.split('/').map(query::percent_encode).collect();
+                let uri = format!(
+                    "http://127.0.0.1:10000/devstoreaccount1/{}",
+                    encoded.join("/")
+                );
+                ("Uri", text(uri))
+            });
+            let mut members = Vec::from_iter(uri);
+            members.push(("Properties", properties));
+            members.push(("Metadata", none()));
+            members
         }
         _ => Vec::new(),
     };
@@ -155,27 +180,41 @@ fn defaults(trigger: &Binding, given: &Given, now: SystemTime) -> Vec<(String, V
         .collect()
 }
 
-/// A blob path pattern (`in/{name}`) with the tokens `given` names (the last value given wins).
-fn blob_path(pattern: &str, given: &Given) -> String {
+/// A blob path pattern (`in/{name}`) with the tokens `given` names (the last value given wins);
+/// `None` when it names a token that `given` does not.
+fn blob_path(pattern: &str, given: &Given) -> Option<String> {
     let (mut path, mut rest) = (String::new(), pattern);
     while let Some((before, (token, after))) = rest
         .split_once('{')
         .and_then(|(before, after)| Some((before, after.split_once('}')?)))
     {
-        let value = given
+        let (_, value) = given
             .metadata
             .iter()
             .rev()
-            .find(|(k, _)| k.eq_ignore_ascii_case(token));
+            .find(|(k, _)| k.eq_ignore_ascii_case(token))?;
         path.push_str(before);
         match value {
-            Some((_, Value::String(text))) => path.push_str(text),
-            Some((_, other)) => path.push_str(&other.to_json()),
-            None => path.push_str(&format!("{{{token}}}")),
+            Value::String(text) => path.push_str(text),
+            other => path.push_str(&other.to_json()),
         }
         rest = after;
     }
-    path + rest
+    Some(path + rest)
+}
+
+/// The value of the one token in a blob path's last segment (`{name}`, `{name}.txt`) for the
+/// blob file `file`: the file's name without what the pattern puts around the token. `None`
+/// when the segment holds no single token or the name does not fit it.
+pub fn blob_token<'p>(pattern: &'p str, file: &str) -> Option<(&'p str, String)> {
+    let segment = pattern.rsplit('/').next()?;
+    let (prefix, rest) = segment.split_once('{')?;
+    let (token, suffix) = rest.split_once('}')?;
+    if suffix.contains('{') || token.is_empty() {
+        return None;
+    }
+    let value = file.strip_prefix(prefix)?.strip_suffix(suffix)?;
+    (!value.is_empty()).then(|| (token, value.to_string()))
 }
 
 fn invocation(
@@ -449,7 +488,7 @@ mod tests {
             {"type":"cosmosDB","direction":"in","name":"doc"}"#;
         let copy = function(
             "Copy",
-            &format!(r#"{{"type":"eventHubTrigger","name":"msg"}},{inputs}"#),
+            &format!(r#"{{"type":"rabbitMQTrigger","name":"msg"}},{inputs}"#),
         );
         let given = Given {
             trigger: Some(content(br#""hello""#.to_vec())),
@@ -545,7 +584,7 @@ mod tests {
             let mut members = defaults(&trigger, &given, now);
             for (_, value) in members
                 .iter_mut()
-                .filter(|(k, _)| k == "Id" || k == "MessageId")
+                .filter(|(k, _)| ["Id", "MessageId", "LockToken"].contains(&k.as_str()))
             {
                 assert!(value.as_str().unwrap().len() > 30, "a GUID");
                 *value = Value::from("id");
@@ -562,14 +601,64 @@ mod tests {
         );
         assert_eq!(
             json(r#"{"type":"serviceBusTrigger","name":"m"}"#),
-            r#"{"DeliveryCount":"1","MessageId":"id","SequenceNumber":"1","EnqueuedTimeUtc":"2025-01-01T12:00:00"}"#
+            r#"{"DeliveryCount":"1","LockToken":"id","MessageId":"id","SequenceNumber":"1","EnqueuedTimeUtc":"2025-01-01T12:00:00","ExpiresAtUtc":"2025-01-15T12:00:00","EnqueuedTime":"2025-01-01T12:00:00+00:00","ExpiresAt":"2025-01-15T12:00:00+00:00","ApplicationProperties":{},"UserProperties":{}}"#
         );
-        assert_eq!(json(r#"{"type":"timerTrigger","name":"t"}"#), "{}");
-        // A token not given stays a token; what a call gives wins.
         assert_eq!(
-            blob_path("in/{dir}/{NAME}.txt", &given),
-            "in/{dir}/a.txt.txt"
+            json(r#"{"type":"eventHubTrigger","name":"e"}"#),
+            r#"{"Offset":"0","SequenceNumber":"1","EnqueuedTimeUtc":"2025-01-01T12:00:00","Properties":{},"SystemProperties":{}}"#
         );
+        let event = Given {
+            trigger: Some(br#"{"id":"1","data":{"a":1}}"#.to_vec()),
+            ..Given::default()
+        };
+        let grid = function("F", r#"{"type":"eventGridTrigger","name":"e"}"#);
+        let grid = defaults(grid.trigger().unwrap(), &event, now);
+        assert_eq!(Value::Object(grid).to_json(), r#"{"data":{"a":1}}"#);
+        assert_eq!(json(r#"{"type":"timerTrigger","name":"t"}"#), "{}");
+        assert_eq!(
+            json(r#"{"type":"serviceBusTrigger","name":"m","cardinality":"many"}"#),
+            "{}"
+        );
+        // A token not given leaves no Uri; what a call gives wins; a name is encoded.
+        assert_eq!(blob_path("in/{dir}/{NAME}.txt", &given), None);
+        assert_eq!(
+            blob_path("in/{NAME}.txt", &given).as_deref(),
+            Some("in/a.txt.txt")
+        );
+        let spaced = Given {
+            metadata: vec![("name".into(), Value::from("a b.txt"))],
+            ..Given::default()
+        };
+        let uri = defaults(
+            &function(
+                "F",
+                r#"{"type":"blobTrigger","name":"b","path":"in/{name}"}"#,
+            )
+            .trigger()
+            .unwrap()
+            .clone(),
+            &spaced,
+            now,
+        );
+        assert_eq!(
+            uri[0],
+            (
+                "Uri".to_string(),
+                encode(&Value::from(
+                    "http://127.0.0.1:10000/devstoreaccount1/in/a%20b.txt"
+                ))
+            )
+        );
+        assert_eq!(
+            blob_token("in/{name}.txt", "report.txt"),
+            Some(("name", "report".into()))
+        );
+        assert_eq!(
+            blob_token("in/{name}", "report.txt"),
+            Some(("name", "report.txt".into()))
+        );
+        assert_eq!(blob_token("in/{name}.txt", "report.csv"), None);
+        assert_eq!(blob_token("in/{a}-{b}", "x-y"), None);
         let queue = function("Q", r#"{"type":"queueTrigger","name":"m"}"#);
         let given = Given {
             trigger: Some(b"hi".to_vec()),

@@ -127,18 +127,16 @@ pub fn prepare(
         host_inputs::data(input, Some(&bytes))?;
         given.inputs.push((input.name.clone(), bytes));
     }
-    // A blob named by its path's last token (`in/{name}`) is named after the --data file.
-    let token = function.trigger().filter(|t| t.is("blobTrigger"));
-    let token = token.and_then(|t| t.path.as_deref()?.rsplit('/').next());
-    let token = token.and_then(|last| last.strip_prefix('{')?.strip_suffix('}'));
-    let file = call
-        .data
-        .as_deref()
-        .filter(|f| *f != "-")
-        .map(std::path::Path::new);
-    if let (Some(token), Some(name)) = (token, file.and_then(|f| f.file_name())) {
-        let name = Value::from(name.to_string_lossy().into_owned());
-        given.metadata.push((token.to_string(), name));
+    // A blob named by its path's last token (`in/{name}`, `in/{name}.txt`) is named after the
+    // --data file.
+    let pattern = function.trigger().filter(|t| t.is("blobTrigger"));
+    let pattern = pattern.and_then(|t| t.path.as_deref());
+    let file = call.data.as_deref().filter(|f| *f != "-");
+    let file = file.and_then(|f| std::path::Path::new(f).file_name());
+    if let (Some(pattern), Some(file)) = (pattern, file) {
+        if let Some((token, name)) = invocation::blob_token(pattern, &file.to_string_lossy()) {
+            given.metadata.push((token.to_string(), Value::from(name)));
+        }
     }
     if let Some(file) = &call.metadata_file {
         let text = read(file)?;

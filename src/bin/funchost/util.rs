@@ -119,6 +119,11 @@ pub fn offset_time(at: SystemTime) -> String {
     format!("{}+00:00", utc(at).0)
 }
 
+/// `2025-01-01T12:00:00`: how the host sends a UTC `DateTime` (whole seconds, no zone).
+pub fn utc_time(at: SystemTime) -> String {
+    utc(at).0
+}
+
 /// `YYYY-MM-DDTHH:MM:SS` and the nanoseconds of the second.
 fn utc(at: SystemTime) -> (String, u32) {
     let since = at.duration_since(UNIX_EPOCH).unwrap_or_default();
@@ -163,6 +168,7 @@ mod tests {
         assert_eq!(log_time(at), "2025-01-01T12:00:00.123Z");
         assert_eq!(json_time(at), "2025-01-01T12:00:00.1234567Z");
         assert_eq!(offset_time(at), "2025-01-01T12:00:00+00:00");
+        assert_eq!(utc_time(at), "2025-01-01T12:00:00");
         assert_eq!(
             log_time(UNIX_EPOCH + Duration::from_secs(951_782_400)),
             "2000-02-29T00:00:00.000Z"
