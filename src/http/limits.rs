@@ -115,8 +115,9 @@ pub const WORKER_IDLE_EXIT: Duration = Duration::from_secs(10);
 /// How long a worker waits on its own connection for the next request before handing the idle
 /// connection to the sweeper: as long as the host keeps an idle pooled connection (60 s). The
 /// host's requests on a connection then never go through the sweeper at ordinary loads, however
-/// far apart; a swept connection quiet for long is read only every `POLL_MAX_PAUSE`, and with a
-/// 0.5 s linger a client asking every 0.7 s waited 1 ms for its answer instead of 0.15.
+/// far apart; a swept connection quiet for long is read only every `POLL_MAX_PAUSE` (when no
+/// busy ones are served), and with a 0.5 s linger a client asking every 0.7 s waited 1 ms for
+/// its answer instead of 0.15.
 /// `MAX_LINGERING` bounds the threads this holds.
 pub const LINGER: Duration = Duration::from_secs(60);
 
@@ -210,8 +211,9 @@ pub const INLINE_MAX_COST: Duration = Duration::from_micros(50);
 pub const INLINE_COST_SAMPLES: usize = 8;
 
 /// A swept connection with no request for this long is read only when the cold pause is due
-/// (up to `POLL_MAX_PAUSE`) instead of in every round, so that idle keep-alive connections
-/// cost the sweeper next to nothing while a few busy ones are swept back to back.
+/// (up to `POLL_MAX_PAUSE`, or `POLL_BUSY_PAUSE` beside busy ones) instead of in every round,
+/// so that idle keep-alive connections cost the sweeper next to nothing while a few busy ones
+/// are swept back to back.
 pub const HOT_FOR: Duration = Duration::from_millis(10);
 
 /// The first pause of the sweeper after a round that found nothing to serve; the pause doubles

@@ -11,8 +11,9 @@
 //!   no thread woken. A busy keep-alive connection therefore costs the read that finds its
 //!   request and the write of the answer, and no context switch; the price of having no
 //!   readiness API in std (no epoll) is the reads of connections that had nothing yet. Idle
-//!   connections turn cold after `HOT_FOR` and are read only every `POLL_MAX_PAUSE`, so they
-//!   cost next to nothing while busy ones are swept back to back. Requests that take longer
+//!   connections turn cold after `HOT_FOR` and are read only every `POLL_MAX_PAUSE`
+//!   (`POLL_BUSY_PAUSE` beside busy ones), so they cost next to nothing while busy ones are
+//!   swept back to back. Requests that take longer
 //!   than `INLINE_MAX_COST` (the least of their last `INLINE_COST_SAMPLES`) go to workers
 //!   instead (one per round stays inline), so a function that computes runs on every core.
 //! - **The watchdog** relieves a sweeper stuck in one request: past `SWEEP_STALL` waiting (on
@@ -49,8 +50,9 @@
 //! read that finds it, one write, and no context switch; without a readiness API in std (no epoll),
 //! the price is the reads of connections that had nothing yet (0.1 to 0.3 per request under `wrk`).
 //! Connections with no request for `HOT_FOR` turn cold and are read once per `POLL_MAX_PAUSE`
-//! (`POLL_BUSY_PAUSE` while the sweeper serves busy ones), so idle ones cost next to nothing. Rounds go back to back while they find
-//! requests, and for `POLL_SPIN` (50 µs, yielding the core between rounds) after the last that did:
+//! (`POLL_BUSY_PAUSE` while the sweeper serves busy ones), so idle ones cost next to nothing.
+//! Rounds go back to back while they find requests, and for `POLL_SPIN` (50 µs, yielding the core
+//! between rounds) after the last that did:
 //! a client waiting for each answer speaks again within tens of µs. Then the pause doubles up to
 //! `POLL_MAX_PAUSE` (stretched when reading many idle connections would cost more than
 //! `POLL_MAX_SHARE` of a core). A request goes to a worker instead when so few connections are busy
@@ -349,11 +351,12 @@ impl Pool {
     /// when quiet again. A hot connection with no request for `HOT_FOR` turns cold, so idle
     /// connections cost a read per cold pause, not per round. Rounds go back to back while they
     /// find requests; the pause after rounds that find none doubles up to `POLL_MAX_PAUSE`
-    /// (longer only when a cold sweep is so long that it would take more than `POLL_MAX_SHARE`
-    /// of a core); with nothing parked the sweeper sleeps until a park. It pauses on a condvar,
-    /// not blocked in a read of the connection likeliest to speak next: that read would end the
-    /// moment its request came, but Linux rounds a socket's read timeout up to a scheduler tick
-    /// (4 ms at HZ = 250), and every other connection's request would wait that long.
+    /// (`POLL_BUSY_PAUSE` for the cold ones while busy ones are served; longer only when a cold
+    /// sweep is so long that it would take more than `POLL_MAX_SHARE` of a core); with nothing
+    /// parked the sweeper sleeps until a park. It pauses on a condvar, not blocked in a read of
+    /// the connection likeliest to speak next: that read would end the moment its request came,
+    /// but Linux rounds a socket's read timeout up to a scheduler tick (4 ms at HZ = 250), and
+    /// every other connection's request would wait that long.
     fn sweep(self: &Arc<Self>, generation: u64, scratch: &mut Scratch) {
         let sweep = &self.sweep;
         let relieved = || sweep.generation.load(Ordering::Acquire) != generation;

@@ -66,7 +66,8 @@ pub struct Conn {
     /// (a client connects to send a request), then `IDLE_TIMEOUT` after each response.
     idle_deadline: Instant,
     /// Bytes are expected at once: the connection is new, or was handed over with bytes
-    /// waiting. A worker then reads without a linger permit, since the read will not wait.
+    /// waiting, until a read or a parsed head meets the expectation. A worker then reads
+    /// without a linger permit, since the read will not wait.
     expecting: bool,
     /// Parked by a lingering worker whose client kept speaking again at once, with more
     /// workers lingering than cores (`Context::may_linger`): the sweeper serves it inline
@@ -240,6 +241,11 @@ impl Conn {
         if let Some(probe) = self.write_unsent(now) {
             return probe;
         }
+        if resumed && !self.pending.is_empty() {
+            // Requests waited behind the answers just written: serve them now.
+            scratch.load(&mut self.pending);
+            return Probe::Ready;
+        }
         // Read first: the bytes parked with the connection join only bytes that came.
         let before = self.pending.len();
         let read = self.read_more(scratch, Duration::ZERO);
@@ -258,9 +264,8 @@ impl Conn {
             // An error that serving will report.
             Err(_) => return Probe::Ready,
         }
-        if resumed && (scratch.lo < scratch.hi || !self.pending.is_empty()) {
-            // Requests waited behind the answers just written: serve them now.
-            scratch.load(&mut self.pending);
+        if resumed && scratch.lo < scratch.hi {
+            // Bytes came behind the answers just written: serve them now.
             return Probe::Ready;
         }
         scratch.store(&mut self.pending);
@@ -692,9 +697,15 @@ mod tests {
                 _ => break,
             }
         }
-        client.shutdown(std::net::Shutdown::Write).unwrap();
+        let answered = answers.windows(2).filter(|w| w == b"ok").count();
+        let _ = client.shutdown(std::net::Shutdown::Write);
         // The worker answered the second request itself, then saw the client close.
-        assert_eq!(worker.join().unwrap(), "closed");
+        let ended = worker.join().unwrap();
+        assert_eq!(
+            (answered, ended),
+            (2, "closed"),
+            "the worker did not linger"
+        );
     }
 
     /// A client and its connection, accepted and parked (non-blocking), as the sweeper has it.
