@@ -172,7 +172,7 @@ fn main() {
             ),
             (
                 "busy",
-                "connections beside them that never pause, unmeasured (default 0)",
+                "connections beside them that never pause, unmeasured (default 0, at most 512)",
             ),
         ],
     );

@@ -20,8 +20,8 @@ use crate::azure::json::{self, JsonError, Limits, Value};
 ///
 /// # Errors
 /// `content` cannot be this binding's data: a timer or Event Grid event that is not a JSON
-/// object, a Cosmos DB batch or an Event Hubs batch that is not a JSON array, or text where the
-/// binding sends text and `content` is not UTF-8.
+/// object, a Cosmos DB batch or an Event Hubs batch that is not a JSON array, a Cosmos DB input
+/// that is neither, or text where the binding sends text and `content` is not UTF-8.
 pub fn data(binding: &Binding, content: Option<&[u8]>) -> Result<Value, String> {
     let Some(content) = content else {
         return Ok(encode(&Value::Null));

@@ -135,7 +135,10 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     let (mut port, mut watch_stdin) = (None, false);
     let mut call = Call::default();
     let (mut name, mut template, mut src) = (None, None, PathBuf::from("src/functions"));
+    // A command word after an option is a command given in the wrong place.
+    let mut after_option = false;
     while let Some(arg) = args.next() {
+        after_option |= arg.starts_with('-');
         let (flag, inline) = match arg.split_once('=') {
             Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
             _ => (arg, None),
@@ -236,7 +239,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 return Err(format!("unknown option {flag} (see funchost --help)"))
             }
             _ if command != "start" && name.is_none() => name = Some(arg.to_string()),
-            "start" | "invoke" | "new" | "help" => {
+            "start" | "invoke" | "new" | "help" if after_option => {
                 return Err(format!(
                     "{arg} must come first, before any option: funchost {arg} ... (see funchost --help)"
                 ))
@@ -410,6 +413,7 @@ mod tests {
                 "--app x invoke F",
                 "invoke must come first, before any option: funchost invoke ... (see funchost --help)",
             ),
+            ("start invoke", "unexpected argument \"invoke\" (see funchost --help)"),
         ] {
             assert_eq!(parse_str(line), Err(message.to_string()), "{line}");
         }
