@@ -252,8 +252,8 @@ fn a_function_json_without_a_rust_function_stops_the_start() {
         exited.stderr,
         format!(
             "handler: {}: no Rust function is registered as \"Goodbye\" (registered: {}); \
-             register it in src/functions/mod.rs (`funchost new Goodbye` does) and rebuild the \
-             handler\n",
+             register it in FUNCTIONS in src/functions/mod.rs (as `funchost new` does for a new \
+             function) and rebuild the handler\n",
             root.join("Goodbye/function.json").display(),
             registered.join(", ")
         )

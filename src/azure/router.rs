@@ -89,7 +89,8 @@ impl Router {
                 let registered: Vec<&str> = table.iter().map(|f| f.name).collect();
                 return Err(format!(
                     "{}: no Rust function is registered as {:?} (registered: {}); register it \
-                     in src/functions/mod.rs (`funchost new {}` does) and rebuild the handler",
+                     in FUNCTIONS in src/functions/mod.rs (as `funchost new` does for a new \
+                     function) and rebuild the handler",
                     app.root.join(&config.name).join("function.json").display(),
                     config.name,
                     if registered.is_empty() {
@@ -97,7 +98,6 @@ impl Router {
                     } else {
                         registered.join(", ")
                     },
-                    config.name,
                 ));
             };
             if app.forwards(config) {
@@ -334,7 +334,8 @@ mod tests {
         assert_eq!(
             error,
             "/app/a/function.json: no Rust function is registered as \"a\" (registered: none); \
-             register it in src/functions/mod.rs (`funchost new a` does) and rebuild the handler"
+             register it in FUNCTIONS in src/functions/mod.rs (as `funchost new` does for a new \
+             function) and rebuild the handler"
         );
     }
 
