@@ -237,7 +237,8 @@ for n, tier in enumerate(fresh, 1):
 first_tier = [s for s in tiers(sys.argv[2])[0] if s in where]
 # Said, not failed: a function of a later tier that ran here may have run only because the
 # machine was loaded; one that runs at rest every time costs a window, and belongs in tier 1.
-later = sorted(s for s in fresh[0] if s in listed and s not in set(first_tier))
+placed_first = set(first_tier)
+later = sorted(s for s in fresh[0] if s in listed and s not in placed_first)
 if later:
     names = ", ".join(later[:3])
     print(f"  tier 1 ran {len(later)} function(s) of later tiers this time: {names}")

@@ -125,7 +125,12 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             args.next();
             name
         }
-        _ => "start",
+        _ => "",
+    };
+    // Without a command word first, a command word after an option is one in the wrong place.
+    let (command, misplaced) = match command {
+        "" => ("start", true),
+        given => (given, false),
     };
     let mut common = Common {
         app: PathBuf::from("."),
@@ -135,10 +140,9 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     let (mut port, mut watch_stdin) = (None, false);
     let mut call = Call::default();
     let (mut name, mut template, mut src) = (None, None, PathBuf::from("src/functions"));
-    // A command word after an option is a command given in the wrong place.
     let mut after_option = false;
     while let Some(arg) = args.next() {
-        after_option |= arg.starts_with('-');
+        after_option |= misplaced && arg.starts_with('-');
         let (flag, inline) = match arg.split_once('=') {
             Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
             _ => (arg, None),
@@ -414,6 +418,10 @@ mod tests {
                 "invoke must come first, before any option: funchost invoke ... (see funchost --help)",
             ),
             ("start invoke", "unexpected argument \"invoke\" (see funchost --help)"),
+            (
+                "invoke F --data x start",
+                "unexpected argument \"start\" (see funchost --help)",
+            ),
         ] {
             assert_eq!(parse_str(line), Err(message.to_string()), "{line}");
         }

@@ -105,7 +105,8 @@ pub fn other(function: &FunctionConfig, given: &Given) -> Result<Value, String> 
 
 /// The trigger metadata the host always sends with a message, an event or a blob
 /// (azure-bindings.md §2.2, §2.3, §2.5 to §2.7), as a fresh one in the emulators would have it:
-/// what a call gives replaces it. A batch (`cardinality: many`) gets none. A blob's `Uri` is
+/// the values a function reads, not the SDK's objects (`PartitionContext`, `Client`,
+/// `MessageActions`...); what a call gives replaces them. A batch (`cardinality: many`) gets none. A blob's `Uri` is
 /// its `path` with the tokens `given` names (`invoke` names the last one after the `--data`
 /// file); with a token not given, there is no `Uri`.
 fn defaults(trigger: &Binding, given: &Given, now: SystemTime) -> Vec<(String, Value)> {
@@ -132,6 +133,7 @@ fn defaults(trigger: &Binding, given: &Given, now: SystemTime) -> Vec<(String, V
             ("MessageId", text(util::guid().replace('-', ""))),
             ("SequenceNumber", Value::from("1")),
             ("EnqueuedTimeUtc", utc(0)),
+            // The portal's default time to live for a queue's messages, 14 days.
             ("ExpiresAtUtc", utc(14 * 86_400)),
             ("EnqueuedTime", at(0)),
             ("ExpiresAt", at(14 * 86_400)),
@@ -139,16 +141,19 @@ fn defaults(trigger: &Binding, given: &Given, now: SystemTime) -> Vec<(String, V
             ("UserProperties", none()),
         ],
         "eventhubtrigger" => vec![
+            // A partition's first event.
             ("Offset", Value::from("0")),
-            ("SequenceNumber", Value::from("1")),
+            ("SequenceNumber", Value::from("0")),
             ("EnqueuedTimeUtc", utc(0)),
             ("Properties", none()),
             ("SystemProperties", none()),
         ],
         "eventgridtrigger" => {
             let event = given.trigger.as_deref().and_then(|e| json::parse(e).ok());
-            let data = event.and_then(|e| e.get_ignore_case("data").cloned());
-            data.map(|data| vec![("data", data)]).unwrap_or_default()
+            // The extension's `event["data"]`, named exactly, sent as the host sends a value.
+            let data = event.and_then(|e| e.get("data").cloned());
+            data.map(|data| vec![("data", encode(&data))])
+                .unwrap_or_default()
         }
         "blobtrigger" => {
             let length = given.trigger.as_ref().map_or(0, Vec::len).to_string();
@@ -605,15 +610,20 @@ mod tests {
         );
         assert_eq!(
             json(r#"{"type":"eventHubTrigger","name":"e"}"#),
-            r#"{"Offset":"0","SequenceNumber":"1","EnqueuedTimeUtc":"2025-01-01T12:00:00","Properties":{},"SystemProperties":{}}"#
+            r#"{"Offset":"0","SequenceNumber":"0","EnqueuedTimeUtc":"2025-01-01T12:00:00","Properties":{},"SystemProperties":{}}"#
         );
-        let event = Given {
-            trigger: Some(br#"{"id":"1","data":{"a":1}}"#.to_vec()),
-            ..Given::default()
-        };
         let grid = function("F", r#"{"type":"eventGridTrigger","name":"e"}"#);
-        let grid = defaults(grid.trigger().unwrap(), &event, now);
-        assert_eq!(Value::Object(grid).to_json(), r#"{"data":{"a":1}}"#);
+        let grid = grid.trigger().unwrap();
+        let data = |event: &str| {
+            let given = Given {
+                trigger: Some(event.as_bytes().to_vec()),
+                ..Given::default()
+            };
+            Value::Object(defaults(grid, &given, now)).to_json()
+        };
+        assert_eq!(data(r#"{"id":"1","data":{"a":1}}"#), r#"{"data":{"a":1}}"#);
+        assert_eq!(data(r#"{"data":"x"}"#), r#"{"data":"\"x\""}"#);
+        assert_eq!(data(r#"{"Data":{"a":1}}"#), "{}");
         assert_eq!(json(r#"{"type":"timerTrigger","name":"t"}"#), "{}");
         assert_eq!(
             json(r#"{"type":"serviceBusTrigger","name":"m","cardinality":"many"}"#),
