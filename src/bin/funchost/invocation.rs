@@ -165,7 +165,7 @@ fn defaults(trigger: &Binding, given: &Given, now: SystemTime) -> Vec<(String, V
             ]);
             let path = blob_path(trigger.path.as_deref().unwrap_or_default(), given);
             let uri = path.map(|path| {
-                let encoded: Vec<String> = path.split('/').map(query::percent_encode).collect();
+                let encoded: Vec<String> = path.split('/').map(escape_data).collect();
                 let uri = format!(
                     "http://127.0.0.1:10000/devstoreaccount1/{}",
                     encoded.join("/")
@@ -183,6 +183,20 @@ fn defaults(trigger: &Binding, given: &Given, now: SystemTime) -> Vec<(String, V
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect()
+}
+
+/// `text` as .NET's `Uri.EscapeDataString` escapes a blob name's segment, as the Blobs SDK does
+/// for a blob's `Uri`: letters, digits and `-._~` as they are, every other byte `%XX`.
+fn escape_data(text: &str) -> String {
+    let kept = |b: u8| b.is_ascii_alphanumeric() || b"-._~".contains(&b);
+    let escape = |b: u8| {
+        if kept(b) {
+            char::from(b).to_string()
+        } else {
+            format!("%{b:02X}")
+        }
+    };
+    text.bytes().map(escape).collect()
 }
 
 /// A blob path pattern (`in/{name}`) with the tokens `given` names (the last value given wins);
@@ -659,6 +673,7 @@ mod tests {
                 ))
             )
         );
+        assert_eq!(escape_data("report (1)é.txt"), "report%20%281%29%C3%A9.txt");
         assert_eq!(
             blob_token("in/{name}.txt", "report.txt"),
             Some(("name", "report".into()))
