@@ -123,15 +123,13 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         Some(&"help") => return Ok(Command::Help),
         Some(&name @ ("start" | "invoke" | "new")) => {
             args.next();
-            name
+            Some(name)
         }
-        _ => "",
+        _ => None,
     };
     // Without a command word first, a command word after an option is one in the wrong place.
-    let (command, misplaced) = match command {
-        "" => ("start", true),
-        given => (given, false),
-    };
+    let misplaced = command.is_none();
+    let command = command.unwrap_or("start");
     let mut common = Common {
         app: PathBuf::from("."),
         handler: None,
@@ -434,23 +432,18 @@ mod tests {
             );
         }
         assert!(parse(&args("X-Ok: a b")).is_ok());
-        // A timeout no clock can add up to is a century, not a panic at the first call.
-        let huge = parse_str("invoke F --function-timeout 18446744073709551615");
-        let Ok(Command::Invoke { common, .. }) = huge else {
-            panic!("{huge:?}")
-        };
-        assert_eq!(
-            common.function_timeout,
-            Some(Duration::from_secs(100 * 365 * 24 * 3600))
-        );
-        let unbounded = parse_str("start --function-timeout -1");
-        let Ok(Command::Start { common, .. }) = unbounded else {
-            panic!("{unbounded:?}")
-        };
-        assert_eq!(
-            common.function_timeout,
-            Some(Duration::from_secs(100 * 365 * 24 * 3600))
-        );
+        // A timeout no clock can add up to is a century, not a panic at the first call; so
+        // is -1, no limit.
+        for secs in ["18446744073709551615", "-1"] {
+            let huge = parse_str(&format!("invoke F --function-timeout {secs}"));
+            let Ok(Command::Invoke { common, .. }) = huge else {
+                panic!("{huge:?}")
+            };
+            assert_eq!(
+                common.function_timeout,
+                Some(Duration::from_secs(100 * 365 * 24 * 3600))
+            );
+        }
         let inline = parse(&["invoke", "F", "--data=--x"].map(str::to_string));
         assert!(
             matches!(inline, Ok(Command::Invoke { call, .. }) if call.data.as_deref() == Some("--x"))

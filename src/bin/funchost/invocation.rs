@@ -83,7 +83,7 @@ pub fn other(function: &FunctionConfig, given: &Given) -> Result<Value, String> 
         },
         given => host_inputs::data(trigger, given.or(timer.then_some(MANUAL_TIMER)))?,
     };
-    let mut metadata = BindingData(defaults(trigger, given, SystemTime::now()));
+    let mut metadata = BindingData(defaults(trigger, given, &data, SystemTime::now()));
     for (key, value) in &given.metadata {
         metadata.set(key, encode(value));
     }
@@ -106,10 +106,16 @@ pub fn other(function: &FunctionConfig, given: &Given) -> Result<Value, String> 
 /// The trigger metadata the host always sends with a message, an event or a blob
 /// (azure-bindings.md §2.2, §2.3, §2.5 to §2.7), as a fresh one in the emulators would have it:
 /// the values a function reads, not the SDK's objects (`PartitionContext`, `Client`,
-/// `MessageActions`...); what a call gives replaces them. A batch (`cardinality: many`) gets none. A blob's `Uri` is
-/// its `path` with the tokens `given` names (`invoke` names the last one after the `--data`
-/// file); with a token not given, there is no `Uri`.
-fn defaults(trigger: &Binding, given: &Given, now: SystemTime) -> Vec<(String, Value)> {
+/// `MessageActions`...); what a call gives replaces them. A batch (`cardinality: many`) gets
+/// none. A blob's `Uri` is its `path` with the tokens `given` names (`invoke` names the last
+/// one after the `--data` file); with a token not given, there is no `Uri`. `data` is the
+/// trigger's as the invocation sends it (an event as its object).
+fn defaults(
+    trigger: &Binding,
+    given: &Given,
+    data: &Value,
+    now: SystemTime,
+) -> Vec<(String, Value)> {
     let later = |secs| now + Duration::from_secs(secs);
     let at = |secs| Value::from(util::offset_time(later(secs)));
     // A `DateTime` in UTC, without a zone.
@@ -148,13 +154,11 @@ fn defaults(trigger: &Binding, given: &Given, now: SystemTime) -> Vec<(String, V
             ("Properties", none()),
             ("SystemProperties", none()),
         ],
-        "eventgridtrigger" => {
-            let event = given.trigger.as_deref().and_then(|e| json::parse(e).ok());
-            // The extension's `event["data"]`, named exactly, sent as the host sends a value.
-            let data = event.and_then(|e| e.get("data").cloned());
-            data.map(|data| vec![("data", encode(&data))])
-                .unwrap_or_default()
-        }
+        // The extension's `event["data"]`, named exactly, sent as the host sends a value.
+        "eventgridtrigger" => data
+            .get("data")
+            .map(|data| vec![("data", encode(data))])
+            .unwrap_or_default(),
         "blobtrigger" => {
             let length = given.trigger.as_ref().map_or(0, Vec::len).to_string();
             let properties = object(vec![
@@ -600,7 +604,7 @@ mod tests {
         };
         let json = |binding: &str| {
             let trigger = function("F", binding).trigger().unwrap().clone();
-            let mut members = defaults(&trigger, &given, now);
+            let mut members = defaults(&trigger, &given, &Value::Null, now);
             for (_, value) in members
                 .iter_mut()
                 .filter(|(k, _)| ["Id", "MessageId", "LockToken"].contains(&k.as_str()))
@@ -633,7 +637,8 @@ mod tests {
                 trigger: Some(event.as_bytes().to_vec()),
                 ..Given::default()
             };
-            Value::Object(defaults(grid, &given, now)).to_json()
+            let event = host_inputs::data(grid, given.trigger.as_deref()).unwrap();
+            Value::Object(defaults(grid, &given, &event, now)).to_json()
         };
         assert_eq!(data(r#"{"id":"1","data":{"a":1}}"#), r#"{"data":{"a":1}}"#);
         assert_eq!(data(r#"{"data":"x"}"#), r#"{"data":"\"x\""}"#);
@@ -662,6 +667,7 @@ mod tests {
             .unwrap()
             .clone(),
             &spaced,
+            &Value::Null,
             now,
         );
         assert_eq!(
