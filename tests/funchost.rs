@@ -702,6 +702,21 @@ fn proxying_mode_serves_the_real_handler() {
                    Transfer-Encoding: chunked\r\n\r\n7\r\n{\"name\"\r\n9\r\n:\"Chunk\"}\r\n0\r\n\r\n";
     let reply = host.exchange(chunked.as_bytes());
     assert_eq!((reply.status, reply.text()), (200, greeting(Some("Chunk"))));
+    // The connection stays open, as the host's does: a request pipelined behind a streamed
+    // body is served next, and then one sent later.
+    let mut stream = host.connect();
+    let next = curl("GET", "/api/HelloRust?name=Next", &[], "");
+    stream
+        .write_all(format!("{chunked}{next}").as_bytes())
+        .unwrap();
+    for name in ["Chunk", "Next"] {
+        let reply = read_any_reply(&mut stream, false);
+        assert_eq!(reply.header("connection"), None);
+        assert_eq!(reply.text(), greeting(Some(name)));
+    }
+    stream.write_all(post.as_bytes()).unwrap();
+    let reply = read_any_reply(&mut stream, false);
+    assert_eq!(reply.text(), greeting(Some("Azure")));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! `Handler::take_over`: a handler that streams serves a request on its connection itself, after
 //! the server has parsed the head and answered everything before it; the server closes the
-//! connection afterwards. The handler here echoes the body back in chunks as it reads it.
+//! connection afterwards, unless the handler gives it back. The handler here echoes the body
+//! back in chunks as it reads it (`/stream`), or whole and gives the connection back (`/kept`).
 
 mod support;
 
@@ -14,7 +15,7 @@ use handler::http::chunked::ChunkedDecoder;
 use handler::http::limits::BODY_READ_TIMEOUT;
 use handler::http::parse::BodyKind;
 use handler::http::response::{encode_head, BodyFraming, Framing};
-use handler::http::{self, date, Handler, Request, Response, Takeover};
+use handler::http::{self, date, Handback, Handler, Request, Response, Takeover};
 use support::{read_reply, take_linger_permits, WAIT};
 
 /// Answers `/stream` by taking the connection over, everything else with `handle`.
@@ -27,10 +28,13 @@ impl Handler for Streamer {
 
     fn takes_over(&self, head: &Request<'_>) -> bool {
         // `*` too, to show the server never offers it (`OPTIONS *` is the server's).
-        head.path == "/stream" || head.path == "*"
+        head.path == "/stream" || head.path == "/kept" || head.path == "*"
     }
 
-    fn take_over(&self, head: &Request<'_>, conn: Takeover<'_>) {
+    fn take_over(&self, head: &Request<'_>, conn: Takeover<'_>) -> Handback {
+        if head.path == "/kept" {
+            return echo_and_give_back(conn);
+        }
         let BodyKind::Length(len) = conn.body else {
             panic!("the tests send Content-Length bodies")
         };
@@ -85,7 +89,39 @@ impl Handler for Streamer {
             piece = buf[..n].to_vec();
         }
         stream.write_all(b"0\r\n\r\n").unwrap();
+        Handback::Close
     }
+}
+
+/// Reads the whole body, reading past it as a proxy's buffered reads do, answers it with a
+/// length, and gives the connection back with the bytes read past the body.
+fn echo_and_give_back(conn: Takeover<'_>) -> Handback {
+    let BodyKind::Length(len) = conn.body else {
+        panic!("the tests send Content-Length bodies")
+    };
+    let mut stream = conn.stream;
+    let mut read = conn.leftover.to_vec();
+    while read.len() < len {
+        let mut buf = [0u8; 4096];
+        let n = stream.read(&mut buf).unwrap();
+        assert!(n > 0, "the client closed inside the body");
+        read.extend_from_slice(&buf[..n]);
+    }
+    // Handler timeouts are its own: the server must put its own back.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(600)))
+        .unwrap();
+    let framing = Framing {
+        head_only: false,
+        keep_alive: conn.keep_alive,
+        http10: false,
+    };
+    let mut out = Vec::new();
+    let body = BodyFraming::Length(len as u64);
+    encode_head(200, "OK", &[], body, framing, &date::now(), &mut out);
+    out.extend_from_slice(&read[..len]);
+    stream.write_all(&out).unwrap();
+    Handback::KeepAlive(read[len..].to_vec())
 }
 
 fn serve() -> SocketAddr {
@@ -223,5 +259,47 @@ fn options_asterisk_is_never_taken_over() {
     assert_eq!(
         read_reply(&mut stream, false).expect("an answer").text(),
         "handled /after"
+    );
+}
+
+#[test]
+fn a_connection_given_back_serves_the_next_requests() {
+    let addr = serve();
+    let mut stream = connect(addr);
+    // The next request arrives with the body, so the handler reads part of it: the server
+    // must serve it from the bytes given back, then the one sent later.
+    let kept = "POST /kept HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello";
+    stream
+        .write_all(format!("{kept}{}", get("/after")).as_bytes())
+        .unwrap();
+    let reply = read_reply(&mut stream, false).expect("the handler's answer");
+    assert_eq!((reply.status, reply.text().as_str()), (200, "hello"));
+    let reply = read_reply(&mut stream, false).expect("an answer from the bytes given back");
+    assert_eq!(reply.text(), "handled /after");
+    thread::sleep(Duration::from_millis(50));
+    stream.write_all(kept.as_bytes()).unwrap();
+    let reply = read_reply(&mut stream, false).expect("a second takeover");
+    assert_eq!(reply.text(), "hello");
+    stream.write_all(get("/last").as_bytes()).unwrap();
+    assert_eq!(
+        read_reply(&mut stream, false).expect("an answer").text(),
+        "handled /last"
+    );
+}
+
+#[test]
+fn a_connection_given_back_closes_when_the_client_said_close() {
+    let addr = serve();
+    let mut stream = connect(addr);
+    let kept = "POST /kept HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok";
+    stream.write_all(kept.as_bytes()).unwrap();
+    let mut all = Vec::new();
+    stream
+        .read_to_end(&mut all)
+        .expect("the answer, then the close");
+    let all = String::from_utf8(all).unwrap();
+    assert!(
+        all.contains("\r\nConnection: close\r\n") && all.ends_with("\r\n\r\nok"),
+        "{all}"
     );
 }

@@ -61,12 +61,29 @@ pub trait Handler: Send + Sync + 'static {
     /// Serves a request on its connection, itself (Go's `Hijacker`), for a handler that must
     /// stream, such as a proxy: it reads the body from `conn` and writes the whole response,
     /// framing included (`response::encode_head` writes a head). Runs on a worker, which it
-    /// holds until it returns; the server then closes the connection, so the response should
-    /// say `Connection: close`. The server has already answered every request before this one
+    /// holds until it returns. The server has already answered every request before this one
     /// on the connection, and checked the head against its limits.
-    fn take_over(&self, head: &Request<'_>, conn: Takeover<'_>) {
+    ///
+    /// Returns what becomes of the connection. `Handback::Close` (the default) closes it, so
+    /// the response should say `Connection: close`. `Handback::KeepAlive` gives it back to the
+    /// server for the client's next request: only when `conn.keep_alive` and the body has been
+    /// read to its end and the response written whole, neither delimited by the close.
+    fn take_over(&self, head: &Request<'_>, conn: Takeover<'_>) -> Handback {
         let _ = (head, conn);
+        Handback::Close
     }
+}
+
+/// What becomes of a connection after `Handler::take_over`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Handback {
+    /// The server closes it.
+    Close,
+    /// The server serves the client's next request on it, which starts with these bytes: those
+    /// the handler read past the end of the body (at most `limits::MAX_HEAD_BYTES` plus
+    /// `limits::READ_CHUNK`, or the server closes it instead). The server's timeouts apply
+    /// again, whatever the handler set.
+    KeepAlive(Vec<u8>),
 }
 
 /// A connection a handler has taken over (`Handler::take_over`), just after a request's head.
@@ -81,4 +98,7 @@ pub struct Takeover<'a> {
     pub body: BodyKind,
     /// The client sent `Expect: 100-continue` and waits for `100 Continue` before its body.
     pub expect_continue: bool,
+    /// The client will send more requests on the connection (HTTP/1.1 without
+    /// `Connection: close`, or HTTP/1.0 with `keep-alive`), if the handler gives it back.
+    pub keep_alive: bool,
 }

@@ -289,6 +289,11 @@ impl Conn {
         }
     }
 
+    /// The bytes read and not used: a client's next request, after the one relayed.
+    pub fn into_unread(self) -> Vec<u8> {
+        self.buf
+    }
+
     /// One request and its response. Returns the reply and whether the connection can be
     /// reused.
     fn exchange(

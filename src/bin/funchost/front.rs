@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::thread;
 
 use handler::azure::json::{self, Value};
-use handler::http::{self, Handler, Response, Takeover};
+use handler::http::{self, Handback, Handler, Response, Takeover};
 
 use crate::host::{self, Host, Mode};
 use crate::invocation::{self, content, Given};
@@ -51,9 +51,10 @@ impl Handler for Front {
         found.is_some_and(|(function, _)| self.0.mode(function) == Mode::Proxying)
     }
 
-    fn take_over(&self, head: &http::Request<'_>, conn: Takeover<'_>) {
-        if let Some((function, _)) = self.0.route(head.method, head.path) {
-            self.0.relay(function, head, conn);
+    fn take_over(&self, head: &http::Request<'_>, conn: Takeover<'_>) -> Handback {
+        match self.0.route(head.method, head.path) {
+            Some((function, _)) => self.0.relay(function, head, conn),
+            None => Handback::Close,
         }
     }
 }

@@ -8,7 +8,7 @@ use handler::azure::appfiles::{AppConfig, FunctionConfig, FunctionTimeout};
 use handler::azure::json::Value;
 use handler::azure::template::{self, Template};
 use handler::http::response::Response;
-use handler::http::{self, Takeover};
+use handler::http::{self, Handback, Takeover};
 use handler::Request;
 
 use crate::client::{self, Body, Client, Reply};
@@ -165,15 +165,21 @@ impl Host {
     }
 
     /// Streams a request to a proxied function on the connection it came on, and logs one
-    /// line for it.
-    pub fn relay(&self, function: &FunctionConfig, head: &http::Request<'_>, conn: Takeover<'_>) {
+    /// line for it; whether the connection serves the client's next request.
+    pub fn relay(
+        &self,
+        function: &FunctionConfig,
+        head: &http::Request<'_>,
+        conn: Takeover<'_>,
+    ) -> Handback {
         let started = Instant::now();
         let deadline = Instant::now() + self.function_timeout;
         let client = self.ready().map(|client| &**client);
-        let (status, failure) = proxy::relay(client, head, conn, &util::guid(), deadline);
+        let relayed = proxy::relay(client, head, conn, &util::guid(), deadline);
         let what = format!("{} {}", head.method, target(&Request::from_http(head)));
-        let outcome = failure.map_or(Ok(Vec::new()), Err);
-        self.log_call(function, &what, status, started, outcome);
+        let outcome = relayed.failure.map_or(Ok(Vec::new()), Err);
+        self.log_call(function, &what, relayed.status, started, outcome);
+        relayed.handback
     }
 
     /// The response to a call, and the outputs it wrote.

@@ -1,8 +1,9 @@
 //! Proxying mode (`enableProxyingHttpRequest`, newer hosts, azure-host.md §3.4): the request
 //! goes through YARP unchanged but for its hop-by-hop headers and Host, with `X-Forwarded-*`
 //! and the host's invocation headers added; request and response bodies are streamed. The front
-//! door hands such a request over with its connection (`Handler::take_over`), which closes
-//! after the answer.
+//! door hands such a request over with its connection (`Handler::take_over`), and gets it back
+//! for the client's next request when both sides frame their bodies (the host keeps its
+//! clients' connections alive as any ASP.NET Core server does).
 
 use std::thread;
 use std::time::{Duration, Instant};
@@ -11,7 +12,7 @@ use handler::http::date;
 use handler::http::limits::BODY_READ_TIMEOUT;
 use handler::http::parse::{list_tokens, Version};
 use handler::http::response::{self, BodyFraming, Response};
-use handler::http::{self, Takeover};
+use handler::http::{self, Handback, Takeover};
 
 use crate::client::{self, Body, Client, Conn, Framing, Request};
 use crate::util::{owned_headers, target, HOST_VERSION};
@@ -69,25 +70,46 @@ fn request_headers(headers: &[(String, String)], port: u16, id: &str) -> Vec<(St
     out
 }
 
+/// How a relay went.
+pub struct Relayed {
+    /// The status the client got.
+    pub status: u16,
+    /// Why the call failed, if it did.
+    pub failure: Option<String>,
+    /// Whether the client's connection serves its next request.
+    pub handback: Handback,
+}
+
 /// Streams the request `head` from the taken-over connection to the handler and its answer
-/// back, with `client` (`Err`: no handler to reach, the client gets 502). Returns the status
-/// the client got, and why the call failed, if it did.
+/// back, with `client` (`Err`: no handler to reach, the client gets 502).
 pub fn relay(
     client: Result<&Client, String>,
     head: &http::Request<'_>,
     conn: Takeover<'_>,
     id: &str,
     deadline: Instant,
-) -> (u16, Option<String>) {
+) -> Relayed {
+    let failed = |status, why: String| Relayed {
+        status,
+        failure: Some(why),
+        handback: Handback::Close,
+    };
     let Ok(stream) = conn.stream.try_clone() else {
-        return (502, Some("cannot use the client's connection".into()));
+        return failed(502, "cannot use the client's connection".into());
     };
     let mut front = Conn::over(stream, conn.leftover, Some(BODY_READ_TIMEOUT));
     let relayed = client
         .map_err(Relay::BeforeResponse)
         .and_then(|client| exchange(client, head, &conn, &mut front, id, deadline));
     match relayed {
-        Ok(status) => (status, None),
+        Ok((status, kept)) => Relayed {
+            status,
+            failure: None,
+            handback: match kept {
+                true => Handback::KeepAlive(front.into_unread()),
+                false => Handback::Close,
+            },
+        },
         Err(Relay::BeforeResponse(why)) => {
             // The body may be unread: the connection closes after this answer.
             let framing = response::Framing {
@@ -98,9 +120,9 @@ pub fn relay(
             let mut out = Vec::new();
             date::with_now(|now| response::encode(&Response::new(502), framing, now, &mut out));
             let _ = front.write_all(&out, Instant::now() + BODY_READ_TIMEOUT);
-            (502, Some(why))
+            failed(502, why)
         }
-        Err(Relay::During(status, why)) => (status, Some(why)),
+        Err(Relay::During(status, why)) => failed(status, why),
     }
 }
 
@@ -113,7 +135,7 @@ enum Relay {
 }
 
 /// Sends the request on to the handler, streaming its body, and streams the answer back;
-/// the status.
+/// the status, and whether the client's connection stays open.
 fn exchange(
     client: &Client,
     head: &http::Request<'_>,
@@ -121,7 +143,7 @@ fn exchange(
     front: &mut Conn,
     id: &str,
     deadline: Instant,
-) -> Result<u16, Relay> {
+) -> Result<(u16, bool), Relay> {
     let before = |e: client::Error| Relay::BeforeResponse(e.to_string());
     let mut upstream = match client.checkout() {
         Some(pooled) => pooled,
@@ -188,9 +210,10 @@ fn exchange(
         Framing::Chunked | Framing::UntilClose if !http10 => BodyFraming::Chunked,
         Framing::Chunked | Framing::UntilClose => BodyFraming::Close,
     };
+    let keep_alive = conn.keep_alive && body != BodyFraming::Close;
     let framing = response::Framing {
         head_only: head_request,
-        keep_alive: false,
+        keep_alive,
         http10,
     };
     let out = answer.encode(passed_on(&answer.headers), body, framing);
@@ -208,7 +231,7 @@ fn exchange(
     if answer.keep_alive {
         client.checkin(upstream);
     }
-    Ok(status)
+    Ok((status, keep_alive))
 }
 
 /// Which side of a `pump` failed.

@@ -33,11 +33,14 @@ use std::time::{Duration, Instant};
 
 use crate::http::date;
 use crate::http::error::HttpError;
-use crate::http::limits::{BODY_READ_TIMEOUT, FLUSH_AT, HEAD_TIMEOUT, IDLE_TIMEOUT, WRITE_TIMEOUT};
+use crate::http::limits::{
+    BODY_READ_TIMEOUT, FLUSH_AT, HEAD_TIMEOUT, IDLE_TIMEOUT, MAX_HEAD_BYTES, READ_CHUNK,
+    WRITE_STALL, WRITE_TIMEOUT,
+};
 use crate::http::parse::{self, Head, Status, Version};
 use crate::http::request::Request;
 use crate::http::response::{self, Framing, Response};
-use crate::http::{Handler, Takeover};
+use crate::http::{Handback, Handler, Takeover};
 
 mod body;
 mod linger;
@@ -584,8 +587,8 @@ fn answer(
 }
 
 /// Hands the request whose head (`used` bytes of the window) has parsed to `handler`, which
-/// takes its connection over, once the answers before it are sent; the connection closes
-/// after it.
+/// takes its connection over, once the answers before it are sent. Returns whether the
+/// connection stays open: the handler gave it back, with the bytes it read past the request.
 fn take_over(
     conn: &mut Conn,
     scratch: &mut Scratch,
@@ -607,11 +610,27 @@ fn take_over(
         leftover: &window[used..],
         body: head.body,
         expect_continue: head.expect_continue,
+        keep_alive: head.keep_alive,
     };
-    ctx.handler
+    let handback = ctx
+        .handler
         .take_over(&Request::new(window, head, &scratch.fields, &[]), takeover);
     scratch.lo = scratch.hi;
-    Ok(Some(false))
+    match handback {
+        // More than a head and a read's worth would outgrow the thread's buffer for good.
+        Handback::KeepAlive(mut rest)
+            if head.keep_alive && rest.len() <= MAX_HEAD_BYTES + READ_CHUNK =>
+        {
+            // The handler may have set timeouts of its own: the server's come back.
+            conn.read_timeout = None;
+            conn.stream
+                .set_write_timeout(Some(WRITE_STALL))
+                .map_err(|_| Failure::Io)?;
+            scratch.load(&mut rest);
+            Ok(Some(true))
+        }
+        _ => Ok(Some(false)),
+    }
 }
 
 #[cfg(test)]
