@@ -1835,6 +1835,20 @@ fn invoke_sends_the_trigger_metadata_the_host_always_sends() {
     assert!(properties.contains(r#""ContentLength":5"#), "{properties}");
     let blob = sent(&["Blob", "--data", file, "--metadata", "name=b.txt"], "");
     assert_eq!(member(&blob, "Metadata", "name"), r#""\"b.txt\"""#);
+    // A file whose name does not fit the path leaves its token unset, and says so.
+    let txt = r#"{"bindings":[{"type":"blobTrigger","direction":"in","name":"blob","path":"in/{name}.txt"}]}"#;
+    std::fs::write(app.path().join("Blob/function.json"), txt).unwrap();
+    let args = ["invoke", "--app", dir, "Blob", "--data", file];
+    let (status, out, err) = run(&args, "");
+    assert!(status.success(), "{err}");
+    let blob = parse(out.trim_end()).get("ReturnValue").unwrap().clone();
+    assert_eq!(member(&blob, "Metadata", "name"), "none");
+    assert!(
+        err.contains("report.csv does not fit the blob path in/{name}.txt: Blob gets no name (give --metadata name=VALUE)"),
+        "{err}"
+    );
+    let (_, _, err) = run(&[&args[..], &["--metadata", "name=r"]].concat(), "");
+    assert!(!err.contains("does not fit"), "{err}");
     let timer = sent(&["Timer", "--data", "-"], r#"{"IsPastDue":true}"#);
     assert_eq!(
         member(&timer, "Data", "myTimer"),

@@ -226,6 +226,12 @@ fn blob_path(pattern: &str, given: &Given) -> Option<String> {
     Some(path + rest)
 }
 
+/// The tokens of a blob path pattern, in order: `name` and `ext` in `in/{name}.{ext}`.
+pub fn blob_tokens(pattern: &str) -> impl Iterator<Item = &str> {
+    let tokens = pattern.split('{').skip(1);
+    tokens.filter_map(|rest| rest.split_once('}').map(|(token, _)| token))
+}
+
 /// The value of the one token in a blob path's last segment (`{name}`, `{name}.txt`) for the
 /// blob file `file`: the file's name without what the pattern puts around the token. `None`
 /// when the segment holds no single token or the name does not fit it.
@@ -690,6 +696,8 @@ mod tests {
         );
         assert_eq!(blob_token("in/{name}.txt", "report.csv"), None);
         assert_eq!(blob_token("in/{a}-{b}", "x-y"), None);
+        let tokens: Vec<_> = blob_tokens("c/{dir}/{name}.{ext}").collect();
+        assert_eq!(tokens, ["dir", "name", "ext"]);
         let queue = function("Q", r#"{"type":"queueTrigger","name":"m"}"#);
         let given = Given {
             trigger: Some(b"hi".to_vec()),

@@ -21,6 +21,7 @@ use crate::client::{Body, Client, Request};
 use crate::front::Front;
 use crate::host::{self, allows, Host, Mode};
 use crate::invocation::{self, content, Given};
+use crate::log::Log;
 use crate::util;
 
 /// How much longer than the function timeout invoke waits for the front door's answer: a
@@ -133,9 +134,11 @@ pub fn prepare(
     let pattern = pattern.and_then(|t| t.path.as_deref());
     let file = call.data.as_deref().filter(|f| *f != "-");
     let file = file.and_then(|f| std::path::Path::new(f).file_name());
+    let mut misfit = None;
     if let (Some(pattern), Some(file)) = (pattern, file) {
-        if let Some((token, name)) = invocation::blob_token(pattern, &file.to_string_lossy()) {
-            given.metadata.push((token.to_string(), Value::from(name)));
+        match invocation::blob_token(pattern, &file.to_string_lossy()) {
+            Some((token, name)) => given.metadata.push((token.to_string(), Value::from(name))),
+            None => misfit = Some((pattern, file.to_string_lossy())),
         }
     }
     if let Some(file) = &call.metadata_file {
@@ -149,6 +152,25 @@ pub fn prepare(
     for (key, text) in &call.metadata {
         let value = json::parse(text.as_bytes()).unwrap_or_else(|_| Value::from(text.as_str()));
         given.metadata.push((key.clone(), value));
+    }
+    if let Some((pattern, file)) = misfit {
+        // The host names a blob by its path: a name that does not fit leaves the tokens unset.
+        let segment = pattern.rsplit('/').next().unwrap_or(pattern);
+        let unset = invocation::blob_tokens(segment).filter(|token| {
+            !given
+                .metadata
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case(token))
+        });
+        let unset = unset.collect::<Vec<_>>();
+        if !unset.is_empty() {
+            Log::Stderr.warn(&format!(
+                "{file} does not fit the blob path {pattern}: {} gets no {} (give --metadata {}=VALUE)",
+                function.name,
+                unset.join(", "),
+                unset[0],
+            ));
+        }
     }
     let data = call.data.as_deref().map(read).transpose()?;
     if function.is_http() {
