@@ -10,7 +10,7 @@
 //! of at most `MAX_HEAD_BYTES + READ_CHUNK`, a body of at most `MAX_BODY_BYTES` (8 MiB), unsent
 //! answers past `FLUSH_AT`; bodies and outputs beyond `SCRATCH_KEEP_BYTES` are freed after each
 //! request. Answers waiting for clients slow to read them take at most `MAX_UNSENT_BYTES`
-//! (64 MiB) in all; past it such a connection is closed. Worst case: `MAX_CONNECTIONS × 56 KiB`
+//! (64 MiB) in all; past it, the thread waits on such a client instead. Worst case: `MAX_CONNECTIONS × 56 KiB`
 //! (112 MiB) of started heads, plus 64 MiB of unsent answers, plus 64 × 8 MiB of bodies, plus
 //! what the handler builds from the requests it serves at once (the Azure app's JSON:
 //! `crate::azure::limits`). Measured: see the README's Benchmarks.
@@ -188,7 +188,8 @@ pub const WRITE_STALL: Duration = Duration::from_millis(10);
 
 /// Most bytes of answers, over all connections, that wait for clients that are slow to read them
 /// (each connection's at most `FLUSH_AT` plus one response, since it is not read meanwhile).
-/// Past it, a connection whose client stops reading is closed: its answers cannot be kept.
+/// An answer that finds no room here is written at once, the thread waiting on its client up to
+/// `WRITE_TIMEOUT`, and the connection closed if the client has not taken it by then.
 pub const MAX_UNSENT_BYTES: usize = 64 * 1024 * 1024;
 
 /// Longest pause of the sweeper between reads of its cold (idle) connections, and between

@@ -65,7 +65,8 @@
 //! worker before any of the request's bytes are used; a refusal's answer it writes without waiting,
 //! and the connection drains on the sweeper. No write waits on a client for long: a worker's for at
 //! most `WRITE_STALL`, the sweeper's not at all. Answers a client does not take wait with its
-//! connection, which is parked and read no more until the sweeper has written them. A refused
+//! connection, which is parked and read no more until the sweeper has written them (or, past
+//! `MAX_UNSENT_BYTES`, are written at once by the thread, waiting on the client). A refused
 //! connection is parked too, its write side shut: the sweeper reads away what the client still
 //! sends (for `REFUSAL_DRAIN_TIME` at most), so that the close does not reset the answer.
 //!

@@ -19,7 +19,9 @@
 //! Writes never wait long on a client: a worker's waits at most `WRITE_STALL`, the sweeper's not
 //! at all. Answers the client does not take stay with the connection (`Conn::unsent`), which is
 //! parked, read no more, and written by the sweeper as the client reads; all within
-//! `WRITE_TIMEOUT`, or it is closed. So a client that sends and does not read holds no thread.
+//! `WRITE_TIMEOUT`, or it is closed. So a client that sends and does not read holds no thread,
+//! unless such answers have spent `MAX_UNSENT_BYTES`: then the thread writes an answer out
+//! itself, waiting on its client up to `WRITE_TIMEOUT`, rather than cut it short.
 //!
 //! This file is the state machine (`serve`, `probe`); its parts are child modules: `scratch`
 //! (the thread's buffers), `body` (reading a body), `write` (answers out, unsent, drained),

@@ -10,7 +10,7 @@ use crate::http::date;
 use crate::http::error::HttpError;
 use crate::http::limits::{
     DRAIN_CHUNK, DRAIN_READS, IDLE_TIMEOUT, MAX_UNSENT_BYTES, REFUSAL_DRAIN_BYTES,
-    REFUSAL_DRAIN_TIME, WRITE_TIMEOUT,
+    REFUSAL_DRAIN_TIME, WRITE_STALL, WRITE_TIMEOUT,
 };
 use crate::http::parse;
 use crate::http::response;
@@ -124,6 +124,35 @@ impl Conn {
         Ok(written)
     }
 
+    /// Writes all of `bytes` now, waiting on the client up to `WRITE_TIMEOUT`, as answers
+    /// waiting with a connection may: for answers that cannot wait with it, since
+    /// `MAX_UNSENT_BYTES` has no room for them. Cutting such an answer short would leave a
+    /// client that reads it with a truncated response. `Err` when the client has not taken it
+    /// all by then: the connection must close. The thread waits meanwhile (the watchdog
+    /// relieves a sweeper that does, after `SWEEP_STALL`); only answers past the budget cost it.
+    fn write_while_taken(&mut self, mut bytes: &[u8]) -> Result<(), ()> {
+        let swept = self.nonblocking;
+        self.set_nonblocking(false).map_err(drop)?;
+        let until = Instant::now() + WRITE_TIMEOUT;
+        while !bytes.is_empty() {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.stream.set_write_timeout(Some(left)).is_err() {
+                break;
+            }
+            match self.write_some(bytes) {
+                Ok(n) if n > 0 => bytes = &bytes[n..],
+                _ => break,
+            }
+        }
+        let restored = self.stream.set_write_timeout(Some(WRITE_STALL)).is_ok();
+        self.set_nonblocking(swept).map_err(drop)?;
+        if bytes.is_empty() && restored {
+            Ok(())
+        } else {
+            Err(())
+        }
+    }
+
     /// Writes what waits in `unsent`, when the sweeper looks at the connection: `None` when it
     /// is all out and the connection can be read again (or never held any), else what becomes of
     /// the connection meanwhile.
@@ -154,8 +183,10 @@ impl Conn {
 
 /// Writes the encoded answers in `out`. `Ok(true)`: all written. `Ok(false)`: the client is not
 /// taking them; the rest now waits in the connection (`Conn::unsent`, for the sweeper to write),
-/// and serving it must stop until they are out. `Err`: the write failed, or `MAX_UNSENT_BYTES`
-/// has no room for the rest: close. `out` is empty afterwards.
+/// and serving it must stop until they are out. When `MAX_UNSENT_BYTES` has no room for the
+/// rest (a large answer, or many waiting), it is written at once, as long as the client takes
+/// it (`Conn::write_while_taken`). `Err`: the write failed, or the client stopped taking an
+/// answer that could not wait: close. `out` is empty afterwards.
 pub(super) fn flush(conn: &mut Conn, out: &mut Vec<u8>, ctx: &Context) -> Result<bool, ()> {
     if out.is_empty() {
         return Ok(true);
@@ -176,7 +207,8 @@ pub(super) fn flush(conn: &mut Conn, out: &mut Vec<u8>, ctx: &Context) -> Result
                     });
                     Ok(false)
                 }
-                None => Err(()),
+                // No room to keep the rest: it goes out now, or the client gets none of it.
+                None => conn.write_while_taken(rest).map(|()| true),
             }
         }
         Err(_) => Err(()),
@@ -204,7 +236,7 @@ pub(super) fn flush_before_wait(
 mod tests {
     use super::*;
     use crate::http::conn::tests::swept;
-    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -267,5 +299,38 @@ mod tests {
         drop(client);
         std::thread::sleep(Duration::from_millis(50));
         assert_eq!(conn.probe(&mut scratch, now), Probe::Expired);
+    }
+
+    /// With the budget for unsent answers spent, an answer the client does not take at once
+    /// cannot wait with the connection. It used to be cut short, and the connection closed:
+    /// a client about to read got a truncated answer after its status line.
+    #[test]
+    fn an_answer_that_cannot_wait_goes_out_whole_to_a_client_that_reads_it() {
+        use crate::http::conn::tests::Ok200;
+        let ctx = Context::new(Arc::new(Ok200));
+        ctx.unsent_bytes.store(MAX_UNSENT_BYTES, Ordering::Relaxed);
+        let answer: Vec<u8> = (0..16 << 20).map(|i: u32| i as u8).collect();
+        for nonblocking in [true, false] {
+            let (mut client, mut conn) = swept();
+            // As server.rs sets it.
+            conn.stream.set_write_timeout(Some(WRITE_STALL)).unwrap();
+            conn.set_nonblocking(nonblocking).unwrap();
+            let reader = std::thread::spawn(move || {
+                // Past a worker's stall, with the sockets full.
+                std::thread::sleep(Duration::from_millis(50));
+                let mut got = Vec::new();
+                client.read_to_end(&mut got).map(|_| got)
+            });
+            // Linux rounds it up to a scheduler tick.
+            let stall = conn.stream.write_timeout().unwrap();
+            let mut out = answer.clone();
+            assert_eq!(flush(&mut conn, &mut out, &ctx), Ok(true));
+            assert_eq!(conn.nonblocking, nonblocking, "its mode is put back");
+            let timeout = conn.stream.write_timeout().unwrap();
+            assert_eq!(timeout, stall, "its write timeout is put back");
+            drop(conn);
+            let got = reader.join().unwrap().expect("the answer, then the close");
+            assert!(got == answer, "{} of {} bytes", got.len(), answer.len());
+        }
     }
 }
