@@ -209,6 +209,24 @@ fn broken_files_are_one_line_naming_the_file() {
         ),
         (
             "{}",
+            r#"{"bindings": [{"type":"queueTrigger","name":"order"},{"type":"blob","direction":"out","name":"out-blob"}]}"#,
+            "F/function.json: bindings[1]: the host takes no binding named \"out-blob\": a \
+             binding's name is a letter, then letters or digits (at most 128), or $return",
+        ),
+        (
+            "{}",
+            r#"{"bindings": [{"type":"queueTrigger","name":"my_order"}]}"#,
+            "F/function.json: bindings[0]: the host takes no binding named \"my_order\": a \
+             binding's name is a letter, then letters or digits (at most 128), or $return",
+        ),
+        (
+            "{}",
+            r#"{"bindings": [{"type":"queueTrigger","name":"order"},{"type":"blob","name":"$return"}]}"#,
+            "F/function.json: bindings[1]: a $return binding must have \"direction\": \"out\", \
+             not \"in\"",
+        ),
+        (
+            "{}",
             r#"{"bindings": [{"type":"httpTrigger","name":"req","route":"/items"}]}"#,
             "F/function.json: route \"api//items\": '/' cannot appear twice in a row",
         ),

@@ -10,9 +10,10 @@ use crate::azure::appfiles::check::{
 use crate::azure::appfiles::relaxed::{parse_relaxed, read_json};
 use crate::azure::appfiles::timespan::function_timeout;
 use crate::azure::appfiles::{
-    is_function_name, AppConfig, Binding, FunctionConfig, DEFAULT_ROUTE_PREFIX, FUNCTION_JSON,
-    HOST_JSON,
+    is_binding_name, is_function_name, AppConfig, Binding, FunctionConfig, DEFAULT_ROUTE_PREFIX,
+    FUNCTION_JSON, HOST_JSON,
 };
+use crate::azure::bindings::RETURN;
 use crate::azure::json::Value;
 
 /// Reads the app at `root`.
@@ -226,9 +227,23 @@ fn function_config(name: String, value: &Value) -> Result<FunctionConfig, String
         .enumerate()
         .map(|(i, item)| binding(item).map_err(|e| format!("bindings[{i}]: {e}")))
         .collect::<Result<Vec<_>, _>>()?;
-    // Names are the keys of Data and Outputs: the host refuses a function that repeats one,
-    // ignoring case ("Multiple bindings with name ... discovered").
+    // Names are the keys of Data and Outputs: the host refuses a name it cannot take, a
+    // `$return` that is not an output, and a function that repeats a name, ignoring case
+    // (FunctionDescriptorProvider.ValidateFunction).
     for (i, b) in bindings.iter().enumerate() {
+        if !is_binding_name(&b.name) {
+            return Err(format!(
+                "bindings[{i}]: the host takes no binding named {:?}: a binding's name is a \
+                 letter, then letters or digits (at most 128), or $return",
+                b.name
+            ));
+        }
+        if b.name == RETURN && b.direction != "out" {
+            return Err(format!(
+                "bindings[{i}]: a $return binding must have \"direction\": \"out\", not {:?}",
+                b.direction
+            ));
+        }
         if let Some(j) = bindings[..i]
             .iter()
             .position(|a| a.name.eq_ignore_ascii_case(&b.name))

@@ -23,6 +23,7 @@ mod timespan;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::azure::bindings::RETURN;
 use crate::azure::template::Template;
 
 pub use load::{load, parse_function_json};
@@ -253,6 +254,17 @@ pub fn is_function_name(name: &str) -> bool {
         && !name.eq_ignore_ascii_case("host")
 }
 
+/// Whether the host takes `name` as a binding's name: a letter, then letters and digits (128 at
+/// most), or `$return`. The host refuses any other ("The binding name ... is invalid",
+/// `FunctionDescriptorProvider.ValidateBinding`), so `my-queue` or `out_msg` stops the app.
+pub fn is_binding_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    name == RETURN
+        || bytes.first().is_some_and(u8::is_ascii_alphabetic)
+            && bytes.len() <= 128
+            && bytes.iter().all(u8::is_ascii_alphanumeric)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +304,27 @@ mod tests {
             &too_long,
         ] {
             assert!(!is_function_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn binding_names_follow_the_hosts_rule() {
+        let longest = format!("a{}", "B9".repeat(63)) + "c";
+        for good in ["req", "outQueue", "myTimer2", "$return", longest.as_str()] {
+            assert!(is_binding_name(good), "{good}");
+        }
+        let too_long = format!("{longest}d");
+        for bad in [
+            "",
+            "out-queue",
+            "my_timer",
+            "2nd",
+            "$Return",
+            "$ret",
+            "Ünï",
+            &too_long,
+        ] {
+            assert!(!is_binding_name(bad), "{bad}");
         }
     }
 
