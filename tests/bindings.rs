@@ -493,6 +493,16 @@ fn get_item_through_funchost_reads_the_document_given_to_its_input() {
         "funchost: GetItem has no input binding \"nope\" (inputs: item; the trigger's data is \
          --data)\n"
     );
+    // An output given as an input: the message says which way function.json declares it.
+    let args = ["--path", "/api/items", "--input", "newItem=-"];
+    let (ok, _, log) = funchost_invoke("CreateItem", &args, b"{}");
+    assert!(!ok);
+    assert_eq!(
+        log,
+        "funchost: CreateItem has no input binding \"newItem\" (inputs: none; the trigger's data \
+         is --data); function.json declares \"newItem\" with \"direction\": \"out\", and an \
+         input needs \"in\" (an output is set with Response::output, not read)\n"
+    );
 }
 
 #[test]

@@ -180,9 +180,10 @@ fn undeclared(config: &FunctionConfig, name: &str) -> String {
     let hint = declared
         .iter()
         .find(|d| d.eq_ignore_ascii_case(name))
-        .map_or(String::new(), |d| {
-            format!("; did you mean {d:?}? the host matches output names exactly")
-        });
+        .map_or_else(
+            || config.direction_hint(name, true),
+            |d| format!("; did you mean {d:?}? the host matches output names exactly"),
+        );
     format!("{what} (outputs: {list}){hint}")
 }
 
@@ -438,6 +439,7 @@ pub(crate) mod tests {
             ("Queue", "a".into()),
             ("nope", "b".into()),
             ("queue", "fine".into()),
+            ("t", "c".into()),
         ])
         .unwrap_err();
         assert_eq!(
@@ -448,6 +450,10 @@ pub(crate) mod tests {
                  $return); did you mean \"queue\"? the host matches output names exactly",
                 "set the output \"nope\", which its function.json does not declare (outputs: \
                  blob, textBlob, queue, literalQueue, hub, bus, doc, row, other, res, $return)",
+                "set the output \"t\", which its function.json does not declare (outputs: \
+                 blob, textBlob, queue, literalQueue, hub, bus, doc, row, other, res, $return); \
+                 function.json declares \"t\" with \"direction\": \"in\", and an output needs \
+                 \"out\"",
             ]
         );
         let timer =

@@ -301,8 +301,9 @@ impl<'a> Request<'a> {
                 .map(|b| b.name.as_str())
                 .collect();
             bindings.undeclared.borrow_mut().push(format!(
-                "read the input {name:?}, which its function.json does not declare (inputs: {})",
-                inputs.join(", ")
+                "read the input {name:?}, which its function.json does not declare (inputs: {}){}",
+                inputs.join(", "),
+                bindings.config.direction_hint(name, false)
             ));
             return None;
         };

@@ -200,6 +200,34 @@ impl FunctionConfig {
             .filter(|b| b.is_input() && !b.is_trigger())
     }
 
+    /// Why `name` is not the input (or, with `output`, the output) a function took it for,
+    /// when function.json declares it the other way round: a wrong `direction` is a likelier
+    /// mistake than a missing binding, and the list of names alone does not show it. Empty
+    /// when no binding of that name has the other direction.
+    pub fn direction_hint(&self, name: &str, output: bool) -> String {
+        let other = self.bindings.iter().find(|b| {
+            b.name.eq_ignore_ascii_case(name)
+                && if output {
+                    !b.is_output()
+                } else {
+                    !b.is_input()
+                }
+        });
+        match other {
+            Some(b) if output => format!(
+                "; function.json declares {:?} with \"direction\": {:?}, and an output needs \
+                 \"out\"",
+                b.name, b.direction
+            ),
+            Some(b) => format!(
+                "; function.json declares {:?} with \"direction\": {:?}, and an input needs \
+                 \"in\" (an output is set with Response::output, not read)",
+                b.name, b.direction
+            ),
+            None => String::new(),
+        }
+    }
+
     /// The output binding called exactly `name`: the host looks `Outputs` keys up by exact,
     /// case-sensitive name and ignores the others (azure-bindings.md §1.3).
     pub fn output(&self, name: &str) -> Option<&Binding> {

@@ -415,11 +415,19 @@ mod tests {
         assert_eq!(req.metadata("PopReceipt"), None);
         assert_eq!(req.body(), br#""\"{\\\"orderId\\\":7}\"""#);
         assert!(req.take_undeclared().is_empty());
-        // A name the function.json does not declare fails the invocation.
+        // A name the function.json does not declare as an input fails the invocation; one it
+        // declares as an output says so.
+        assert!(req.input("nope").is_none());
         assert!(req.input("done").is_none());
         assert_eq!(
             req.take_undeclared(),
-            ["read the input \"done\", which its function.json does not declare (inputs: msg, cfg)"]
+            [
+                "read the input \"nope\", which its function.json does not declare (inputs: \
+                 msg, cfg)",
+                "read the input \"done\", which its function.json does not declare (inputs: \
+                 msg, cfg); function.json declares \"done\" with \"direction\": \"out\", and \
+                 an input needs \"in\" (an output is set with Response::output, not read)"
+            ]
         );
         // A blob that does not exist: the host sends "null".
         let missing = QUEUE.replace(r#""cfg":"\"{\\\"tax\\\":0.2}\"""#, r#""cfg":"null""#);

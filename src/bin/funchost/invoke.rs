@@ -120,8 +120,10 @@ pub fn prepare(
         let Some(input) = input else {
             let names = util::names(function.inputs().map(|b| b.name.as_str()));
             return Err(format!(
-                "{} has no input binding {name:?} (inputs: {names}; the trigger's data is --data)",
+                "{} has no input binding {name:?} (inputs: {names}; the trigger's data is \
+                 --data){}",
                 function.name,
+                function.direction_hint(name, false)
             ));
         };
         let bytes = content(read(source)?);
