@@ -1785,7 +1785,11 @@ fn invoke_runs_non_http_functions_in_payload_mode() {
     let (status, _, err) = run(&["invoke", "Timer", "--app", dir, "--data", "-"], &bad);
     assert_eq!(status.code(), Some(1));
     assert!(
-        err.contains("the handler answered 500 Internal Server Error"),
+        err.contains(
+            "(failed: the handler answered 500 Internal Server Error, so the host fails the \
+             invocation and writes no output (it reads a reply only with a 2xx status); in Azure \
+             a timer is not retried: the next occurrence runs)"
+        ),
         "{err}"
     );
 }

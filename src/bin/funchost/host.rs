@@ -346,7 +346,11 @@ impl Host {
             Ok(written) => self
                 .log
                 .info(&format!("{line} (outputs: {})", written.join(", "))),
-            Err(why) => self.log.error(&format!("{line} (failed: {why})")),
+            Err(why) => {
+                let kind = function.trigger().map_or("", |t| t.kind.as_str());
+                let next = reply::after_failure(kind).map_or(String::new(), |n| format!("; {n}"));
+                self.log.error(&format!("{line} (failed: {why}{next})"));
+            }
         }
     }
 }

@@ -54,7 +54,8 @@ impl fmt::Display for Failure {
         match self {
             Failure::Status(status, reason) => write!(
                 f,
-                "the handler answered {status} {reason}; payload mode needs a 2xx status"
+                "the handler answered {status} {reason}, so the host fails the invocation and \
+                 writes no output (it reads a reply only with a 2xx status)"
             ),
             Failure::MediaType(media) => write!(
                 f,
@@ -74,6 +75,32 @@ impl fmt::Display for Failure {
             Failure::Shape(what) => write!(f, "{what}"),
         }
     }
+}
+
+/// What the host does in Azure after an invocation of a function with trigger `kind` fails,
+/// which funchost does not do (azure-bindings.md §4): a function that fails on purpose, or a
+/// message it reads as DequeueCount, means this. None for HTTP, whose client gets the 500.
+pub fn after_failure(kind: &str) -> Option<&'static str> {
+    let is = |k: &str| kind.eq_ignore_ascii_case(k);
+    Some(if is("queueTrigger") {
+        "in Azure the message comes back on its queue, DequeueCount one higher, and after \
+         host.json's maxDequeueCount tries (5 by default) moves to <queue>-poison"
+    } else if is("serviceBusTrigger") {
+        "in Azure the message is redelivered, DeliveryCount one higher, until the entity's \
+         MaxDeliveryCount, then dead-lettered"
+    } else if is("blobTrigger") {
+        "in Azure the blob is tried again, up to 5 times, then named on the \
+         webjobs-blobtrigger-poison queue"
+    } else if is("timerTrigger") {
+        "in Azure a timer is not retried: the next occurrence runs"
+    } else if is("eventHubTrigger") || is("cosmosDBTrigger") {
+        "in Azure the checkpoint moves on: these are not delivered again unless function.json \
+         sets a retry policy"
+    } else if is("eventGridTrigger") {
+        "in Azure Event Grid sends the event again, as its subscription's retry policy says"
+    } else {
+        return None;
+    })
 }
 
 /// How much of a reply funchost reads. The host reads any: these bound only funchost's memory,
@@ -494,6 +521,21 @@ mod tests {
             String::from_utf8(res.body).unwrap(),
             "{\n  \"a\": [\n    1\n  ]\n}"
         );
+    }
+
+    #[test]
+    fn a_failure_says_what_azure_does_next_by_trigger() {
+        let next = |kind| after_failure(kind).unwrap_or("none");
+        assert!(next("queueTrigger").ends_with("moves to <queue>-poison"));
+        assert!(next("QUEUETRIGGER").contains("DequeueCount one higher"));
+        assert!(next("serviceBusTrigger").ends_with("then dead-lettered"));
+        assert!(next("blobTrigger").contains("webjobs-blobtrigger-poison"));
+        assert!(next("timerTrigger").contains("not retried"));
+        assert!(next("eventHubTrigger").contains("retry policy"));
+        assert!(next("cosmosDBTrigger").contains("retry policy"));
+        assert!(next("eventGridTrigger").contains("sends the event again"));
+        assert_eq!(next("httpTrigger"), "none");
+        assert_eq!(next("kafkaTrigger"), "none");
     }
 
     #[test]
