@@ -94,18 +94,15 @@ pub fn enqueue(req: &Request) -> Response {
         Ok(timer) => timer,
         Err(error) => return error.into(),
     };
-    let text = |s: &str| Value::String(s.to_string());
     let now = req
         .metadata("sys")
         .and_then(|sys| sys.get("UtcNow"))
-        .cloned()
-        .unwrap_or(Value::Null);
-    let next = timer.schedule_status.map_or(Value::Null, |s| text(&s.next));
-    let message = Value::Object(vec![
-        ("kind".to_string(), text("tick")),
-        ("at".to_string(), now),
-        ("late".to_string(), Value::Bool(timer.is_past_due)),
-        ("next".to_string(), next),
+        .cloned();
+    let message = Value::object([
+        ("kind", "tick".into()),
+        ("at", now.into()),
+        ("late", timer.is_past_due.into()),
+        ("next", timer.schedule_status.map(|s| s.next).into()),
     ]);
     Response::new(200).output("msg", message)
 }
