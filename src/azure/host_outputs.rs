@@ -168,6 +168,12 @@ fn written(binding: &Binding, value: &Value, base64_step: bool) -> Result<Writte
         }
         items
     };
+    if let Some(date) = first_date(value).filter(|_| !decoded_base64) {
+        notes.push(format!(
+            "the host reads the reply with JSON.NET, which may read {date:?} as a date and \
+             rewrite it (README, Bindings): send a Unix time, or a date in another format"
+        ));
+    }
     Ok(Written {
         name: binding.name.clone(),
         kind: binding.kind.clone(),
@@ -175,6 +181,51 @@ fn written(binding: &Binding, value: &Value, base64_step: bool) -> Result<Writte
         decoded_base64,
         notes,
     })
+}
+
+/// The first string in `value`, at any depth, that JSON.NET's reader takes for a date
+/// (`DateParseHandling.DateTime`, its default and the host's): ISO 8601 as
+/// `yyyy-MM-ddTHH:mm:ss`, with up to seven digits of fraction and a `Z` or `±HH:mm` zone.
+fn first_date(value: &Value) -> Option<&str> {
+    match value {
+        Value::String(s) if is_iso_date(s) => Some(s),
+        Value::Array(items) => items.iter().find_map(first_date),
+        Value::Object(members) => members.iter().find_map(|(_, v)| first_date(v)),
+        _ => None,
+    }
+}
+
+/// Whether JSON.NET reads `s` as an ISO 8601 date (`DateTimeUtils.TryParseDateTimeIso`).
+fn is_iso_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        b.get(range)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    let at = |i: usize, c: u8| b.get(i) == Some(&c);
+    let head = digits(0..4) && at(4, b'-') && digits(5..7) && at(7, b'-') && digits(8..10);
+    let time = at(10, b'T') && digits(11..13) && at(13, b':') && digits(14..16);
+    if !(head && time && at(16, b':') && digits(17..19)) {
+        return false;
+    }
+    let mut rest = &b[19..];
+    if let [b'.', tail @ ..] = rest {
+        let n = tail.iter().take_while(|d| d.is_ascii_digit()).count();
+        if !(1..=7).contains(&n) {
+            return false;
+        }
+        rest = &tail[n..];
+    }
+    // A zone: Z, or an offset as +HH, +HHmm or +HH:mm.
+    let all_digits = |d: &[u8]| d.iter().all(u8::is_ascii_digit);
+    match rest {
+        [] | [b'Z' | b'z'] => true,
+        [b'+' | b'-', zone @ ..] => match zone {
+            [h1, h2, b':', m1, m2] => all_digits(&[*h1, *h2, *m1, *m2]),
+            _ => matches!(zone.len(), 2 | 4) && all_digits(zone),
+        },
+        _ => false,
+    }
 }
 
 /// The host's `ReadAsEnumerable`: an array's elements; a string that looks like JSON parsed
@@ -253,6 +304,53 @@ mod tests {
 
     fn text(t: &str) -> Item {
         Item::Text(t.to_string())
+    }
+
+    #[test]
+    fn a_string_json_net_reads_as_a_date_is_noted() {
+        for date in [
+            "2025-01-01T12:00:00",
+            "2025-01-01T12:00:00Z",
+            "2025-01-01T12:00:00.1234567Z",
+            "2025-01-01T12:00:00.5+01:00",
+            "2025-01-01T12:00:00-0130",
+            "2025-01-01T12:00:00+01",
+        ] {
+            assert!(is_iso_date(date), "{date}");
+        }
+        for not in [
+            "2025-01-01",
+            "2025-01-01 12:00:00",
+            "2025-01-01T12:00",
+            "2025-01-01T12:00:00.",
+            "2025-01-01T12:00:00.12345678",
+            "2025-01-01T12:00:00+1",
+            "2025-01-01T12:00:00+01:0",
+            "2025-01-01T12:00:00Zx",
+            "x2025-01-01T12:00:00",
+        ] {
+            assert!(!is_iso_date(not), "{not}");
+        }
+        // At any depth of the value as sent; not inside a string of JSON, which JSON.NET
+        // reads as a string.
+        let reading = read(
+            r#"{"Outputs":{"row":{"PartitionKey":"p","RowKey":"2025-01-01T12:00:00.5Z"},
+            "queue":["{\"at\":\"2025-01-01T12:00:00Z\"}"],"bus":["a",["2025-01-01T12:00:00"]]}}"#,
+        );
+        let notes = |name: &str| {
+            let written = reading.written.iter().find(|w| w.name == name).unwrap();
+            written.notes.clone()
+        };
+        assert_eq!(
+            notes("row"),
+            ["the host reads the reply with JSON.NET, which may read \"2025-01-01T12:00:00.5Z\" \
+              as a date and rewrite it (README, Bindings): send a Unix time, or a date in another \
+              format"]
+        );
+        assert!(notes("queue").is_empty());
+        assert!(notes("bus")
+            .iter()
+            .any(|n| n.contains("\"2025-01-01T12:00:00\" as a date")));
     }
 
     /// azure-bindings.md §3's example, read item by item.
