@@ -806,9 +806,19 @@ fn reject_cases() -> Vec<Reject> {
             Target,
         ),
         reject(
-            "authority-form",
-            "CONNECT host:443 HTTP/1.1\r\nHost: host:443\r\n\r\n",
+            "authority-form with another method than CONNECT (RFC 9112 §3.2.3)",
+            "GET host:443 HTTP/1.1\r\nHost: host:443\r\n\r\n",
             Target,
+        ),
+        reject(
+            "CONNECT: no tunnels here (RFC 9110 §9.3.6), refused as not implemented",
+            "CONNECT host:443 HTTP/1.1\r\nHost: host:443\r\n\r\n",
+            Connect,
+        ),
+        reject(
+            "CONNECT with an origin-form target, which a handler could answer 2xx",
+            "CONNECT /api/HelloRust HTTP/1.1\r\nHost: h\r\n\r\n",
+            Connect,
         ),
         reject(
             "absolute-form without an authority",

@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use std::thread;
 use std::time::Duration;
 
-use support::{get, greeting, is_closed, read_reply, take_linger_permits, Reply, Server};
+use support::{get, greeting, is_closed, read_reply, take_linger_permits, Reply, Server, TempDir};
 
 use handler::http::limits::{MAX_BODY_BYTES, MAX_HEADERS, MAX_HEAD_BYTES, MAX_TARGET_BYTES};
 
@@ -945,6 +945,38 @@ fn options_asterisk_is_answered_by_the_server() {
     stream.write_all(&get("/api/HelloRust?name=After")).unwrap();
     assert_greets(&next(&mut stream), Some("After"));
     assert_refused(&server, b"GET * HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+}
+
+/// A function whose function.json lists no methods takes every method, and answered
+/// `CONNECT /api/HelloRust` 200 with a Content-Length: a 2xx to CONNECT means "tunnel open"
+/// (RFC 9110 §9.3.6, which also forbids its Content-Length), so a proxy in front would pass the
+/// bytes after it through unread while this server parsed them as requests. The server opens no
+/// tunnels: CONNECT is 501 and closes, whatever its target. Found by review (differential test
+/// against Node's server, which closes without an answer).
+#[test]
+fn connect_is_not_implemented_even_where_a_function_takes_any_method() {
+    let app = TempDir::new("protocol-any-method")
+        .with(
+            "host.json",
+            r#"{"version":"2.0","customHandler":{"description":{"defaultExecutablePath":"handler"},"enableForwardingHttpRequest":true}}"#,
+        )
+        .with(
+            "HelloRust/function.json",
+            r#"{"bindings":[{"type":"httpTrigger","direction":"in","name":"req","authLevel":"anonymous"},{"type":"http","direction":"out","name":"res"}]}"#,
+        );
+    let server = Server::start_with(&[], Some(app.path()));
+    // Any other method reaches the function.
+    let mut stream = server.connect();
+    stream
+        .write_all(b"TRACE /api/HelloRust HTTP/1.1\r\nHost: h\r\n\r\n")
+        .unwrap();
+    assert_greets(&next(&mut stream), None);
+    for request in [
+        &b"CONNECT /api/HelloRust HTTP/1.1\r\nHost: h\r\n\r\n"[..],
+        b"CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n",
+    ] {
+        assert_refused(&server, request, 501);
+    }
 }
 
 #[test]

@@ -548,6 +548,7 @@ fn every_error_answers_its_status() {
         (Expectation, 417),
         (HeadTooLarge, 431),
         (UnknownCoding, 501),
+        (Connect, 501),
         (Busy, 503),
         (Overloaded, 503),
         (Version, 505),
@@ -557,7 +558,7 @@ fn every_error_answers_its_status() {
         match error {
             RequestLine | Method | Target | Header | Host | ContentLength | Framing | Chunked
             | Timeout | BodyTimeout | BodyTooLarge | TargetTooLong | Expectation | HeadTooLarge
-            | UnknownCoding | Busy | Overloaded | Version => {}
+            | UnknownCoding | Connect | Busy | Overloaded | Version => {}
         }
     }
     for (error, status) in table {

@@ -33,6 +33,11 @@ pub enum HttpError {
     Chunked,
     /// A transfer coding other than `chunked`.
     UnknownCoding,
+    /// `CONNECT`: this server is an origin server and opens no tunnels. A 2xx answer would
+    /// tell the client, or a proxy in front, that one is open (RFC 9110 §9.3.6), and it would
+    /// then pass bytes through unread that this server still parses as requests; so no
+    /// handler sees the method, which gets 501 as one not implemented does (§9.1, §15.6.2).
+    Connect,
     /// The request target is longer than `MAX_TARGET_BYTES`.
     TargetTooLong,
     /// The head is larger than `MAX_HEAD_BYTES` or has more than `MAX_HEADERS` fields, or a
@@ -70,7 +75,7 @@ impl HttpError {
             HttpError::TargetTooLong => 414,
             HttpError::Expectation => 417,
             HttpError::HeadTooLarge => 431,
-            HttpError::UnknownCoding => 501,
+            HttpError::UnknownCoding | HttpError::Connect => 501,
             HttpError::Busy | HttpError::Overloaded => 503,
             HttpError::Version => 505,
         }
@@ -90,6 +95,7 @@ impl fmt::Display for HttpError {
             HttpError::Framing => "conflicting message framing",
             HttpError::Chunked => "malformed chunked body",
             HttpError::UnknownCoding => "unsupported transfer coding",
+            HttpError::Connect => "CONNECT is not supported",
             HttpError::TargetTooLong => "request target too long",
             HttpError::HeadTooLarge => "request header fields too large",
             HttpError::BodyTooLarge => "request body too large",

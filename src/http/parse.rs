@@ -366,6 +366,10 @@ fn parse_request_line(line: &[u8]) -> Result<RequestLine, HttpError> {
         return Err(HttpError::Method);
     }
     let version = parse_version(version)?;
+    // Before its target, which is in authority form (RFC 9112 §3.2.3) and refused below.
+    if method == b"CONNECT" {
+        return Err(HttpError::Connect);
+    }
     let target_at = method.len() + 1;
     let (path, query, authority) = origin_form(target)?;
     // The asterisk form is for OPTIONS alone (RFC 9112 §3.2.4).
