@@ -155,9 +155,10 @@ pub const MAX_BODY_WAITING: usize = 16;
 /// them the same way).
 pub const MAX_CHUNK_EXTENSION_BYTES: usize = 16 * 1024;
 
-/// After refusing a request whose body may still be arriving (a 413, say), the server reads and
-/// discards up to this much for up to `REFUSAL_DRAIN_TIME` before closing, so the client (or a
-/// proxy such as nginx still writing the body) reads the answer instead of a reset. Covers the
+/// After refusing a request whose body may still be arriving (a 413, say), or answering one
+/// that closes the connection, the server reads and discards up to this much for up to
+/// `REFUSAL_DRAIN_TIME` before closing, so the client (or a proxy such as nginx still writing
+/// the body) reads the answer instead of a reset. Covers the
 /// host's own 100 MB body limit. The sweeper drains, reading what has arrived at each look: no
 /// worker waits on a refused client (a worker that did, 100 ms each, let 1000 refused clients
 /// delay a new one by 2 s).

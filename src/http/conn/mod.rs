@@ -28,7 +28,7 @@
 //! `linger` (waiting for more bytes) and `slot` (counted shares of a bound).
 
 use std::io::{self, ErrorKind, Read};
-use std::net::{Shutdown, TcpStream};
+use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -94,10 +94,11 @@ pub struct Conn {
     /// sweeper writes them as the client reads (`Conn::probe`), and nothing more is read from the
     /// connection until they are out, so they stay at most `FLUSH_AT` plus one response.
     unsent: Option<Unsent>,
-    /// Refused, its last answer out and its write side shut: what the client still sends is
-    /// read and discarded by the sweeper (`Conn::drain`) before it closes, so that closing with
-    /// unread input does not reset the answer away (RFC 9112 §9.6), and no worker waits on it.
-    /// Boxed: a refusal is rare, and every connection would carry it.
+    /// Closing (refused, or its last answer said `close`), its last answer out and its write
+    /// side shut: what the client still sends is read and discarded by the sweeper
+    /// (`Conn::drain`) before it closes, so that closing with unread input does not reset the
+    /// answer away (RFC 9112 §9.6), and no worker waits on it. Boxed: a close is rare among
+    /// keep-alive requests, and every connection would carry it.
     draining: Option<Box<Drain>>,
     /// Keeps the server's count of open connections; released when the connection is dropped.
     _slot: Slot,
@@ -477,12 +478,11 @@ fn serve_requests(
                 Ok(false) => return Ok(None),
                 Err(()) => return Err(()),
             }
-            // Pipelined requests after a `close` are unread input: read them away first.
-            if scratch.lo == scratch.hi {
-                let _ = conn.stream.shutdown(Shutdown::Write);
-            } else {
-                conn.start_drain();
-            }
+            // Closed in stages (RFC 9112 §9.6): closing with input unread, pipelined requests
+            // after the `close` or bytes still on their way, would reset the connection, and
+            // with it the answer the client has not read yet. So the write side is shut and
+            // the sweeper reads away what comes until the client closes.
+            conn.start_drain();
             return Ok(None);
         }
         if scratch.out.len() >= FLUSH_AT && !flush(conn, &mut scratch.out, ctx)? {

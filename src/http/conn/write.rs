@@ -17,7 +17,7 @@ use crate::http::response;
 
 use super::{only_empty_lines, Conn, Context, Failure, Probe, Scratch, Slot};
 
-/// What is left of a refused connection's drain (`Conn::draining`).
+/// What is left of a closing connection's drain (`Conn::draining`).
 #[derive(Debug)]
 pub(super) struct Drain {
     /// It closes then, whatever the client is still sending.
