@@ -358,8 +358,6 @@ pub fn written(function: &FunctionConfig, outcome: &Outcome) -> Written {
     written
 }
 
-/// What a binding receives, shown on one line: text and documents as JSON, bytes counted (and
-/// shown as text when they are UTF-8).
 /// How much of a value a log line shows: a blob of megabytes made a line of megabytes.
 const PREVIEW_CHARS: usize = 200;
 
@@ -373,6 +371,8 @@ fn preview(mut text: String) -> String {
     text
 }
 
+/// What a binding receives, shown on one line: text and documents as JSON, bytes counted (and
+/// shown as text when they are UTF-8).
 fn items(items: &[Item]) -> String {
     let shown: Vec<String> = items
         .iter()
