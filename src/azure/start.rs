@@ -57,9 +57,9 @@ pub fn run(table: &'static [Function]) -> ExitCode {
         }
     };
     let default_note = if var.is_none() {
-        " (FUNCTIONS_CUSTOMHANDLER_PORT unset, using 3000)"
+        format!(" ({PORT_VAR} unset, using {DEFAULT_PORT})")
     } else {
-        ""
+        String::new()
     };
     println!("listening on http://127.0.0.1:{port}{default_note} ({about})");
     // Read once here: per request the check is one bool, so logging off costs nothing.
