@@ -9,9 +9,7 @@ use std::fmt;
 use crate::azure::appfiles::Binding;
 use crate::azure::json::{self, JsonError, Limits, Value};
 
-/// The binding name that stands for the function's return value: the host reads it from the
-/// reply's `ReturnValue`, never from `Outputs`.
-pub const RETURN: &str = "$return";
+pub use crate::azure::appfiles::RETURN;
 
 /// Why binding data could not be read, or an output could not be written: one line, naming
 /// the binding. A function that returns it (`Response::from(error)`) fails the invocation.

@@ -11,9 +11,8 @@ use crate::azure::appfiles::relaxed::{parse_relaxed, read_json};
 use crate::azure::appfiles::timespan::function_timeout;
 use crate::azure::appfiles::{
     is_binding_name, is_function_name, AppConfig, Binding, FunctionConfig, DEFAULT_ROUTE_PREFIX,
-    FUNCTION_JSON, HOST_JSON,
+    FUNCTION_JSON, HOST_JSON, RETURN,
 };
-use crate::azure::bindings::RETURN;
 use crate::azure::json::Value;
 
 /// Reads the app at `root`.

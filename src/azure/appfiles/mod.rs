@@ -23,7 +23,6 @@ mod timespan;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::azure::bindings::RETURN;
 use crate::azure::template::Template;
 
 pub use load::{load, parse_function_json};
@@ -37,6 +36,10 @@ pub(crate) const FUNCTION_JSON: &str = "function.json";
 
 /// `extensions.http.routePrefix` when host.json does not set it.
 pub(crate) const DEFAULT_ROUTE_PREFIX: &str = "api";
+
+/// The binding name that stands for the function's return value: the host reads it from the
+/// reply's `ReturnValue`, never from `Outputs`.
+pub const RETURN: &str = "$return";
 
 /// What host.json and the functions' files say, for the handler and for a local host emulator.
 #[derive(Debug, Clone, PartialEq, Eq)]
