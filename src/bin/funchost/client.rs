@@ -17,27 +17,11 @@ use handler::http::date;
 use handler::http::parse::{list_tokens, BodyKind};
 use handler::http::response::{self, is_bodiless, BodyFraming};
 
+use crate::limits::{
+    CHUNK_BYTES, EXPECT_CONTINUE_WAIT, MAX_REPLY_BYTES, MAX_REPLY_HEAD_BYTES, POOL_IDLE,
+    POOL_MAX_IDLE,
+};
 use crate::util::lock;
-
-/// Pooled connections idle longer than this are closed (.NET 6+ `PooledConnectionIdleTimeout`).
-pub const POOL_IDLE: Duration = Duration::from_secs(60);
-
-/// Most idle connections kept; the rest are closed when returned.
-const POOL_MAX_IDLE: usize = 64;
-
-/// How long a request with `Expect: 100-continue` waits for `100 Continue` before sending its
-/// body anyway (.NET `Expect100ContinueTimeout`).
-pub const EXPECT_CONTINUE_WAIT: Duration = Duration::from_secs(1);
-
-/// Largest response head accepted, in bytes (.NET's `MaxResponseHeadersLength`, 64 KiB).
-const MAX_REPLY_HEAD_BYTES: usize = 64 * 1024;
-
-/// Largest buffered response body with `Content-Length` or read to close, in bytes. The host
-/// buffers whole responses; chunked ones are capped by the library decoder (8 MiB).
-pub const MAX_REPLY_BYTES: usize = 100 * 1024 * 1024;
-
-/// Size of the chunks a chunked request body is cut into.
-const CHUNK_BYTES: usize = 4096;
 
 /// A request body and how it is framed on the wire.
 #[derive(Debug, Clone, Copy)]

@@ -13,21 +13,12 @@ use handler::Request;
 
 use crate::client::{self, Body, Client, Reply};
 use crate::invocation::{self, Given, CONTENT_TYPE};
+use crate::limits::{DEFAULT_FUNCTION_TIMEOUT, READY_WAIT, UNBOUNDED};
 use crate::log::Log;
 use crate::process::Supervisor;
 use crate::reply::{self, Outcome};
 use crate::util::{self, target, HOST_VERSION};
 use crate::{forward, proxy};
-
-/// How long a call waits for a handler that is (re)starting before it fails
-/// (`(ErrorEventsThreshold + 1) × InitializationTimeout`).
-pub const READY_WAIT: Duration = Duration::from_secs(120);
-
-/// `functionTimeout` when not given: `func start` runs on a non-Consumption default, 30 min.
-pub const DEFAULT_FUNCTION_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-
-/// `functionTimeout: "-1"`: no limit, as a wait that never ends before funchost does.
-const UNBOUNDED: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// How long a call may run: `given` (`--function-timeout`), else host.json's `functionTimeout`.
 pub fn function_timeout(given: Option<Duration>, app: &AppConfig) -> Duration {

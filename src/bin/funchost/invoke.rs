@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use handler::azure::appfiles::{AppConfig, FunctionConfig};
 use handler::azure::host_inputs;
@@ -21,13 +21,9 @@ use crate::client::{Body, Client, Request};
 use crate::front::Front;
 use crate::host::{self, allows, Host, Mode};
 use crate::invocation::{self, content, Given};
+use crate::limits::ANSWER_MARGIN;
 use crate::log::Log;
 use crate::util;
-
-/// How much longer than the function timeout invoke waits for the front door's answer: a
-/// timeout is answered 500 only once the timeout has passed, and the answer needs a moment
-/// more to be written and read.
-const ANSWER_MARGIN: Duration = Duration::from_secs(5);
 
 /// What a call sends, read and checked before the handler starts.
 #[derive(Debug)]

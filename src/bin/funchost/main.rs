@@ -14,6 +14,7 @@ mod front;
 mod host;
 mod invocation;
 mod invoke;
+mod limits;
 mod log;
 mod process;
 mod proxy;
@@ -33,8 +34,9 @@ use handler::azure::json::Value;
 
 use crate::cli::{Call, Command, Common};
 use crate::front::Front;
-use crate::host::{Host, READY_WAIT};
+use crate::host::Host;
 use crate::invocation::Given;
+use crate::limits::READY_WAIT;
 use crate::log::Log;
 use crate::process::{Launch, Supervisor};
 

@@ -16,33 +16,13 @@ use std::time::{Duration, Instant};
 use handler::azure::appfiles::AppConfig;
 
 use crate::client::{self, Body, Client, Request};
+use crate::limits::{
+    ERROR_THRESHOLD, ERROR_WINDOW, INIT_TIMEOUT, OUTPUT_DRAIN, PING_INTERVAL, STDERR_TAIL,
+    STOP_WAIT, WATCH_INTERVAL,
+};
 use crate::log::Log;
 use crate::util::{self, lock};
 use crate::watch;
-
-/// Between two readiness pings (`WorkerReadyCheckPollingIntervalMilliseconds`).
-pub const PING_INTERVAL: Duration = Duration::from_millis(25);
-
-/// The readiness budget, counted as the sum of the pauses between pings (`InitializationTimeout`).
-pub const INIT_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Errors within this window of the previous one add up (`WorkerRestartErrorIntervalThresholdInMinutes`).
-pub const ERROR_WINDOW: Duration = Duration::from_secs(30 * 60);
-
-/// The third error in a row stops the host (`ErrorEventsThreshold`).
-pub const ERROR_THRESHOLD: usize = 3;
-
-/// How often the supervisor looks at the process while it runs.
-const WATCH_INTERVAL: Duration = Duration::from_millis(25);
-
-/// How long an exit waits for the last lines of the process's output to be logged.
-const OUTPUT_DRAIN: Duration = Duration::from_millis(500);
-
-/// How long stopping the handler waits for its watcher to kill it and exit.
-const STOP_WAIT: Duration = Duration::from_secs(2);
-
-/// Lines of stderr kept for the exit message (`WorkerProcessUtilities.AddStdErrMessage`).
-const STDERR_TAIL: usize = 3;
 
 /// How to start the handler.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@
 //! clients' connections alive as any ASP.NET Core server does).
 
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use handler::http::date;
 use handler::http::limits::BODY_READ_TIMEOUT;
@@ -15,10 +15,8 @@ use handler::http::response::{self, BodyFraming, Response};
 use handler::http::{self, Handback, Takeover};
 
 use crate::client::{self, Body, Client, Conn, Framing, Request};
+use crate::limits::{PROXY_ATTEMPTS, PROXY_RETRY_MAX_PAUSE, PROXY_RETRY_PAUSE};
 use crate::util::{owned_headers, target, HOST_VERSION};
-
-/// Attempts to reach the handler before giving up (`RetryProxyHandler`).
-const ATTEMPTS: u32 = 10;
 
 /// Hop-by-hop headers, which a proxy never passes on (YARP's skip lists), plus `Host` (YARP's
 /// default transform sends the destination's) and `Expect` (funchost has already answered it).
@@ -271,17 +269,18 @@ fn pump(
     Ok(())
 }
 
-/// Retries a connection failure, backing off from 50 ms, doubling, at most 250 ms.
+/// Retries a connection failure, backing off from `PROXY_RETRY_PAUSE`, doubling, at most
+/// `PROXY_RETRY_MAX_PAUSE`.
 fn with_retries<T>(
     deadline: Instant,
     mut attempt: impl FnMut() -> Result<T, client::Error>,
 ) -> Result<T, client::Error> {
-    let mut pause = Duration::from_millis(50);
-    for _ in 1..ATTEMPTS {
+    let mut pause = PROXY_RETRY_PAUSE;
+    for _ in 1..PROXY_ATTEMPTS {
         match attempt() {
             Err(client::Error::Connect(_)) if Instant::now() + pause < deadline => {
                 thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(250));
+                pause = (pause * 2).min(PROXY_RETRY_MAX_PAUSE);
             }
             other => return other,
         }

@@ -8,11 +8,11 @@ use std::fmt;
 use handler::azure::appfiles::FunctionConfig;
 use handler::azure::bindings::RETURN;
 use handler::azure::host_outputs::{read_outputs, Item};
-use handler::azure::json::{self, Limits, Value};
-use handler::azure::limits::INVOCATION_MAX_DEPTH;
+use handler::azure::json::{self, Value};
 use handler::http::response::Response;
 
-use crate::client::{Reply, MAX_REPLY_BYTES};
+use crate::client::Reply;
+use crate::limits::{PREVIEW_CHARS, REPLY_LIMITS};
 
 /// A reply the host can use.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,15 +102,6 @@ pub fn after_failure(kind: &str) -> Option<&'static str> {
         return None;
     })
 }
-
-/// How much of a reply funchost reads. The host reads any: these bound only funchost's memory,
-/// at as many bytes as its client buffers and a million values (about 80 MB parsed), room for
-/// `MAX_OUTPUT_ITEMS` documents of a hundred values each.
-const REPLY_LIMITS: Limits = Limits {
-    bytes: MAX_REPLY_BYTES,
-    depth: INVOCATION_MAX_DEPTH,
-    values: 1_000_000,
-};
 
 /// Reads a payload-mode reply (`HttpScriptInvocationResult`).
 pub fn read(reply: &Reply) -> Result<Outcome, Failure> {
@@ -357,9 +348,6 @@ pub fn written(function: &FunctionConfig, outcome: &Outcome) -> Written {
     }
     written
 }
-
-/// How much of a value a log line shows: a blob of megabytes made a line of megabytes.
-const PREVIEW_CHARS: usize = 200;
 
 /// `text`, cut after `PREVIEW_CHARS` characters with how much was left out.
 fn preview(mut text: String) -> String {

@@ -35,6 +35,8 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::limits::{CHILD_EXIT_POLL, REAP_WAIT, WATCHER_OUTPUT_DRAIN, WATCHER_POLL};
+
 /// The first argument that makes funchost a watcher.
 pub const WATCH: &str = "__watch-handler";
 
@@ -44,16 +46,6 @@ const FAILED: &str = "watch: cannot start: ";
 
 /// After the pid on the first line: why the handler runs without a reaper.
 const UNREAPED: &str = " without a reaper: ";
-
-/// How often the watcher looks at the handler and at its own parent.
-const POLL: Duration = Duration::from_millis(10);
-
-/// How long a watcher that is exiting waits for the handler's last stdout lines to pass.
-const OUTPUT_DRAIN: Duration = Duration::from_millis(500);
-
-/// How long the watcher waits for the reaper to kill the handler before killing it itself;
-/// well within funchost's wait for the watcher (`process::STOP_WAIT`).
-const REAP_WAIT: Duration = Duration::from_secs(1);
 
 /// The reaper's shell, and its script. The script ignores the signals that would end it
 /// together with funchost (a hangup, Ctrl-C, Ctrl-\, a plain kill), waits for end of file on
@@ -169,7 +161,7 @@ pub fn main(args: &[String]) -> i32 {
         if let Ok(Some(status)) = handler.try_wait() {
             break Ok(status);
         }
-        let gone = match lifeline.recv_timeout(POLL) {
+        let gone = match lifeline.recv_timeout(WATCHER_POLL) {
             Err(RecvTimeoutError::Timeout) => parent_id() != parent,
             Ok(()) | Err(RecvTimeoutError::Disconnected) => true,
         };
@@ -185,7 +177,7 @@ pub fn main(args: &[String]) -> i32 {
         return 1;
     };
     if let Some(copied) = copied {
-        let _ = copied.recv_timeout(OUTPUT_DRAIN);
+        let _ = copied.recv_timeout(WATCHER_OUTPUT_DRAIN);
     }
     exit_code(status)
 }
@@ -212,7 +204,7 @@ fn stop(handler: &mut Child, reaper: Option<&mut Child>) -> io::Result<ExitStatu
             if let Some(status) = handler.try_wait()? {
                 return Ok(status);
             }
-            thread::sleep(Duration::from_millis(1));
+            thread::sleep(CHILD_EXIT_POLL);
         }
     }
     // Harmless when the reaper got there first: the handler is then dead and not yet waited for.
@@ -232,7 +224,7 @@ pub fn close_and_wait(child: &mut Child, wait: Duration) {
     drop(child.stdin.take());
     let deadline = Instant::now() + wait;
     while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(1));
+        thread::sleep(CHILD_EXIT_POLL);
     }
     let _ = child.kill();
     let _ = child.wait();
