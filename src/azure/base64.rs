@@ -71,7 +71,7 @@ fn number(digits: &[u8]) -> Option<u32> {
 /// tab, CR, LF) is skipped, the rest must be a multiple of 4 long with at most two `=` at the
 /// end. So `"test"` and `"output from go"` decode (to 3 and 9 bytes of garbage), and `""` to
 /// nothing. `None` where .NET throws and the host keeps the string.
-pub fn decode_dotnet(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn decode_dotnet(text: &str) -> Option<Vec<u8>> {
     let digits: Vec<u8> = text
         .bytes()
         .filter(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))

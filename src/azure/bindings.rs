@@ -78,7 +78,7 @@ pub fn output_kind(binding: &Binding) -> OutputKind {
 /// Whether the host sends `binding`'s data (an input or the trigger) as base64 of its bytes:
 /// with `dataType: binary`, and always for a blob trigger, whose value is bytes whatever
 /// `dataType` says (azure-bindings.md §2.3).
-pub fn sends_base64(binding: &Binding) -> bool {
+pub(crate) fn sends_base64(binding: &Binding) -> bool {
     binding.is_binary() || binding.is("blobTrigger")
 }
 
@@ -88,7 +88,7 @@ pub fn sends_base64(binding: &Binding) -> bool {
 /// text is JSON is that JSON; objects and dates are sent as they are, and a string that is not
 /// JSON (a date, base64) is itself. Text past `limits` stays text too: JSON chosen by a
 /// client, read within `Limits::DOCUMENT`, that no function could read anyway.
-pub fn host_value(value: &Value, limits: Limits) -> Cow<'_, Value> {
+pub(crate) fn host_value(value: &Value, limits: Limits) -> Cow<'_, Value> {
     match value {
         Value::String(text) => match json::parse_within(text.as_bytes(), limits) {
             Ok(inner) => Cow::Owned(inner),

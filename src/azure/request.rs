@@ -273,7 +273,7 @@ impl<'a> Request<'a> {
     }
 
     /// The lines logged so far, leaving none.
-    pub fn take_logs(&self) -> Vec<String> {
+    pub(crate) fn take_logs(&self) -> Vec<String> {
         self.logs.take()
     }
 

@@ -288,7 +288,7 @@ pub fn is_function_name(name: &str) -> bool {
 /// Whether the host takes `name` as a binding's name: a letter, then letters and digits (128 at
 /// most), or `$return`. The host refuses any other ("The binding name ... is invalid",
 /// `FunctionDescriptorProvider.ValidateBinding`), so `my-queue` or `out_msg` stops the app.
-pub fn is_binding_name(name: &str) -> bool {
+fn is_binding_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     name == RETURN
         || bytes.first().is_some_and(u8::is_ascii_alphabetic)
