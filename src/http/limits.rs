@@ -10,14 +10,15 @@
 //! of at most `MAX_HEAD_BYTES + READ_CHUNK`, a body of at most `MAX_BODY_BYTES` (8 MiB), unsent
 //! answers past `FLUSH_AT`; bodies and outputs beyond `SCRATCH_KEEP_BYTES` are freed after each
 //! request. Answers waiting for clients slow to read them take at most `MAX_UNSENT_BYTES`
-//! (64 MiB) in all; past it, the thread waits on such a client instead. Worst case: `MAX_CONNECTIONS × 56 KiB`
-//! (112 MiB) of started heads, plus 64 MiB of unsent answers, plus 64 × 8 MiB of bodies, plus
-//! what the handler builds from the requests it serves at once (the Azure app's JSON:
-//! `crate::azure::limits`). Measured: see the README's Benchmarks.
+//! (64 MiB) in all; past it, the thread waits on such a client instead. Worst case:
+//! `MAX_CONNECTIONS × 56 KiB` (112 MiB) of started heads, plus 64 MiB of unsent answers, plus
+//! `MAX_WORKERS × MAX_BODY_BYTES` (64 × 8 MiB) of bodies, plus what the handler builds from the
+//! requests it serves at once (the Azure app's JSON: `crate::azure::limits`). Measured: see the
+//! README's Benchmarks.
 
 use std::time::Duration;
 
-// ---- Request parsing -------------------------------------------------------------------------
+// ---- Request parsing ----------------------------------------------------------------------------
 
 /// Largest request head (request line + headers + the blank line), in bytes. The host's
 /// front end (Kestrel) accepts a request line of 8 KiB and 32 KiB of headers; the host forwards
@@ -64,7 +65,12 @@ pub const MAX_CHUNK_LINE_BYTES: usize = 1024;
 /// Largest trailer section after the last chunk, in bytes. Trailers are parsed and discarded.
 pub const MAX_TRAILER_BYTES: usize = 8 * 1024;
 
-// ---- Connections and workers -------------------------------------------------------------------
+/// Total chunk-extension bytes allowed in one chunked body. Extensions are legal and ignored,
+/// but unbounded they let a client send gigabytes of framing for a few bytes of data (hyper caps
+/// them the same way).
+pub const MAX_CHUNK_EXTENSION_BYTES: usize = 16 * 1024;
+
+// ---- Connections and workers --------------------------------------------------------------------
 
 /// Open connections at most. Past it, a new connection gets `503 Service Unavailable` with
 /// `Connection: close`. Each idle connection costs a socket and no buffer; one mid-head costs
@@ -77,6 +83,15 @@ pub const MAX_CONNECTIONS: usize = 2048;
 /// 503 with rather than failing. It covers stdio, the listener, the connection being refused,
 /// and files the standard library opens briefly (a starting worker reads the CPU quota).
 pub const FD_RESERVE: usize = 32;
+
+/// How much of what a client sent is read before it is refused past `MAX_CONNECTIONS`, so that
+/// closing does not reset the `503` away; one non-blocking read, on the accept loop.
+pub const REFUSAL_READ_BYTES: usize = 4096;
+
+/// After `accept` fails for want of a resource (out of file descriptors or memory), the accept
+/// loop sleeps this long before trying again, so an exhausted system is not spun on. A
+/// connection reset in the backlog is no such failure: the loop goes straight on.
+pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// Most worker threads. Workers run functions; they never wait on a client except for at most
 /// `MAX_LINGERING` of them and `MAX_BODY_WAITING` waiting for bodies, so that 16 are always
@@ -102,6 +117,14 @@ pub const RESTING_WORKERS: usize = 2;
 /// waiting client needs.
 pub const MAX_LINGERING: usize = 32;
 
+/// Most workers waiting on the socket for the rest of a request body at once. Past it, a
+/// request whose body has not fully arrived gets `503` and the connection closes, so slow
+/// uploads can hold at most this many workers: with `MAX_LINGERING`, 48 of `MAX_WORKERS` at
+/// most ever wait on clients, and 16 are always there for requests that have arrived whole.
+/// Bodies from the host arrive at memory speed; this is for slow clients of funchost or of a
+/// handler run on its own.
+pub const MAX_BODY_WAITING: usize = 16;
+
 /// Stack size of a worker thread. Functions run on it; 256 KiB is plenty for request handling
 /// and only the touched pages count towards memory.
 pub const WORKER_STACK_BYTES: usize = 256 * 1024;
@@ -110,7 +133,7 @@ pub const WORKER_STACK_BYTES: usize = 256 * 1024;
 /// pool shrinks back after a burst.
 pub const WORKER_IDLE_EXIT: Duration = Duration::from_secs(10);
 
-// ---- Deadlines -----------------------------------------------------------------------------------
+// ---- Deadlines ----------------------------------------------------------------------------------
 
 /// How long a worker waits on its own connection for the next request before handing the idle
 /// connection to the sweeper: as long as the host keeps an idle pooled connection (60 s). The
@@ -142,31 +165,6 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// body (8 MiB) through at 280 KB/s, and loopback from the host delivers at memory speed.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Most workers waiting on the socket for the rest of a request body at once. Past it, a
-/// request whose body has not fully arrived gets `503` and the connection closes, so slow
-/// uploads can hold at most this many workers: with `MAX_LINGERING`, 48 of `MAX_WORKERS` at
-/// most ever wait on clients, and 16 are always there for requests that have arrived whole.
-/// Bodies from the host arrive at memory speed; this is for slow clients of funchost or of a
-/// handler run on its own.
-pub const MAX_BODY_WAITING: usize = 16;
-
-/// Total chunk-extension bytes allowed in one chunked body. Extensions are legal and ignored,
-/// but unbounded they let a client send gigabytes of framing for a few bytes of data (hyper caps
-/// them the same way).
-pub const MAX_CHUNK_EXTENSION_BYTES: usize = 16 * 1024;
-
-/// After refusing a request whose body may still be arriving (a 413, say), or answering one
-/// that closes the connection, the server reads and discards up to this much for up to
-/// `REFUSAL_DRAIN_TIME` before closing, so the client (or a proxy such as nginx still writing
-/// the body) reads the answer instead of a reset. Covers the
-/// host's own 100 MB body limit. The sweeper drains, reading what has arrived at each look: no
-/// worker waits on a refused client (a worker that did, 100 ms each, let 1000 refused clients
-/// delay a new one by 2 s).
-pub const REFUSAL_DRAIN_BYTES: usize = 128 * 1024 * 1024;
-
-/// See `REFUSAL_DRAIN_BYTES`.
-pub const REFUSAL_DRAIN_TIME: Duration = Duration::from_secs(2);
-
 /// Each read of a request body must return data within this time, so a body keeps flowing or
 /// the connection is closed. Loopback from the host delivers bodies at memory speed.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -187,77 +185,33 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// sends requests and does not read the answers holds no worker.
 pub const WRITE_STALL: Duration = Duration::from_millis(10);
 
+/// After refusing a request whose body may still be arriving (a 413, say), or answering one
+/// that closes the connection, the server reads and discards up to this much for up to
+/// `REFUSAL_DRAIN_TIME` before closing, so the client (or a proxy such as nginx still writing
+/// the body) reads the answer instead of a reset. Covers the host's own 100 MB body limit. The
+/// sweeper drains, reading what has arrived at each look: no worker waits on a closing client (a
+/// worker that did, 100 ms each, let 1000 refused clients delay a new one by 2 s).
+pub const REFUSAL_DRAIN_BYTES: usize = 128 * 1024 * 1024;
+
+/// See `REFUSAL_DRAIN_BYTES`.
+pub const REFUSAL_DRAIN_TIME: Duration = Duration::from_secs(2);
+
+/// Bytes read per call while draining a refused connection (see `REFUSAL_DRAIN_BYTES`), into
+/// the sweeper's body buffer (kept this large between requests: `SCRATCH_KEEP_BYTES`).
+pub const DRAIN_CHUNK: usize = 64 * 1024;
+
+/// Most reads of one draining connection per look of the sweeper: 1 MiB, so a client still
+/// sending is drained at hundreds of MB/s (a look every round, rounds at most `POLL_MAX_PAUSE`
+/// apart) and one look takes well under a millisecond.
+pub const DRAIN_READS: usize = 16;
+
+// ---- Buffers kept and unsent answers ------------------------------------------------------------
+
 /// Most bytes of answers, over all connections, that wait for clients that are slow to read them
 /// (each connection's at most `FLUSH_AT` plus one response, since it is not read meanwhile).
 /// An answer that finds no room here is written at once, the thread waiting on its client up to
 /// `WRITE_TIMEOUT`, and the connection closed if the client has not taken it by then.
 pub const MAX_UNSENT_BYTES: usize = 64 * 1024 * 1024;
-
-/// Longest pause of the sweeper between reads of its cold (idle) connections, and between
-/// rounds that found no request. The pause doubles from zero while rounds find nothing, so
-/// under load the sweeper goes round back to back and a request on a long-idle connection waits
-/// at most this long (plus a round). A read of an idle connection costs about 0.3 µs, so with
-/// 512 idle connections the sweeper uses about 6 % of a core.
-pub const POLL_MAX_PAUSE: Duration = Duration::from_millis(2);
-
-/// The sweeper serves the requests it finds inline, with no hand-off, while their handler takes
-/// less than this (the least of the last `INLINE_COST_SAMPLES`); slower ones (a function that
-/// computes) go to workers, so they run on every core, but for one per round that the sweeper
-/// serves and times itself. A hand-off costs a context switch, about 5-10 µs here; a plain
-/// answer takes a few µs inline.
-pub const INLINE_MAX_COST: Duration = Duration::from_micros(50);
-
-/// How many of the last requests served inline `INLINE_MAX_COST` is judged by, taking the
-/// least: a preempted sweeper (a loaded machine) makes a quick request look slow now and then,
-/// never eight in a row; a function that computes is slow every time.
-pub const INLINE_COST_SAMPLES: usize = 8;
-
-/// A swept connection with no request for this long is read only when the cold pause is due
-/// (up to `POLL_MAX_PAUSE`, or `POLL_BUSY_PAUSE` beside busy ones) instead of in every round,
-/// so that idle keep-alive connections cost the sweeper next to nothing while a few busy ones
-/// are swept back to back.
-pub const HOT_FOR: Duration = Duration::from_millis(10);
-
-/// The first pause of the sweeper after a round that found nothing to serve; the pause doubles
-/// from there, up to `POLL_MAX_PAUSE`, while rounds keep finding nothing, so a request that
-/// arrives just after a busy spell waits microseconds.
-pub const POLL_PAUSE_STEP: Duration = Duration::from_micros(50);
-
-/// How long the sweeper goes on reading its hot connections, back to back and yielding the core
-/// between rounds, after a round that served a request, before it pauses at all. A client that
-/// waits for each answer sends its next request a few tens of microseconds later; asleep, the
-/// sweeper would find it only after `POLL_PAUSE_STEP`, and with two or three such clients its
-/// rounds would be mostly pauses (about 40k requests/s under `wrk -c3` on 2 cores, against 150k
-/// awake). The time is as long as the first pause, spent awake: it costs at most 50 µs of a
-/// core each time a busy spell ends, never while idle; so up to 50 µs per request when the
-/// sweeper's requests come singly (connections past `MAX_LINGERING` at ordinary loads).
-pub const POLL_SPIN: Duration = Duration::from_micros(50);
-
-/// How many requests in a row, each come so soon after its worker began to wait that the
-/// lingering connections bring one per `POLL_SPIN` per core, make a worker park its connection
-/// when more workers linger than there are cores. Such clients wait on the server, and one
-/// sweeper serves them all with no wake-up: under `wrk -c16` on 2 cores, 170k requests/s
-/// against 100k with sixteen workers woken for each request. Four, so that a chance burst
-/// from a client that mostly thinks keeps its worker.
-pub const QUICK_WAITS: usize = 4;
-
-/// How late the kernel may end a server thread's timed wait (its timer slack; Linux's default
-/// is 50 µs, as long as the sweeper's first pause): 1 µs, in nanoseconds as the text
-/// `/proc/self/timerslack_ns` takes. Text, not a number: formatting one at start-up brought
-/// 64 KiB more of the binary into memory. See `server::tighten_timer_slack`.
-pub const TIMER_SLACK_NS: &str = "1000";
-
-/// Longest pause between reads of the cold connections while the sweeper is serving busy ones
-/// anyway, in place of `POLL_MAX_PAUSE`. A request on a quiet connection beside 128 busy ones
-/// waited 2.3 ms at 2 ms, 1.6 ms at 0.5 ms (`benches/run.sh`, "beside 128 busy"); reading
-/// the cold ones every round (no pause) waited about as long and served 3 % fewer requests.
-pub const POLL_BUSY_PAUSE: Duration = Duration::from_micros(500);
-
-/// Most of one core, in percent, that the sweeper spends reading connections that stay idle.
-/// Past about 700 idle connections a sweep is long enough that `POLL_MAX_PAUSE` alone would let
-/// it cost more (22 % at 2000); the pause then stretches to keep this share, and the first
-/// request on a long-idle connection waits a few milliseconds at most (4.5 ms at 2000).
-pub const POLL_MAX_SHARE: u32 = 10;
 
 /// Encoded responses waiting to be written are flushed once they pass this size, even while
 /// more pipelined requests are buffered, so a client that pipelines without reading cannot make
@@ -277,6 +231,74 @@ pub const SCRATCH_KEEP_BYTES: usize = 64 * 1024;
 /// this keeps at most 4 MiB.
 pub const PENDING_KEEP_BYTES: usize = 2048;
 
+// ---- The sweeper and its watchdog ---------------------------------------------------------------
+
+/// Longest pause of the sweeper between reads of its cold (idle) connections, and between
+/// rounds that found no request. The pause doubles from zero while rounds find nothing, so
+/// under load the sweeper goes round back to back and a request on a long-idle connection waits
+/// at most this long (plus a round). A read of an idle connection costs about 0.3 µs, so with
+/// 512 idle connections the sweeper uses about 6 % of a core.
+pub const POLL_MAX_PAUSE: Duration = Duration::from_millis(2);
+
+/// The first pause of the sweeper after a round that found nothing to serve; the pause doubles
+/// from there, up to `POLL_MAX_PAUSE`, while rounds keep finding nothing, so a request that
+/// arrives just after a busy spell waits microseconds.
+pub const POLL_PAUSE_STEP: Duration = Duration::from_micros(50);
+
+/// How long the sweeper goes on reading its hot connections, back to back and yielding the core
+/// between rounds, after a round that served a request, before it pauses at all. A client that
+/// waits for each answer sends its next request a few tens of microseconds later; asleep, the
+/// sweeper would find it only after `POLL_PAUSE_STEP`, and with two or three such clients its
+/// rounds would be mostly pauses (about 40k requests/s under `wrk -c3` on 2 cores, against 150k
+/// awake). The time is as long as the first pause, spent awake: it costs at most 50 µs of a
+/// core each time a busy spell ends, never while idle; so up to 50 µs per request when the
+/// sweeper's requests come singly (connections past `MAX_LINGERING` at ordinary loads).
+pub const POLL_SPIN: Duration = Duration::from_micros(50);
+
+/// Longest pause between reads of the cold connections while the sweeper is serving busy ones
+/// anyway, in place of `POLL_MAX_PAUSE`. A request on a quiet connection beside 128 busy ones
+/// waited 2.3 ms at 2 ms, 1.6 ms at 0.5 ms (`benches/run.sh`, "beside 128 busy"); reading
+/// the cold ones every round (no pause) waited about as long and served 3 % fewer requests.
+pub const POLL_BUSY_PAUSE: Duration = Duration::from_micros(500);
+
+/// Most of one core, in percent, that the sweeper spends reading connections that stay idle.
+/// Past about 700 idle connections a sweep is long enough that `POLL_MAX_PAUSE` alone would let
+/// it cost more (22 % at 2000); the pause then stretches to keep this share, and the first
+/// request on a long-idle connection waits a few milliseconds at most (4.5 ms at 2000).
+pub const POLL_MAX_SHARE: u32 = 10;
+
+/// A swept connection with no request for this long is read only when the cold pause is due
+/// (up to `POLL_MAX_PAUSE`, or `POLL_BUSY_PAUSE` beside busy ones) instead of in every round,
+/// so that idle keep-alive connections cost the sweeper next to nothing while a few busy ones
+/// are swept back to back.
+pub const HOT_FOR: Duration = Duration::from_millis(10);
+
+/// How late the kernel may end a server thread's timed wait (its timer slack; Linux's default
+/// is 50 µs, as long as the sweeper's first pause): 1 µs, in nanoseconds as the text
+/// `/proc/self/timerslack_ns` takes. Text, not a number: formatting one at start-up brought
+/// 64 KiB more of the binary into memory. See `server::tighten_timer_slack`.
+pub const TIMER_SLACK_NS: &str = "1000";
+
+/// The sweeper serves the requests it finds inline, with no hand-off, while their handler takes
+/// less than this (the least of the last `INLINE_COST_SAMPLES`); slower ones (a function that
+/// computes) go to workers, so they run on every core, but for one per round that the sweeper
+/// serves and times itself. A hand-off costs a context switch, about 5-10 µs here; a plain
+/// answer takes a few µs inline.
+pub const INLINE_MAX_COST: Duration = Duration::from_micros(50);
+
+/// How many of the last requests served inline `INLINE_MAX_COST` is judged by, taking the
+/// least: a preempted sweeper (a loaded machine) makes a quick request look slow now and then,
+/// never eight in a row; a function that computes is slow every time.
+pub const INLINE_COST_SAMPLES: usize = 8;
+
+/// How many requests in a row, each come so soon after its worker began to wait that the
+/// lingering connections bring one per `POLL_SPIN` per core, make a worker park its connection
+/// when more workers linger than there are cores. Such clients wait on the server, and one
+/// sweeper serves them all with no wake-up: under `wrk -c16` on 2 cores, 170k requests/s
+/// against 100k with sixteen workers woken for each request. Four, so that a chance burst
+/// from a client that mostly thinks keeps its worker.
+pub const QUICK_WAITS: usize = 4;
+
 /// How long the sweeper (the thread that serves busy keep-alive connections inline, see
 /// `pool.rs`) may wait inside one request (on I/O, a lock, a slow client) before another
 /// thread takes over the sweeping, so that a slow function delays the other connections'
@@ -295,20 +317,3 @@ pub const SWEEP_STALL_RUNNING: Duration = Duration::from_millis(20);
 /// serving. While it serves, the watchdog looks every `SWEEP_STALL / 2`; after a quiet spell it
 /// backs off to this, so idle connections cost few wake-ups.
 pub const WATCH_MAX_PAUSE: Duration = Duration::from_millis(20);
-
-/// Bytes read per call while draining a refused connection (see `REFUSAL_DRAIN_BYTES`), into
-/// the sweeper's body buffer (kept this large between requests: `SCRATCH_KEEP_BYTES`).
-pub const DRAIN_CHUNK: usize = 64 * 1024;
-
-/// Most reads of one draining connection per look of the sweeper: 1 MiB, so a client still
-/// sending is drained at hundreds of MB/s (a look every round, rounds at most `POLL_MAX_PAUSE`
-/// apart) and one look takes well under a millisecond.
-pub const DRAIN_READS: usize = 16;
-
-/// How much of what a client sent is read before it is refused past `MAX_CONNECTIONS`, so that
-/// closing does not reset the `503` away; one non-blocking read, on the accept loop.
-pub const REFUSAL_READ_BYTES: usize = 4096;
-
-/// After `accept` fails (out of file descriptors, a connection reset in the backlog), the accept
-/// loop sleeps this long before trying again, so an exhausted system is not spun on.
-pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
