@@ -43,17 +43,7 @@ impl Server {
     /// Starts `program` (the handler, or an example built on the library) like `start_with`.
     pub fn start_program(program: &Path, envs: &[(&str, &str)], cwd: Option<&Path>) -> Server {
         let port = free_port();
-        let mut command = Command::new(program);
-        command
-            .env("FUNCTIONS_CUSTOMHANDLER_PORT", port.to_string())
-            .envs(envs.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if let Some(dir) = cwd {
-            command.current_dir(dir);
-        }
-        let mut child = command
+        let mut child = command(program, port, envs, cwd)
             .spawn()
             .unwrap_or_else(|e| panic!("start {}: {e}", program.display()));
         let stdout = lines(child.stdout.take().unwrap());
@@ -340,9 +330,18 @@ pub struct Exited {
 /// Runs `program` with a free port, `envs` and `cwd` until it exits by itself; kills it and
 /// fails if it is still running after `WAIT` (it should have refused to start).
 pub fn run_to_exit(program: &Path, envs: &[(&str, &str)], cwd: Option<&Path>) -> Exited {
+    let child = command(program, free_port(), envs, cwd)
+        .spawn()
+        .expect("start the program");
+    wait_for_exit(child, WAIT)
+}
+
+/// `program` as the host starts a handler: `FUNCTIONS_CUSTOMHANDLER_PORT=port`, then `envs`,
+/// in `cwd` if given; stdin empty, stdout and stderr piped for the test to read.
+fn command(program: &Path, port: u16, envs: &[(&str, &str)], cwd: Option<&Path>) -> Command {
     let mut command = Command::new(program);
     command
-        .env("FUNCTIONS_CUSTOMHANDLER_PORT", free_port().to_string())
+        .env("FUNCTIONS_CUSTOMHANDLER_PORT", port.to_string())
         .envs(envs.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -350,8 +349,7 @@ pub fn run_to_exit(program: &Path, envs: &[(&str, &str)], cwd: Option<&Path>) ->
     if let Some(dir) = cwd {
         command.current_dir(dir);
     }
-    let child = command.spawn().expect("start the program");
-    wait_for_exit(child, WAIT)
+    command
 }
 
 /// Waits for `child` to exit on its own, collecting its stdout and stderr; kills it and fails
