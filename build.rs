@@ -13,6 +13,7 @@
 //! the size of the unwind tables before it). `link/profile.sh` writes the list (a gdb breakpoint on
 //! every function's entry); `.ci/run` fails when a function of the first two tiers ran but is not
 //! listed.
+#![forbid(unsafe_code)]
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");

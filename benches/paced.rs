@@ -11,6 +11,7 @@
 //!
 //! Rounds alternate the binaries and are pooled, as in `throughput`. Prints figures; asserts
 //! nothing.
+#![forbid(unsafe_code)]
 
 mod common;
 

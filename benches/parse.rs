@@ -8,6 +8,7 @@
 //!
 //! Each case runs in batches sized to about 10 ms; the table gives the fastest and the median
 //! batch, per request. Prints figures; asserts nothing.
+#![forbid(unsafe_code)]
 
 mod common;
 

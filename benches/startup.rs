@@ -7,6 +7,7 @@
 //!
 //! With `--vs`, both binaries are started in the same run, alternately, and each figure is
 //! printed side by side with the ratio A/B. Prints figures; asserts nothing.
+#![forbid(unsafe_code)]
 
 mod common;
 

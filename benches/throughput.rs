@@ -20,6 +20,7 @@
 //! the answer expected first. Checked against wrk (`-t2`, same C, same machine) on the warp
 //! handler: within ±10 % of wrk's requests/s at C = 16, 128 and 512, so the generator is not
 //! what limits the figures; the per-run line gives its CPU use next to the server's.
+#![forbid(unsafe_code)]
 
 mod common;
 

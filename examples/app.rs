@@ -8,6 +8,7 @@
 //!
 //! Adding a function to the real app is the same three steps: a `fn(&Request) -> Response`, a
 //! line in the table, a folder with a function.json (README, "Adding a function").
+#![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 

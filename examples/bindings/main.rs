@@ -5,6 +5,7 @@
 //! tests/bindings.rs runs them with the host's invocations, through the library and through
 //! this binary. The shipped handler leaves them out: each needs a storage account or a
 //! Cosmos DB account to run under `func start`.
+#![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 
