@@ -221,7 +221,7 @@ fn repeated_name_values_are_joined_with_commas() {
 
 #[test]
 fn invalid_percent_escapes_are_decoded_lossily() {
-    // src/query.rs: a `%` without two hex digits stays a literal `%`; bytes that are not UTF-8
+    // src/http/query.rs: a `%` without two hex digits stays a literal `%`; bytes that are not UTF-8
     // become U+FFFD. Never a crash, never a 400.
     let server = Server::start();
     assert_greets(&get(&server, "/api/HelloRust?name=%zz"), Some("%zz"));
