@@ -513,7 +513,7 @@ impl Row {
 }
 
 /// Formats a value for its unit: `ms` and `us` get decimals, counts do not.
-pub fn format_value(value: Option<f64>, unit: &str) -> String {
+fn format_value(value: Option<f64>, unit: &str) -> String {
     match value {
         None => "-".to_string(),
         Some(v) => match unit {
@@ -526,7 +526,7 @@ pub fn format_value(value: Option<f64>, unit: &str) -> String {
 }
 
 /// A / B, as `0.42x`.
-pub fn format_ratio(values: &[Option<f64>]) -> String {
+fn format_ratio(values: &[Option<f64>]) -> String {
     match values {
         [Some(a), Some(b)] if *b != 0.0 => format!("{:.2}x", a / b),
         [_, _] => "-".to_string(),

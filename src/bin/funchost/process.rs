@@ -152,7 +152,7 @@ fn lookup_env(extra: &[(String, String)], name: &str) -> Option<String> {
 
 /// Replaces each `%NAME%` that `lookup` knows. Unknown tokens are deleted when `delete_unknown`
 /// (arguments: `SanitizeExpandedArgument`), else kept (the executable path).
-pub fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>, delete_unknown: bool) -> String {
+fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>, delete_unknown: bool) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find('%') {

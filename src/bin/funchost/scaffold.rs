@@ -151,7 +151,7 @@ fn write_new(path: &Path, text: &str) -> Result<(), String> {
 /// # Errors
 /// A name the host refuses (a letter, then at most 127 letters, digits, `_` or `-`; not
 /// `host`), or one whose module would be a Rust keyword.
-pub fn module_name(name: &str) -> Result<String, String> {
+fn module_name(name: &str) -> Result<String, String> {
     if !appfiles::is_function_name(name) {
         return Err(format!(
             "{name:?} cannot name a function: a letter, then letters, digits, _ or - (at most \
