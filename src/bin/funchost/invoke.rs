@@ -23,6 +23,7 @@ use crate::host::{self, allows, Host, Mode};
 use crate::invocation::{self, content, Given};
 use crate::limits::ANSWER_MARGIN;
 use crate::log::Log;
+use crate::settings::DEFAULT_PORT;
 use crate::util;
 
 /// What a call sends, read and checked before the handler starts.
@@ -307,7 +308,7 @@ fn call_http(
         .cloned()
         .collect();
     if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
-        headers.insert(0, ("Host".to_string(), "localhost:7071".to_string()));
+        headers.insert(0, ("Host".to_string(), format!("localhost:{DEFAULT_PORT}")));
     }
     let body = match data {
         Some(data) if chunked => Body::Chunked(data),

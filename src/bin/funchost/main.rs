@@ -39,7 +39,7 @@ use crate::invocation::Given;
 use crate::limits::READY_WAIT;
 use crate::log::Log;
 use crate::process::{Launch, Supervisor};
-use crate::settings::LocalSettings;
+use crate::settings::{LocalSettings, DEFAULT_PORT};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -119,7 +119,7 @@ fn start(common: &Common, port: Option<u16>, watch_stdin: bool) -> Result<ExitCo
     for warning in settings.warnings(&app) {
         log.warn(&warning);
     }
-    let port = port.or(settings.port).unwrap_or(7071);
+    let port = port.or(settings.port).unwrap_or(DEFAULT_PORT);
     let listener = handler::http::listen(port).map_err(|e| {
         let taken = e.kind() == std::io::ErrorKind::AddrInUse;
         let hint = if taken {

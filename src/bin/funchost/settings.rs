@@ -8,6 +8,10 @@ use handler::azure::json::Value;
 
 use crate::log::Log;
 
+/// The port `func start` listens on when neither `--port` nor `Host.LocalHttpPort` gives one
+/// (`cli::HELP` says so too); an invoked request's `Host` names it, as a client's would.
+pub const DEFAULT_PORT: u16 = 7071;
+
 /// What local.settings.json gives `func start`.
 #[derive(Debug, Default)]
 pub struct LocalSettings {
