@@ -11,7 +11,7 @@ use crate::azure::appfiles::relaxed::{parse_relaxed, read_json};
 use crate::azure::appfiles::timespan::function_timeout;
 use crate::azure::appfiles::{
     is_binding_name, is_function_name, AppConfig, Binding, FunctionConfig, DEFAULT_ROUTE_PREFIX,
-    FUNCTION_JSON, HOST_JSON, RETURN,
+    FUNCTION_JSON, HOST_JSON, MAX_NAME_CHARS, RETURN,
 };
 use crate::azure::json::Value;
 
@@ -200,7 +200,7 @@ fn load_functions(
         if !is_function_name(&name) {
             return Err(format!(
                 "{}: the host takes no function named {name:?}: a function's folder is named with \
-                 a letter, then letters, digits, _ or - (at most 128), and not \"host\"",
+                 a letter, then letters, digits, _ or - (at most {MAX_NAME_CHARS}), and not \"host\"",
                 file.display()
             ));
         }
@@ -233,7 +233,7 @@ fn function_config(name: String, value: &Value) -> Result<FunctionConfig, String
         if !is_binding_name(&b.name) {
             return Err(format!(
                 "bindings[{i}]: the host takes no binding named {:?}: a binding's name is a \
-                 letter, then letters or digits (at most 128), or $return",
+                 letter, then letters or digits (at most {MAX_NAME_CHARS}), or $return",
                 b.name
             ));
         }

@@ -273,26 +273,29 @@ impl Binding {
     }
 }
 
+/// The longest function or binding name the host takes, in characters (all ASCII).
+pub(crate) const MAX_NAME_CHARS: usize = 128;
+
 /// Whether the host takes `name` for a function (its `Utility.IsValidFunctionName`): a letter,
-/// then at most 127 letters, digits, `_` or `-`, and not `host`.
+/// then letters, digits, `_` or `-`, `MAX_NAME_CHARS` in all, and not `host`.
 pub fn is_function_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     bytes.first().is_some_and(u8::is_ascii_alphabetic)
-        && bytes.len() <= 128
+        && bytes.len() <= MAX_NAME_CHARS
         && bytes
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
         && !name.eq_ignore_ascii_case("host")
 }
 
-/// Whether the host takes `name` as a binding's name: a letter, then letters and digits (128 at
-/// most), or `$return`. The host refuses any other ("The binding name ... is invalid",
+/// Whether the host takes `name` as a binding's name: a letter, then letters and digits
+/// (`MAX_NAME_CHARS` at most), or `$return`. The host refuses any other ("The binding name ... is invalid",
 /// `FunctionDescriptorProvider.ValidateBinding`), so `my-queue` or `out_msg` stops the app.
 fn is_binding_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     name == RETURN
         || bytes.first().is_some_and(u8::is_ascii_alphabetic)
-            && bytes.len() <= 128
+            && bytes.len() <= MAX_NAME_CHARS
             && bytes.iter().all(u8::is_ascii_alphanumeric)
 }
 
