@@ -62,8 +62,11 @@ pub enum JsonError {
 /// How long, how deep and how many values a document may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// Most bytes of JSON text.
     pub bytes: usize,
+    /// Deepest nesting of arrays and objects.
     pub depth: usize,
+    /// Most values: numbers, strings, literals, arrays and objects, each counted once.
     pub values: usize,
 }
 

@@ -12,7 +12,9 @@ use crate::azure::response::Response;
 /// table (`functions::FUNCTIONS`).
 #[derive(Debug)]
 pub struct Function {
+    /// The function's folder name in the app (`HelloRust`), matched ignoring ASCII case.
     pub name: &'static str,
+    /// What the function does with one request, in either mode.
     pub run: fn(&Request) -> Response,
 }
 

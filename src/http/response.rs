@@ -1,5 +1,6 @@
 //! What a handler returns, and how the server turns it into bytes. The server owns the framing:
-//! `Content-Length`, `Connection` and `Date` are written here and nowhere else.
+//! `Content-Length`, `Transfer-Encoding`, `Connection` and `Date` are written here and nowhere
+//! else.
 
 use std::borrow::Cow;
 
@@ -11,10 +12,12 @@ use crate::http::error::HttpError;
 /// proxy that asked with HEAD too has no body to measure).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
+    /// The status code; its reason phrase is the server's (`reason`).
     pub status: u16,
     /// Header fields in order. Names and values are borrowed when they are constants, such as
     /// the `Content-Type` of `text` and `json`, so those cost no allocation.
     pub headers: Vec<(Cow<'static, str>, Cow<'static, str>)>,
+    /// The content, sent whole after a `Content-Length` (none for HEAD, 1xx, 204 and 304).
     pub body: Vec<u8>,
 }
 
