@@ -496,7 +496,7 @@ fn serve_requests(
 enum Failure {
     /// Answer with the error's status and close.
     Refuse(HttpError),
-    /// The socket failed or timed out: just close.
+    /// The socket failed or timed out, or the handler panicked: close without an answer.
     Io,
     /// Before the thread could wait on the client (for a body, `100 Continue`, a takeover), the
     /// client stopped taking the answers before this request: they wait with the connection,
@@ -560,6 +560,8 @@ fn answer(
         // answers, as Go's does. (The parser refuses `*` with any other method.)
         Response::new(200)
     } else {
+        // A handler that panicked gets no answer sent: the connection closes (`Handler`'s
+        // contract; the Azure app catches its functions' panics itself and answers 500).
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             ctx.handler.handle(&request)
         }))
