@@ -28,12 +28,15 @@ impl Handler for Streamer {
 
     fn takes_over(&self, head: &Request<'_>) -> bool {
         // `*` too, to show the server never offers it (`OPTIONS *` is the server's).
-        head.path == "/stream" || head.path == "/kept" || head.path == "*"
+        head.path == "/stream" || head.path == "/kept" || head.path == "/refuse" || head.path == "*"
     }
 
     fn take_over(&self, head: &Request<'_>, conn: Takeover<'_>) -> Handback {
         if head.path == "/kept" {
             return echo_and_give_back(conn);
+        }
+        if head.path == "/refuse" {
+            return refuse_unread(conn);
         }
         let BodyKind::Length(len) = conn.body else {
             panic!("the tests send Content-Length bodies")
@@ -122,6 +125,30 @@ fn echo_and_give_back(conn: Takeover<'_>) -> Handback {
     out.extend_from_slice(&read[..len]);
     stream.write_all(&out).unwrap();
     Handback::KeepAlive(read[len..].to_vec())
+}
+
+/// Refuses the request at once, as a proxy does a body it will not pass on, without reading
+/// the body, and leaves the connection to the server to close.
+fn refuse_unread(conn: Takeover<'_>) -> Handback {
+    let framing = Framing {
+        head_only: false,
+        keep_alive: false,
+        http10: false,
+    };
+    let mut out = Vec::new();
+    let body = BodyFraming::Length(0);
+    encode_head(
+        413,
+        "Content Too Large",
+        &[],
+        body,
+        framing,
+        &date::now(),
+        &mut out,
+    );
+    let mut stream = conn.stream;
+    stream.write_all(&out).unwrap();
+    Handback::Close
 }
 
 fn serve() -> SocketAddr {
@@ -285,6 +312,33 @@ fn a_connection_given_back_serves_the_next_requests() {
         read_reply(&mut stream, false).expect("an answer").text(),
         "handled /last"
     );
+}
+
+#[test]
+fn a_client_still_sending_a_refused_body_reads_the_refusal() {
+    // A handler that answers without reading the body hands the connection back to close:
+    // closed with the body unread, the socket would reset, and the client, still sending,
+    // would get a broken pipe and never the answer (RFC 9112 §9.6). The server reads the
+    // rest away first, as after its own refusals.
+    let addr = serve();
+    for _ in 0..3 {
+        let mut stream = connect(addr);
+        let len = 4 * 1024 * 1024;
+        let head = format!("POST /refuse HTTP/1.1\r\nHost: h\r\nContent-Length: {len}\r\n\r\n");
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        let sending = thread::spawn(move || {
+            for _ in 0..len / 65536 {
+                if writer.write_all(&[b'x'; 65536]).is_err() {
+                    return false;
+                }
+            }
+            true
+        });
+        let reply = read_reply(&mut stream, false).expect("the refusal, not a reset");
+        assert_eq!(reply.status, 413, "{reply:?}");
+        assert!(sending.join().unwrap(), "the body was read away, not reset");
+    }
 }
 
 #[test]

@@ -77,7 +77,9 @@ pub trait Handler: Send + Sync + 'static {
 /// What becomes of a connection after `Handler::take_over`.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Handback {
-    /// The server closes it.
+    /// The server closes it, once it has read away what the client still sends (up to
+    /// `limits::REFUSAL_DRAIN_TIME`), so that a body the handler left unread does not reset
+    /// the answer away.
     Close,
     /// The server serves the client's next request on it, which starts with these bytes: those
     /// the handler read past the end of the body (at most `limits::MAX_HEAD_BYTES` plus
