@@ -3,11 +3,12 @@
 //! Two handlers sit behind it: the real one (`CARGO_BIN_EXE_handler`) in all three modes, and a
 //! fake one, this test binary started again through `handler.sh`, which answers every call with
 //! the exact bytes it received (so the request shapes of azure-host.md can be compared byte for
-//! byte) and misbehaves on demand: `?exit=N`, `?hang=1`, `?reply=<raw HTTP response>`.
+//! byte) and misbehaves on demand: `?exit=N`, `?hang=1`, `?reply=<raw HTTP response>`,
+//! `?stream=N` (N bytes, chunked, as a handler that streams answers).
 
 mod support;
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use handler::azure::json::{self, Value};
 use handler::http::chunked::ChunkedDecoder;
+use handler::http::limits::MAX_BODY_BYTES;
 use support::{
     free_port, greeting, lines, read_reply, read_retrying, wait_for_exit, Reply, TempDir, WAIT,
 };
@@ -563,6 +565,21 @@ mod fake {
         if let Some(reply) = directive("reply") {
             return reply.into_bytes();
         }
+        if let Some(len) = directive("stream") {
+            let len: usize = len.parse().expect("a length to stream");
+            let mut reply = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+            let piece = [b'x'; 65536];
+            for size in (0..len)
+                .step_by(piece.len())
+                .map(|at| piece.len().min(len - at))
+            {
+                reply.extend_from_slice(format!("{size:x}\r\n").as_bytes());
+                reply.extend_from_slice(&piece[..size]);
+                reply.extend_from_slice(b"\r\n");
+            }
+            reply.extend_from_slice(b"0\r\n\r\n");
+            return reply;
+        }
         let raw_text = String::from_utf8_lossy(raw).into_owned();
         match invocation {
             None => raw_reply("200 OK", Some("text/plain"), &raw_text).into_bytes(),
@@ -717,6 +734,46 @@ fn proxying_mode_serves_the_real_handler() {
     stream.write_all(post.as_bytes()).unwrap();
     let reply = read_any_reply(&mut stream, false);
     assert_eq!(reply.text(), greeting(Some("Azure")));
+}
+
+#[test]
+fn a_handlers_chunked_answer_past_8_mib_gets_through() {
+    // A handler that streams (Node's, Go's) answers chunked, whatever the size, and the host
+    // buffers such an answer (forwarding) or streams it on (proxying) whole. funchost decoded
+    // it with a request body's limit: past 8 MiB, a 500 when forwarding, a body cut off when
+    // proxying.
+    let len = MAX_BODY_BYTES + 1;
+    for (name, mode) in [("forwarded", FORWARDING), ("proxied", PROXYING)] {
+        let app = fake_app(&format!("big-answer-{name}"), mode);
+        let host = LocalHost::start(app.path(), None, &[]);
+        let mut stream = host.connect();
+        let request = format!(
+            "GET /api/Echo?stream={len} HTTP/1.1\r\nHost: localhost:7071\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut all = Vec::new();
+        stream
+            .read_to_end(&mut all)
+            .expect("the answer, then the close");
+        let end = all
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a head")
+            + 4;
+        let head = String::from_utf8_lossy(&all[..end]).to_ascii_lowercase();
+        assert!(head.starts_with("http/1.1 200 ok\r\n"), "{name}: {head}");
+        let body = if head.contains("\r\ntransfer-encoding: chunked\r\n") {
+            let mut decoder = ChunkedDecoder::with_limit(usize::MAX);
+            let mut body = Vec::new();
+            decoder.decode(&all[end..], &mut body).expect("chunks");
+            assert!(decoder.is_done(), "{name}: the body was cut off");
+            body
+        } else {
+            all[end..].to_vec()
+        };
+        assert_eq!(body.len(), len, "{name}");
+        assert!(body.iter().all(|&b| b == b'x'), "{name}");
+    }
 }
 
 #[test]

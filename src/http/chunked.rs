@@ -45,6 +45,8 @@ pub struct ChunkedDecoder {
     trailer_bytes: usize,
     extension_bytes: usize,
     total: usize,
+    /// Most bytes of data the body may hold.
+    limit: usize,
 }
 
 impl Default for ChunkedDecoder {
@@ -54,7 +56,14 @@ impl Default for ChunkedDecoder {
 }
 
 impl ChunkedDecoder {
+    /// A decoder for a request body: at most `MAX_BODY_BYTES` of data.
     pub fn new() -> Self {
+        Self::with_limit(MAX_BODY_BYTES)
+    }
+
+    /// A decoder for a body of at most `limit` bytes of data: a client reading responses has
+    /// limits of its own (or none, when it streams them on), not a request body's.
+    pub fn with_limit(limit: usize) -> Self {
         ChunkedDecoder {
             state: State::Size,
             size: 0,
@@ -63,6 +72,7 @@ impl ChunkedDecoder {
             trailer_bytes: 0,
             extension_bytes: 0,
             total: 0,
+            limit,
         }
     }
 
@@ -76,7 +86,7 @@ impl ChunkedDecoder {
     /// rest belongs to the next request.
     ///
     /// # Errors
-    /// `Chunked` for malformed framing, `BodyTooLarge` once the data passes `MAX_BODY_BYTES`,
+    /// `Chunked` for malformed framing, `BodyTooLarge` once the data passes the limit (`MAX_BODY_BYTES`),
     /// `HeadTooLarge` once the trailer fields pass `MAX_TRAILER_BYTES`.
     pub fn decode(&mut self, input: &[u8], body: &mut Vec<u8>) -> Result<usize, HttpError> {
         let mut i = 0;
@@ -115,7 +125,7 @@ impl ChunkedDecoder {
                             .and_then(|s| s.checked_add(digit))
                             .ok_or(HttpError::BodyTooLarge)?;
                         self.digits += 1;
-                        if self.total.saturating_add(self.size) > MAX_BODY_BYTES {
+                        if self.total.saturating_add(self.size) > self.limit {
                             return Err(HttpError::BodyTooLarge);
                         }
                         State::Size
@@ -150,7 +160,7 @@ impl ChunkedDecoder {
                 self.line_bytes = 0;
                 self.digits = 0;
                 let size = std::mem::take(&mut self.size);
-                self.total += size;
+                self.total = self.total.saturating_add(size);
                 if size == 0 {
                     State::TrailerStart
                 } else {

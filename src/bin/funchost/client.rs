@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use handler::http::chunked::ChunkedDecoder;
 use handler::http::date;
+use handler::http::limits::MAX_BODY_BYTES;
 use handler::http::parse::{list_tokens, BodyKind};
 use handler::http::response::{self, is_bodiless, BodyFraming};
 
@@ -163,6 +164,8 @@ pub struct Conn {
     answered: bool,
     /// The longest one read may wait, besides the deadline.
     read_limit: Option<Duration>,
+    /// Most bytes of data a chunked body read here may hold (`ChunkedDecoder::with_limit`).
+    chunked_limit: usize,
 }
 
 /// The connection pool for one handler port.
@@ -214,7 +217,16 @@ impl Client {
         let remaining = remaining(deadline)?;
         let stream = TcpStream::connect_timeout(&self.addr, remaining).map_err(Error::Connect)?;
         let _ = stream.set_nodelay(true);
-        Ok(Conn::over(stream, &[], None))
+        Ok(Conn {
+            stream,
+            buf: Vec::new(),
+            answered: false,
+            read_limit: None,
+            // A buffered answer is held to `MAX_REPLY_BYTES` as it is read (`finish`), and a
+            // proxied one streams through in pieces: the decoder needs no limit of its own. (It
+            // had a request body's, and a handler's chunked answers past 8 MiB failed.)
+            chunked_limit: usize::MAX,
+        })
     }
 
     /// The most recently used idle connection that is still open, if any.
@@ -262,14 +274,16 @@ impl Error {
 }
 
 impl Conn {
-    /// A connection whose first `leftover` bytes have already been read (a client's, taken
-    /// over), each read on it waiting at most `read_limit`.
+    /// A client's connection, taken over, whose first `leftover` bytes have already been read,
+    /// each read on it waiting at most `read_limit`. A chunked request body read from it is
+    /// held to the server's `MAX_BODY_BYTES`, as the front door holds every other body.
     pub fn over(stream: TcpStream, leftover: &[u8], read_limit: Option<Duration>) -> Conn {
         Conn {
             stream,
             buf: leftover.to_vec(),
             answered: false,
             read_limit,
+            chunked_limit: MAX_BODY_BYTES,
         }
     }
 
@@ -414,7 +428,7 @@ impl Conn {
                 Ok(())
             }
             Framing::Chunked => {
-                let mut decoder = ChunkedDecoder::new();
+                let mut decoder = ChunkedDecoder::with_limit(self.chunked_limit);
                 let mut piece = Vec::new();
                 loop {
                     if !self.buf.is_empty() {

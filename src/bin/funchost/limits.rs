@@ -90,8 +90,9 @@ pub const EXPECT_CONTINUE_WAIT: Duration = Duration::from_secs(1);
 /// Largest response head accepted, in bytes (.NET's `MaxResponseHeadersLength`, 64 KiB).
 pub const MAX_REPLY_HEAD_BYTES: usize = 64 * 1024;
 
-/// Largest buffered response body with `Content-Length` or read to close, in bytes. The host
-/// buffers whole responses; chunked ones are capped by the library decoder (8 MiB).
+/// Largest buffered response body, in bytes, however it is framed. The host buffers whole
+/// responses (in forwarding and payload modes) up to .NET's 2 GB; 100 MiB, as the body of a
+/// request the host accepts, is plenty for a local host.
 pub const MAX_REPLY_BYTES: usize = 100 * 1024 * 1024;
 
 /// Size of the chunks a chunked request body is cut into.
