@@ -737,6 +737,39 @@ fn proxying_mode_serves_the_real_handler() {
 }
 
 #[test]
+fn proxying_refuses_a_chunked_body_past_8_mib_with_413() {
+    // The front door refuses a Content-Length past MAX_BODY_BYTES with 413; a chunked body
+    // streamed on to the handler found the limit in its decoder and got a 502 (labelled "invalid
+    // response from the handler"), the connection closed unread, so that curl, Node's fetch
+    // and Python's http.client, still sending, got a broken pipe and no answer at all.
+    let mut host = LocalHost::start(&fixture("proxying"), Some(HANDLER), &[]);
+    for _ in 0..2 {
+        let mut stream = host.connect();
+        let head = "POST /api/HelloRust HTTP/1.1\r\nHost: localhost:7071\r\nTransfer-Encoding: chunked\r\n\r\n";
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        let sending = thread::spawn(move || {
+            let chunk = [&b"10000\r\n"[..], &[b' '; 0x10000], b"\r\n"].concat();
+            for _ in 0..(MAX_BODY_BYTES + MAX_BODY_BYTES / 2) / 0x10000 {
+                if writer.write_all(&chunk).is_err() {
+                    return false;
+                }
+            }
+            writer.write_all(b"0\r\n\r\n").is_ok()
+        });
+        let reply = read_any_reply(&mut stream, false);
+        assert_eq!(
+            (reply.status, reply.text().as_str()),
+            (413, "request body too large\n")
+        );
+        assert_eq!(reply.header("connection"), Some("close"));
+        assert!(sending.join().unwrap(), "the body was read away, not reset");
+    }
+    host.wait_err("Functions.HelloRust: POST /api/HelloRust -> 413 in ");
+    host.wait_err("(failed: the client's body: request body too large)");
+}
+
+#[test]
 fn a_handlers_chunked_answer_past_8_mib_gets_through() {
     // A handler that streams (Node's, Go's) answers chunked, whatever the size, and the host
     // buffers such an answer (forwarding) or streams it on (proxying) whole. funchost decoded

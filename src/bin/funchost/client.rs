@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use handler::http::chunked::ChunkedDecoder;
 use handler::http::date;
+use handler::http::error::HttpError;
 use handler::http::limits::MAX_BODY_BYTES;
 use handler::http::parse::{list_tokens, BodyKind};
 use handler::http::response::{self, is_bodiless, BodyFraming};
@@ -67,6 +68,9 @@ pub enum Error {
     Timeout,
     /// Bytes that are not an HTTP/1.x response.
     Protocol(String),
+    /// A chunked body that breaks the framing or its limit: from the handler, an invalid
+    /// response; from a client (`Conn::over`), a request to refuse with the error's status.
+    Chunked(HttpError),
 }
 
 impl fmt::Display for Error {
@@ -77,6 +81,7 @@ impl fmt::Display for Error {
             Error::Closed => write!(f, "the handler closed the connection without a response"),
             Error::Timeout => write!(f, "no response from the handler in time"),
             Error::Protocol(what) => write!(f, "invalid response from the handler: {what}"),
+            Error::Chunked(e) => write!(f, "invalid response from the handler: chunked body: {e}"),
         }
     }
 }
@@ -434,7 +439,7 @@ impl Conn {
                     if !self.buf.is_empty() {
                         let used = decoder
                             .decode(&self.buf, &mut piece)
-                            .map_err(|e| Error::Protocol(format!("chunked body: {e}")))?;
+                            .map_err(Error::Chunked)?;
                         self.buf.drain(..used);
                         if !piece.is_empty() {
                             sink(&piece).map_err(Error::Io)?;

@@ -9,6 +9,7 @@ use std::thread;
 use std::time::Instant;
 
 use handler::http::date;
+use handler::http::error::HttpError;
 use handler::http::limits::BODY_READ_TIMEOUT;
 use handler::http::parse::{list_tokens, Version};
 use handler::http::response::{self, BodyFraming, Response};
@@ -120,6 +121,20 @@ pub fn relay(
             let _ = front.write_all(&out, Instant::now() + BODY_READ_TIMEOUT);
             failed(502, why)
         }
+        Err(Relay::Refused(error)) => {
+            // The body goes unread: the server reads away what the client still sends before
+            // it closes (`Handback::Close`), so the client reads this answer, not a reset.
+            let framing = response::Framing {
+                head_only: head.method == "HEAD",
+                keep_alive: false,
+                http10: head.version == Version::Http10,
+            };
+            let refusal = Response::text(error.status(), format!("{error}\n"));
+            let mut out = Vec::new();
+            date::with_now(|now| response::encode(&refusal, framing, now, &mut out));
+            let _ = front.write_all(&out, Instant::now() + BODY_READ_TIMEOUT);
+            failed(error.status(), format!("the client's body: {error}"))
+        }
         Err(Relay::During(status, why)) => failed(status, why),
     }
 }
@@ -128,6 +143,9 @@ pub fn relay(
 enum Relay {
     /// Nothing was sent to the client yet: it gets 502.
     BeforeResponse(String),
+    /// The client's body broke its framing or a limit, or stopped coming: it gets the error's
+    /// status (413 past `MAX_BODY_BYTES`, as the front door refuses a `Content-Length` one).
+    Refused(HttpError),
     /// The response had started: the connection is closed.
     During(u16, String),
 }
@@ -184,6 +202,8 @@ fn exchange(
         framing == Framing::Chunked,
         deadline,
     ) {
+        Err(Pumped::Read(client::Error::Chunked(error))) => Err(Relay::Refused(error)),
+        Err(Pumped::Read(client::Error::Timeout)) => Err(Relay::Refused(HttpError::BodyTimeout)),
         Err(Pumped::Read(e)) => Err(Relay::BeforeResponse(format!(
             "reading the client's body: {e}"
         ))),
