@@ -19,7 +19,7 @@ use support::{get, greeting, is_closed, proc_status, read_reply, Reply, Server};
 
 /// "Answered at once": a working server answers in about a millisecond; one whose idle or slow
 /// connections held the workers would answer only after `LINGER`-based waits for many
-/// connections, or `HEAD_TIMEOUT` / `IDLE_TIMEOUT` (10 s, 65 s). 2 s cannot flake on a loaded
+/// connections, or `HEAD_TIMEOUT` / `IDLE_TIMEOUT` (10 s, 80 s). 2 s cannot flake on a loaded
 /// 2-core machine and still fails for a server that makes a new client wait for a deadline.
 const AT_ONCE: Duration = Duration::from_secs(2);
 

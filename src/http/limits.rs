@@ -170,9 +170,13 @@ pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// An idle keep-alive connection is closed after this long without a request. The host's
-/// HttpClient drops pooled connections after 60 s idle; staying open 5 s longer means the host
-/// closes first and never sends a request onto a connection we are closing (RFC 9112 §9.5 race).
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(65);
+/// HttpClient drops a pooled connection idle past 60 s only when its scavenging timer next runs,
+/// every quarter of that (`HttpConnectionPoolManager`: `ScavengesPerIdle = 4`), and checks no
+/// idle time when it takes one from the pool: so it may send on a connection idle up to 75 s.
+/// Staying open 5 s longer than that means the host drops first and never sends a request onto
+/// a connection we are closing (RFC 9112 §9.5 race). At 65 s, connections idle 65-75 s were
+/// ours to close, and a request the host sent as we did was lost or retried.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(80);
 
 /// Answers a client has not taken this long after they were written (`WRITE_STALL`) are given up
 /// and the connection is closed. Responses are small; a client that cannot take them in 10 s is
@@ -317,3 +321,19 @@ pub const SWEEP_STALL_RUNNING: Duration = Duration::from_millis(20);
 /// serving. While it serves, the watchdog looks every `SWEEP_STALL / 2`; after a quiet spell it
 /// backs off to this, so idle connections cost few wake-ups.
 pub const WATCH_MAX_PAUSE: Duration = Duration::from_millis(20);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_connections_outlive_the_hosts_pooled_ones() {
+        // .NET's `PooledConnectionIdleTimeout`, and how long past it a connection may stay in
+        // the pool: one period of the scavenging timer, a quarter of the timeout.
+        let host_idle = Duration::from_secs(60);
+        let host_keeps_at_most = host_idle + host_idle / 4;
+        assert!(IDLE_TIMEOUT > host_keeps_at_most);
+        // A lingering worker hands its connection to the sweeper before the deadline.
+        assert!(LINGER < IDLE_TIMEOUT);
+    }
+}

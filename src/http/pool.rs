@@ -78,8 +78,8 @@
 //! contended lock and wakes no one.
 //!
 //! Deadlines: `HEAD_TIMEOUT` for a head (from `accept` for the first), `BODY_TIMEOUT` for a body
-//! and `BODY_READ_TIMEOUT` per read of it, `IDLE_TIMEOUT` between requests (65 s, longer than the
-//! host's 60 s pool idle time), `WRITE_TIMEOUT` for answers a client is slow to take. Past
+//! and `BODY_READ_TIMEOUT` per read of it, `IDLE_TIMEOUT` between requests (80 s, longer than the
+//! host's pool keeps an idle connection), `WRITE_TIMEOUT` for answers a client is slow to take. Past
 //! `MAX_CONNECTIONS` (or the open-file limit less `FD_RESERVE`) a new connection gets `503` and
 //! `Connection: close`. At most `MAX_BODY_WAITING` workers wait for bodies (503 past it),
 //! `MAX_LINGERING` linger, and none waits on a client that does not read, so idle and slow clients
