@@ -189,12 +189,13 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// sends requests and does not read the answers holds no worker.
 pub const WRITE_STALL: Duration = Duration::from_millis(10);
 
-/// After refusing a request whose body may still be arriving (a 413, say), or answering one
-/// that closes the connection, the server reads and discards up to this much for up to
-/// `REFUSAL_DRAIN_TIME` before closing, so the client (or a proxy such as nginx still writing
-/// the body) reads the answer instead of a reset. Covers the host's own 100 MB body limit. The
-/// sweeper drains, reading what has arrived at each look: no worker waits on a closing client (a
-/// worker that did, 100 ms each, let 1000 refused clients delay a new one by 2 s).
+/// After refusing a request whose body may still be arriving (a 413, say), or closing with
+/// input unread (requests pipelined after a `close`), the server reads and discards up to this
+/// much for up to `REFUSAL_DRAIN_TIME` before closing, so the client (or a proxy such as nginx
+/// still writing the body) reads the answer instead of a reset. Covers the host's own 100 MB
+/// body limit. The sweeper drains, reading what has arrived at each look: no worker waits on a
+/// closing client (a worker that did, 100 ms each, let 1000 refused clients delay a new one by
+/// 2 s).
 pub const REFUSAL_DRAIN_BYTES: usize = 128 * 1024 * 1024;
 
 /// See `REFUSAL_DRAIN_BYTES`.

@@ -28,7 +28,7 @@
 //! `linger` (waiting for more bytes) and `slot` (counted shares of a bound).
 
 use std::io::{self, ErrorKind, Read};
-use std::net::TcpStream;
+use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -94,11 +94,11 @@ pub struct Conn {
     /// sweeper writes them as the client reads (`Conn::probe`), and nothing more is read from the
     /// connection until they are out, so they stay at most `FLUSH_AT` plus one response.
     unsent: Option<Unsent>,
-    /// Closing (refused, or its last answer said `close`), its last answer out and its write
-    /// side shut: what the client still sends is read and discarded by the sweeper
-    /// (`Conn::drain`) before it closes, so that closing with unread input does not reset the
-    /// answer away (RFC 9112 §9.6), and no worker waits on it. Boxed: a close is rare among
-    /// keep-alive requests, and every connection would carry it.
+    /// Closing with input unread (refused, a takeover's body, requests after a `close`), its
+    /// last answer out and its write side shut: what the client still sends is read and
+    /// discarded by the sweeper (`Conn::drain`) before it closes, so that closing with unread
+    /// input does not reset the answer away (RFC 9112 §9.6), and no worker waits on it. Boxed:
+    /// a refusal is rare, and every connection would carry it.
     draining: Option<Box<Drain>>,
     /// Keeps the server's count of open connections; released when the connection is dropped.
     _slot: Slot,
@@ -478,11 +478,19 @@ fn serve_requests(
                 Ok(false) => return Ok(None),
                 Err(()) => return Err(()),
             }
-            // Closed in stages (RFC 9112 §9.6): closing with input unread, pipelined requests
-            // after the `close` or bytes still on their way, would reset the connection, and
-            // with it the answer the client has not read yet. So the write side is shut and
-            // the sweeper reads away what comes until the client closes.
-            conn.start_drain();
+            // Closing with input unread would reset the connection, and with it the answer the
+            // client has not read yet: pipelined requests after the `close` are read away first
+            // (RFC 9112 §9.6), as is a body a takeover left unread (it drains already). With
+            // nothing unread the close is at once, as nginx's `lingering_close on` decides: a
+            // client that asked to close sends no more, and draining every close cost a fifth
+            // of the throughput of clients that close each connection.
+            if conn.draining.is_none() {
+                if scratch.lo == scratch.hi {
+                    let _ = conn.stream.shutdown(Shutdown::Write);
+                } else {
+                    conn.start_drain();
+                }
+            }
             return Ok(None);
         }
         if scratch.out.len() >= FLUSH_AT && !flush(conn, &mut scratch.out, ctx)? {
@@ -633,7 +641,13 @@ fn take_over(
             scratch.load(&mut rest);
             Ok(Some(true))
         }
-        _ => Ok(Some(false)),
+        _ => {
+            // The handler may have answered without reading the whole body (a proxy refusing
+            // it): what the client still sends is read away before the close, as after the
+            // server's own refusals, or the reset would take the answer with it.
+            conn.start_drain();
+            Ok(Some(false))
+        }
     }
 }
 
