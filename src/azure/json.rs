@@ -40,23 +40,50 @@ pub enum JsonError {
     /// The input ends inside a value.
     UnexpectedEnd,
     /// A byte that cannot start or continue a value here.
-    UnexpectedByte { offset: usize },
+    UnexpectedByte {
+        /// Where the byte is, from the start of the input.
+        offset: usize,
+    },
     /// A number outside the grammar; `offset` is where a digit was required.
-    InvalidNumber { offset: usize },
+    InvalidNumber {
+        /// Where the digit was required.
+        offset: usize,
+    },
     /// An unknown escape or a `\u` without four hex digits; `offset` is the backslash.
-    InvalidEscape { offset: usize },
+    InvalidEscape {
+        /// Where the backslash is.
+        offset: usize,
+    },
     /// A lone or mismatched surrogate escape, or invalid UTF-8 inside a string.
-    InvalidUnicode { offset: usize },
+    InvalidUnicode {
+        /// Where the escape or the byte is.
+        offset: usize,
+    },
     /// A raw control character (below U+0020) inside a string.
-    ControlCharacter { offset: usize },
+    ControlCharacter {
+        /// Where the character is.
+        offset: usize,
+    },
     /// Something other than whitespace after the document.
-    TrailingData { offset: usize },
+    TrailingData {
+        /// Where it starts.
+        offset: usize,
+    },
     /// Arrays and objects nested deeper than the limit.
-    TooDeep { limit: usize },
+    TooDeep {
+        /// The most levels allowed (`Limits::depth`).
+        limit: usize,
+    },
     /// Input longer than the limit.
-    TooLarge { limit: usize },
+    TooLarge {
+        /// The most bytes allowed (`Limits::bytes`).
+        limit: usize,
+    },
     /// More values than the limit (each costs far more memory than its text).
-    TooManyValues { limit: usize },
+    TooManyValues {
+        /// The most values allowed (`Limits::values`).
+        limit: usize,
+    },
 }
 
 /// How long, how deep and how many values a document may be.

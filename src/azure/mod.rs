@@ -5,6 +5,9 @@
 //! Output, BindingError, Function, json, query, triggers}`). The modules hidden from the docs are
 //! public for funchost, the tests and the benches, which play the host's side; a function
 //! has no use for them.
+// Every public item says what it is: function authors and handler writers read these docs
+// (your own functions, in `functions/`, are free of this).
+#![warn(missing_docs)]
 
 // What a function reads and writes.
 pub mod bindings;

@@ -33,8 +33,11 @@ pub struct Timer {
 /// When a monitored timer last ran and runs next, as the host's ISO 8601 text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScheduleStatus {
+    /// `Last`: when the timer last ran.
     pub last: String,
+    /// `Next`: when it runs next.
     pub next: String,
+    /// `LastUpdated`: when the host last stored this status.
     pub last_updated: String,
 }
 
@@ -43,13 +46,18 @@ pub struct ScheduleStatus {
 pub struct QueueMessage {
     /// The message: its text's UTF-8, or its bytes with `dataType: binary`.
     pub content: Vec<u8>,
+    /// `Id`: the message's id in its queue.
     pub id: Option<String>,
     /// 1 on the first delivery; past `maxDequeueCount` (5) the message goes to the poison
     /// queue instead.
     pub dequeue_count: Option<u64>,
+    /// `InsertionTime`: when it was queued, ISO 8601 with an offset.
     pub insertion_time: Option<String>,
+    /// `ExpirationTime`: when it expires unread (7 days after insertion by default).
     pub expiration_time: Option<String>,
+    /// `NextVisibleTime`: when it shows in the queue again unless the host deletes it.
     pub next_visible_time: Option<String>,
+    /// `PopReceipt`: the receipt of this delivery.
     pub pop_receipt: Option<String>,
 }
 
@@ -62,6 +70,7 @@ pub struct Blob {
     pub name: Option<String>,
     /// The container and blob name, `in/report.csv`, from `uri`.
     pub path: Option<String>,
+    /// `Uri`: the blob's URL.
     pub uri: Option<String>,
     /// `Properties.ContentType`.
     pub content_type: Option<String>,
@@ -85,15 +94,20 @@ pub struct CosmosChanges {
 pub struct ServiceBusMessage {
     /// The body: its text's UTF-8, or its bytes with `dataType: binary`.
     pub content: Vec<u8>,
+    /// `MessageId`: set by the sender, used for duplicate detection.
     pub message_id: Option<String>,
     /// 1 on the first delivery; past the entity's `MaxDeliveryCount` the message is
     /// dead-lettered.
     pub delivery_count: Option<u64>,
+    /// `SequenceNumber`: the broker's number for the message, unique in its entity.
     pub sequence_number: Option<i64>,
     /// `EnqueuedTimeUtc`: ISO 8601 without a zone, in UTC.
     pub enqueued_time_utc: Option<String>,
+    /// `ContentType`, as the sender set it.
     pub content_type: Option<String>,
+    /// `CorrelationId`, as the sender set it.
     pub correlation_id: Option<String>,
+    /// `SessionId`, on a session-enabled entity.
     pub session_id: Option<String>,
     /// `Subject` (`Label` on older extensions).
     pub subject: Option<String>,
@@ -108,18 +122,24 @@ pub struct Event {
     /// `dataType`, the host parsed each body as JSON, so this is that JSON written again: a
     /// body that was the JSON string `"hi"` reads `hi`, and its spacing is not kept.
     pub content: Vec<u8>,
+    /// `Offset`: where the event is in its partition.
     pub offset: Option<String>,
+    /// `SequenceNumber`: the event's number in its partition.
     pub sequence_number: Option<i64>,
     /// `EnqueuedTimeUtc`: ISO 8601 without a zone, in UTC.
     pub enqueued_time_utc: Option<String>,
+    /// `PartitionKey`, as the sender set it.
     pub partition_key: Option<String>,
+    /// `Properties`: the application properties the sender set.
     pub properties: Option<Value>,
+    /// `SystemProperties`: those Event Hubs set.
     pub system_properties: Option<Value>,
 }
 
 /// The events of an Event Hubs trigger with `cardinality: many` (§2.6).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventBatch {
+    /// The events, in partition order, each with its own metadata (the `...Array` keys).
     pub events: Vec<Event>,
     /// `PartitionContext`: the Event Hub, consumer group and partition.
     pub partition_context: Option<Value>,
@@ -128,9 +148,11 @@ pub struct EventBatch {
 /// An Event Grid event (§2.7), in either schema.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventGridEvent {
+    /// `id`: unique for its source.
     pub id: String,
     /// `eventType` (Event Grid schema) or `type` (CloudEvents).
     pub event_type: String,
+    /// `subject`: what the event is about, within its source.
     pub subject: Option<String>,
     /// `topic` (Event Grid schema) or `source` (CloudEvents).
     pub source: Option<String>,
@@ -138,6 +160,7 @@ pub struct EventGridEvent {
     pub time: Option<String>,
     /// `data`: `Null` when the event has none.
     pub data: Value,
+    /// Which schema the event is in.
     pub schema: EventSchema,
     /// The whole event as sent.
     pub event: Value,
@@ -146,6 +169,7 @@ pub struct EventGridEvent {
 /// Which schema an Event Grid subscription delivers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventSchema {
+    /// Event Grid's own: the event has `eventType`.
     EventGrid,
     /// CloudEvents 1.0: the event has `specversion`.
     CloudEvents,

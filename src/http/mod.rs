@@ -5,6 +5,9 @@
 //! Bytes flow: `server` accepts, `pool` gives each connection a thread, `conn` reads and writes
 //! it, `parse` and `chunked` turn bytes into a `Request` (borrowed from the connection's
 //! buffers, no I/O), the `Handler` answers with a `Response`, and `response` frames it.
+// Every public item says what it is: function authors and handler writers read these docs
+// (your own functions, in `functions/`, are free of this).
+#![warn(missing_docs)]
 
 pub mod chunked;
 mod conn;

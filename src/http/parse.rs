@@ -22,15 +22,20 @@ pub enum Status<T> {
 /// The protocol version of a request. Responses are always sent as HTTP/1.1 (RFC 9110 §6.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
+    /// `HTTP/1.0`: the connection closes after the answer unless the request asks to keep it.
     Http10,
+    /// `HTTP/1.1`, and any later 1.x, which a server answers as 1.1 (RFC 9110 §2.5).
     Http11,
 }
 
 /// How the body of a request is delimited (RFC 9112 §6.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyKind {
+    /// No body: neither `Content-Length` nor `Transfer-Encoding`.
     None,
+    /// `Content-Length` bytes (already checked against `MAX_BODY_BYTES`).
     Length(usize),
+    /// `Transfer-Encoding: chunked`, decoded by `chunked::ChunkedDecoder`.
     Chunked,
 }
 
@@ -76,7 +81,9 @@ impl Span {
 /// One header field line: its name as sent and its value trimmed of whitespace.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Field {
+    /// The name, in the case it was sent in.
     pub name: Span,
+    /// The value, without the whitespace around it.
     pub value: Span,
 }
 
@@ -84,6 +91,7 @@ pub struct Field {
 /// `Vec<Field>` given to `parse_head`, in the order received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Head {
+    /// The method, a token (RFC 9110 §9.1).
     pub method: Span,
     /// The path of the target in origin form, as received; empty for the `/` of an
     /// absolute-form target without a path (`http://host?q`), which is reduced to its path and
@@ -91,7 +99,9 @@ pub struct Head {
     pub path: Span,
     /// The query, without the `?`; empty when there is none.
     pub query: Span,
+    /// The protocol version of the request line.
     pub version: Version,
+    /// How the body is delimited.
     pub body: BodyKind,
     /// Whether the connection stays open after the response (RFC 9112 §9.3).
     pub keep_alive: bool,

@@ -12,7 +12,9 @@ pub struct Request<'a> {
     pub path: &'a str,
     /// The query string without the `?`, still encoded; empty when there is none.
     pub query: &'a str,
+    /// The protocol version of the request line.
     pub version: Version,
+    /// The header fields, in the order received.
     pub headers: Headers<'a>,
     /// The whole body, decoded from its transfer coding.
     pub body: &'a [u8],
