@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 
 use crate::http::error::HttpError;
+use crate::http::parse::{is_field_value_byte, is_tchar};
 
 /// A handler's answer: a status, its own headers and a body. Framing headers a handler sets
 /// (`Content-Length`, `Transfer-Encoding`, `Connection`, ...) are dropped when encoding; but the
@@ -176,10 +177,7 @@ pub fn encode_head(
 ) {
     // RFC 9112 §4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ); anything else could
     // split the head.
-    let valid = !reason_phrase.is_empty()
-        && reason_phrase
-            .bytes()
-            .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f));
+    let valid = !reason_phrase.is_empty() && reason_phrase.bytes().all(is_field_value_byte);
     let reason_phrase = if valid { reason_phrase } else { reason(status) };
     start_head(out, status, reason_phrase, headers, date);
     end_head(out, status, body, framing);
@@ -260,10 +258,8 @@ fn push_header(out: &mut Vec<u8>, name: &str, value: &str) {
 fn passes_through(name: &str, value: &str) -> bool {
     !is_server_owned(name)
         && !name.is_empty()
-        && name.bytes().all(crate::http::parse::is_tchar)
-        && value
-            .bytes()
-            .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+        && name.bytes().all(is_tchar)
+        && value.bytes().all(is_field_value_byte)
 }
 
 /// RFC 9110 §6.4.1: 1xx, 204 and 304 responses never have content.
