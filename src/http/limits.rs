@@ -94,8 +94,9 @@ pub const REFUSAL_READ_BYTES: usize = 4096;
 pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// Most worker threads. Workers run functions; they never wait on a client except for at most
-/// `MAX_LINGERING` of them and `MAX_BODY_WAITING` waiting for bodies, so that 16 are always
-/// left for requests that have arrived whole. Functions here are short and CPU-bound or
+/// `MAX_LINGERING` of them, `MAX_BODY_WAITING` waiting for bodies and `MAX_WRITE_WAITING`
+/// writing answers that cannot wait, so that 8 are always left for requests that have arrived
+/// whole (and lingering ones give theirs back when jobs wait). Functions here are short and CPU-bound or
 /// waiting on I/O; 64 keeps a 2-core machine busy while bounding stacks and body buffers. (96
 /// served 3-9 % fewer requests/s at 128 and 512 busy connections: a burst of new connections
 /// starts a thread for each, up to the cap.)
@@ -119,11 +120,20 @@ pub const MAX_LINGERING: usize = 32;
 
 /// Most workers waiting on the socket for the rest of a request body at once. Past it, a
 /// request whose body has not fully arrived gets `503` and the connection closes, so slow
-/// uploads can hold at most this many workers: with `MAX_LINGERING`, 48 of `MAX_WORKERS` at
-/// most ever wait on clients, and 16 are always there for requests that have arrived whole.
-/// Bodies from the host arrive at memory speed; this is for slow clients of funchost or of a
-/// handler run on its own.
+/// uploads can hold at most this many workers: with `MAX_LINGERING` and `MAX_WRITE_WAITING`,
+/// 56 of `MAX_WORKERS` at most ever wait on clients, and 8 are always there for requests that
+/// have arrived whole. Bodies from the host arrive at memory speed; this is for slow clients of
+/// funchost or of a handler run on its own.
 pub const MAX_BODY_WAITING: usize = 16;
+
+/// Most threads (workers, or a sweeper the watchdog has relieved) writing at once an answer
+/// that finds no room in `MAX_UNSENT_BYTES`, each waiting on its client up to `WRITE_TIMEOUT`.
+/// Past it such an answer is given up and the connection closed, as before there was room to
+/// wait: without a bound, clients that ask for large answers and never read them held every
+/// worker for `WRITE_TIMEOUT` once the budget was spent (70 of them kept a new client waiting
+/// 7 s for a 5-byte answer), where they used to be closed at once. Such answers are rare (past
+/// 64 MiB, or beside many waiting), so a few threads suffice.
+pub const MAX_WRITE_WAITING: usize = 8;
 
 /// Stack size of a worker thread. Functions run on it; 256 KiB is plenty for request handling
 /// and only the touched pages count towards memory.

@@ -66,7 +66,8 @@
 //! and the connection drains on the sweeper. No write waits on a client for long: a worker's for at
 //! most `WRITE_STALL`, the sweeper's not at all. Answers a client does not take wait with its
 //! connection, which is parked and read no more until the sweeper has written them (or, past
-//! `MAX_UNSENT_BYTES`, are written at once by the thread, waiting on the client). A refused
+//! `MAX_UNSENT_BYTES`, are written at once by the thread, waiting on the client, by at most
+//! `MAX_WRITE_WAITING` threads; past them the connection closes). A refused
 //! connection is parked too, its write side shut: the sweeper reads away what the client still
 //! sends (for `REFUSAL_DRAIN_TIME` at most), so that the close does not reset the answer.
 //!
@@ -82,8 +83,9 @@
 //! host's pool keeps an idle connection), `WRITE_TIMEOUT` for answers a client is slow to take. Past
 //! `MAX_CONNECTIONS` (or the open-file limit less `FD_RESERVE`) a new connection gets `503` and
 //! `Connection: close`. At most `MAX_BODY_WAITING` workers wait for bodies (503 past it),
-//! `MAX_LINGERING` linger, and none waits on a client that does not read, so idle and slow clients
-//! never hold the workers a waiting client needs.
+//! `MAX_LINGERING` linger, `MAX_WRITE_WAITING` write answers that cannot wait, and none waits
+//! otherwise on a client that does not read, so idle and slow clients never hold the workers a
+//! waiting client needs.
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -21,7 +21,8 @@
 //! parked, read no more, and written by the sweeper as the client reads; all within
 //! `WRITE_TIMEOUT`, or it is closed. So a client that sends and does not read holds no thread,
 //! unless such answers have spent `MAX_UNSENT_BYTES`: then the thread writes an answer out
-//! itself, waiting on its client up to `WRITE_TIMEOUT`, rather than cut it short.
+//! itself, waiting on its client up to `WRITE_TIMEOUT`, rather than cut it short; at most
+//! `MAX_WRITE_WAITING` threads at once, past which the connection closes.
 //!
 //! This file is the state machine (`serve`, `probe`); its parts are child modules: `scratch`
 //! (the thread's buffers), `body` (reading a body), `write` (answers out, unsent, drained),
@@ -146,6 +147,9 @@ pub struct Context {
     pub lingering: AtomicUsize,
     /// Workers waiting for the rest of a request body, against `MAX_BODY_WAITING`.
     pub body_waiting: AtomicUsize,
+    /// Threads writing an answer that could not wait with its connection, against
+    /// `MAX_WRITE_WAITING`.
+    write_waiting: AtomicUsize,
     /// Bytes of answers waiting for clients slow to read them, against `MAX_UNSENT_BYTES`.
     unsent_bytes: Arc<AtomicUsize>,
     /// Set while the sweeper keeps finding requests (two rounds in a row served one): the
@@ -174,6 +178,7 @@ impl Context {
             handler,
             lingering: AtomicUsize::new(0),
             body_waiting: AtomicUsize::new(0),
+            write_waiting: AtomicUsize::new(0),
             unsent_bytes: Arc::new(AtomicUsize::new(0)),
             sweeper_busy: AtomicBool::new(false),
             short_of_workers: AtomicBool::new(false),

@@ -9,12 +9,13 @@ use std::time::Instant;
 use crate::http::date;
 use crate::http::error::HttpError;
 use crate::http::limits::{
-    DRAIN_CHUNK, DRAIN_READS, IDLE_TIMEOUT, MAX_UNSENT_BYTES, REFUSAL_DRAIN_BYTES,
-    REFUSAL_DRAIN_TIME, WRITE_STALL, WRITE_TIMEOUT,
+    DRAIN_CHUNK, DRAIN_READS, IDLE_TIMEOUT, MAX_UNSENT_BYTES, MAX_WRITE_WAITING,
+    REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME, WRITE_STALL, WRITE_TIMEOUT,
 };
 use crate::http::parse;
 use crate::http::response;
 
+use super::slot::Permit;
 use super::{only_empty_lines, Conn, Context, Failure, Probe, Scratch, Slot};
 
 /// What is left of a closing connection's drain (`Conn::draining`).
@@ -185,8 +186,9 @@ impl Conn {
 /// taking them; the rest now waits in the connection (`Conn::unsent`, for the sweeper to write),
 /// and serving it must stop until they are out. When `MAX_UNSENT_BYTES` has no room for the
 /// rest (a large answer, or many waiting), it is written at once, as long as the client takes
-/// it (`Conn::write_while_taken`). `Err`: the write failed, or the client stopped taking an
-/// answer that could not wait: close. `out` is empty afterwards.
+/// it (`Conn::write_while_taken`), by at most `MAX_WRITE_WAITING` threads at a time. `Err`: the
+/// write failed, or the client stopped taking an answer that could not wait, or too many
+/// threads already wait so: close. `out` is empty afterwards.
 pub(super) fn flush(conn: &mut Conn, out: &mut Vec<u8>, ctx: &Context) -> Result<bool, ()> {
     if out.is_empty() {
         return Ok(true);
@@ -207,8 +209,13 @@ pub(super) fn flush(conn: &mut Conn, out: &mut Vec<u8>, ctx: &Context) -> Result
                     });
                     Ok(false)
                 }
-                // No room to keep the rest: it goes out now, or the client gets none of it.
-                None => conn.write_while_taken(rest).map(|()| true),
+                // No room to keep the rest: it goes out now, or the client gets none of it;
+                // but a bounded number of threads wait so, or clients that never read would
+                // hold them all.
+                None => match Permit::take(&ctx.write_waiting, MAX_WRITE_WAITING) {
+                    Some(_writing) => conn.write_while_taken(rest).map(|()| true),
+                    None => Err(()),
+                },
             }
         }
         Err(_) => Err(()),
@@ -331,6 +338,37 @@ mod tests {
             drop(conn);
             let got = reader.join().unwrap().expect("the answer, then the close");
             assert!(got == answer, "{} of {} bytes", got.len(), answer.len());
+            assert_eq!(
+                ctx.write_waiting.load(Ordering::Relaxed),
+                0,
+                "its permit is back"
+            );
         }
+    }
+
+    /// Writing such an answer at once holds the thread while the client takes it. Clients that
+    /// asked for large answers and never read them held every worker so for `WRITE_TIMEOUT`,
+    /// once the budget was spent: a new client waited seconds for a 5-byte answer. Past
+    /// `MAX_WRITE_WAITING` such writers, the connection closes at once, as before.
+    #[test]
+    fn past_the_writers_that_may_wait_an_answer_that_cannot_wait_closes_at_once() {
+        use crate::http::conn::tests::Ok200;
+        let ctx = Context::new(Arc::new(Ok200));
+        ctx.unsent_bytes.store(MAX_UNSENT_BYTES, Ordering::Relaxed);
+        ctx.write_waiting
+            .store(MAX_WRITE_WAITING, Ordering::Relaxed);
+        // A worker's connection to a client that never reads.
+        let (_client, mut conn) = swept();
+        conn.stream.set_write_timeout(Some(WRITE_STALL)).unwrap();
+        conn.set_nonblocking(false).unwrap();
+        let mut out = vec![b'x'; 16 << 20];
+        let started = Instant::now();
+        assert_eq!(flush(&mut conn, &mut out, &ctx), Err(()));
+        let took = started.elapsed();
+        assert!(
+            took < WRITE_TIMEOUT / 4,
+            "the worker waited {took:?} on a non-reader"
+        );
+        assert_eq!(ctx.write_waiting.load(Ordering::Relaxed), MAX_WRITE_WAITING);
     }
 }
