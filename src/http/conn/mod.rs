@@ -750,6 +750,60 @@ mod tests {
         );
     }
 
+    /// Answers a takeover itself, with timeouts of its own, and gives the connection back.
+    struct GivesBack;
+    impl Handler for GivesBack {
+        fn handle(&self, _req: &Request<'_>) -> Response {
+            Response::new(500)
+        }
+        fn take_over(&self, _head: &Request<'_>, conn: Takeover<'_>) -> Handback {
+            let mut stream = conn.stream;
+            stream.set_write_timeout(None).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(600)))
+                .unwrap();
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                .unwrap();
+            Handback::KeepAlive(conn.leftover.to_vec())
+        }
+    }
+
+    /// A connection given back is served with the server's timeouts, whatever the handler set:
+    /// with none to write, a worker would wait on a client that does not read for as long as
+    /// it pleased, and a body's read would wait the handler's ten minutes.
+    #[test]
+    fn a_connection_given_back_has_the_servers_timeouts_again() {
+        let (mut client, mut conn) = swept();
+        conn.set_nonblocking(false).unwrap();
+        conn.stream.set_write_timeout(Some(WRITE_STALL)).unwrap();
+        // Linux rounds it up to a scheduler tick.
+        let stall = conn.stream.write_timeout().unwrap();
+        client
+            .write_all(b"GET /t HTTP/1.1\r\nHost: h\r\n\r\nGET /next")
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        let mut scratch = Scratch::default();
+        conn.read_more(&mut scratch, Duration::from_secs(1))
+            .unwrap();
+        let Ok(Status::Complete((head, used))) =
+            parse::parse_head(&scratch.buf[scratch.lo..scratch.hi], &mut scratch.fields)
+        else {
+            panic!("a head")
+        };
+        let ctx = Context::new(Arc::new(GivesBack));
+        let kept = take_over(&mut conn, &mut scratch, &head, used, &ctx);
+        assert!(matches!(kept, Ok(Some(true))), "given back");
+        assert_eq!(
+            scratch.window(),
+            b"GET /next",
+            "the bytes given back come next"
+        );
+        assert_eq!(conn.stream.write_timeout().unwrap(), stall);
+        conn.set_read_timeout(BODY_READ_TIMEOUT).unwrap();
+        assert_eq!(conn.stream.read_timeout().unwrap(), Some(BODY_READ_TIMEOUT));
+    }
+
     /// A client and its connection, accepted and parked (non-blocking), as the sweeper has it.
     pub(super) fn swept() -> (TcpStream, Conn) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
