@@ -1,6 +1,7 @@
 //! HelloRust as clients call it, through a real HTTP client (ureq, keep-alive): the quickstart's
 //! GET, VS Code's "Execute Function Now" POST (azure-project-files.md §5), and the request the
 //! Functions host forwards (azure-host.md §3.2).
+#![forbid(unsafe_code)]
 mod support;
 
 use std::io::Read;

@@ -2,6 +2,7 @@
 //! broken ones, and the real binary's start-up against them: routes from host.json and
 //! function.json, mismatches caught before serving, the app root from `FUNCTIONS_APP_ROOT_PATH`
 //! or the working directory.
+#![forbid(unsafe_code)]
 mod support;
 
 use std::path::{Path, PathBuf};

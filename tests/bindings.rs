@@ -2,6 +2,7 @@
 //! the host's invocations in the shapes azure-bindings.md documents: through the library
 //! (`app::respond`, no sockets), then through the example binary over real sockets. What each
 //! output binding would receive is read back with `host_outputs`, the host's rules.
+#![forbid(unsafe_code)]
 mod support;
 
 #[path = "../examples/bindings/functions.rs"]

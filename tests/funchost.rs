@@ -5,6 +5,7 @@
 //! the exact bytes it received (so the request shapes of azure-host.md can be compared byte for
 //! byte) and misbehaves on demand: `?exit=N`, `?hang=1`, `?reply=<raw HTTP response>`,
 //! `?stream=N` (N bytes, chunked, as a handler that streams answers).
+#![forbid(unsafe_code)]
 
 mod support;
 

@@ -6,6 +6,7 @@
 //! and mutates them; set `PARSER_FUZZ_SEED` to replay a failure it reports. The last section
 //! holds the parser to that promise as the server relies on it, reads and `worth_parsing`
 //! included, at every limit and on damaged heads stretched to one.
+#![forbid(unsafe_code)]
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};

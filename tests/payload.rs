@@ -2,6 +2,7 @@
 //! invocation, byte for byte (azure-host.md §4), against the app folders in tests/fixtures/.
 //! HelloRust runs in the shipped handler; a timer trigger and a route template run in
 //! examples/app.rs, the same library with a bigger function table.
+#![forbid(unsafe_code)]
 mod support;
 
 use std::io::Write;

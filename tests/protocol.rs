@@ -2,6 +2,7 @@
 //! pipelining, slow and odd framing, `Expect: 100-continue`, and every refusal (RFC 9112,
 //! RFC 9110, src/http/limits.rs). Each reply read here is also checked for what every response
 //! must have (`checked`).
+#![forbid(unsafe_code)]
 mod support;
 
 use std::io::Write;

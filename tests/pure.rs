@@ -1,6 +1,7 @@
 //! The pure modules through the library's public API: query decoding, response encoding, dates,
 //! routing, the port setting, error statuses, and a whole request answered by `app::respond`.
 //! No sockets: each of these takes values and returns values.
+#![forbid(unsafe_code)]
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -1,4 +1,5 @@
 //! One test per bug found by review, named after what went wrong, so it cannot come back.
+#![forbid(unsafe_code)]
 
 mod support;
 

@@ -3,6 +3,7 @@
 //! Every client loop is bounded in count and in time. Assertions are about behaviour: a bound on
 //! time is used only where the behaviour *is* "answered at once" or "closed at the deadline",
 //! and each such bound is far from both what a working server takes and what a broken one would.
+#![forbid(unsafe_code)]
 mod support;
 
 use std::io::{ErrorKind, Read, Write};

@@ -3,6 +3,7 @@
 //! (its root re-exports the function API so that their `crate::…` paths mean what they mean
 //! in the handler crate, where a scaffolded function lives), and run with the host's
 //! invocations: a template that stops compiling or working fails the tests.
+#![forbid(unsafe_code)]
 mod support;
 
 #[path = "../src/bin/funchost/templates/blob.rs"]

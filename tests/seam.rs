@@ -1,6 +1,7 @@
 //! The HTTP layer alone: a handler that is not the Azure app, served by the real server
 //! (`http::serve`) on a real socket. It sees the parsed request and answers; the server owns
 //! framing, keep-alive, pipelining and the threads, whatever the handler.
+#![forbid(unsafe_code)]
 
 mod support;
 

@@ -3,6 +3,7 @@
 //! reads. These check that nothing is lost or reordered on that path: a large answer read in
 //! small sips arrives whole, requests pipelined behind it are answered after it, and a
 //! `Connection: close` closes only once everything is out.
+#![forbid(unsafe_code)]
 
 mod support;
 

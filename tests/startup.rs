@@ -4,6 +4,7 @@
 //!
 //! A function that panics answering 500 is covered through the library (`app::respond`) in
 //! tests/pure.rs: no function in the shipped table panics, so the binary cannot show it.
+#![forbid(unsafe_code)]
 mod support;
 
 use std::io::{Read, Write};

@@ -2,6 +2,7 @@
 //! the server has parsed the head and answered everything before it; the server closes the
 //! connection afterwards, unless the handler gives it back. The handler here echoes the body
 //! back in chunks as it reads it (`/stream`), or whole and gives the connection back (`/kept`).
+#![forbid(unsafe_code)]
 
 mod support;
 
