@@ -771,6 +771,23 @@ fn proxying_refuses_a_chunked_body_past_8_mib_with_413() {
 }
 
 #[test]
+fn proxying_says_a_client_that_stops_inside_its_body_did() {
+    // The line for the call blamed the handler: "reading the client's body: invalid response
+    // from the handler: connection closed inside the body".
+    let mut host = LocalHost::start(&fixture("proxying"), Some(HANDLER), &[]);
+    let mut stream = host.connect();
+    let head =
+        "POST /api/HelloRust HTTP/1.1\r\nHost: localhost:7071\r\nContent-Length: 100\r\n\r\n";
+    stream.write_all(format!("{head}abc").as_bytes()).unwrap();
+    drop(stream);
+    let line = host.wait_err("Functions.HelloRust: POST /api/HelloRust -> ");
+    assert!(
+        line.ends_with("(failed: reading the client's body: connection closed inside the body)"),
+        "{line}"
+    );
+}
+
+#[test]
 fn a_handlers_chunked_answer_past_8_mib_gets_through() {
     // A handler that streams (Node's, Go's) answers chunked, whatever the size, and the host
     // buffers such an answer (forwarding) or streams it on (proxying) whole. funchost decoded

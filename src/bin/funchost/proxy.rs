@@ -204,6 +204,10 @@ fn exchange(
     ) {
         Err(Pumped::Read(client::Error::Chunked(error))) => Err(Relay::Refused(error)),
         Err(Pumped::Read(client::Error::Timeout)) => Err(Relay::Refused(HttpError::BodyTimeout)),
+        // The client's framing, not the handler's: not "an invalid response from the handler".
+        Err(Pumped::Read(client::Error::Protocol(what))) => Err(Relay::BeforeResponse(format!(
+            "reading the client's body: {what}"
+        ))),
         Err(Pumped::Read(e)) => Err(Relay::BeforeResponse(format!(
             "reading the client's body: {e}"
         ))),
