@@ -24,7 +24,8 @@ const BIG: usize = 4 * 1024 * 1024;
 const HUGE: usize = 6 * 1024 * 1024;
 
 /// `/big` and `/huge` answer `BIG` and `HUGE` bytes of a pattern that shows any byte lost or
-/// out of place; anything else answers its path.
+/// out of place, `/slow-mib` a MiB of it after `WRITE_STALL * 5`; anything else answers its
+/// path.
 struct Big;
 
 impl Handler for Big {
@@ -32,6 +33,10 @@ impl Handler for Big {
         let size = match req.path {
             "/big" => BIG,
             "/huge" => HUGE,
+            "/slow-mib" => {
+                thread::sleep(WRITE_STALL * 5);
+                1 << 20
+            }
             _ => 0,
         };
         if size > 0 {
@@ -107,6 +112,25 @@ fn a_large_answer_read_slowly_arrives_whole_then_the_connection_closes() {
     stream.write_all(&get("/big", true)).unwrap();
     let all = sip_to_end(&mut stream);
     assert_eq!(bodies(&all), [pattern(BIG)]);
+}
+
+/// Bytes that arrive while a `close` request is being answered wait unread in the socket when
+/// the server closes: closing then would reset the connection, and with it the part of the
+/// answer still on its way (a MiB answer arrived cut at 128 KB). The server sees them waiting
+/// and reads them away first (RFC 9112 §9.6).
+#[test]
+fn bytes_waiting_when_a_close_answer_is_sent_do_not_reset_it_away() {
+    let mut stream = start();
+    stream.write_all(&get("/slow-mib", true)).unwrap();
+    // While the handler runs, a request written before the client saw the close.
+    thread::sleep(WRITE_STALL);
+    stream.write_all(&get("/late", false)).unwrap();
+    // Not reading yet: the answer waits in the sockets when the server closes.
+    thread::sleep(WRITE_STALL * 10);
+    let mut all = Vec::new();
+    let read = stream.read_to_end(&mut all);
+    assert!(read.is_ok(), "{read:?} after {} bytes", all.len());
+    assert_eq!(bodies(&all), [pattern(1 << 20)]);
 }
 
 #[test]

@@ -96,8 +96,9 @@ pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// Most worker threads. Workers run functions; they never wait on a client except for at most
 /// `MAX_LINGERING` of them, `MAX_BODY_WAITING` waiting for bodies and `MAX_WRITE_WAITING`
 /// writing answers that cannot wait, so that 8 are always left for requests that have arrived
-/// whole (and lingering ones give theirs back when jobs wait). Functions here are short and CPU-bound or
-/// waiting on I/O; 64 keeps a 2-core machine busy while bounding stacks and body buffers. (96
+/// whole (and lingering ones give theirs back when jobs wait). Functions here are short and
+/// CPU-bound or waiting on I/O; 64 keeps a 2-core machine busy while bounding stacks and body
+/// buffers. (96
 /// served 3-9 % fewer requests/s at 128 and 512 busy connections: a burst of new connections
 /// starts a thread for each, up to the cap.)
 pub const MAX_WORKERS: usize = 64;

@@ -291,6 +291,13 @@ impl Conn {
         }
     }
 
+    /// Whether bytes wait in the socket, unread: looked at without waiting, on a connection
+    /// about to close (it is left non-blocking, as the sweeper drains it).
+    fn has_input_waiting(&mut self) -> bool {
+        let mut byte = [0u8; 1];
+        self.set_nonblocking(true).is_err() || matches!(self.stream.peek(&mut byte), Ok(n) if n > 0)
+    }
+
     fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
         // A zero timeout means "block forever" to the OS; never ask for it.
         let timeout = timeout.max(Duration::from_millis(1));
@@ -484,13 +491,14 @@ fn serve_requests(
                 Err(()) => return Err(()),
             }
             // Closing with input unread would reset the connection, and with it the answer the
-            // client has not read yet: pipelined requests after the `close` are read away first
-            // (RFC 9112 §9.6), as is a body a takeover left unread (it drains already). With
-            // nothing unread the close is at once, as nginx's `lingering_close on` decides: a
-            // client that asked to close sends no more, and draining every close cost a fifth
-            // of the throughput of clients that close each connection.
+            // client has not read yet: bytes after the `close`, read or waiting in the socket,
+            // are read away first (RFC 9112 §9.6), as is a body a takeover left unread (it
+            // drains already). With nothing unread the close is at once, as nginx's
+            // `lingering_close on` decides: a client that asked to close sends no more, and
+            // draining every close cost a fifth of the throughput of clients that close each
+            // connection.
             if conn.draining.is_none() {
-                if scratch.lo == scratch.hi {
+                if scratch.lo == scratch.hi && !conn.has_input_waiting() {
                     let _ = conn.stream.shutdown(Shutdown::Write);
                 } else {
                     conn.start_drain();
