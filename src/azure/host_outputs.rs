@@ -185,27 +185,48 @@ fn written(binding: &Binding, value: &Value, base64_step: bool) -> Result<Writte
 
 /// The first string in `value`, at any depth, that JSON.NET's reader takes for a date
 /// (`DateParseHandling.DateTime`, its default and the host's): ISO 8601 as
-/// `yyyy-MM-ddTHH:mm:ss`, with up to seven digits of fraction and a `Z` or `±HH:mm` zone.
+/// `yyyy-MM-ddTHH:mm:ss`, with up to seven digits of fraction and a `Z` or `±HH:mm` zone, or
+/// Microsoft's `/Date(ticks)/`.
 fn first_date(value: &Value) -> Option<&str> {
     match value {
-        Value::String(s) if is_iso_date(s) => Some(s),
+        Value::String(s) if is_iso_date(s) || is_microsoft_date(s) => Some(s),
         Value::Array(items) => items.iter().find_map(first_date),
         Value::Object(members) => members.iter().find_map(|(_, v)| first_date(v)),
         _ => None,
     }
 }
 
-/// Whether JSON.NET reads `s` as an ISO 8601 date (`DateTimeUtils.TryParseDateTimeIso`).
+/// Whether JSON.NET reads `s` as an ISO 8601 date (`DateTimeParser.Parse`): the shape, and a
+/// date and time that exist (month 13 or 25:00 stay strings).
 fn is_iso_date(s: &str) -> bool {
     let b = s.as_bytes();
-    let digits = |range: std::ops::Range<usize>| {
-        b.get(range)
-            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    let number = |range: std::ops::Range<usize>| {
+        let digits = b.get(range)?;
+        digits.iter().all(u8::is_ascii_digit).then(|| {
+            digits
+                .iter()
+                .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'))
+        })
     };
     let at = |i: usize, c: u8| b.get(i) == Some(&c);
-    let head = digits(0..4) && at(4, b'-') && digits(5..7) && at(7, b'-') && digits(8..10);
-    let time = at(10, b'T') && digits(11..13) && at(13, b':') && digits(14..16);
-    if !(head && time && at(16, b':') && digits(17..19)) {
+    let (Some(year), Some(month), Some(day)) = (number(0..4), number(5..7), number(8..10)) else {
+        return false;
+    };
+    let (Some(hour), Some(minute), Some(second)) = (number(11..13), number(14..16), number(17..19))
+    else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    let shape = at(4, b'-') && at(7, b'-') && at(10, b'T') && at(13, b':') && at(16, b':');
+    let exists = year >= 1 && (1..=12).contains(&month) && (1..=days).contains(&day);
+    let time = minute < 60 && second < 60 && (hour < 24 || hour == 24 && minute + second == 0);
+    if !(shape && exists && time) {
         return false;
     }
     let mut rest = &b[19..];
@@ -226,6 +247,23 @@ fn is_iso_date(s: &str) -> bool {
         },
         _ => false,
     }
+}
+
+/// Whether `s` is Microsoft's JSON date, `/Date(1735732800000)/` or with an offset
+/// (`/Date(1735732800000+0100)/`), which JSON.NET's reader also takes for a date.
+fn is_microsoft_date(s: &str) -> bool {
+    let Some(inner) = s.strip_prefix("/Date(").and_then(|s| s.strip_suffix(")/")) else {
+        return false;
+    };
+    let ticks = inner.strip_prefix('-').unwrap_or(inner);
+    let digits = ticks.bytes().take_while(u8::is_ascii_digit).count();
+    let offset = &ticks.as_bytes()[digits..];
+    digits > 0
+        && match offset {
+            [] => true,
+            [b'+' | b'-', zone @ ..] => zone.len() == 4 && zone.iter().all(u8::is_ascii_digit),
+            _ => false,
+        }
 }
 
 /// The host's `ReadAsEnumerable`: an array's elements; a string that looks like JSON parsed
@@ -315,8 +353,19 @@ mod tests {
             "2025-01-01T12:00:00.5+01:00",
             "2025-01-01T12:00:00-0130",
             "2025-01-01T12:00:00+01",
+            "2024-02-29T00:00:00",
         ] {
             assert!(is_iso_date(date), "{date}");
+        }
+        for date in [
+            "/Date(1735732800000)/",
+            "/Date(-1)/",
+            "/Date(1735732800000+0100)/",
+        ] {
+            assert!(is_microsoft_date(date), "{date}");
+        }
+        for not in ["/Date()/", "/Date(12)", "/Date(1+01)/", "Date(1)/"] {
+            assert!(!is_microsoft_date(not), "{not}");
         }
         for not in [
             "2025-01-01",
@@ -328,6 +377,13 @@ mod tests {
             "2025-01-01T12:00:00+01:0",
             "2025-01-01T12:00:00Zx",
             "x2025-01-01T12:00:00",
+            "2025-13-01T12:00:00",
+            "2025-02-29T12:00:00",
+            "2025-04-31T12:00:00",
+            "0000-01-01T12:00:00",
+            "2025-01-01T25:00:00",
+            "2025-01-01T12:60:00",
+            "2025-01-01T24:30:00",
         ] {
             assert!(!is_iso_date(not), "{not}");
         }
