@@ -1961,6 +1961,14 @@ fn invoke_sends_the_trigger_metadata_the_host_always_sends() {
     );
     let (_, _, err) = run(&[&args[..], &["--metadata", "name=r"]].concat(), "");
     assert!(!err.contains("does not fit"), "{err}");
+    // Two tokens in the name: the host would split it, funchost cannot.
+    let two = txt.replace("{name}.txt", "{name}.{ext}");
+    std::fs::write(app.path().join("Blob/function.json"), two).unwrap();
+    let (_, _, err) = run(&args, "");
+    assert!(
+        err.contains("funchost cannot split report.csv into the tokens of in/{name}.{ext}: Blob gets no name, ext (give --metadata name=VALUE)"),
+        "{err}"
+    );
     let timer = sent(&["Timer", "--data", "-"], r#"{"IsPastDue":true}"#);
     assert_eq!(
         member(&timer, "Data", "myTimer"),

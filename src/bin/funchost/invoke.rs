@@ -162,9 +162,15 @@ pub fn prepare(
                 .any(|(k, _)| k.eq_ignore_ascii_case(token))
         });
         let unset = unset.collect::<Vec<_>>();
+        // One token funchost can match in a name; two in a segment (`{name}.{ext}`) it cannot
+        // split, where the host's pattern match would.
+        let why = match invocation::blob_tokens(segment).count() {
+            1 => format!("{file} does not fit the blob path {pattern}"),
+            _ => format!("funchost cannot split {file} into the tokens of {pattern}"),
+        };
         if !unset.is_empty() {
             Log::Stderr.warn(&format!(
-                "{file} does not fit the blob path {pattern}: {} gets no {} (give --metadata {}=VALUE)",
+                "{why}: {} gets no {} (give --metadata {}=VALUE)",
                 function.name,
                 unset.join(", "),
                 unset[0],
