@@ -4,7 +4,8 @@
 //! fake one, this test binary started again through `handler.sh`, which answers every call with
 //! the exact bytes it received (so the request shapes of azure-host.md can be compared byte for
 //! byte) and misbehaves on demand: `?exit=N`, `?hang=1`, `?reply=<raw HTTP response>`,
-//! `?stream=N` (N bytes, chunked, as a handler that streams answers).
+//! `?stream=N` (N bytes, chunked, as a handler that streams answers), `?print=TEXT` and
+//! `?eprint=TEXT` (TEXT on stdout or stderr as is, no line end added, `&repeat=N` times).
 #![forbid(unsafe_code)]
 
 mod support;
@@ -558,6 +559,17 @@ mod fake {
         if let Some(code) = directive("exit") {
             println!("fake: exiting with code {code}");
             std::process::exit(code.parse().expect("a numeric exit code"));
+        }
+        for (name, mut out) in [
+            ("print", Box::new(std::io::stdout()) as Box<dyn Write>),
+            ("eprint", Box::new(std::io::stderr())),
+        ] {
+            if let Some(text) = directive(name) {
+                // As written, with no line end added.
+                let times = directive("repeat").map_or(1, |n| n.parse().expect("a count"));
+                out.write_all(text.repeat(times).as_bytes()).unwrap();
+                out.flush().unwrap();
+            }
         }
         if directive("hang").is_some() {
             // Killed by funchost long before this ends.
@@ -1293,6 +1305,43 @@ fn three_errors_stop_the_host() {
     host.wait_err("Exceeded http worker restart retry count. Shutting down Functions Host");
     host.wait_err("handler error: fake: an error line on stderr");
     assert!(wait_gone(pid));
+}
+
+/// The handler's output is cut into lines as the host's .NET reader cuts it: at `\n`, `\r`, and
+/// `\r\n` as one end. A line longer than funchost's bound is logged in pieces, while the
+/// handler runs: a progress bar that never ends its line is seen, and does not grow funchost.
+#[test]
+fn output_lines_end_as_the_host_ends_them() {
+    let app = fake_app("lines", FORWARDING);
+    let mut host = LocalHost::start(app.path(), None, &[]);
+    let print = |host: &LocalHost, query: &str| {
+        assert_eq!(host.get(&format!("/api/Echo?{query}")).status, 200);
+    };
+    print(&host, "print=progress%201%0Dprogress%202%0D");
+    // Seen before anything else is written: nothing holds a line back for its `\n`.
+    host.wait_out("handler: progress 1");
+    host.wait_out("handler: progress 2");
+    print(&host, "eprint=crlf%20end%0D%0Anext%20line%0A");
+    print(&host, "print=y&repeat=70000");
+    host.wait_err("handler error: crlf end");
+    host.wait_err("handler error: next line");
+    let piece = host.wait_out("yyyy");
+    assert!(
+        piece.ends_with(&format!("handler: {}", "y".repeat(64 * 1024))),
+        "{}",
+        piece.len()
+    );
+    host.drain();
+    let errors: Vec<&String> = host
+        .seen_err
+        .iter()
+        .filter(|l| l.contains("handler error:"))
+        .collect();
+    assert!(
+        errors.iter().all(|l| !l.ends_with("handler error: ")),
+        "{errors:#?}"
+    );
+    assert!(errors.iter().all(|l| !l.contains("\\r")), "{errors:#?}");
 }
 
 #[test]

@@ -34,6 +34,15 @@ pub const STOP_WAIT: Duration = Duration::from_secs(2);
 /// Lines of stderr kept for the exit message (`WorkerProcessUtilities.AddStdErrMessage`).
 pub const STDERR_TAIL: usize = 3;
 
+/// Longest line of the handler's output logged as one, in bytes. The host has no such bound (a
+/// .NET string), but a handler that never ends its line (a progress bar redrawn with `\r` but
+/// once, binary bytes) would grow funchost without end and show nothing until it exits: a
+/// longer line is logged in pieces of this size, nothing dropped.
+pub const MAX_OUTPUT_LINE_BYTES: usize = 64 * 1024;
+
+/// How many bytes of the handler's output are read at once.
+pub const OUTPUT_READ_BYTES: usize = 8 * 1024;
+
 /// How often the watcher looks at the handler and at its own parent.
 pub const WATCHER_POLL: Duration = Duration::from_millis(10);
 

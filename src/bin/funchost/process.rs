@@ -3,7 +3,7 @@
 //! 25 ms for up to 30 s, stdout and stderr lines logged, and the exit-code rules of §1.6.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, ExitStatus, Stdio};
@@ -17,8 +17,8 @@ use handler::azure::appfiles::AppConfig;
 
 use crate::client::{self, Body, Client, Request};
 use crate::limits::{
-    ERROR_THRESHOLD, ERROR_WINDOW, INIT_TIMEOUT, OUTPUT_DRAIN, PING_INTERVAL, STDERR_TAIL,
-    STOP_WAIT, WATCH_INTERVAL,
+    ERROR_THRESHOLD, ERROR_WINDOW, INIT_TIMEOUT, MAX_OUTPUT_LINE_BYTES, OUTPUT_DRAIN,
+    OUTPUT_READ_BYTES, PING_INTERVAL, STDERR_TAIL, STOP_WAIT, WATCH_INTERVAL,
 };
 use crate::log::Log;
 use crate::util::{self, lock};
@@ -603,26 +603,20 @@ enum Ping {
     Failed(String),
 }
 
-/// Logs each line of a handler pipe: stdout as information, stderr as errors (warnings when the
-/// line says "warn"), keeping stderr's last lines. The receiver gets `()` at end of stream.
+/// Logs each line of a handler pipe (`Lines`): stdout as information, stderr as errors
+/// (warnings when the line says "warn"), keeping stderr's last lines. The receiver gets `()` at
+/// end of stream.
 fn pipe_lines(
-    source: impl Read + Send + 'static,
+    mut source: impl Read + Send + 'static,
     log: Log,
     is_stderr: bool,
     tail: Arc<Mutex<VecDeque<String>>>,
 ) -> Receiver<()> {
     let (done, finished) = mpsc::channel();
     thread::spawn(move || {
-        let mut reader = BufReader::new(source);
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            match reader.read_until(b'\n', &mut line) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
-            let line = String::from_utf8_lossy(&line);
-            match level(line.trim_end_matches(['\r', '\n']), is_stderr) {
+        let mut log_line = |line: &[u8]| {
+            let line = String::from_utf8_lossy(line);
+            match level(&line, is_stderr) {
                 (Level::Info, text) => log.info(&format!("handler: {text}")),
                 (Level::Warning, text) => log.warn(&format!("handler warning: {text}")),
                 (Level::Error, text) => {
@@ -634,10 +628,88 @@ fn pipe_lines(
                     tail.push_back(text.to_string());
                 }
             }
+        };
+        let mut lines = Lines::default();
+        let mut buf = vec![0u8; OUTPUT_READ_BYTES];
+        loop {
+            match source.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => lines.feed(&buf[..n], &mut log_line),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
         }
+        lines.finish(&mut log_line);
         let _ = done.send(());
     });
     finished
+}
+
+/// A handler pipe cut into lines as .NET's process reader (`AsyncStreamReader`) cuts them for
+/// the host: at `\n`, at `\r`, or at `\r\n` as one end, and what is left at end of stream; a
+/// line longer than `MAX_OUTPUT_LINE_BYTES` is cut there too (at a UTF-8 character's start),
+/// so that funchost's memory stays bounded and the line is seen while the handler runs.
+#[derive(Debug, Default)]
+struct Lines {
+    pending: Vec<u8>,
+    /// The last byte fed ended a line with `\r`: a `\n` next belongs to that end.
+    after_cr: bool,
+}
+
+impl Lines {
+    /// Takes the next bytes of the stream; `line` gets each line they complete.
+    fn feed(&mut self, bytes: &[u8], line: &mut impl FnMut(&[u8])) {
+        for &byte in bytes {
+            if std::mem::take(&mut self.after_cr) && byte == b'\n' {
+                continue;
+            }
+            if byte == b'\r' || byte == b'\n' {
+                line(&self.pending);
+                self.pending.clear();
+                self.after_cr = byte == b'\r';
+                continue;
+            }
+            self.pending.push(byte);
+            if self.pending.len() >= MAX_OUTPUT_LINE_BYTES {
+                let cut = utf8_cut(&self.pending);
+                line(&self.pending[..cut]);
+                self.pending.drain(..cut);
+            }
+        }
+    }
+
+    /// The end of the stream: a last line without its end is a line too.
+    fn finish(&mut self, line: &mut impl FnMut(&[u8])) {
+        if !self.pending.is_empty() {
+            line(&self.pending);
+            self.pending.clear();
+        }
+    }
+}
+
+/// Where to cut `bytes` so that a UTF-8 character it ends in the middle of goes whole into the
+/// next piece: before that character's first byte, else at the end.
+fn utf8_cut(bytes: &[u8]) -> usize {
+    let len = bytes.len();
+    // A character is at most 4 bytes: its first byte is among the last 4.
+    for back in 1..=len.min(4) {
+        let byte = bytes[len - back];
+        if byte & 0xC0 == 0x80 {
+            continue;
+        }
+        let width = match byte {
+            0xF0..=0xF7 => 4,
+            0xE0..=0xEF => 3,
+            0xC0..=0xDF => 2,
+            _ => 1,
+        };
+        return if width > back && back < len {
+            len - back
+        } else {
+            len
+        };
+    }
+    len
 }
 
 /// How the host logs a line of the handler's output.
@@ -711,6 +783,54 @@ mod tests {
         for (line, is_stderr, expected, text) in cases {
             assert_eq!(level(line, is_stderr), (expected, text), "{line}");
         }
+    }
+
+    /// The lines `chunks`, fed one after another, make.
+    fn cut(chunks: &[&[u8]]) -> Vec<Vec<u8>> {
+        let mut lines = Lines::default();
+        let mut seen = Vec::new();
+        for chunk in chunks {
+            lines.feed(chunk, &mut |line| seen.push(line.to_vec()));
+        }
+        lines.finish(&mut |line| seen.push(line.to_vec()));
+        seen
+    }
+
+    #[test]
+    fn output_is_cut_into_lines_as_dotnet_cuts_it() {
+        let text = |lines: &[&str]| -> Vec<Vec<u8>> {
+            lines.iter().map(|l| l.as_bytes().to_vec()).collect()
+        };
+        assert_eq!(cut(&[b"a\nb\r\nc\rd"]), text(&["a", "b", "c", "d"]));
+        // A `\r\n` split between two reads is still one end; `\r\r` and `\n\n` are two.
+        assert_eq!(
+            cut(&[b"a\r", b"\nb\r", b"\r", b"c\n\n"]),
+            text(&["a", "b", "", "c", ""])
+        );
+        assert_eq!(cut(&[b"", b"no end"]), text(&["no end"]));
+        assert!(cut(&[b""]).is_empty());
+        // Past the bound, in pieces, nothing lost; a character the bound falls in stays whole.
+        let long = vec![b'x'; MAX_OUTPUT_LINE_BYTES * 2 + 5];
+        let lines = cut(&[&long[..7], &long[7..], b"\n"]);
+        let lengths: Vec<usize> = lines.iter().map(Vec::len).collect();
+        assert_eq!(lengths, [MAX_OUTPUT_LINE_BYTES, MAX_OUTPUT_LINE_BYTES, 5]);
+        let mut accented = vec![b'x'; MAX_OUTPUT_LINE_BYTES - 1];
+        accented.extend_from_slice("é!".as_bytes());
+        let lines = cut(&[&accented]);
+        assert_eq!(lines[0].len(), MAX_OUTPUT_LINE_BYTES - 1);
+        assert_eq!(lines[1], "é!".as_bytes());
+    }
+
+    #[test]
+    fn a_cut_falls_before_a_split_character() {
+        assert_eq!(utf8_cut(b"abc"), 3);
+        assert_eq!(utf8_cut("ab\u{e9}".as_bytes()), 4);
+        assert_eq!(utf8_cut(&"ab\u{e9}".as_bytes()[..3]), 2);
+        assert_eq!(utf8_cut(&"a\u{1f600}".as_bytes()[..4]), 1);
+        assert_eq!(utf8_cut("a\u{1f600}".as_bytes()), 5);
+        // Not UTF-8, or nothing before the character: cut at the end.
+        assert_eq!(utf8_cut(&[0xff, 0x80, 0x80, 0x80, 0x80]), 5);
+        assert_eq!(utf8_cut(&[0xe2, 0x82]), 2);
     }
 
     #[test]

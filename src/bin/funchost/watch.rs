@@ -35,7 +35,9 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::limits::{CHILD_EXIT_POLL, REAP_WAIT, WATCHER_OUTPUT_DRAIN, WATCHER_POLL};
+use crate::limits::{
+    CHILD_EXIT_POLL, OUTPUT_READ_BYTES, REAP_WAIT, WATCHER_OUTPUT_DRAIN, WATCHER_POLL,
+};
 
 /// The first argument that makes funchost a watcher.
 pub const WATCH: &str = "__watch-handler";
@@ -146,7 +148,7 @@ pub fn main(args: &[String]) -> i32 {
     let copied = handler.stdout.take().map(|mut from| {
         let (done, copied) = mpsc::channel();
         thread::spawn(move || {
-            let _ = io::copy(&mut from, &mut io::stdout());
+            relay(&mut from, &mut io::stdout());
             let _ = done.send(());
         });
         copied
@@ -180,6 +182,24 @@ pub fn main(args: &[String]) -> i32 {
         let _ = copied.recv_timeout(WATCHER_OUTPUT_DRAIN);
     }
     exit_code(status)
+}
+
+/// Passes the handler's stdout on as it comes. Not `io::copy` into `io::stdout()`: that is
+/// line-buffered, so output without a `\n` (a progress bar redrawn with `\r`, a prompt) would
+/// wait in the watcher until a `\n` or a full buffer, where funchost cannot log it.
+fn relay(from: &mut impl Read, to: &mut impl Write) {
+    let mut buf = [0u8; OUTPUT_READ_BYTES];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) => return,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return,
+        };
+        if to.write_all(&buf[..n]).and_then(|()| to.flush()).is_err() {
+            return;
+        }
+    }
 }
 
 /// The reaper, waiting on its stdin in a new process group that it leads.
