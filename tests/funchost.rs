@@ -5,7 +5,9 @@
 //! the exact bytes it received (so the request shapes of azure-host.md can be compared byte for
 //! byte) and misbehaves on demand: `?exit=N`, `?hang=1`, `?reply=<raw HTTP response>`,
 //! `?stream=N` (N bytes, chunked, as a handler that streams answers), `?print=TEXT` and
-//! `?eprint=TEXT` (TEXT on stdout or stderr as is, no line end added, `&repeat=N` times).
+//! `?eprint=TEXT` (TEXT on stdout or stderr as is, no line end added, `&repeat=N` times),
+//! `?daemon=keep` (start a process in a group of its own that takes the handler's port once
+//! it is free; `hidden`: without the handler's worker id in its environment).
 #![forbid(unsafe_code)]
 
 mod support;
@@ -416,6 +418,9 @@ const PROXYING: &str = r#","enableProxyingHttpRequest":true"#;
 /// which sets FUNCHOST_FAKE_HANDLER; run as part of the suite, it returns at once.
 #[test]
 fn fake_handler_entry_point() {
+    if std::env::var_os("FUNCHOST_FAKE_SQUAT").is_some() {
+        fake::squat();
+    }
     if std::env::var_os("FUNCHOST_FAKE_HANDLER").is_some() {
         fake::main();
     }
@@ -461,6 +466,38 @@ mod fake {
             thread::spawn(move || serve(stream, &pinged));
         }
         std::process::exit(9)
+    }
+
+    /// A process the fake started in a process group of its own (`?daemon=`), as a daemon a
+    /// handler starts: it takes the handler's port once the fake has exited, and answers 404 to
+    /// everything, for 20 s at most.
+    pub fn squat() -> ! {
+        let port: u16 = std::env::var("FUNCTIONS_CUSTOMHANDLER_PORT")
+            .ok()
+            .and_then(|p| p.parse().ok())
+            .expect("FUNCTIONS_CUSTOMHANDLER_PORT");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let listener = loop {
+            match TcpListener::bind((Ipv4Addr::LOCALHOST, port)) {
+                Ok(listener) => break listener,
+                Err(_) if Instant::now() < deadline => thread::sleep(Duration::from_millis(1)),
+                Err(_) => std::process::exit(0),
+            }
+        };
+        listener.set_nonblocking(true).unwrap();
+        while Instant::now() < deadline {
+            match listener.accept() {
+                Ok((mut stream, _)) => {
+                    let _ = stream.set_nonblocking(false);
+                    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+                    let _ = stream.read(&mut [0u8; 4096]);
+                    let _ =
+                        stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+                }
+                Err(_) => thread::sleep(Duration::from_millis(5)),
+            }
+        }
+        std::process::exit(0)
     }
 
     fn serve(mut stream: TcpStream, pinged: &AtomicBool) {
@@ -556,6 +593,29 @@ mod fake {
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.clone())
         };
+        if let Some(kind) = directive("daemon") {
+            let mut command = Command::new(std::env::current_exe().unwrap());
+            command
+                .args(["fake_handler_entry_point", "--exact", "--test-threads=1"])
+                .env("FUNCHOST_FAKE_SQUAT", "1")
+                .env_remove("FUNCHOST_FAKE_HANDLER")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            if kind == "hidden" {
+                command.env_remove("FUNCTIONS_CUSTOMHANDLER_WORKER_ID");
+            }
+            let mut daemon = std::os::unix::process::CommandExt::process_group(&mut command, 0)
+                .spawn()
+                .expect("start the daemon");
+            println!("fake: daemon pid {}", daemon.id());
+            // Reaped, should it end while the fake runs.
+            thread::spawn(move || daemon.wait());
+            if directive("exit").is_some() {
+                // Time for it to start and wait for the port, which it takes as this exits.
+                thread::sleep(Duration::from_millis(500));
+            }
+        }
         if let Some(code) = directive("exit") {
             println!("fake: exiting with code {code}");
             std::process::exit(code.parse().expect("a numeric exit code"));
@@ -1342,6 +1402,62 @@ fn output_lines_end_as_the_host_ends_them() {
         "{errors:#?}"
     );
     assert!(errors.iter().all(|l| !l.contains("\\r")), "{errors:#?}");
+}
+
+/// The pid in the fake's `fake: daemon pid N` line.
+fn daemon_pid(line: &str) -> u32 {
+    let pid = line.rsplit("daemon pid ").next().unwrap_or_default();
+    pid.trim().parse().expect("a numeric pid")
+}
+
+/// What the handler starts outside its process group (a daemon: `setsid`, a group of its own)
+/// carries its worker id, and dies with it: it would keep the port, so that the next handler
+/// could not listen and its readiness ping got the daemon's answer.
+#[test]
+fn what_the_handler_started_outside_its_group_dies_with_it() {
+    let app = fake_app("daemon", FORWARDING);
+    let mut host = LocalHost::start(app.path(), None, &[]);
+    let first = host.handler_pid();
+    // Answered 500, or 404 by the daemon when the call came on a pooled connection and its
+    // retry on a new one (client.rs, as .NET) reached the daemon first: either will do.
+    host.get("/api/Echo?daemon=keep&exit=3");
+    let daemon = daemon_pid(&host.wait_out("fake: daemon pid "));
+    let gone = wait_gone(daemon);
+    if !gone {
+        signal(&[daemon], "-KILL");
+    }
+    assert!(gone, "the daemon outlived the handler that started it");
+    host.wait_count(true, "Worker process started and initialized", 2);
+    assert_ne!(host.handler_pid(), first);
+    assert_eq!(host.get("/api/Echo").status, 200);
+    // And when funchost stops the handler.
+    assert_eq!(host.get("/api/Echo?daemon=keep").status, 200);
+    let daemon = daemon_pid(&host.wait_count(true, "fake: daemon pid ", 2));
+    drop(host);
+    let gone = wait_gone(daemon);
+    if !gone {
+        signal(&[daemon], "-KILL");
+    }
+    assert!(gone, "the daemon outlived funchost");
+}
+
+/// One that hides from that (its environment cleared) and holds the handler's port answers the
+/// next handler's readiness ping, and that handler cannot listen: funchost names it before
+/// starting the handler, rather than only "started and initialized".
+#[test]
+fn a_port_held_by_what_an_earlier_handler_left_is_named() {
+    let app = fake_app("squat", FORWARDING);
+    let mut host = LocalHost::start(app.path(), None, &[]);
+    // 500, or the squatter's 404 when the client's retry of a pooled connection reaches it.
+    host.get("/api/Echo?daemon=hidden&exit=3");
+    let warning = host.wait_err("the handler's port, is already listened on by pid ");
+    let squatter: u32 = warning
+        .split("by pid ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next()?.parse().ok())
+        .expect("the squatter's pid");
+    signal(&[squatter], "-KILL");
+    assert!(warning.contains("fake_handler_entry_point"), "{warning}");
 }
 
 #[test]

@@ -22,6 +22,10 @@ pub const ERROR_WINDOW: Duration = Duration::from_secs(30 * 60);
 /// The third error in a row stops the host (`ErrorEventsThreshold`).
 pub const ERROR_THRESHOLD: usize = 3;
 
+/// How long funchost tries to connect to the handler's port before starting the handler, to
+/// see whether something else already listens there. Loopback answers at once, refused or not.
+pub const PORT_PROBE_TIMEOUT: Duration = Duration::from_millis(200);
+
 /// How often the supervisor looks at the process while it runs.
 pub const WATCH_INTERVAL: Duration = Duration::from_millis(25);
 

@@ -4,6 +4,7 @@
 
 use std::collections::VecDeque;
 use std::io::{BufReader, Read};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, ExitStatus, Stdio};
@@ -18,7 +19,7 @@ use handler::azure::appfiles::AppConfig;
 use crate::client::{self, Body, Client, Request};
 use crate::limits::{
     ERROR_THRESHOLD, ERROR_WINDOW, INIT_TIMEOUT, MAX_OUTPUT_LINE_BYTES, OUTPUT_DRAIN,
-    OUTPUT_READ_BYTES, PING_INTERVAL, STDERR_TAIL, STOP_WAIT, WATCH_INTERVAL,
+    OUTPUT_READ_BYTES, PING_INTERVAL, PORT_PROBE_TIMEOUT, STDERR_TAIL, STOP_WAIT, WATCH_INTERVAL,
 };
 use crate::log::Log;
 use crate::util::{self, lock};
@@ -398,6 +399,7 @@ impl Shared {
 
     /// One process, from start to exit.
     fn run_once(&self) -> Ended {
+        self.warn_if_port_taken();
         let (mut process, pid, stdout) = match self.spawn() {
             Ok(started) => started,
             Err(message) => return Ended::Error(message),
@@ -463,6 +465,31 @@ impl Shared {
             }
             self.pause(WATCH_INTERVAL);
         }
+    }
+
+    /// Says so when something already listens on the handler's port before the handler starts:
+    /// the readiness ping would take its answer for the handler's ("started and initialized"),
+    /// and the handler could not listen there. What holds it is most often a process the
+    /// previous handler started in a session of its own (`setsid`, a daemon), which left the
+    /// process group funchost stops; else another program took the port after funchost chose it.
+    fn warn_if_port_taken(&self) {
+        let port = self.client.port();
+        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        if TcpStream::connect_timeout(&address, PORT_PROBE_TIMEOUT).is_err() {
+            return;
+        }
+        let holders = port_holders(port);
+        let by = if holders.is_empty() {
+            String::new()
+        } else {
+            format!(" by {}", holders.join(", "))
+        };
+        self.log.warn(&format!(
+            "127.0.0.1:{port}, the handler's port, is already listened on{by} before the handler \
+             starts: its answers will pass for the handler's, and the handler cannot listen \
+             there. A process an earlier handler started outside its process group (setsid) \
+             outlives it; stop it, or restart funchost for another port."
+        ));
     }
 
     /// Starts the handler through a watcher (`watch`), which it cannot outlive: the watcher, the
@@ -595,6 +622,64 @@ impl Shared {
             Err(_) => Ping::Ready,
         }
     }
+}
+
+/// The processes that have a socket listening on `port` open, as `pid N (command line)`, as far
+/// as /proc lets funchost see them (std has no API for it).
+fn port_holders(port: u16) -> Vec<String> {
+    let tables = ["/proc/net/tcp", "/proc/net/tcp6"].map(std::fs::read_to_string);
+    let inodes: Vec<u64> = tables
+        .iter()
+        .flatten()
+        .flat_map(|table| listening_inodes(table, port))
+        .collect();
+    if inodes.is_empty() {
+        return Vec::new();
+    }
+    let sockets: Vec<String> = inodes.iter().map(|i| format!("socket:[{i}]")).collect();
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut holders = Vec::new();
+    for entry in procs.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
+            continue;
+        };
+        let holds = fds.flatten().any(|fd| {
+            std::fs::read_link(fd.path())
+                .is_ok_and(|link| sockets.iter().any(|s| link.as_os_str() == s.as_str()))
+        });
+        if holds {
+            let command = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            let command = String::from_utf8_lossy(&command).replace('\0', " ");
+            holders.push(format!("pid {pid} ({})", command.trim_end()));
+        }
+    }
+    holders
+}
+
+/// The inodes of the sockets listening on `port` in a /proc/net/tcp or tcp6 table: each row has
+/// `local_address` as `HEXADDR:HEXPORT` (field 2), the state (field 4, `0A` for LISTEN) and the
+/// inode (field 10).
+fn listening_inodes(table: &str, port: u16) -> Vec<u64> {
+    let local_port = format!(":{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|row| {
+            let fields: Vec<&str> = row.split_whitespace().collect();
+            let listening = fields.get(3) == Some(&"0A");
+            let here = fields.get(1).is_some_and(|a| a.ends_with(&local_port));
+            (listening && here).then(|| fields.get(9)?.parse().ok())?
+        })
+        .collect()
 }
 
 enum Ping {
@@ -831,6 +916,20 @@ mod tests {
         // Not UTF-8, or nothing before the character: cut at the end.
         assert_eq!(utf8_cut(&[0xff, 0x80, 0x80, 0x80, 0x80]), 5);
         assert_eq!(utf8_cut(&[0xe2, 0x82]), 2);
+    }
+
+    #[test]
+    fn listening_sockets_are_found_by_port_in_procs_tables() {
+        let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:A1B2 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1 0000000000000000 100 0 0 10 0
+   1: 0100007F:A1B2 0100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        0 4343 1 0000000000000000 20 4 30 10 -1
+   2: 00000000:01BB 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4444 1 0000000000000000 100 0 0 10 0
+";
+        // Listening on 41394 (0xA1B2): the first row; the second is a connection to it.
+        assert_eq!(listening_inodes(table, 0xA1B2), [4242]);
+        assert_eq!(listening_inodes(table, 443), [4444]);
+        assert!(listening_inodes(table, 80).is_empty());
+        assert!(listening_inodes("", 80).is_empty());
     }
 
     #[test]

@@ -18,6 +18,11 @@
 //!   itself. Being in a group of their own, the handler and the reaper get none of the signals a
 //!   terminal or a group kill sends to funchost's group: the reaper alone decides their end.
 //!
+//! A process the handler starts outside that group (a daemon that called `setsid`) escapes
+//! the group kill, but not its environment: when the handler ends, the watcher also kills
+//! every process it may see that has this handler's `FUNCTIONS_CUSTOMHANDLER_WORKER_ID`
+//! (`kill_strays`). A watcher killed at once with funchost cannot.
+//!
 //! Where the reaper cannot start (no `/bin/sh`), the handler runs as before it existed, in
 //! funchost's group, and the watcher kills it alone: funchost says so once.
 //!
@@ -171,10 +176,12 @@ pub fn main(args: &[String]) -> i32 {
             break stop(&mut handler, reaper.as_mut().ok());
         }
     };
-    // Whatever the handler left running in its group (a wrapper's server) goes now too.
+    // Whatever the handler left running in its group (a wrapper's server) goes now too, and
+    // so does what it started outside the group.
     if let Ok(reaper) = &mut reaper {
         release(reaper);
     }
+    kill_strays();
     let Ok(status) = status else {
         return 1;
     };
@@ -182,6 +189,51 @@ pub fn main(args: &[String]) -> i32 {
         let _ = copied.recv_timeout(WATCHER_OUTPUT_DRAIN);
     }
     exit_code(status)
+}
+
+/// The variable that marks every process the handler started: funchost gives each handler
+/// a new id, and children inherit their parent's environment.
+const WORKER_ID: &str = "FUNCTIONS_CUSTOMHANDLER_WORKER_ID";
+
+/// Kills the processes that carry this handler's worker id in their environment, other than
+/// the watcher itself: what the handler started and left outside its process group (a daemon
+/// that called `setsid`, a server started in a group of its own), which the reaper's group
+/// kill misses and which would keep the handler's port, so that the next handler cannot listen
+/// and its readiness ping gets their answer. Only processes whose environment funchost may read
+/// (its own user's) are seen; one that cleared its environment is not.
+fn kill_strays() {
+    let Ok(id) = std::env::var(WORKER_ID) else {
+        return;
+    };
+    let strays = marked(&format!("{WORKER_ID}={id}"), std::process::id());
+    if strays.is_empty() {
+        return;
+    }
+    // std has no kill(2) for a pid that is not its child.
+    let _ = Command::new(REAPER_SHELL)
+        .arg("-c")
+        .arg(format!("kill -9 {}", strays.join(" ")))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// The pids, but `own`, of the processes whose environment holds the entry `entry`.
+fn marked(entry: &str, own: u32) -> Vec<String> {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    procs
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| pid != own)
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.split(|&b| b == 0).any(|e| e == entry.as_bytes()))
+        })
+        .map(|pid| pid.to_string())
+        .collect()
 }
 
 /// Passes the handler's stdout on as it comes. Not `io::copy` into `io::stdout()`: that is
