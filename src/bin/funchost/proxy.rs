@@ -104,9 +104,10 @@ pub fn relay(
         Ok((status, kept)) => Relayed {
             status,
             failure: None,
-            handback: match kept {
-                true => Handback::KeepAlive(front.into_unread()),
-                false => Handback::Close,
+            handback: if kept {
+                Handback::KeepAlive(front.into_unread())
+            } else {
+                Handback::Close
             },
         },
         Err(Relay::BeforeResponse(why)) => {
