@@ -8,7 +8,7 @@ mod support;
 use std::io::Write;
 use std::net::TcpStream;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use support::{get, greeting, is_closed, read_reply, take_linger_permits, Reply, Server, TempDir};
 
@@ -66,10 +66,30 @@ fn assert_greets(reply: &Reply, name: Option<&str>) {
 fn assert_refused(server: &Server, request: &[u8], status: u16) {
     let mut stream = server.connect();
     stream.write_all(request).unwrap();
-    assert_refusal(&mut stream, status, request);
+    let reason = assert_refusal(&mut stream, status, request);
+    assert_refusal_logged(server, status, &reason);
 }
 
-fn assert_refusal(stream: &mut TcpStream, status: u16, request: &[u8]) {
+/// The handler says on stderr why it refused a request: the host logs that line, and the status
+/// alone would reach only the client.
+fn assert_refusal_logged(server: &Server, status: u16, reason: &str) {
+    let expected = format!("handler: refused a request with {status}: {reason}");
+    let deadline = Instant::now() + support::WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = server
+            .stderr
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no line {expected:?} on stderr"));
+        if line.contains("refused") {
+            assert_eq!(line, expected);
+            return;
+        }
+    }
+}
+
+/// Reads the refusal of `request`, checks it, and returns its reason.
+fn assert_refusal(stream: &mut TcpStream, status: u16, request: &[u8]) -> String {
     let shown = String::from_utf8_lossy(&request[..request.len().min(200)]).into_owned();
     let reply = next(stream);
     assert_eq!(reply.status, status, "request {shown:?}: {reply:?}");
@@ -88,6 +108,7 @@ fn assert_refusal(stream: &mut TcpStream, status: u16, request: &[u8]) {
         is_closed(stream),
         "request {shown:?}: the connection closes"
     );
+    reply.text().trim_end().to_owned()
 }
 
 /// A POST of the JSON text `body` with its Content-Length.
@@ -291,7 +312,7 @@ fn pipelined_bad_request_after_good_ones_answers_the_good_then_refuses() {
     stream.write_all(&batch).unwrap();
     assert_greets(&next(&mut stream), Some("A"));
     assert_greets(&next(&mut stream), Some("B"));
-    assert_refusal(&mut stream, 400, b"X-Bad : 1");
+    let _ = assert_refusal(&mut stream, 400, b"X-Bad : 1");
 }
 
 #[test]
@@ -812,7 +833,7 @@ fn bad_chunk_size_sent_after_the_head_is_400() {
     stream.write_all(head).unwrap();
     thread::sleep(Duration::from_millis(50));
     stream.write_all(b"zz\r\n").unwrap();
-    assert_refusal(&mut stream, 400, head);
+    let _ = assert_refusal(&mut stream, 400, head);
 }
 
 #[test]

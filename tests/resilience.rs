@@ -9,6 +9,7 @@ mod support;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process::{Command, Stdio};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -483,8 +484,8 @@ impl Drop for Killed {
     }
 }
 
-/// The handler binary started by `sh` with a soft limit of `fds` open files.
-fn start_with_fd_limit(fds: usize) -> (Killed, u16) {
+/// The handler binary started by `sh` with a soft limit of `fds` open files, and its stderr lines.
+fn start_with_fd_limit(fds: usize) -> (Killed, u16, Receiver<String>) {
     let port = support::free_port();
     let mut child = Command::new("sh")
         .arg("-c")
@@ -493,10 +494,11 @@ fn start_with_fd_limit(fds: usize) -> (Killed, u16) {
         .env("FUNCTIONS_CUSTOMHANDLER_PORT", port.to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start the handler under sh");
     let mut stdout = child.stdout.take().unwrap();
+    let stderr = support::lines(child.stderr.take().unwrap());
     let child = Killed(child);
     let mut line = Vec::new();
     let mut byte = [0u8; 1];
@@ -508,7 +510,7 @@ fn start_with_fd_limit(fds: usize) -> (Killed, u16) {
     }
     // Keep the pipe drained so the handler never blocks on stdout.
     thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-    (child, port)
+    (child, port, stderr)
 }
 
 #[test]
@@ -517,7 +519,7 @@ fn past_the_connection_cap_a_new_connection_gets_503_and_close() {
     // new connection past it is answered instead of failing `accept` for want of a descriptor.
     const FDS: usize = 96;
     let cap = MAX_CONNECTIONS.min(FDS - FD_RESERVE);
-    let (_child, port) = start_with_fd_limit(FDS);
+    let (_child, port, stderr) = start_with_fd_limit(FDS);
     let connect = || {
         let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
         stream.set_read_timeout(Some(support::WAIT)).unwrap();
@@ -539,6 +541,16 @@ fn past_the_connection_cap_a_new_connection_gets_503_and_close() {
         assert_eq!(reply.header("Connection"), Some("close"));
         assert!(is_closed(&mut stream));
     }
+    // Said once for the spell, not once a connection: the log is not flooded when busiest.
+    let said = stderr
+        .recv_timeout(support::WAIT)
+        .expect("a line on stderr");
+    assert_eq!(
+        said,
+        format!("handler: {cap} connections open, the most it keeps: refusing new ones with 503 until some close")
+    );
+    thread::sleep(Duration::from_millis(100));
+    assert_eq!(stderr.try_iter().collect::<Vec<_>>(), Vec::<String>::new());
     // The open connections still work, and closing one makes room for a new client.
     ask(&mut open[0], "still");
     drop(open.pop());

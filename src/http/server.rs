@@ -27,6 +27,7 @@ pub fn serve(listener: TcpListener, handler: Arc<dyn Handler>) -> ! {
     let mut cap: Option<usize> = None;
     let open = Arc::new(AtomicUsize::new(0));
     let mut failing = false;
+    let mut refusing = false;
     loop {
         match listener.accept() {
             Ok((stream, _)) => {
@@ -39,9 +40,18 @@ pub fn serve(listener: TcpListener, handler: Arc<dyn Handler>) -> ! {
                     })
                 };
                 let Some(slot) = Slot::take(&open, cap) else {
+                    // Once per spell: a line per refused connection would flood the log
+                    // exactly when the process is busiest.
+                    if !refusing {
+                        complain(format_args!(
+                            "{cap} connections open, the most it keeps: refusing new ones with 503 until some close"
+                        ));
+                        refusing = true;
+                    }
                     refuse_overloaded(stream);
                     continue;
                 };
+                refusing = false;
                 // Responses go out in one write, so Nagle's delay would only add latency.
                 let _ = stream.set_nodelay(true);
                 // A write waits for a client at most this long; the rest waits for the sweeper.

@@ -6,6 +6,7 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::net::Shutdown;
 use std::time::Instant;
 
+use crate::http::complain;
 use crate::http::date;
 use crate::http::error::HttpError;
 use crate::http::limits::{
@@ -46,7 +47,13 @@ impl Conn {
     /// Answers a protocol error, found in the bytes `window`, and starts closing: the
     /// connection drains (`draining`), so the client can read the answer while it is still
     /// sending; park it.
+    /// Says so on stderr too: the status alone reaches only the client, and when the client is
+    /// the Functions host, whoever reads the logs would otherwise never learn why it failed.
     pub(super) fn refuse(&mut self, error: HttpError, window: &[u8]) {
+        complain(format_args!(
+            "refused a request with {}: {error}",
+            error.status()
+        ));
         // A head refused before it parsed is a HEAD if its request line says so; after, the
         // buffer holds a body or the next request, which says nothing about this one.
         let head_only = self
