@@ -53,13 +53,16 @@
 //!   not declare, or set an output that cannot be written (undeclared, or a value its binding
 //!   cannot carry exactly), or gave an answer the http output cannot carry;
 //! - the function panicked, or answered a status that is not final (a 1xx);
-//! - for a trigger other than HTTP, the function answered 5xx.
+//! - the function has no http output (a trigger other than HTTP, or an HTTP function whose
+//!   function.json declares none) and answered 5xx.
 //!
 //! For an HTTP trigger the same failures are a `500` to the host too, which answers the client
 //! a bare `500` and records the failure; writing some outputs and dropping others, or a 200
 //! that looks like success in the host's records, would be worse. Otherwise an HTTP function's
 //! own status, 4xx and 5xx included, is its answer: a 200 to the host with the status in
-//! `res`, so the client gets the function's body and the logs are kept.
+//! `res`, so the client gets the function's body and the logs are kept. Without an http output
+//! the host answers the client an empty 200 whatever the function returned, so an answer that
+//! would be lost (a status other than 200, or a body) is said in `Logs`.
 //!
 //! A failed reply still carries `Outputs: {}` and the `Logs`, for a local host to show; since
 //! the real host drops it, the function's log lines are also printed on stdout and each reason
@@ -171,8 +174,10 @@ pub(crate) fn respond(function: &Function, shape: &Shape, body: &[u8]) -> http::
         body,
     } = answer;
     let server_error = status >= 500;
+    let body_len = body.len();
     let answer = |binding| (binding, HttpAnswer::of(status, headers.drain(..), body));
-    let http = match shape.http_output().map(answer) {
+    let http_output = shape.http_output();
+    let http = match http_output.map(answer) {
         Some((binding, Ok(http))) => Some((binding, http)),
         Some((_, Err(reason))) => {
             failures.push(reason);
@@ -180,7 +185,17 @@ pub(crate) fn respond(function: &Function, shape: &Shape, body: &[u8]) -> http::
         }
         None => None,
     };
-    let failed = !failures.is_empty() || (!shape.is_http() && server_error);
+    // Without an http output the answer reaches no one: the host answers an HTTP client an
+    // empty 200 whatever the function said (FunctionInvocationMiddleware's OkResult), so only
+    // a failed run can carry a 5xx, as for any other trigger.
+    let unanswered = http_output.is_none();
+    if unanswered && shape.is_http() && server_error {
+        failures.push(format!(
+            "answered {status}, and its function.json declares no http output to carry it: \
+             the invocation fails, so the client gets a bare 500"
+        ));
+    }
+    let failed = !failures.is_empty() || (unanswered && server_error);
     if !failed && !shape.is_http() && status >= 400 {
         // Only a 5xx fails a run the host did not start for an HTTP request: say so, rather
         // than let a function that meant "reject" (a bad message) pass without a word.
@@ -192,6 +207,15 @@ pub(crate) fn respond(function: &Function, shape: &Shape, body: &[u8]) -> http::
                 .config()
                 .trigger()
                 .map_or("trigger", |t| t.kind.as_str())
+        ));
+    } else if !failed && unanswered && shape.is_http() && (status != 200 || body_len > 0) {
+        // An HTTP function's answer with nowhere to go: say so, rather than drop it unseen.
+        logs.push(format!(
+            "handler: {}: answered {status} with {body_len} bytes of body, but its \
+             function.json declares no http output, so the host answers the client 200 with \
+             no body; declare {{\"type\": \"http\", \"direction\": \"out\", \"name\": \"res\"}} \
+             to send the answer",
+            function.name
         ));
     }
     if failed {
@@ -480,6 +504,51 @@ mod tests {
                 500,
                 r#"{"Outputs":{},"Logs":["handler: T: invalid invocation: no \"Data.t\""],"ReturnValue":null}"#
                     .to_string()
+            )
+        );
+    }
+
+    /// An HTTP function whose function.json has no http output: the host answers its client
+    /// an empty 200 whatever it returns, so a 5xx fails the run (and its outputs) and any other
+    /// answer that would be lost is said in Logs.
+    #[test]
+    fn an_http_function_without_an_http_output_loses_no_answer_unseen() {
+        let shape = shape(
+            r#"{"type":"httpTrigger","name":"req"},
+            {"type":"queue","direction":"out","name":"msg"}"#,
+        );
+        fn fails(_: &Request) -> Response {
+            Response::text(503, "later").output("msg", "order placed")
+        }
+        fn not_found(_: &Request) -> Response {
+            Response::text(404, "no such order")
+        }
+        fn enqueues(_: &Request) -> Response {
+            Response::new(200).output("msg", "order placed")
+        }
+        let f = |run| Function { name: "F", run };
+        let body = r#"{"Data":{"req":{"Method":"GET"}}}"#;
+        assert_eq!(
+            reply(&shape, &f(fails), body),
+            (
+                500,
+                r#"{"Outputs":{},"Logs":["handler: F: answered 503, and its function.json declares no http output to carry it: the invocation fails, so the client gets a bare 500","handler: F: the invocation failed, so the host writes none of its outputs (msg)"],"ReturnValue":null}"#
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            reply(&shape, &f(not_found), body),
+            (
+                200,
+                r#"{"Outputs":{},"Logs":["handler: F: answered 404 with 13 bytes of body, but its function.json declares no http output, so the host answers the client 200 with no body; declare {\"type\": \"http\", \"direction\": \"out\", \"name\": \"res\"} to send the answer"],"ReturnValue":null}"#
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            reply(&shape, &f(enqueues), body),
+            (
+                200,
+                r#"{"Outputs":{"msg":["order placed"]},"Logs":[],"ReturnValue":null}"#.to_string()
             )
         );
     }
