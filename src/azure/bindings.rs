@@ -55,8 +55,9 @@ pub enum OutputKind {
     /// document, entity, row, message or event.
     Documents,
     /// Any other type (`kafka`, `rabbitMQ`, ...): the host's fallback, a collector of strings
-    /// or of JSON values, so each item is sent as a JSON value inside an array, which the host
-    /// never base64-decodes and hands over one item per element.
+    /// or of JSON values, so each item is sent inside an array, which the host never
+    /// base64-decodes and hands over one item per element: an object or array as a JSON value,
+    /// anything else as text.
     Other,
 }
 

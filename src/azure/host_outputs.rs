@@ -545,6 +545,9 @@ mod tests {
                 vec![Item::Json(j(r#"{"PartitionKey":"p","RowKey":"r"}"#))],
             ),
             ("other", "abcd".into(), vec![text("abcd")]),
+            ("other", j("true").into(), vec![text("true")]),
+            ("other", j("1.50").into(), vec![text("1.50")]),
+            ("other", Value::Null.into(), vec![text("null")]),
             ("$return", "test".into(), vec![text("test")]),
         ];
         for (name, value, expected) in cases {

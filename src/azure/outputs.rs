@@ -13,7 +13,7 @@
 //! | queue, Event Hubs | `["text"]` | base64 (the host decodes it) | `["compact text"]` | one element each |
 //! | Service Bus | `["text"]` | as text if UTF-8, else refused | `["compact text"]` | one element each |
 //! | documents (Cosmos DB, table...) | parsed: objects only | parsed: objects only | objects only | an array |
-//! | any other type | `["text"]` | as text if UTF-8, else refused | `[value]` | one element each |
+//! | any other type | `["text"]` | as text if UTF-8, else refused | `[value]` (objects, arrays), `["compact text"]` | one element each |
 //!
 //! Elements of an array are never base64-decoded, so a message's text arrives as written, and
 //! a one-element array is one message. Bytes inside several messages cannot be carried (only a
@@ -268,8 +268,11 @@ pub(crate) fn encode(binding: &Binding, value: Output) -> Result<Value, String> 
 }
 
 /// Messages as an array, one element each, which the host hands over as they are. `raw_json`:
-/// JSON values go in as values (for a binding whose collector type is unknown) rather than as
-/// their compact text.
+/// JSON objects and arrays go in as values (for a binding whose collector type is unknown: a
+/// collector of JSON objects needs them so, one of strings writes their text) rather than as
+/// their compact text. Other JSON goes as its text either way: a collector of strings would
+/// write a value as .NET prints it (`true` as `True`, `1.50` as `1.5`, null as nothing), and
+/// one of objects takes none.
 fn messages(binding: &Binding, value: Output, raw_json: bool) -> Result<Value, String> {
     let name = &binding.name;
     let kind = &binding.kind;
@@ -277,7 +280,7 @@ fn messages(binding: &Binding, value: Output, raw_json: bool) -> Result<Value, S
     for (i, item) in value.items().into_iter().enumerate() {
         elements.push(match item {
             Item::Text(s) => Value::String(s),
-            Item::Json(v) if raw_json => v,
+            Item::Json(v @ (Value::Object(_) | Value::Array(_))) if raw_json => v,
             Item::Json(v) => Value::String(v.to_json()),
             Item::Bytes(b) => Value::String(String::from_utf8(b).map_err(|e| {
                 format!(
@@ -362,8 +365,19 @@ pub(crate) mod tests {
                 r#"[{"id":"1"},{"id":"2"}]"#,
             ),
             ("doc", Output::Many(vec![]), "[]"),
-            // Unknown types: values inside an array, as values.
+            // Unknown types: objects and arrays inside an array, as values; other JSON as text.
             ("other", many(), r#"["a",{"n":1}]"#),
+            (
+                "other",
+                Output::Many(vec![
+                    j("true").into(),
+                    j("1.50").into(),
+                    Value::Null.into(),
+                    j(r#""s""#).into(),
+                    j("[1]").into(),
+                ]),
+                r#"["true","1.50","null","\"s\"",[1]]"#,
+            ),
             ("$return", "done".into(), r#"["done"]"#),
         ];
         for (name, value, expected) in cases {
