@@ -12,6 +12,7 @@
 use crate::azure::appfiles::Binding;
 use crate::azure::base64;
 use crate::azure::bindings::sends_base64;
+use crate::azure::host_outputs::dotnet_text;
 use crate::azure::json::{self, JsonError, Limits, Value};
 
 /// The member of `Data` the host sends for `binding` when its data is `content` (a blob's or a
@@ -98,10 +99,9 @@ pub fn sends_text(binding: &Binding) -> bool {
 
 /// What the host adds to the binding data (and so to `Metadata`) from a string that holds a
 /// JSON object, an HTTP body or a trigger's message (`Utility.ApplyBindingData`): each
-/// top-level member but arrays and nulls, objects as they are and the rest as strings
-/// (booleans as .NET prints them, `True`; numbers as written, where .NET would print a
-/// `double` its own way, `1.50` as `1.5`), each then sent through `encode`. Empty for other
-/// text.
+/// top-level member but arrays and nulls, objects as they are and the rest as strings, as .NET
+/// prints them (`host_outputs::dotnet_text`: `true` as `True`, `1.50` as `1.5`), each then sent
+/// through `encode`. Empty for other text.
 ///
 /// # Errors
 /// A JSON object past what an invocation may hold (`limits`: `Limits::INVOCATION` for an HTTP
@@ -120,9 +120,8 @@ pub fn json_members(text: &str, limits: Limits) -> Result<Vec<(String, Value)>, 
     let members = members.into_iter().filter_map(|(name, value)| {
         let value = match value {
             Value::Object(_) => value,
-            Value::Bool(b) => Value::from(if b { "True" } else { "False" }),
-            Value::String(s) | Value::Number(s) => Value::String(s),
             Value::Null | Value::Array(_) => return None,
+            scalar => Value::from(dotnet_text(&scalar)?),
         };
         Some((name, value))
     });
@@ -168,7 +167,7 @@ mod tests {
         };
         assert_eq!(
             members(r#"{"a":"x","n":1.50,"b":false,"o":{"p":[1]},"l":[1],"z":null}"#),
-            [r#"a="x""#, r#"n="1.50""#, r#"b="False""#, r#"o={"p":[1]}"#]
+            [r#"a="x""#, r#"n="1.5""#, r#"b="False""#, r#"o={"p":[1]}"#]
         );
         for other in ["", "hello", "[1]", "{not json}", "\"{}\""] {
             assert!(members(other).is_empty(), "{other}");

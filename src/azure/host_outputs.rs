@@ -266,6 +266,71 @@ fn is_microsoft_date(s: &str) -> bool {
         }
 }
 
+/// A JSON string, number or boolean as the host's .NET prints the value JSON.NET read it into
+/// (`ToString()`, or `(string)` of a `JValue`): a string as it is, a boolean as `True` or
+/// `False`, a number as `dotnet_number` prints it. `None` for null, objects and arrays.
+pub fn dotnet_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(dotnet_number(n)),
+        Value::Bool(b) => Some(if *b { "True" } else { "False" }.to_string()),
+        _ => None,
+    }
+}
+
+/// A JSON number as .NET prints the value JSON.NET reads it into: an integer (a `long`, or
+/// past one a `BigInteger`) as written; any other a `double`, printed as .NET Core's
+/// `double.ToString()` does: its shortest round-trip digits, in `E+XX` notation when the
+/// point would fall more than 15 (or the digit count) places left of them or 5 right of the
+/// first digit (`1.50` is `1.5`, `1e15` is `1E+15`, `0.00001` is `1E-05`, `2.0` is `2`).
+pub fn dotnet_number(n: &str) -> String {
+    if !n.contains(['.', 'e', 'E']) {
+        // `-0` reads as the long 0.
+        return if n == "-0" {
+            "0".to_string()
+        } else {
+            n.to_string()
+        };
+    }
+    let Ok(x) = n.parse::<f64>() else {
+        return n.to_string();
+    };
+    let sign = if x.is_sign_negative() { "-" } else { "" };
+    if x.is_infinite() {
+        return format!("{sign}Infinity");
+    }
+    if x == 0.0 {
+        return format!("{sign}0");
+    }
+    // Rust's `{:e}` is the shortest round-trip form too: `1.5e0`, `1e15`, `1.25e-7`.
+    let scientific = format!("{:e}", x.abs());
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let count = i32::try_from(digits.len()).unwrap_or(i32::MAX);
+    // Where the point falls after the first `scale` digits (`Number.FormatGeneral`).
+    let scale = exponent + 1;
+    let zeros = |n: i32| "0".repeat(usize::try_from(n).unwrap_or(0));
+    let text = if scale > count.max(15) || scale < -3 {
+        let (first, rest) = digits.split_at(1);
+        let fraction = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
+        let exponent_sign = if exponent < 0 { '-' } else { '+' };
+        format!("{first}{fraction}E{exponent_sign}{:02}", exponent.abs())
+    } else if scale <= 0 {
+        format!("0.{}{digits}", zeros(-scale))
+    } else if scale >= count {
+        format!("{digits}{}", zeros(scale - count))
+    } else {
+        let (whole, fraction) = digits.split_at(usize::try_from(scale).unwrap_or(0));
+        format!("{whole}.{fraction}")
+    };
+    format!("{sign}{text}")
+}
+
 /// The host's `ReadAsEnumerable`: an array's elements; a string that looks like JSON parsed
 /// (an array's elements, or its object); else the value itself.
 fn enumerate(held: Held) -> Vec<Held> {
@@ -312,15 +377,12 @@ fn collect(
             Ok(Item::Text("System.Byte[]".to_string()))
         }
         (_, Held::Json(value)) => Ok(Item::Text(match value {
-            Value::String(text) => text,
-            Value::Bool(true) => "True".to_string(),
-            Value::Bool(false) => "False".to_string(),
             Value::Null => String::new(),
-            Value::Number(n) => n,
             value @ (Value::Object(_) | Value::Array(_)) => {
                 notes.push(format!("item {i}: JSON is written as indented text"));
                 value.to_json_indented()
             }
+            scalar => dotnet_text(&scalar).unwrap_or_default(),
         })),
     }
 }
@@ -342,6 +404,32 @@ mod tests {
 
     fn text(t: &str) -> Item {
         Item::Text(t.to_string())
+    }
+
+    #[test]
+    fn numbers_as_dotnet_prints_them() {
+        let cases = [
+            ("7", "7"),
+            ("-0", "0"),
+            ("12345678901234567890", "12345678901234567890"),
+            ("1.50", "1.5"),
+            ("2.0", "2"),
+            ("-0.0", "-0"),
+            ("1e2", "100"),
+            ("0.1", "0.1"),
+            ("0.0001", "0.0001"),
+            ("0.00001", "1E-05"),
+            ("-1.25e-7", "-1.25E-07"),
+            ("1e14", "100000000000000"),
+            ("1e15", "1E+15"),
+            ("123456789012345678.0", "1.2345678901234568E+17"),
+            ("12345678901234567.0", "12345678901234568"),
+            ("1.7976931348623157e308", "1.7976931348623157E+308"),
+            ("1e999", "Infinity"),
+        ];
+        for (json, printed) in cases {
+            assert_eq!(dotnet_number(json), printed, "{json}");
+        }
     }
 
     #[test]
@@ -454,6 +542,12 @@ mod tests {
         );
         assert_eq!(by_name("bus").items, [text("System.Byte[]")]);
         assert_eq!(by_name("other").items, [text("1"), text("True")]);
+        // A number a collector of strings takes is the double JSON.NET read, printed by .NET.
+        let numbers = read(r#"{"Outputs":{"queue":[1.50,1e15,7]}}"#);
+        assert_eq!(
+            numbers.written[0].items,
+            [text("1.5"), text("1E+15"), text("7")]
+        );
         assert_eq!(by_name(RETURN).items, [Item::Bytes(vec![0x69, 0xb7, 0x1d])]);
         assert_eq!(reading.errors, ["doc: item 0 is not a JSON object"]);
         assert_eq!(

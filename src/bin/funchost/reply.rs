@@ -7,7 +7,7 @@ use std::fmt;
 
 use handler::azure::appfiles::FunctionConfig;
 use handler::azure::bindings::RETURN;
-use handler::azure::host_outputs::{read_outputs, Item};
+use handler::azure::host_outputs::{dotnet_text, read_outputs, Item};
 use handler::azure::json::{self, Value};
 use handler::http::response::Response;
 
@@ -138,7 +138,7 @@ pub fn read(reply: &Reply) -> Result<Outcome, Failure> {
             .iter()
             .map(|item| match item {
                 Value::Null => Ok(String::new()),
-                other => dotnet_text(other).ok_or_else(|| not("Logs must hold strings", other)),
+                other => log_text(other).ok_or_else(|| not("Logs must hold strings", other)),
             })
             .collect::<Result<_, _>>()?,
         Some(other) => return Err(not("Logs must be an array of strings", other)),
@@ -159,11 +159,12 @@ fn not(what: &str, value: &Value) -> Failure {
     Failure::Shape(format!("{what}, not {kind}"))
 }
 
-/// A string, number or boolean as .NET's `ToString` writes it (`True`, `False`).
-fn dotnet_text(value: &Value) -> Option<String> {
+/// An item of `Logs`, a `List<string>`, as JSON.NET's `ReadAsString` reads it: a string as it
+/// is, a number or boolean as its JSON text (`1.50`, `true`).
+fn log_text(value: &Value) -> Option<String> {
     match value {
         Value::String(s) | Value::Number(s) => Some(s.clone()),
-        Value::Bool(b) => Some(if *b { "True" } else { "False" }.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }
 }
@@ -424,12 +425,14 @@ mod tests {
 
     #[test]
     fn responses_from_res() {
-        let r = respond(r#"{"Outputs":{"res":{"statusCode":201,"body":"made","headers":{"X-A":"1","n":2,"b":true}}},"Logs":["a"],"ReturnValue":null}"#).unwrap();
+        let r = respond(r#"{"Outputs":{"res":{"statusCode":201,"body":"made","headers":{"X-A":"1","n":2,"b":true,"f":1.50}}},"Logs":["a"],"ReturnValue":null}"#).unwrap();
         assert_eq!((r.status, r.body.as_slice()), (201, &b"made"[..]));
+        // Each value is the object JSON.NET read, printed by .NET: a double its own way.
         let headers = [
             ("X-A", "1"),
             ("n", "2"),
             ("b", "True"),
+            ("f", "1.5"),
             ("Content-Type", "text/plain; charset=utf-8"),
         ];
         assert_eq!(
@@ -524,6 +527,13 @@ mod tests {
         assert!(next("eventGridTrigger").contains("sends the event again"));
         assert_eq!(next("httpTrigger"), "none");
         assert_eq!(next("kafkaTrigger"), "none");
+    }
+
+    #[test]
+    fn logs_are_read_as_strings() {
+        // `List<string>`: JSON.NET reads a number or boolean item as its JSON text.
+        let logs = outcome(r#"{"Logs":["a",1.50,true,null]}"#).logs;
+        assert_eq!(logs, ["a", "1.50", "true", ""]);
     }
 
     #[test]
