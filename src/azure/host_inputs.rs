@@ -54,16 +54,23 @@ pub fn data(binding: &Binding, content: Option<&[u8]>) -> Result<Value, String> 
         return Ok(Value::String(base64::encode(content)));
     }
     debug_assert!(sends_text(binding));
-    // A Cosmos DB input is a document (or a query's documents) the host read as JSON.
-    if binding.is("cosmosDB")
-        && !matches!(
-            parse("a JSON document")?,
-            Value::Object(_) | Value::Array(_)
-        )
-    {
-        return Err(format!(
-            "{what} takes a JSON document (an object) or a query's array"
-        ));
+    // A Cosmos DB input is a document the item binder gives as its compact JSON text (a .NET
+    // string), or a query's documents (a JArray); a table input's entities are a JArray too
+    // (azure-bindings.md §2.4, §2.8). A JArray is sent as its JSON text, once.
+    let cosmos = binding.is("cosmosDB");
+    if cosmos || binding.is("table") {
+        match parse("a JSON document")? {
+            array @ Value::Array(_) => return Ok(Value::String(array.to_json())),
+            document @ Value::Object(_) if cosmos => {
+                return Ok(encode(&Value::String(document.to_json())))
+            }
+            _ if cosmos => {
+                return Err(format!(
+                    "{what} takes a JSON document (an object) or a query's array"
+                ))
+            }
+            _ => {}
+        }
     }
     // A .NET string: a message's or blob's text, a document's compact JSON.
     let text = std::str::from_utf8(content)
@@ -235,6 +242,23 @@ mod tests {
                 r#"{"type":"cosmosDB","name":"doc","direction":"in"}"#,
                 Some(r#"{"id":"1"}"#),
                 r#""\"{\\\"id\\\":\\\"1\\\"}\"""#,
+            ),
+            // As Cosmos DB gives it: compact.
+            (
+                r#"{"type":"cosmosDB","name":"doc","direction":"in"}"#,
+                Some("{ \"id\": \"1\" }\n"),
+                r#""\"{\\\"id\\\":\\\"1\\\"}\"""#,
+            ),
+            // A query's documents and a table's entities: a JArray, its JSON text once.
+            (
+                r#"{"type":"cosmosDB","name":"docs","direction":"in","sqlQuery":"SELECT * FROM c"}"#,
+                Some(r#"[{"id":"1"}, {"id":"2"}]"#),
+                r#""[{\"id\":\"1\"},{\"id\":\"2\"}]""#,
+            ),
+            (
+                r#"{"type":"table","name":"rows","direction":"in","tableName":"t"}"#,
+                Some(r#"[{"PartitionKey":"p","RowKey":"r"}]"#),
+                r#""[{\"PartitionKey\":\"p\",\"RowKey\":\"r\"}]""#,
             ),
             (
                 r#"{"type":"eventHubTrigger","name":"e","cardinality":"many","dataType":"string"}"#,
