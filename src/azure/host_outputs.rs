@@ -149,18 +149,7 @@ fn written(binding: &Binding, value: &Value, base64_step: bool) -> Result<Writte
     let kind = output_kind(binding);
     let mut notes = Vec::new();
     let items = if kind == OutputKind::Blob {
-        vec![Item::Bytes(match held {
-            Held::Bytes(bytes) => bytes,
-            Held::Json(Value::String(text)) => text.into_bytes(),
-            Held::Json(v @ (Value::Object(_) | Value::Array(_))) => v.to_json().into_bytes(),
-            Held::Json(_) => {
-                return Err(
-                    "a number, boolean or null is written to a blob as raw binary, \
-                            not as its text"
-                        .to_string(),
-                )
-            }
-        })]
+        vec![Item::Bytes(blob_bytes(held, &mut notes)?)]
     } else {
         let mut items = Vec::new();
         for (i, item) in enumerate(held).into_iter().enumerate() {
@@ -183,13 +172,69 @@ fn written(binding: &Binding, value: &Value, base64_step: bool) -> Result<Writte
     })
 }
 
+/// The bytes a blob receives from a value as the host holds it (`FunctionBinding`'s
+/// `ConvertValueToStream`): bytes as they are, a string as UTF-8, an object or array as its
+/// compact JSON; a number or boolean as its raw binary (a `long` cut to a 4-byte int, a
+/// `double`'s 8 bytes, a `bool`'s one byte), noted.
+///
+/// # Errors
+/// A value the conversion has no case for, which fails the invocation: a string JSON.NET read
+/// as a date, or an integer past a `long` (a `BigInteger`).
+fn blob_bytes(held: Held, notes: &mut Vec<String>) -> Result<Vec<u8>, String> {
+    let text = match held {
+        Held::Bytes(bytes) => return Ok(bytes),
+        Held::Json(v @ (Value::Object(_) | Value::Array(_))) => {
+            return Ok(v.to_json().into_bytes())
+        }
+        Held::Json(Value::String(text)) => text,
+        Held::Json(Value::Bool(b)) => {
+            notes.push("a boolean is written to a blob as one byte, not as its text".into());
+            return Ok(vec![u8::from(b)]);
+        }
+        Held::Json(Value::Number(n)) => {
+            let bytes = if n.contains(['.', 'e', 'E']) {
+                n.parse::<f64>().map(|x| x.to_le_bytes().to_vec()).ok()
+            } else {
+                // Truncated as `unchecked((int)(long)value)` does.
+                n.parse::<i64>()
+                    .map(|x| (x as i32).to_le_bytes().to_vec())
+                    .ok()
+            };
+            let Some(bytes) = bytes else {
+                return Err(format!(
+                    "{n} is a BigInteger to the host, which it cannot write to a blob"
+                ));
+            };
+            notes.push(format!(
+                "a number is written to a blob as {} bytes of raw binary, not as its text",
+                bytes.len()
+            ));
+            return Ok(bytes);
+        }
+        // A null writes nothing: `read_outputs` never gets here with one.
+        Held::Json(Value::Null) => return Ok(Vec::new()),
+    };
+    if reads_as_date(&text) {
+        return Err(format!(
+            "JSON.NET reads {text:?} as a date, which the host cannot write to a blob \
+             (ConvertValueToStream has no case for a DateTime)"
+        ));
+    }
+    Ok(text.into_bytes())
+}
+
+/// Whether JSON.NET's reader, as the host reads a reply, takes the string `s` for a date.
+pub(crate) fn reads_as_date(s: &str) -> bool {
+    is_iso_date(s) || is_microsoft_date(s)
+}
+
 /// The first string in `value`, at any depth, that JSON.NET's reader takes for a date
 /// (`DateParseHandling.DateTime`, its default and the host's): ISO 8601 as
 /// `yyyy-MM-ddTHH:mm:ss`, with up to seven digits of fraction and a `Z` or `±HH:mm` zone, or
 /// Microsoft's `/Date(ticks)/`.
 fn first_date(value: &Value) -> Option<&str> {
     match value {
-        Value::String(s) if is_iso_date(s) || is_microsoft_date(s) => Some(s),
+        Value::String(s) if reads_as_date(s) => Some(s),
         Value::Array(items) => items.iter().find_map(first_date),
         Value::Object(members) => members.iter().find_map(|(_, v)| first_date(v)),
         _ => None,
@@ -557,10 +602,33 @@ mod tests {
                 "nope: function.json declares no output \"nope\"",
             ]
         );
-        // A blob cannot take a number as text.
+        // A blob takes a number or boolean as raw binary (a long as a 4-byte int), and fails
+        // on a date and on an integer past a long.
+        let raw = |reply: &str| {
+            let reading = read(reply);
+            assert!(reading.errors.is_empty(), "{reply}: {reading:?}");
+            reading.written[0].items.clone()
+        };
         assert_eq!(
-            read(r#"{"Outputs":{"blob":7}}"#).errors,
-            ["blob: a number, boolean or null is written to a blob as raw binary, not as its text"]
+            raw(r#"{"Outputs":{"blob":4294967303}}"#),
+            [Item::Bytes(vec![7, 0, 0, 0])]
+        );
+        assert_eq!(
+            raw(r#"{"Outputs":{"blob":1.5}}"#),
+            [Item::Bytes(1.5f64.to_le_bytes().to_vec())]
+        );
+        assert_eq!(raw(r#"{"Outputs":{"blob":true}}"#), [Item::Bytes(vec![1])]);
+        assert_eq!(
+            read(r#"{"Outputs":{"textBlob":"2025-01-01T12:00:00Z"}}"#).errors,
+            [
+                "textBlob: JSON.NET reads \"2025-01-01T12:00:00Z\" as a date, which the host \
+              cannot write to a blob (ConvertValueToStream has no case for a DateTime)"
+            ]
+        );
+        assert_eq!(
+            read(r#"{"Outputs":{"blob":12345678901234567890}}"#).errors,
+            ["blob: 12345678901234567890 is a BigInteger to the host, which it cannot write to a \
+              blob"]
         );
         // Nothing set, or null: nothing written.
         assert_eq!(

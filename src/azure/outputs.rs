@@ -24,6 +24,7 @@
 use crate::azure::appfiles::{Binding, FunctionConfig};
 use crate::azure::base64;
 use crate::azure::bindings::{output_kind, OutputKind, RETURN};
+use crate::azure::host_outputs::reads_as_date;
 use crate::azure::json::{self, Value};
 use crate::azure::limits::MAX_OUTPUT_ITEMS;
 
@@ -217,14 +218,24 @@ pub(crate) fn encode(binding: &Binding, value: Output) -> Result<Value, String> 
                 return Ok(text(base64::encode(&bytes)));
             }
             // With dataType binary the host does not decode; it writes the string's UTF-8.
-            String::from_utf8(bytes).map(text).map_err(|e| {
+            let content = String::from_utf8(bytes).map_err(|e| {
                 format!(
                     "the blob output {name:?} has dataType binary, so the host writes a \
                      string as its UTF-8 text and cannot take {} bytes that are not UTF-8 \
                      (remove dataType binary to write bytes)",
                     e.as_bytes().len()
                 )
-            })
+            })?;
+            // A string that is all a date reaches the blob as a DateTime, which the host fails
+            // to write, after the other outputs were written.
+            if reads_as_date(&content) {
+                return Err(format!(
+                    "the blob output {name:?} has dataType binary, so the host reads its \
+                     content {content:?} as JSON, where it is a date, which it cannot write to a \
+                     blob (remove dataType binary, or add a newline)"
+                ));
+            }
+            Ok(text(content))
         }
         OutputKind::ByteMessages if !binding.is_binary() => match value {
             // Only a top-level string is base64-decoded by the host: one message of bytes.
@@ -402,6 +413,12 @@ pub(crate) mod tests {
                 "textBlob",
                 vec![0xffu8].into(),
                 "the blob output \"textBlob\" has dataType binary",
+            ),
+            (
+                "textBlob",
+                "2025-01-01T12:00:00Z".into(),
+                "the blob output \"textBlob\" has dataType binary, so the host reads its \
+                 content \"2025-01-01T12:00:00Z\" as JSON, where it is a date",
             ),
             // Bytes become `System.Byte[]` in Service Bus, and are never decoded in an array.
             (
