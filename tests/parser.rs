@@ -466,6 +466,29 @@ fn valid_cases() -> Vec<Valid> {
             },
         ),
         valid(
+            "Expect is a list: empty elements are ignored (RFC 9110 §5.6.1.2)",
+            "POST / HTTP/1.1\r\nHost: h\r\nExpect: , 100-continue,\r\nContent-Length: 5\r\n\r\n",
+            Head {
+                body: BodyKind::Length(5),
+                expect_continue: true,
+                ..head(
+                    "POST",
+                    "/",
+                    Http11,
+                    &[
+                        ("Host", "h"),
+                        ("Expect", ", 100-continue,"),
+                        ("Content-Length", "5"),
+                    ],
+                )
+            },
+        ),
+        valid(
+            "an empty Expect expects nothing (RFC 9110 §5.6.1.2)",
+            "GET / HTTP/1.1\r\nHost: h\r\nExpect:\r\n\r\n",
+            head("GET", "/", Http11, &[("Host", "h"), ("Expect", "")]),
+        ),
+        valid(
             "HTTP/1.0 cannot expect 100 Continue: ignored (RFC 9110 §10.1.1)",
             "POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
             Head {
@@ -781,6 +804,11 @@ fn reject_cases() -> Vec<Reject> {
         reject(
             "Expect with an unknown expectation (RFC 9110 §10.1.1)",
             get_with(&["Expect: something-else"]),
+            Expectation,
+        ),
+        reject(
+            "Expect with 100-continue and an unknown expectation",
+            get_with(&["Expect: 100-continue, something-else"]),
             Expectation,
         ),
         reject(

@@ -622,6 +622,25 @@ fn expect_100_continue_with_a_chunked_body_is_answered_before_the_body() {
     assert_greets(&next(&mut stream), Some("Azure"));
 }
 
+/// `Expect` is a list whose empty elements are ignored (RFC 9110 §5.6.1.2): a trailing comma,
+/// as a proxy merging field lines may leave, still asks for `100 Continue`. It got `417`, which
+/// llhttp, found by differential testing, does not give.
+#[test]
+fn expect_100_continue_with_an_empty_list_element_is_answered_before_the_body() {
+    let server = Server::start();
+    let mut stream = server.connect();
+    stream
+        .write_all(
+            b"POST /api/HelloRust HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+              Expect: 100-continue,\r\nContent-Length: 10\r\n\r\n",
+        )
+        .unwrap();
+    let interim = read_reply(&mut stream, false).expect("an interim response");
+    assert_eq!(interim.status_line, "HTTP/1.1 100 Continue");
+    stream.write_all(b"name=Azure").unwrap();
+    assert_greets(&next(&mut stream), Some("Azure"));
+}
+
 #[test]
 fn expect_100_continue_over_the_body_limit_is_413_without_100() {
     let server = Server::start();

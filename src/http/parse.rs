@@ -567,10 +567,15 @@ fn decide_framing(version: Version, head: &[u8], fields: &[Field]) -> Result<Fra
             }
         } else if name.eq_ignore_ascii_case(b"expect") && version == Version::Http11 {
             // An HTTP/1.0 client cannot expect 100 Continue; the expectation is ignored there.
-            if value.eq_ignore_ascii_case(b"100-continue") {
-                expect_continue = true;
-            } else {
-                return Err(HttpError::Expectation);
+            // `Expect` is a list (RFC 9110 §10.1.1), whose empty elements a recipient must
+            // ignore (§5.6.1.2): `100-continue,` is 100-continue, and an empty value expects
+            // nothing. Any other member may be refused (417), and is.
+            for expectation in list_tokens(value) {
+                if expectation.eq_ignore_ascii_case(b"100-continue") {
+                    expect_continue = true;
+                } else {
+                    return Err(HttpError::Expectation);
+                }
             }
         }
     }
