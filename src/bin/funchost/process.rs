@@ -260,38 +260,31 @@ impl Supervisor {
     /// Waits until the handler answers (`Ok`), or has exited with code 0 (`Ok` too: calls then
     /// fail with 500, as in the host), or the host gave up or `timeout` passed (`Err`).
     pub fn wait_ready(&self, timeout: Duration) -> Result<(), String> {
-        let deadline = Instant::now() + timeout;
-        let mut state = lock(&self.shared.state);
-        loop {
-            match &*state {
-                State::Ready | State::Exited => return Ok(()),
-                State::Failed(why) => return Err(why.clone()),
-                State::Stopped => return Err("the host is stopping".into()),
-                State::Starting => {}
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(format!(
-                    "the handler was not ready within {} s",
-                    timeout.as_secs()
-                ));
-            }
-            let changed = self.shared.changed.wait_timeout(state, left);
-            state = changed.unwrap_or_else(PoisonError::into_inner).0;
+        let state = lock(&self.shared.state);
+        let waited = self
+            .shared
+            .changed
+            .wait_timeout_while(state, timeout, |state| *state == State::Starting);
+        match &*waited.unwrap_or_else(PoisonError::into_inner).0 {
+            State::Ready | State::Exited => Ok(()),
+            State::Failed(why) => Err(why.clone()),
+            State::Stopped => Err("the host is stopping".into()),
+            State::Starting => Err(format!(
+                "the handler was not ready within {} s",
+                timeout.as_secs()
+            )),
         }
     }
 
     /// Blocks until the host gives up on the handler or is stopped; the reason, if it gave up.
     pub fn wait_failed(&self) -> Option<String> {
-        let mut state = lock(&self.shared.state);
-        loop {
-            match &*state {
-                State::Failed(why) => return Some(why.clone()),
-                State::Stopped => return None,
-                _ => {}
-            }
-            let changed = self.shared.changed.wait(state);
-            state = changed.unwrap_or_else(PoisonError::into_inner);
+        let state = lock(&self.shared.state);
+        let waited = self.shared.changed.wait_while(state, |state| {
+            !matches!(state, State::Failed(_) | State::Stopped)
+        });
+        match &*waited.unwrap_or_else(PoisonError::into_inner) {
+            State::Failed(why) => Some(why.clone()),
+            _ => None,
         }
     }
 
