@@ -621,41 +621,28 @@ impl Shared {
 /// as /proc lets funchost see them (std has no API for it).
 fn port_holders(port: u16) -> Vec<String> {
     let tables = ["/proc/net/tcp", "/proc/net/tcp6"].map(std::fs::read_to_string);
-    let inodes: Vec<u64> = tables
+    let sockets: Vec<String> = tables
         .iter()
         .flatten()
         .flat_map(|table| listening_inodes(table, port))
+        .map(|inode| format!("socket:[{inode}]"))
         .collect();
-    if inodes.is_empty() {
+    if sockets.is_empty() {
         return Vec::new();
     }
-    let sockets: Vec<String> = inodes.iter().map(|i| format!("socket:[{i}]")).collect();
-    let Ok(procs) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let mut holders = Vec::new();
-    for entry in procs.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
-            continue;
-        };
-        let holds = fds.flatten().any(|fd| {
+    let holds = |pid: &u32| {
+        let fds = std::fs::read_dir(format!("/proc/{pid}/fd"));
+        fds.into_iter().flatten().flatten().any(|fd| {
             std::fs::read_link(fd.path())
                 .is_ok_and(|link| sockets.iter().any(|s| link.as_os_str() == s.as_str()))
-        });
-        if holds {
-            let command = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-            let command = String::from_utf8_lossy(&command).replace('\0', " ");
-            holders.push(format!("pid {pid} ({})", command.trim_end()));
-        }
-    }
-    holders
+        })
+    };
+    let described = |pid| {
+        let command = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let command = String::from_utf8_lossy(&command).replace('\0', " ");
+        format!("pid {pid} ({})", command.trim_end())
+    };
+    util::pids().filter(holds).map(described).collect()
 }
 
 /// The inodes of the sockets listening on `port` in a /proc/net/tcp or tcp6 table: each row has

@@ -221,12 +221,7 @@ fn kill_strays() {
 
 /// The pids, but `own`, of the processes whose environment holds the entry `entry`.
 fn marked(entry: &str, own: u32) -> Vec<String> {
-    let Ok(procs) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    procs
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+    crate::util::pids()
         .filter(|&pid| pid != own)
         .filter(|pid| {
             std::fs::read(format!("/proc/{pid}/environ"))
