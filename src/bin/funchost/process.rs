@@ -757,24 +757,21 @@ impl Lines {
 fn utf8_cut(bytes: &[u8]) -> usize {
     let len = bytes.len();
     // A character is at most 4 bytes: its first byte is among the last 4.
-    for back in 1..=len.min(4) {
-        let byte = bytes[len - back];
-        if byte & 0xC0 == 0x80 {
-            continue;
-        }
-        let width = match byte {
-            0xF0..=0xF7 => 4,
-            0xE0..=0xEF => 3,
-            0xC0..=0xDF => 2,
-            _ => 1,
-        };
-        return if width > back && back < len {
-            len - back
-        } else {
-            len
-        };
+    let first = (1..=len.min(4)).find(|&back| bytes[len - back] & 0xC0 != 0x80);
+    let Some(back) = first else {
+        return len;
+    };
+    let width = match bytes[len - back] {
+        0xF0..=0xF7 => 4,
+        0xE0..=0xEF => 3,
+        0xC0..=0xDF => 2,
+        _ => 1,
+    };
+    if width > back && back < len {
+        len - back
+    } else {
+        len
     }
-    len
 }
 
 /// How the host logs a line of the handler's output.
