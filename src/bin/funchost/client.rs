@@ -17,6 +17,7 @@ use handler::http::date;
 use handler::http::error::HttpError;
 use handler::http::limits::MAX_BODY_BYTES;
 use handler::http::parse::{list_tokens, BodyKind};
+use handler::http::request::find_header;
 use handler::http::response::{self, is_bodiless, BodyFraming};
 
 use crate::limits::{
@@ -112,7 +113,7 @@ pub struct Head {
 impl Head {
     /// The first value of `name`, ignoring ASCII case.
     pub fn header(&self, name: &str) -> Option<&str> {
-        handler::http::request::find_header(&self.headers, name)
+        find_header(&self.headers, name)
     }
 
     /// The media type without parameters, lower-cased.
@@ -537,6 +538,16 @@ pub fn request_head(request: &Request) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// The tokens of every `name` field of `headers` (`Connection: close, X-A`), lower-cased.
+pub fn tokens(headers: &[(String, String)], name: &str) -> Vec<String> {
+    headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .flat_map(|(_, v)| list_tokens(v.as_bytes()))
+        .map(|t| String::from_utf8_lossy(t).to_ascii_lowercase())
+        .collect()
+}
+
 /// Parses a response head without its final CRLF CRLF.
 fn parse_head(bytes: &[u8], head_request: bool) -> Result<Head, Error> {
     let text = std::str::from_utf8(bytes)
@@ -568,20 +579,10 @@ fn parse_head(bytes: &[u8], head_request: bool) -> Result<Head, Error> {
         }
         headers.push((name.to_string(), value.trim().to_string()));
     }
-    let tokens = |name: &str| -> Vec<String> {
-        headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .flat_map(|(_, v)| list_tokens(v.as_bytes()))
-            .map(|t| String::from_utf8_lossy(t).to_ascii_lowercase())
-            .collect()
-    };
-    let connection = tokens("connection");
-    let codings = tokens("transfer-encoding");
-    let length = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .map(|(_, v)| {
+    let connection = tokens(&headers, "connection");
+    let codings = tokens(&headers, "transfer-encoding");
+    let length = find_header(&headers, "content-length")
+        .map(|v| {
             let first = v.split(',').next().unwrap_or("").trim();
             first
                 .parse::<usize>()

@@ -11,7 +11,8 @@ use std::time::Instant;
 use handler::http::date;
 use handler::http::error::HttpError;
 use handler::http::limits::BODY_READ_TIMEOUT;
-use handler::http::parse::{list_tokens, Version};
+use handler::http::parse::Version;
+use handler::http::request::find_header;
 use handler::http::response::{self, BodyFraming, Response};
 use handler::http::{self, Handback, Takeover};
 
@@ -38,12 +39,7 @@ const SKIPPED: [&str; 12] = [
 
 /// The headers of `headers` a proxy passes on: not hop-by-hop, nor named by `Connection`.
 fn passed_on(headers: &[(String, String)]) -> impl Iterator<Item = &(String, String)> {
-    let named: Vec<String> = headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("connection"))
-        .flat_map(|(_, v)| list_tokens(v.as_bytes()))
-        .map(|t| String::from_utf8_lossy(t).to_ascii_lowercase())
-        .collect();
+    let named = client::tokens(headers, "connection");
     headers.iter().filter(move |(name, _)| {
         let name = name.to_ascii_lowercase();
         !SKIPPED.contains(&name.as_str()) && !named.contains(&name)
@@ -53,7 +49,7 @@ fn passed_on(headers: &[(String, String)]) -> impl Iterator<Item = &(String, Str
 /// The headers sent to the handler: the client's, minus hop-by-hop ones, plus the destination
 /// Host, `X-Forwarded-*` (set, replacing any the client sent) and the invocation headers.
 fn request_headers(headers: &[(String, String)], port: u16, id: &str) -> Vec<(String, String)> {
-    let original_host = handler::http::request::find_header(headers, "host").unwrap_or_default();
+    let original_host = find_header(headers, "host").unwrap_or_default();
     let mut out = vec![("Host".to_string(), format!("127.0.0.1:{port}"))];
     out.extend(
         passed_on(headers)
