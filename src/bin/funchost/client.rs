@@ -486,7 +486,7 @@ impl Conn {
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 Err(Error::Timeout)
             }
-            Err(e) if e.kind() == ErrorKind::Interrupted => Ok(self.fill(deadline)?),
+            Err(e) if e.kind() == ErrorKind::Interrupted => self.fill(deadline),
             Err(e) => Err(Error::Io(e)),
         }
     }
@@ -524,15 +524,12 @@ fn remaining(deadline: Instant) -> Result<Duration, Error> {
 pub fn request_head(request: &Request) -> Vec<u8> {
     let mut out = format!("{} {} HTTP/1.1\r\n", request.method, request.target);
     for (name, value) in &request.headers {
-        out.push_str(name);
-        out.push_str(": ");
-        out.push_str(value);
-        out.push_str("\r\n");
+        out += &format!("{name}: {value}\r\n");
     }
     match request.body {
         Body::None => {}
-        Body::Length(bytes) => out.push_str(&format!("Content-Length: {}\r\n", bytes.len())),
-        Body::Chunked(_) => out.push_str("Transfer-Encoding: chunked\r\n"),
+        Body::Length(bytes) => out += &format!("Content-Length: {}\r\n", bytes.len()),
+        Body::Chunked(_) => out += "Transfer-Encoding: chunked\r\n",
     }
     out.push_str("\r\n");
     out.into_bytes()
