@@ -16,7 +16,7 @@ use handler::http::chunked::ChunkedDecoder;
 use handler::http::date;
 use handler::http::error::HttpError;
 use handler::http::limits::MAX_BODY_BYTES;
-use handler::http::parse::{list_tokens, BodyKind};
+use handler::http::parse::list_tokens;
 use handler::http::request::find_header;
 use handler::http::response::{self, is_bodiless, BodyFraming};
 
@@ -147,17 +147,6 @@ impl Head {
 pub struct Reply {
     pub head: Head,
     pub body: Vec<u8>,
-}
-
-impl Framing {
-    /// How the server found a request body framed.
-    pub fn of_request(body: BodyKind) -> Framing {
-        match body {
-            BodyKind::None => Framing::Empty,
-            BodyKind::Length(len) => Framing::Length(len),
-            BodyKind::Chunked => Framing::Chunked,
-        }
-    }
 }
 
 /// A connection with its read-ahead buffer: to the handler, or from a client (`Conn::over`).

@@ -11,7 +11,7 @@ use std::time::Instant;
 use handler::http::date;
 use handler::http::error::HttpError;
 use handler::http::limits::BODY_READ_TIMEOUT;
-use handler::http::parse::Version;
+use handler::http::parse::{BodyKind, Version};
 use handler::http::request::find_header;
 use handler::http::response::{self, BodyFraming, Response};
 use handler::http::{self, Handback, Takeover};
@@ -165,7 +165,11 @@ fn exchange(
     let req = handler::Request::from_http(head);
     let received: Vec<(String, String)> = owned_headers(&req).collect();
     let mut headers = request_headers(&received, client.port(), id);
-    let framing = Framing::of_request(conn.body);
+    let framing = match conn.body {
+        BodyKind::None => Framing::Empty,
+        BodyKind::Length(len) => Framing::Length(len),
+        BodyKind::Chunked => Framing::Chunked,
+    };
     match framing {
         // A `Content-Length: 0` goes through as it came.
         Framing::Empty => headers.extend(
