@@ -108,32 +108,30 @@ pub fn relay(
         },
         Err(Relay::BeforeResponse(why)) => {
             // The body may be unread: the connection closes after this answer.
-            let framing = response::Framing {
-                head_only: head.method == "HEAD",
-                keep_alive: false,
-                http10: head.version == Version::Http10,
-            };
-            let mut out = Vec::new();
-            date::with_now(|now| response::encode(&Response::new(502), framing, now, &mut out));
-            let _ = front.write_all(&out, Instant::now() + BODY_READ_TIMEOUT);
+            refuse(&mut front, head, &Response::new(502));
             failed(502, why)
         }
         Err(Relay::Refused(error)) => {
             // The body goes unread: the server reads away what the client still sends before
             // it closes (`Handback::Close`), so the client reads this answer, not a reset.
-            let framing = response::Framing {
-                head_only: head.method == "HEAD",
-                keep_alive: false,
-                http10: head.version == Version::Http10,
-            };
             let refusal = Response::text(error.status(), format!("{error}\n"));
-            let mut out = Vec::new();
-            date::with_now(|now| response::encode(&refusal, framing, now, &mut out));
-            let _ = front.write_all(&out, Instant::now() + BODY_READ_TIMEOUT);
+            refuse(&mut front, head, &refusal);
             failed(error.status(), format!("the client's body: {error}"))
         }
         Err(Relay::During(status, why)) => failed(status, why),
     }
+}
+
+/// Answers the client of `head` with `response`, framed to close the connection after it.
+fn refuse(front: &mut Conn, head: &http::Request<'_>, response: &Response) {
+    let framing = response::Framing {
+        head_only: head.method == "HEAD",
+        keep_alive: false,
+        http10: head.version == Version::Http10,
+    };
+    let mut out = Vec::new();
+    date::with_now(|now| response::encode(response, framing, now, &mut out));
+    let _ = front.write_all(&out, Instant::now() + BODY_READ_TIMEOUT);
 }
 
 /// Why a relay failed.
