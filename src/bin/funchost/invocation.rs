@@ -161,7 +161,7 @@ fn defaults(
             .unwrap_or_default(),
         "blobtrigger" => {
             let length = given.trigger.as_ref().map_or(0, Vec::len).to_string();
-            let properties = object(vec![
+            let properties = Value::object([
                 ("ContentLength", Value::Number(length)),
                 ("ContentType", Value::from("application/octet-stream")),
                 ("CreatedOn", at(0)),
@@ -260,28 +260,15 @@ fn invocation(
         data.push((input.name.clone(), host_inputs::data(input, content)?));
     }
     metadata.set("sys", sys(&function.name, SystemTime::now()));
-    Ok(object(vec![
+    Ok(Value::object([
         ("Data", Value::Object(data)),
         ("Metadata", Value::Object(metadata.0)),
     ]))
 }
 
-fn object(members: Vec<(&str, Value)>) -> Value {
-    Value::Object(
-        members
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-    )
-}
-
+/// An object of strings.
 fn strings(pairs: impl IntoIterator<Item = (String, String)>) -> Value {
-    Value::Object(
-        pairs
-            .into_iter()
-            .map(|(k, v)| (k, Value::from(v)))
-            .collect(),
-    )
+    Value::object(pairs.into_iter().map(|(k, v)| (k, Value::from(v))))
 }
 
 /// `Data.req` for an HTTP trigger (`GetRequestAsJObject`).
@@ -295,13 +282,12 @@ fn request_object(req: &Request, params: &[(String, String)]) -> Value {
                 name,
                 Value::Array(values.into_iter().map(Value::from).collect()),
             )
-        })
-        .collect();
+        });
     let mut members = vec![
         ("Url", Value::from(format!("http://{host}{}", target(req)))),
         ("Method", Value::from(req.method())),
         ("Query", strings(query::collection(req.query()))),
-        ("Headers", Value::Object(headers)),
+        ("Headers", Value::object(headers)),
         ("Params", strings(params.iter().cloned())),
         ("Identities", Value::Array(vec![identity])),
     ];
@@ -315,7 +301,7 @@ fn request_object(req: &Request, params: &[(String, String)]) -> Value {
         };
         members.push(("Body", Value::from(body)));
     }
-    object(members)
+    Value::object(members)
 }
 
 /// The serialized `ClaimsIdentity` of an anonymous caller (shape inferred, azure-host.md §4.1).
@@ -348,7 +334,7 @@ impl BindingData {
 
 /// `sys`: the system binding data of every invocation.
 fn sys(function: &str, now: SystemTime) -> Value {
-    object(vec![
+    Value::object([
         ("MethodName", Value::from(function)),
         ("UtcNow", Value::from(util::json_time(now))),
         ("RandGuid", Value::from(util::guid())),
