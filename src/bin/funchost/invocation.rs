@@ -395,22 +395,6 @@ mod tests {
     }
 
     #[test]
-    fn the_documented_get_request() {
-        let headers = [
-            ("Host", "localhost:7071"),
-            ("User-Agent", "curl/8.5.0"),
-            ("Accept", "*/*"),
-        ];
-        let req = request("GET", "/api/HelloRust?name=Rust", &headers, "");
-        let function = handler::azure::payload::Shape::quickstart()
-            .config()
-            .clone();
-        let expected = r#"{"Data":{"req":{"Url":"http://localhost:7071/api/HelloRust?name=Rust","Method":"GET","Query":{"name":"Rust"},"Headers":{"Host":["localhost:7071"],"User-Agent":["curl/8.5.0"],"Accept":["*/*"]},"Params":{},"Identities":[{"AuthenticationType":null,"IsAuthenticated":false,"Actor":null,"BootstrapContext":null,"Claims":[],"Label":null,"Name":null,"NameClaimType":"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name","RoleClaimType":"http://schemas.microsoft.com/ws/2008/06/identity/claims/role"}]}},"Metadata":{"name":"\"Rust\"","Query":{"name":"Rust"},"Headers":{"Host":"localhost:7071","User-Agent":"curl/8.5.0","Accept":"*/*"},"sys":…}}"#;
-        let invocation = http(&function, &req, &[], &Given::default()).unwrap();
-        assert_eq!(pinned(invocation), expected);
-    }
-
-    #[test]
     fn query_repeats_code_body_and_route_values() {
         let headers = [
             ("Host", "h"),
