@@ -266,28 +266,28 @@ pub fn run(
     host.ready()
         .map_err(|why| format!("the handler did not start: {why}"))?;
     let mut out = std::io::stdout().lock();
-    let invocation = match prepared.sent {
-        Sent::Invocation(invocation) => invocation,
+    // A reply ends its line; a response, as printed, not as sent, only in a terminal, where
+    // the prompt would follow the body on its line.
+    let (bytes, succeeded, end_line) = match prepared.sent {
         Sent::Request(method, target, body) => {
             let (status, bytes) = call_http(host, call, &method, &target, body.as_deref())?;
-            let _ = out.write_all(&bytes);
-            // As printed, not as sent: in a terminal the prompt would follow the body on its line.
-            if out.is_terminal() && !bytes.ends_with(b"\n") {
-                let _ = out.write_all(b"\n");
-            }
-            let _ = out.flush();
-            return Ok(success((200..300).contains(&status)));
+            (bytes, (200..300).contains(&status), out.is_terminal())
         }
+        Sent::Invocation(invocation) => match host.call_trigger(function, &invocation) {
+            Some(called) => (called.reply.body, called.succeeded, true),
+            None => return Ok(ExitCode::FAILURE),
+        },
     };
-    let Some(called) = host.call_trigger(function, &invocation) else {
-        return Ok(ExitCode::FAILURE);
-    };
-    let _ = out.write_all(&called.reply.body);
-    if !called.reply.body.ends_with(b"\n") {
+    let _ = out.write_all(&bytes);
+    if end_line && !bytes.ends_with(b"\n") {
         let _ = out.write_all(b"\n");
     }
     let _ = out.flush();
-    Ok(success(called.succeeded))
+    Ok(if succeeded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Calls an HTTP function through a front door on a free port with `method` and `target`
@@ -348,14 +348,6 @@ fn call_http(
         .encode(reply.head.headers.iter(), length, framing);
     bytes.extend_from_slice(&reply.body);
     Ok((reply.head.status, bytes))
-}
-
-fn success(yes: bool) -> ExitCode {
-    if yes {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
 }
 
 #[cfg(test)]
