@@ -181,7 +181,7 @@ impl FunctionConfig {
     }
 
     /// The trigger's methods; empty means every method.
-    fn methods(&self) -> &[String] {
+    pub fn methods(&self) -> &[String] {
         self.trigger().map_or(&[], |t| &t.methods)
     }
 

@@ -365,6 +365,6 @@ pub fn public_path(app: &AppConfig, function: &FunctionConfig) -> String {
 /// Whether a function's `methods` allow `method` (none listed: every method). A method not
 /// listed does not match the route, so the host answers 404 (azure-project-files.md §2).
 pub fn allows(function: &FunctionConfig, method: &str) -> bool {
-    let methods = function.trigger().map_or(&[][..], |t| &t.methods[..]);
+    let methods = function.methods();
     methods.is_empty() || methods.iter().any(|m| m.eq_ignore_ascii_case(method))
 }

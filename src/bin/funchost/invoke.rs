@@ -230,11 +230,10 @@ fn http_request(
         ));
     }
     if !allows(function, method) {
-        let methods = function.trigger().map_or(&[][..], |t| &t.methods[..]);
         return Err(format!(
             "{} does not accept {method} (methods: {}); the host would answer 404",
             function.name,
-            methods.join(", ")
+            function.methods().join(", ")
         ));
     }
     Ok((method.to_string(), target))

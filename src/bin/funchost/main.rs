@@ -176,13 +176,10 @@ fn print_functions(host: &Host, port: u16, log: Log) {
     }
     let base = format!("http://localhost:{port}");
     for function in functions.iter().filter(|f| f.is_http()) {
-        let methods = function
-            .trigger()
-            .map(|t| &t.methods)
-            .filter(|m| !m.is_empty());
-        let methods = methods.map_or(String::new(), |m| {
-            format!("[{}]", m.join(",").to_ascii_uppercase())
-        });
+        let methods = match function.methods() {
+            [] => String::new(),
+            methods => format!("[{}]", methods.join(",").to_ascii_uppercase()),
+        };
         log.plain(&format!(
             "\t{}: {methods} {base}{}\n",
             function.name,
