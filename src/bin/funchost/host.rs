@@ -20,15 +20,6 @@ use crate::reply::{self, Outcome};
 use crate::util::{self, target, HOST_VERSION};
 use crate::{forward, proxy};
 
-/// How long a call may run: `given` (`--function-timeout`), else host.json's `functionTimeout`.
-pub fn function_timeout(given: Option<Duration>, app: &AppConfig) -> Duration {
-    given.unwrap_or(match app.function_timeout {
-        FunctionTimeout::Default => DEFAULT_FUNCTION_TIMEOUT,
-        FunctionTimeout::After(length) => length,
-        FunctionTimeout::Unbounded => UNBOUNDED,
-    })
-}
-
 /// How the host calls a function's handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -85,13 +76,20 @@ pub struct Host {
 }
 
 impl Host {
+    /// The host of `app` and `handler`, whose calls may run for `function_timeout`
+    /// (`--function-timeout`), else for host.json's `functionTimeout`.
     pub fn new(
         app: AppConfig,
         handler: Option<Supervisor>,
         log: Log,
-        function_timeout: Duration,
+        function_timeout: Option<Duration>,
         given: Given,
     ) -> Result<Host, String> {
+        let function_timeout = function_timeout.unwrap_or(match app.function_timeout {
+            FunctionTimeout::Default => DEFAULT_FUNCTION_TIMEOUT,
+            FunctionTimeout::After(length) => length,
+            FunctionTimeout::Unbounded => UNBOUNDED,
+        });
         let templates = app
             .functions
             .iter()

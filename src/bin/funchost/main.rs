@@ -92,24 +92,29 @@ fn load_app(dir: &Path, log: Log) -> Result<AppConfig, String> {
     Ok(app)
 }
 
-/// Starts the handler for `app`, or `None` when it has no functions (the host starts none).
-fn supervise(
-    app: &AppConfig,
+/// The host of `app`, its handler started, or none when it has no functions (the host starts
+/// none).
+fn start_host(
+    app: AppConfig,
     common: &Common,
     env: Vec<(String, String)>,
     log: Log,
-) -> Result<Option<Supervisor>, String> {
-    if app.functions.is_empty() {
+    given: Given,
+) -> Result<Arc<Host>, String> {
+    let handler = if app.functions.is_empty() {
         log.warn(&format!(
             "No functions found in {}: no handler is started.",
             app.root.display()
         ));
-        return Ok(None);
-    }
-    let launch = Launch::new(app, common.handler.as_deref(), env)?;
-    let port =
-        handler::http::unused_port().map_err(|e| format!("no free port for the handler: {e}"))?;
-    Ok(Some(Supervisor::start(launch, port, log)))
+        None
+    } else {
+        let launch = Launch::new(&app, common.handler.as_deref(), env)?;
+        let port = handler::http::unused_port()
+            .map_err(|e| format!("no free port for the handler: {e}"))?;
+        Some(Supervisor::start(launch, port, log))
+    };
+    let host = Host::new(app, handler, log, common.function_timeout, given)?;
+    Ok(Arc::new(host))
 }
 
 fn start(common: &Common, port: Option<u16>, watch_stdin: bool) -> Result<ExitCode, String> {
@@ -131,9 +136,7 @@ fn start(common: &Common, port: Option<u16>, watch_stdin: bool) -> Result<ExitCo
         format!("cannot listen on 127.0.0.1:{port}: {e}{hint}")
     })?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-    let handler = supervise(&app, common, settings.values, log)?;
-    let timeout = host::function_timeout(common.function_timeout, &app);
-    let host = Arc::new(Host::new(app, handler, log, timeout, Given::default())?);
+    let host = start_host(app, common, settings.values, log, Given::default())?;
     if let Some(handler) = &host.handler {
         if let Err(why) = handler.wait_ready(READY_WAIT) {
             handler.stop();
@@ -232,10 +235,8 @@ fn run_invoke(common: &Common, call: &Call) -> Result<ExitCode, String> {
         }
     };
     let settings = LocalSettings::read(&app.root, log);
-    let handler = supervise(&app, common, settings.values, log)?;
     let given = prepared.given.clone();
-    let timeout = host::function_timeout(common.function_timeout, &app);
-    let host = Arc::new(Host::new(app, handler, log, timeout, given)?);
+    let host = start_host(app, common, settings.values, log, given)?;
     let status = invoke::run(Arc::clone(&host), &function, call, prepared);
     if let Some(handler) = &host.handler {
         handler.stop();
