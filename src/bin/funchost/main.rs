@@ -178,16 +178,15 @@ fn print_functions(host: &Host, port: u16, log: Log) {
         log.plain("\nFunctions:\n");
     }
     let base = format!("http://localhost:{port}");
+    let mut modes = Vec::new();
     for function in functions.iter().filter(|f| f.is_http()) {
         let methods = match function.methods() {
             [] => String::new(),
             methods => format!("[{}]", methods.join(",").to_ascii_uppercase()),
         };
-        log.plain(&format!(
-            "\t{}: {methods} {base}{}\n",
-            function.name,
-            host::public_path(&host.app, function)
-        ));
+        let (name, path) = (&function.name, host::public_path(&host.app, function));
+        log.plain(&format!("\t{name}: {methods} {base}{path}\n"));
+        modes.push(format!("{name} {}", host.mode(function).describe()));
     }
     // The host runs these on their schedule or their service's events; funchost has neither.
     for function in functions.iter().filter(|f| !f.is_http()) {
@@ -196,11 +195,6 @@ fn print_functions(host: &Host, port: u16, log: Log) {
             "\t{name}: {kind} (run it with funchost invoke {name}, or POST {{\"input\":…}} to {base}/admin/functions/{name})\n"
         ));
     }
-    let modes: Vec<String> = functions
-        .iter()
-        .filter(|f| f.is_http())
-        .map(|f| format!("{} {}", f.name, host.mode(f).describe()))
-        .collect();
     if !modes.is_empty() {
         log.info(&format!("HTTP calls: {}", modes.join("; ")));
     }
