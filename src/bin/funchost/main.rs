@@ -24,7 +24,6 @@ mod settings;
 mod util;
 mod watch;
 
-use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -158,9 +157,7 @@ fn start(common: &Common, port: Option<u16>, watch_stdin: bool) -> Result<ExitCo
     if watch_stdin {
         let watched = Arc::clone(&host);
         thread::spawn(move || {
-            let mut sink = [0u8; 256];
-            let mut stdin = std::io::stdin();
-            while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+            let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
             if let Some(handler) = &watched.handler {
                 handler.stop();
             }

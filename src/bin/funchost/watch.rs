@@ -160,8 +160,7 @@ pub fn main(args: &[String]) -> i32 {
     });
     let (closed, lifeline) = mpsc::channel();
     thread::spawn(move || {
-        let mut sink = [0u8; 64];
-        while matches!(io::stdin().read(&mut sink), Ok(n) if n > 0) {}
+        let _ = io::copy(&mut io::stdin(), &mut io::sink());
         let _ = closed.send(());
     });
     let status = loop {
