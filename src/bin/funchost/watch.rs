@@ -135,7 +135,7 @@ pub fn main(args: &[String]) -> i32 {
         Ok(handler) => handler,
         Err(e) => {
             if let Ok(reaper) = &mut reaper {
-                release(reaper);
+                close_and_wait(reaper, REAP_WAIT);
             }
             let _ = writeln!(out, "{FAILED}{e}");
             return 1;
@@ -175,10 +175,11 @@ pub fn main(args: &[String]) -> i32 {
             break stop(&mut handler, reaper.as_mut().ok());
         }
     };
-    // Whatever the handler left running in its group (a wrapper's server) goes now too, and
-    // so does what it started outside the group.
+    // Whatever the handler left running in its group (a wrapper's server) goes now too, as the
+    // reaper sees its stdin close (waited for, not to linger as a zombie), and so does what the
+    // handler started outside the group.
     if let Ok(reaper) = &mut reaper {
-        release(reaper);
+        close_and_wait(reaper, REAP_WAIT);
     }
     kill_strays();
     let Ok(status) = status else {
@@ -278,12 +279,6 @@ fn stop(handler: &mut Child, reaper: Option<&mut Child>) -> io::Result<ExitStatu
     handler.wait()
 }
 
-/// Closes the reaper's stdin, so that it kills what is left of its group and itself, and waits
-/// for it (killing it after `REAP_WAIT`), so that it does not linger as a zombie.
-fn release(reaper: &mut Child) {
-    close_and_wait(reaper, REAP_WAIT);
-}
-
 /// Closes `child`'s stdin and waits up to `wait` for it to exit, then kills it if it has not;
 /// waits for it either way.
 pub fn close_and_wait(child: &mut Child, wait: Duration) {
@@ -323,7 +318,7 @@ mod tests {
             .spawn()
             .expect("start sleep");
         assert_eq!(member.try_wait().unwrap(), None);
-        release(&mut reaper);
+        close_and_wait(&mut reaper, REAP_WAIT);
         let deadline = Instant::now() + Duration::from_secs(5);
         let status = loop {
             if let Some(status) = member.try_wait().unwrap() {
