@@ -32,7 +32,9 @@
 //! does), or why it could not be started. The watcher exits with the handler's exit code (128 +
 //! N for a death by signal N, as .NET reports it).
 
+use std::fs::File;
 use std::io::{self, BufRead, Read, Write};
+use std::os::fd::AsFd;
 use std::os::unix::process::{parent_id, CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -40,9 +42,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::limits::{
-    CHILD_EXIT_POLL, OUTPUT_READ_BYTES, REAP_WAIT, WATCHER_OUTPUT_DRAIN, WATCHER_POLL,
-};
+use crate::limits::{CHILD_EXIT_POLL, REAP_WAIT, WATCHER_OUTPUT_DRAIN, WATCHER_POLL};
 
 /// The first argument that makes funchost a watcher.
 pub const WATCH: &str = "__watch-handler";
@@ -153,7 +153,7 @@ pub fn main(args: &[String]) -> i32 {
     let copied = handler.stdout.take().map(|mut from| {
         let (done, copied) = mpsc::channel();
         thread::spawn(move || {
-            relay(&mut from, &mut io::stdout());
+            relay(&mut from);
             let _ = done.send(());
         });
         copied
@@ -231,21 +231,13 @@ fn marked(entry: &str, own: u32) -> Vec<String> {
         .collect()
 }
 
-/// Passes the handler's stdout on as it comes. Not `io::copy` into `io::stdout()`: that is
-/// line-buffered, so output without a `\n` (a progress bar redrawn with `\r`, a prompt) would
-/// wait in the watcher until a `\n` or a full buffer, where funchost cannot log it.
-fn relay(from: &mut impl Read, to: &mut impl Write) {
-    let mut buf = [0u8; OUTPUT_READ_BYTES];
-    loop {
-        let n = match from.read(&mut buf) {
-            Ok(0) => return,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => return,
-        };
-        if to.write_all(&buf[..n]).and_then(|()| to.flush()).is_err() {
-            return;
-        }
+/// Passes the handler's stdout on as it comes. Not into `io::stdout()`: that is line-buffered,
+/// so output without a `\n` (a progress bar redrawn with `\r`, a prompt) would wait in the
+/// watcher until a `\n` or a full buffer, where funchost cannot log it. A `File` on the same
+/// descriptor buffers nothing.
+fn relay(from: &mut impl Read) {
+    if let Ok(out) = io::stdout().as_fd().try_clone_to_owned() {
+        let _ = io::copy(from, &mut File::from(out));
     }
 }
 
