@@ -302,12 +302,8 @@ impl Host {
         }
         let written = reply::written(function, outcome);
         for (problem, line) in &written.lines {
-            let line = format!("Functions.{name}: {line}");
-            if *problem {
-                self.log.warn(&line);
-            } else {
-                self.log.info(&line);
-            }
+            let say = if *problem { Log::warn } else { Log::info };
+            say(self.log, &format!("Functions.{name}: {line}"));
         }
         if written.failed {
             return Err("an output cannot be written, so the host fails the invocation".into());
