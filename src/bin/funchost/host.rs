@@ -342,18 +342,9 @@ impl Host {
 
 /// The public path of an HTTP function: `/api/HelloRust`.
 pub fn public_path(app: &AppConfig, function: &FunctionConfig) -> String {
-    let mut path = String::new();
-    for part in [app.route_prefix.as_str(), function.route()] {
-        let part = part.trim_matches('/');
-        if !part.is_empty() {
-            path.push('/');
-            path.push_str(part);
-        }
-    }
-    if path.is_empty() {
-        path.push('/');
-    }
-    path
+    let parts = [app.route_prefix.as_str(), function.route()].map(|p| p.trim_matches('/'));
+    let parts: Vec<&str> = parts.into_iter().filter(|p| !p.is_empty()).collect();
+    format!("/{}", parts.join("/"))
 }
 
 /// Whether a function's `methods` allow `method` (none listed: every method). A method not
