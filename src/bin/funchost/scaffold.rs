@@ -5,7 +5,7 @@
 //!
 //! The templates are files in `templates/`; tests/scaffold.rs compiles and runs their sources.
 
-use std::fs::{self, OpenOptions};
+use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -136,11 +136,8 @@ fn module_line(line: &str) -> Option<&str> {
 
 /// Writes a file that must not exist yet.
 fn write_new(path: &Path, text: &str) -> Result<(), String> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+    let mut file =
+        File::create_new(path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
     file.write_all(text.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
