@@ -158,7 +158,7 @@ fn exchange(
     let before = |e: client::Error| Relay::BeforeResponse(e.to_string());
     let mut upstream = match client.checkout() {
         Some(pooled) => pooled,
-        None => with_retries(deadline, || client.connect(deadline)).map_err(before)?,
+        None => connect(client, deadline).map_err(before)?,
     };
     let req = handler::Request::from_http(head);
     let received: Vec<(String, String)> = owned_headers(&req).collect();
@@ -292,15 +292,12 @@ fn pump(
     Ok(())
 }
 
-/// Retries a connection failure, backing off from `PROXY_RETRY_PAUSE`, doubling, at most
-/// `PROXY_RETRY_MAX_PAUSE`.
-fn with_retries<T>(
-    deadline: Instant,
-    mut attempt: impl FnMut() -> Result<T, client::Error>,
-) -> Result<T, client::Error> {
+/// A new connection to the handler; a refused one is tried again, backing off from
+/// `PROXY_RETRY_PAUSE`, doubling, at most `PROXY_RETRY_MAX_PAUSE`.
+fn connect(client: &Client, deadline: Instant) -> Result<Conn, client::Error> {
     let mut pause = PROXY_RETRY_PAUSE;
     for _ in 1..PROXY_ATTEMPTS {
-        match attempt() {
+        match client.connect(deadline) {
             Err(client::Error::Connect(_)) if Instant::now() + pause < deadline => {
                 thread::sleep(pause);
                 pause = (pause * 2).min(PROXY_RETRY_MAX_PAUSE);
@@ -308,7 +305,7 @@ fn with_retries<T>(
             other => return other,
         }
     }
-    attempt()
+    client.connect(deadline)
 }
 
 #[cfg(test)]
