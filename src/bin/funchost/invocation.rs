@@ -176,10 +176,8 @@ fn defaults(
                 );
                 ("Uri", text(uri))
             });
-            let mut members = Vec::from_iter(uri);
-            members.push(("Properties", properties));
-            members.push(("Metadata", none()));
-            members
+            let rest = [("Properties", properties), ("Metadata", none())];
+            uri.into_iter().chain(rest).collect()
         }
         _ => Vec::new(),
     };
