@@ -313,26 +313,21 @@ pub fn written(function: &FunctionConfig, outcome: &Outcome) -> Written {
             line.push_str(" (the host base64-decoded the string)");
         }
         for note in &output.notes {
-            line.push_str("; ");
-            line.push_str(note);
+            line += &format!("; {note}");
         }
         written.lines.push((false, line));
         written.names.push(output.name.clone());
     }
     // Each is "<name>: <reason>".
-    let ignored = reading.ignored.iter().map(|why| (why, false));
-    let failed = reading.errors.iter().map(|why| (why, true));
-    for (why, fails) in ignored.chain(failed) {
+    let cannot = "the host cannot write it";
+    let ignored = reading.ignored.iter().map(|why| (why, false, "ignored"));
+    let failed = reading.errors.iter().map(|why| (why, true, cannot));
+    for (why, fails, what) in ignored.chain(failed) {
         let (name, reason) = why.split_once(": ").unwrap_or((why, ""));
         let outputs = outcome.reply.get_ignore_case("Outputs");
         let value = outputs
             .and_then(|o| o.get(name))
             .or_else(|| outcome.output(name));
-        let what = if fails {
-            "the host cannot write it"
-        } else {
-            "ignored"
-        };
         let line = format!("output '{name}' = {}: {what}: {reason}", shown(value));
         written.lines.push((true, line));
         written.failed |= fails;
