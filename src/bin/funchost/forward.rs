@@ -79,10 +79,7 @@ pub fn request<'a>(
         .iter_mut()
         .find(|(n, _)| n.eq_ignore_ascii_case("user-agent"))
     {
-        Some((_, ua)) => {
-            ua.push(' ');
-            ua.push_str(&agent);
-        }
+        Some((_, ua)) => *ua += &format!(" {agent}"),
         None => headers.push(("User-Agent".into(), agent)),
     }
     headers.push(("X-Azure-Functions-HostVersion".into(), HOST_VERSION.into()));
