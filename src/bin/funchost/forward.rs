@@ -198,31 +198,4 @@ mod tests {
             ]
         );
     }
-
-    #[test]
-    fn bodies_need_a_content_length() {
-        let get = incoming("GET", "/", &[("Host", "h")], "");
-        let sent = request(&get, "/", "127.0.0.1:4000", "ID").unwrap();
-        assert!(matches!(sent.body, Body::None));
-        assert!(sent
-            .headers
-            .iter()
-            .any(|(n, v)| n == "User-Agent" && v == "Azure-Functions-Host/4.1037.0.0"));
-        let post = incoming(
-            "POST",
-            "/",
-            &[("Host", "h"), ("Content-Type", "text/plain")],
-            "",
-        );
-        let sent = request(&post, "/", "127.0.0.1:4000", "ID").unwrap();
-        assert!(matches!(sent.body, Body::Length(b"")));
-        assert!(!sent.headers.iter().any(|(n, _)| n == "Content-Type"));
-        let chunked = incoming(
-            "POST",
-            "/",
-            &[("Host", "h"), ("Transfer-Encoding", "chunked")],
-            "abc",
-        );
-        assert!(request(&chunked, "/", "127.0.0.1:4000", "ID").is_err());
-    }
 }
