@@ -384,13 +384,5 @@ mod tests {
                     .into()
             )
         );
-        assert_eq!(
-            check_options(&timer, Mode::Payload, &path),
-            Err(
-                "--path does not apply to Tick: a timerTrigger function gets the host's \
-                 invocation, not an HTTP request (its trigger's content is --data)"
-                    .into()
-            )
-        );
     }
 }
