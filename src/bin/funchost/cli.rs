@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use handler::http::parse::{is_field_value_byte, is_tchar};
 
+use crate::limits::UNBOUNDED;
 use crate::scaffold::{self, Scaffold};
 
 pub const HELP: &str = "\
@@ -184,8 +185,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                         )
                     })?,
                 };
-                let secs = secs.min(100 * 365 * 24 * 3600);
-                common.function_timeout = Some(Duration::from_secs(secs));
+                common.function_timeout = Some(Duration::from_secs(secs).min(UNBOUNDED));
             }
             "--port" => {
                 let text = value()?;
@@ -439,10 +439,7 @@ mod tests {
             let Ok(Command::Invoke { common, .. }) = huge else {
                 panic!("{huge:?}")
             };
-            assert_eq!(
-                common.function_timeout,
-                Some(Duration::from_secs(100 * 365 * 24 * 3600))
-            );
+            assert_eq!(common.function_timeout, Some(UNBOUNDED));
         }
         let inline = parse(&["invoke", "F", "--data=--x"].map(str::to_string));
         assert!(
