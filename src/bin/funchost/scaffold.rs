@@ -202,7 +202,8 @@ fn register(text: &str, name: &str, module: &str) -> Result<String, String> {
         "add `pub mod {module};` and `Function {{ name: \"{name}\", run: {module}::run }}` to \
          FUNCTIONS by hand"
     );
-    let lines: Vec<&str> = text.lines().collect();
+    let declared = format!("pub mod {module};");
+    let mut lines: Vec<&str> = text.lines().collect();
     let modules: Vec<(usize, &str)> = lines
         .iter()
         .enumerate()
@@ -222,11 +223,8 @@ fn register(text: &str, name: &str, module: &str) -> Result<String, String> {
                 + 1
         }
     };
-    let declared = format!("pub mod {module};");
-    let mut with_module: Vec<&str> = lines.clone();
-    with_module.insert(at, &declared);
-    let mut text = with_module.join("\n");
-    text.push('\n');
+    lines.insert(at, &declared);
+    let text = lines.join("\n") + "\n";
 
     let start = text
         .find(TABLE)
