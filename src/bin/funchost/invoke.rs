@@ -26,14 +26,6 @@ use crate::log::Log;
 use crate::settings::DEFAULT_PORT;
 use crate::util;
 
-/// What a call sends, read and checked before the handler starts.
-#[derive(Debug)]
-pub struct Prepared {
-    /// What the function is given besides an HTTP request.
-    pub given: Given,
-    pub sent: Sent,
-}
-
 /// What a call sends.
 #[derive(Debug)]
 pub enum Sent {
@@ -97,6 +89,8 @@ pub fn check_options(function: &FunctionConfig, mode: Mode, call: &Call) -> Resu
 
 /// Reads the files of `call` (at most one of them stdin) and checks them against `function`'s
 /// bindings: each `--input` names one of its inputs, and every content can be its binding's.
+/// What the function is given besides an HTTP request, and what the call sends, ready before
+/// the handler starts.
 ///
 /// # Errors
 /// A one-line message naming the file, the binding or the value at fault.
@@ -104,7 +98,7 @@ pub fn prepare(
     app: &AppConfig,
     function: &FunctionConfig,
     call: &Call,
-) -> Result<Prepared, String> {
+) -> Result<(Given, Sent), String> {
     let from_stdin = call.data.iter().chain(call.inputs.iter().map(|(_, f)| f));
     if from_stdin.filter(|source| *source == "-").count() > 1 {
         return Err("only one of --data and --input can read stdin (-)".into());
@@ -180,17 +174,11 @@ pub fn prepare(
     let data = call.data.as_deref().map(read).transpose()?;
     if function.is_http() {
         let (method, target) = http_request(app, function, call, data.is_some())?;
-        return Ok(Prepared {
-            given,
-            sent: Sent::Request(method, target, data),
-        });
+        return Ok((given, Sent::Request(method, target, data)));
     }
     given.trigger = data.map(content);
     let invocation = invocation::other(function, &given)?;
-    Ok(Prepared {
-        given,
-        sent: Sent::Invocation(invocation),
-    })
+    Ok((given, Sent::Invocation(invocation)))
 }
 
 /// The method and target of a call to the HTTP `function`: GET, or POST with a body, at its
@@ -251,7 +239,7 @@ fn read(source: &str) -> Result<Vec<u8>, String> {
     std::fs::read(source).map_err(|e| format!("cannot read {source}: {e}"))
 }
 
-/// Sends `call` to `function` once the handler is ready, and prints the reply; the exit
+/// Sends `sent` to `function` once the handler is ready, and prints the reply; the exit
 /// status: success for a 2xx (or, for another trigger, a reply and outputs the host can use).
 ///
 /// # Errors
@@ -260,14 +248,14 @@ pub fn run(
     host: Arc<Host>,
     function: &FunctionConfig,
     call: &Call,
-    prepared: Prepared,
+    sent: Sent,
 ) -> Result<ExitCode, String> {
     host.ready()
         .map_err(|why| format!("the handler did not start: {why}"))?;
     let mut out = std::io::stdout().lock();
     // A reply ends its line; a response, as printed, not as sent, only in a terminal, where
     // the prompt would follow the body on its line.
-    let (bytes, succeeded, end_line) = match prepared.sent {
+    let (bytes, succeeded, end_line) = match sent {
         Sent::Request(method, target, body) => {
             let (status, bytes) = call_http(host, call, &method, &target, body.as_deref())?;
             (bytes, (200..300).contains(&status), out.is_terminal())

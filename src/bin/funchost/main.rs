@@ -218,7 +218,7 @@ fn run_invoke(common: &Common, call: &Call) -> Result<ExitCode, String> {
     };
     let prepared = invoke::check_options(&function, host::mode_of(&app, &function), call)
         .and_then(|()| invoke::prepare(&app, &function, call));
-    let prepared = match prepared {
+    let (given, sent) = match prepared {
         Ok(prepared) => prepared,
         Err(message) => {
             say(&message);
@@ -226,9 +226,8 @@ fn run_invoke(common: &Common, call: &Call) -> Result<ExitCode, String> {
         }
     };
     let settings = LocalSettings::read(&app.root, log);
-    let given = prepared.given.clone();
     let host = start_host(app, common, settings.values, log, given)?;
-    let status = invoke::run(Arc::clone(&host), &function, call, prepared);
+    let status = invoke::run(Arc::clone(&host), &function, call, sent);
     if let Some(handler) = &host.handler {
         handler.stop();
     }
