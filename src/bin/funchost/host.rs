@@ -51,16 +51,6 @@ pub fn mode_of(app: &AppConfig, function: &FunctionConfig) -> Mode {
     }
 }
 
-/// The result of invoking a non-HTTP function.
-#[derive(Debug)]
-pub struct TriggerCall {
-    /// The handler's HTTP reply.
-    pub reply: Reply,
-    /// Whether the host would record the invocation as a success: a reply it can use, and
-    /// outputs it can write.
-    pub succeeded: bool,
-}
-
 /// The app and its handler.
 #[derive(Debug)]
 pub struct Host {
@@ -203,12 +193,14 @@ impl Host {
         }
     }
 
-    /// Invokes a non-HTTP function in payload mode with `invocation` (`invocation::other`).
+    /// Invokes a non-HTTP function in payload mode with `invocation` (`invocation::other`): the
+    /// handler's reply, and whether the host would record the invocation as a success (a reply
+    /// it can use, and outputs it can write); `None` when no reply came.
     pub fn call_trigger(
         &self,
         function: &FunctionConfig,
         invocation: &Value,
-    ) -> Option<TriggerCall> {
+    ) -> Option<(Reply, bool)> {
         let started = Instant::now();
         let id = util::guid();
         let what = format!(
@@ -230,7 +222,7 @@ impl Host {
         let written = outcome.and_then(|outcome| self.log_outcome(function, &outcome));
         let succeeded = written.is_ok();
         self.log_call(function, &what, reply.head.status, started, written);
-        Some(TriggerCall { reply, succeeded })
+        Some((reply, succeeded))
     }
 
     /// `POST /<FunctionName>` with the invocation as a chunked JSON body.

@@ -261,7 +261,7 @@ pub fn run(
             (bytes, (200..300).contains(&status), out.is_terminal())
         }
         Sent::Invocation(invocation) => match host.call_trigger(function, &invocation) {
-            Some(called) => (called.reply.body, called.succeeded, true),
+            Some((reply, succeeded)) => (reply.body, succeeded, true),
             None => return Ok(ExitCode::FAILURE),
         },
     };
