@@ -4,7 +4,7 @@
 //! It does what azure-host.md §7 lists: starts the handler the way the host does
 //! (`process`), reaches it with the host's HTTP client behaviour (`client`), and serves
 //! `/api/<route>` on the handler library's own server (`front`) in forwarding (`forward`),
-//! payload (`payload`) or proxying (`proxy`) mode (`host`); `invoke` sends one call.
+//! payload (`invocation`, `reply`) or proxying (`proxy`) mode (`host`); `invoke` sends one call.
 #![forbid(unsafe_code)]
 
 mod cli;
