@@ -818,12 +818,6 @@ mod tests {
                 "listening on http://127.0.0.1:1",
             ),
             (
-                "handler: panicked at src/f.rs:1:1: boom",
-                true,
-                Level::Error,
-                "panicked at src/f.rs:1:1: boom",
-            ),
-            (
                 "handler: warning: Tick is registered but",
                 true,
                 Level::Warning,
