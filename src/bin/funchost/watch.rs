@@ -234,11 +234,13 @@ fn marked(entry: &str, own: u32) -> Vec<String> {
 /// Passes the handler's stdout on as it comes. Not into `io::stdout()`: that is line-buffered,
 /// so output without a `\n` (a progress bar redrawn with `\r`, a prompt) would wait in the
 /// watcher until a `\n` or a full buffer, where funchost cannot log it. A `File` on the same
-/// descriptor buffers nothing.
+/// descriptor buffers nothing. Without a descriptor to spare, line-buffered it is: the handler
+/// must never block on a pipe no one reads.
 fn relay(from: &mut impl Read) {
-    if let Ok(out) = io::stdout().as_fd().try_clone_to_owned() {
-        let _ = io::copy(from, &mut File::from(out));
-    }
+    let _ = match io::stdout().as_fd().try_clone_to_owned() {
+        Ok(out) => io::copy(from, &mut File::from(out)),
+        Err(_) => io::copy(from, &mut io::stdout()),
+    };
 }
 
 /// The reaper, waiting on its stdin in a new process group that it leads.
