@@ -719,6 +719,9 @@ struct Lines {
     pending: Vec<u8>,
     /// The last byte fed ended a line with `\r`: a `\n` next belongs to that end.
     after_cr: bool,
+    /// The last byte fed filled a piece, logged whole: a line end next ends that line, and
+    /// is not a line of its own.
+    after_cut: bool,
 }
 
 impl Lines {
@@ -729,16 +732,20 @@ impl Lines {
                 continue;
             }
             if byte == b'\r' || byte == b'\n' {
-                line(&self.pending);
+                if !std::mem::take(&mut self.after_cut) {
+                    line(&self.pending);
+                }
                 self.pending.clear();
                 self.after_cr = byte == b'\r';
                 continue;
             }
+            self.after_cut = false;
             self.pending.push(byte);
             if self.pending.len() >= MAX_OUTPUT_LINE_BYTES {
                 let cut = utf8_cut(&self.pending);
                 line(&self.pending[..cut]);
                 self.pending.drain(..cut);
+                self.after_cut = self.pending.is_empty();
             }
         }
     }
@@ -870,6 +877,14 @@ mod tests {
         let lines = cut(&[&long[..7], &long[7..], b"\n"]);
         let lengths: Vec<usize> = lines.iter().map(Vec::len).collect();
         assert_eq!(lengths, [MAX_OUTPUT_LINE_BYTES, MAX_OUTPUT_LINE_BYTES, 5]);
+        // A line of exactly the bound is one piece, its end no empty line after it.
+        let exact = vec![b'x'; MAX_OUTPUT_LINE_BYTES];
+        for end in [&b"\n"[..], b"\r\n", b"\r"] {
+            let lines = cut(&[&exact, end, b"next\n"]);
+            assert_eq!(lines, [exact.clone(), b"next".to_vec()]);
+        }
+        let lines = cut(&[&exact, b"\n\n"]);
+        assert_eq!(lines, [exact.clone(), Vec::new()]);
         let mut accented = vec![b'x'; MAX_OUTPUT_LINE_BYTES - 1];
         accented.extend_from_slice("é!".as_bytes());
         let lines = cut(&[&accented]);
