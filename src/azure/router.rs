@@ -101,8 +101,7 @@ impl Router {
                 ));
             };
             if app.forwards(config) {
-                let methods = config.trigger().map_or(&[][..], |t| &t.methods[..]);
-                let methods: Vec<&str> = methods.iter().map(String::as_str).collect();
+                let methods: Vec<&str> = config.methods().iter().map(String::as_str).collect();
                 router.push_forwarded(function, app.template(config)?, &methods);
             } else {
                 invoked.push(&config.name);
