@@ -552,6 +552,7 @@ fn every_error_answers_its_status() {
         (Connect, 501),
         (Busy, 503),
         (Overloaded, 503),
+        (NoWorker, 503),
         (Version, 505),
     ];
     /// Does not compile when a variant is added and missing from the table above.
@@ -559,7 +560,7 @@ fn every_error_answers_its_status() {
         match error {
             RequestLine | Method | Target | Header | Host | ContentLength | Framing | Chunked
             | Timeout | BodyTimeout | BodyTooLarge | TargetTooLong | Expectation | HeadTooLarge
-            | UnknownCoding | Connect | Busy | Overloaded | Version => {}
+            | UnknownCoding | Connect | Busy | Overloaded | NoWorker | Version => {}
         }
     }
     for (error, status) in table {

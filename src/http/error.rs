@@ -56,6 +56,9 @@ pub enum HttpError {
     Busy,
     /// A connection past `MAX_CONNECTIONS` (or what the open-file limit allows).
     Overloaded,
+    /// A connection that no thread could serve: no worker runs and the system refuses to start
+    /// one (`ulimit -u`, a cgroup's `pids.max`).
+    NoWorker,
 }
 
 impl HttpError {
@@ -76,7 +79,7 @@ impl HttpError {
             HttpError::Expectation => 417,
             HttpError::HeadTooLarge => 431,
             HttpError::UnknownCoding | HttpError::Connect => 501,
-            HttpError::Busy | HttpError::Overloaded => 503,
+            HttpError::Busy | HttpError::Overloaded | HttpError::NoWorker => 503,
             HttpError::Version => 505,
         }
     }
@@ -104,6 +107,7 @@ impl fmt::Display for HttpError {
             HttpError::Expectation => "unsupported expectation",
             HttpError::Busy => "too many slow request bodies; retry",
             HttpError::Overloaded => "too many open connections; retry",
+            HttpError::NoWorker => "no thread to serve it: the system refuses new ones; retry",
         })
     }
 }

@@ -86,10 +86,17 @@
 //! `MAX_LINGERING` linger, `MAX_WRITE_WAITING` write answers that cannot wait, and none waits
 //! otherwise on a client that does not read, so idle and slow clients never hold the workers a
 //! waiting client needs.
+//!
+//! When the system refuses a thread (`ulimit -u`, a cgroup's `pids.max`), the pool goes on with
+//! the workers it has: lingering ones give theirs back as at `MAX_WORKERS`, the sweeper serves a
+//! queued connection itself each round while no worker is free for it (it steps down to a worker
+//! and sweeping goes to the next one free, itself when no other is), and with no worker at all a
+//! new connection is answered `503`.
 
 use std::collections::VecDeque;
+use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -109,6 +116,13 @@ pub struct Pool {
     ready: Mutex<Ready>,
     work: Condvar,
     sweep: Sweep,
+    /// Set while a job waits that no worker is free for and none could be started, the system
+    /// refusing threads (`ulimit -u`, a cgroup's `pids.max`): the sweeper, which may be the
+    /// only worker there is, then serves such jobs itself, one a round (`Pool::step_down`).
+    stranded: AtomicBool,
+    /// How many more threads may start, in tests: a system that runs out of them.
+    #[cfg(test)]
+    threads_left: AtomicUsize,
 }
 
 /// Work for a worker.
@@ -125,6 +139,8 @@ struct Ready {
     queue: VecDeque<Job>,
     workers: usize,
     free: usize,
+    /// The last worker could not be started: said once, until one starts again.
+    spawn_failing: bool,
 }
 
 /// The sweeper's state.
@@ -225,43 +241,105 @@ impl Pool {
                 sweeper_tid: AtomicU64::new(0),
                 epoch: Instant::now(),
             },
+            stranded: AtomicBool::new(false),
+            #[cfg(test)]
+            threads_left: AtomicUsize::new(usize::MAX),
         })
     }
 
-    /// Queues a connection that has bytes to read, starting a worker if none is free.
-    pub fn submit(self: &Arc<Self>, conn: Conn) {
-        self.queue(Job::Serve(conn));
+    /// Queues a new connection, starting a worker if none is free; gives it back (`Some`) when
+    /// no worker runs and none can be started (the system refuses threads), since nothing
+    /// would ever serve it: the accept loop refuses it instead.
+    pub fn submit(self: &Arc<Self>, conn: Conn) -> Option<Conn> {
+        match self.queue(Job::Serve(conn)) {
+            Some(Job::Serve(conn)) => Some(conn),
+            _ => None,
+        }
+    }
+
+    /// Queues a connection for a worker, from a worker (or the sweeper, one): one runs, so it is
+    /// never given back.
+    fn hand_to_worker(self: &Arc<Self>, conn: Conn) {
+        let _ = self.queue(Job::Serve(conn));
     }
 
     /// Queues a job, starting a worker if none is free. Sweeping goes first: while no thread
-    /// sweeps, every parked connection waits.
-    fn queue(self: &Arc<Self>, job: Job) {
+    /// sweeps, every parked connection waits. When no worker is free and none can start (at
+    /// `MAX_WORKERS`, or refused a thread), lingering workers give theirs back
+    /// (`short_of_workers`); when refused one, the sweeper serves the job unless a worker comes
+    /// free first (`stranded`): a pool held at a few threads by the system would otherwise
+    /// leave a job waiting on workers that linger for a minute, or on a sweeper that never
+    /// stops sweeping. With no worker at all, the job is given back (`Some`).
+    fn queue(self: &Arc<Self>, job: Job) -> Option<Job> {
         let mut ready = lock(&self.ready);
+        let waiting = ready.queue.len() >= ready.free;
+        let started = waiting && ready.workers < MAX_WORKERS && self.spawn_worker(&mut ready);
+        if ready.workers == 0 {
+            return Some(job);
+        }
         match job {
             Job::Serve(_) => ready.queue.push_back(job),
             Job::Sweep(_) => ready.queue.push_front(job),
         }
-        if ready.queue.len() > ready.free && ready.workers < MAX_WORKERS {
-            self.spawn_worker(&mut ready);
-        }
-        if ready.queue.len() > ready.free && ready.workers >= MAX_WORKERS {
+        let refused = waiting && !started && ready.workers < MAX_WORKERS;
+        if waiting && (ready.workers >= MAX_WORKERS || refused) {
             self.ctx.short_of_workers.store(true, Ordering::Relaxed);
+        }
+        if refused {
+            self.stranded.store(true, Ordering::Relaxed);
         }
         drop(ready);
         self.work.notify_one();
+        if refused {
+            // A sweeper asleep with nothing to sweep looks at `stranded` under the inbox's lock
+            // before it waits: taken here, the wake-up cannot fall between the two.
+            drop(lock(&self.sweep.inbox));
+            self.sweep.parked.notify_all();
+        }
+        None
     }
 
-    fn spawn_worker(self: &Arc<Self>, ready: &mut Ready) {
+    /// Starts a worker; whether it started.
+    fn spawn_worker(self: &Arc<Self>, ready: &mut Ready) -> bool {
         let pool = Arc::clone(self);
-        let spawned = thread::Builder::new()
-            .name("worker".into())
-            .stack_size(WORKER_STACK_BYTES)
-            .spawn(move || pool.work());
-        match spawned {
-            Ok(_) => ready.workers += 1,
-            // Out of threads: queued jobs wait for a running worker instead.
-            Err(e) => complain(format_args!("cannot start a worker thread: {e}")),
+        match self.start_thread("worker", move || pool.work()) {
+            Ok(()) => {
+                ready.workers += 1;
+                ready.spawn_failing = false;
+                true
+            }
+            // Out of threads: queued jobs wait for a running worker instead. Said once per
+            // spell: a line per connection would flood the log while it lasts.
+            Err(e) => {
+                if !std::mem::replace(&mut ready.spawn_failing, true) {
+                    let meanwhile = match ready.workers {
+                        0 => "new connections get 503 until one starts".to_string(),
+                        n => format!("the {n} running serve what waits"),
+                    };
+                    complain(format_args!(
+                        "cannot start a worker thread ({meanwhile}): {e}"
+                    ));
+                }
+                false
+            }
         }
+    }
+
+    /// Starts a server thread named `name`, with `WORKER_STACK_BYTES` of stack.
+    fn start_thread(&self, name: &str, run: impl FnOnce() + Send + 'static) -> io::Result<()> {
+        #[cfg(test)]
+        if self
+            .threads_left
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_err()
+        {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        thread::Builder::new()
+            .name(name.into())
+            .stack_size(WORKER_STACK_BYTES)
+            .spawn(run)
+            .map(drop)
     }
 
     /// Hands a quiet connection to the sweeper, starting one (and its watchdog) on first use.
@@ -279,13 +357,10 @@ impl Pool {
         // Wakes the sweeper, and the watchdog if it sleeps with it.
         self.sweep.parked.notify_all();
         if start {
-            self.queue(Job::Sweep(0));
+            // From a worker, which takes it if no other does.
+            let _ = self.queue(Job::Sweep(0));
             let pool = Arc::clone(self);
-            if let Err(e) = thread::Builder::new()
-                .name("watchdog".into())
-                .stack_size(WORKER_STACK_BYTES)
-                .spawn(move || pool.watch())
-            {
+            if let Err(e) = self.start_thread("watchdog", move || pool.watch()) {
                 // Without a watchdog a slow function delays swept connections; still served.
                 complain(format_args!("cannot start the sweeper's watchdog: {e}"));
             }
@@ -314,7 +389,7 @@ impl Pool {
             Ok(Next::Park(conn)) => self.park(conn),
             Ok(Next::HandOff(mut conn)) => {
                 conn.expect_bytes();
-                self.submit(conn);
+                self.hand_to_worker(conn);
             }
             Ok(Next::Close) => {}
             Err(_) => *scratch = Scratch::default(),
@@ -325,10 +400,15 @@ impl Pool {
         let mut ready = lock(&self.ready);
         loop {
             if let Some(job) = ready.queue.pop_front() {
-                if ready.queue.len() <= ready.free
-                    && self.ctx.short_of_workers.load(Ordering::Relaxed)
-                {
-                    self.ctx.short_of_workers.store(false, Ordering::Relaxed);
+                if ready.queue.len() <= ready.free {
+                    // Every job left has a free worker: none waits on lingering ones, nor
+                    // on the sweeper.
+                    if self.ctx.short_of_workers.load(Ordering::Relaxed) {
+                        self.ctx.short_of_workers.store(false, Ordering::Relaxed);
+                    }
+                    if self.stranded.load(Ordering::Relaxed) {
+                        self.stranded.store(false, Ordering::Relaxed);
+                    }
                 }
                 return Some(job);
             }
@@ -374,11 +454,19 @@ impl Pool {
             .store(thread_id().unwrap_or(0), Ordering::Release);
         let mut set = lock(&sweep.set);
         loop {
+            if self.stranded.load(Ordering::Relaxed) {
+                if let Some(conn) = self.take_stranded() {
+                    drop(set);
+                    self.step_down(generation, conn, scratch);
+                    return;
+                }
+            }
             // Locks are taken in one order, the set then the inbox.
             let empty = set.hot.is_empty() && set.cold.is_empty() && set.again.is_empty();
             if sweep.inbox_len.load(Ordering::Acquire) > 0 || empty || !pause.is_zero() {
                 let inbox = lock(&sweep.inbox);
-                let mut inbox = if inbox.conns.is_empty() && (empty || !pause.is_zero()) {
+                let idle = inbox.conns.is_empty() && !self.stranded.load(Ordering::Relaxed);
+                let mut inbox = if idle && (empty || !pause.is_zero()) {
                     if empty {
                         // Nothing to sweep: not busy, whatever the last round found.
                         self.ctx.sweeper_busy.store(false, Ordering::Relaxed);
@@ -458,6 +546,42 @@ impl Pool {
         }
     }
 
+    /// A connection queued for a worker while none is free and none could be started
+    /// (`stranded`), for the sweeper to serve; `None`, and `stranded` cleared, when there is none.
+    fn take_stranded(&self) -> Option<Conn> {
+        let mut ready = lock(&self.ready);
+        if ready.free == 0 {
+            let at = ready
+                .queue
+                .iter()
+                .position(|job| matches!(job, Job::Serve(_)));
+            if let Some(Job::Serve(conn)) = at.and_then(|at| ready.queue.remove(at)) {
+                return Some(conn);
+            }
+        }
+        self.stranded.store(false, Ordering::Relaxed);
+        None
+    }
+
+    /// The sweeper of `generation` serves `conn`, a job no worker could take (`stranded`), as a
+    /// worker would: sweeping goes on in the next generation, queued first, so the first worker
+    /// free takes it, this one when no other is. A pool the system holds at one thread so
+    /// serves its queued connections one per round; it kept sweeping, and they waited for good.
+    fn step_down(self: &Arc<Self>, generation: u64, conn: Conn, scratch: &mut Scratch) {
+        let next = generation + 1;
+        let sweep = &self.sweep;
+        if sweep
+            .generation
+            .compare_exchange(generation, next, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            // From a worker, this one: never given back.
+            let _ = self.queue(Job::Sweep(next));
+        }
+        // Else the watchdog has just relieved it: the next sweeper is queued already.
+        self.serve(conn, scratch, Role::Worker);
+    }
+
     /// Reads every connection of the hot list (or the `cold` one) once, serving or handing
     /// over those with a request; a hot one quiet for `HOT_FOR` turns cold. The set and how many
     /// had a request, or `None` when this sweeper has been relieved meanwhile.
@@ -511,7 +635,7 @@ impl Pool {
         let few = !stay && set.hot.len() + set.again.len() < self.ctx.lingering_room();
         if few || (round.inline > 0 && round.cost() > INLINE_MAX_COST) {
             conn.hand_over(scratch);
-            self.submit(conn);
+            self.hand_to_worker(conn);
             return Some(set);
         }
         round.inline += 1;
@@ -568,7 +692,7 @@ impl Pool {
             Next::Park(conn) => self.park(conn),
             Next::HandOff(mut conn) => {
                 conn.expect_bytes();
-                self.submit(conn);
+                self.hand_to_worker(conn);
             }
             Next::Close => {}
         }
@@ -606,7 +730,8 @@ impl Pool {
                     .is_ok()
             {
                 let next = sweep.generation.fetch_add(1, Ordering::AcqRel) + 1;
-                self.queue(Job::Sweep(next));
+                // The stalled sweeper is a worker, which takes it if no other does.
+                let _ = self.queue(Job::Sweep(next));
             }
         }
     }
@@ -673,6 +798,106 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::conn::Slot;
+    use crate::http::{Request, Response};
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+
+    struct Hello;
+    impl Handler for Hello {
+        fn handle(&self, _req: &Request<'_>) -> Response {
+            Response::text(200, "hello")
+        }
+    }
+
+    /// A pool that may start `threads` threads, and a listener for its connections.
+    fn pool_with_threads(threads: usize) -> (Arc<Pool>, TcpListener) {
+        let pool = Pool::new(Arc::new(Hello));
+        pool.threads_left.store(threads, Ordering::Release);
+        (pool, TcpListener::bind("127.0.0.1:0").unwrap())
+    }
+
+    /// A client connected to `listener`, and its connection as the accept loop makes it.
+    fn connect(listener: &TcpListener) -> (TcpStream, Conn) {
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(3)))
+            .unwrap();
+        let (stream, _) = listener.accept().unwrap();
+        stream
+            .set_write_timeout(Some(crate::http::limits::WRITE_STALL))
+            .unwrap();
+        let slot = Slot::take(&Arc::new(AtomicUsize::new(0)), 1).unwrap();
+        (client, Conn::new(stream, slot))
+    }
+
+    const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+
+    /// Sends what is left of a request and waits for its answer; whether it came, in time.
+    fn answered(client: &mut TcpStream, rest: &[u8]) -> bool {
+        client.write_all(rest).unwrap();
+        let started = Instant::now();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !got.ends_with(b"hello") && started.elapsed() < Duration::from_secs(3) {
+            match client.read(&mut buf) {
+                Ok(n) if n > 0 => got.extend_from_slice(&buf[..n]),
+                _ => break,
+            }
+        }
+        got.starts_with(b"HTTP/1.1 200 ") && got.ends_with(b"hello")
+    }
+
+    /// The system refuses threads (`ulimit -u`) with two workers running, each lingering on an
+    /// idle keep-alive connection: a new client waited the whole `LINGER` (60 s), since the
+    /// workers gave their connections back only at `MAX_WORKERS`. Found by review.
+    #[test]
+    fn workers_refused_more_threads_stop_lingering_for_a_new_client() {
+        let (pool, listener) = pool_with_threads(2);
+        let mut idle = Vec::new();
+        for _ in 0..2 {
+            let (mut client, conn) = connect(&listener);
+            assert!(pool.submit(conn).is_none());
+            assert!(answered(&mut client, REQUEST), "a first client");
+            idle.push(client);
+        }
+        let (mut client, conn) = connect(&listener);
+        assert!(pool.submit(conn).is_none(), "two workers run");
+        assert!(
+            answered(&mut client, REQUEST),
+            "a new client waited on workers lingering on idle clients"
+        );
+    }
+
+    /// The system refuses threads with one worker running: it became the sweeper at its first
+    /// park, and swept for good, so every connection queued after (and every request it handed
+    /// on for a worker to serve) waited forever. Found by review, under `prlimit --nproc`.
+    #[test]
+    fn a_pool_held_at_one_thread_serves_new_connections_while_it_sweeps() {
+        let (pool, listener) = pool_with_threads(1);
+        let (mut parked, conn) = connect(&listener);
+        assert!(pool.submit(conn).is_none());
+        // Half a head: its worker waits HEAD_LINGER for the rest, then parks it and sweeps.
+        parked.write_all(&REQUEST[..10]).unwrap();
+        thread::sleep(Duration::from_millis(100));
+        let (mut client, conn) = connect(&listener);
+        assert!(pool.submit(conn).is_none(), "one worker runs");
+        assert!(answered(&mut client, REQUEST), "a new connection");
+        assert!(
+            answered(&mut parked, &REQUEST[10..]),
+            "the swept one's request"
+        );
+    }
+
+    /// With no worker running and none able to start, the connection comes back for the accept
+    /// loop to refuse, rather than waiting in a queue nothing takes from.
+    #[test]
+    fn a_pool_that_can_start_no_thread_gives_the_connection_back() {
+        let (pool, listener) = pool_with_threads(0);
+        let (_client, conn) = connect(&listener);
+        assert!(pool.submit(conn).is_some());
+        assert!(lock(&pool.ready).queue.is_empty());
+    }
 
     #[test]
     fn a_pause_doubles_to_its_cap_and_keeps_the_share() {

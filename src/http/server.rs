@@ -48,7 +48,7 @@ pub fn serve(listener: TcpListener, handler: Arc<dyn Handler>) -> ! {
                         ));
                         refusing = true;
                     }
-                    refuse_overloaded(stream);
+                    refuse(stream, HttpError::Overloaded);
                     continue;
                 };
                 refusing = false;
@@ -58,7 +58,10 @@ pub fn serve(listener: TcpListener, handler: Arc<dyn Handler>) -> ! {
                 if stream.set_write_timeout(Some(WRITE_STALL)).is_err() {
                     continue;
                 }
-                pool.submit(Conn::new(stream, slot));
+                // Given back when no thread can serve it (the pool has said why, once).
+                if let Some(conn) = pool.submit(Conn::new(stream, slot)) {
+                    refuse(conn.into_stream(), HttpError::NoWorker);
+                }
             }
             // A connection reset while waiting in the backlog: nothing to do.
             Err(e)
@@ -132,8 +135,9 @@ fn connection_cap(proc_limits: Option<&str>) -> usize {
     }
 }
 
-/// Past the connection cap: answer 503 and close, without blocking the accept loop.
-fn refuse_overloaded(mut stream: TcpStream) {
+/// Past the connection cap, or with no thread to serve it: answer `refusal` (503) and close,
+/// without blocking the accept loop.
+fn refuse(mut stream: TcpStream, refusal: HttpError) {
     let _ = stream.set_nonblocking(true);
     // Read what the client already sent, so closing does not reset the answer away, and so
     // that a HEAD gets no body. Only bytes already here count: waiting for a request line
@@ -142,7 +146,6 @@ fn refuse_overloaded(mut stream: TcpStream) {
     let read = std::io::Read::read(&mut stream, &mut sink).unwrap_or(0);
     let head_only = parse::starts_head_request(&sink[..read]);
     let mut out = Vec::new();
-    let refusal = HttpError::Overloaded;
     crate::http::date::with_now(|now| response::encode_refusal(refusal, head_only, now, &mut out));
     let _ = stream.write_all(&out);
     let _ = stream.shutdown(std::net::Shutdown::Write);

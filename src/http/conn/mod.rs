@@ -208,6 +208,11 @@ impl Conn {
         }
     }
 
+    /// The socket, for an answer at the accept loop; the connection's slot goes with the rest.
+    pub fn into_stream(self) -> TcpStream {
+        self.stream
+    }
+
     /// Puts the socket in non-blocking (swept) or blocking (worker) mode.
     pub fn set_nonblocking(&mut self, nonblocking: bool) -> io::Result<()> {
         if self.nonblocking != nonblocking {
