@@ -220,6 +220,12 @@ impl Swept {
 struct Inbox {
     conns: Vec<Conn>,
     started: bool,
+    /// The watchdog runs, or is being started; false again when it could not be, so that a
+    /// later park tries again (a system short of threads for a moment would otherwise leave
+    /// the sweeper without one for good).
+    watched: bool,
+    /// The watchdog could not be started: said once, until it is.
+    watch_failing: bool,
     /// The sweeper sleeps with no connection at all: the watchdog sleeps too, until a park.
     sleeping: bool,
 }
@@ -353,16 +359,28 @@ impl Pool {
             .inbox_len
             .store(inbox.conns.len(), Ordering::Release);
         let start = !std::mem::replace(&mut inbox.started, true);
+        let watch = !std::mem::replace(&mut inbox.watched, true);
         drop(inbox);
         // Wakes the sweeper, and the watchdog if it sleeps with it.
         self.sweep.parked.notify_all();
         if start {
             // From a worker, which takes it if no other does.
             let _ = self.queue(Job::Sweep(0));
+        }
+        if watch {
             let pool = Arc::clone(self);
-            if let Err(e) = self.start_thread("watchdog", move || pool.watch()) {
-                // Without a watchdog a slow function delays swept connections; still served.
-                complain(format_args!("cannot start the sweeper's watchdog: {e}"));
+            let started = self.start_thread("watchdog", move || pool.watch());
+            let mut inbox = lock(&self.sweep.inbox);
+            match started {
+                Ok(()) => inbox.watch_failing = false,
+                // Without a watchdog a slow function delays swept connections; still served,
+                // and the next park tries again.
+                Err(e) => {
+                    inbox.watched = false;
+                    if !std::mem::replace(&mut inbox.watch_failing, true) {
+                        complain(format_args!("cannot start the sweeper's watchdog: {e}"));
+                    }
+                }
             }
         }
     }
@@ -897,6 +915,27 @@ mod tests {
         let (_client, conn) = connect(&listener);
         assert!(pool.submit(conn).is_some());
         assert!(lock(&pool.ready).queue.is_empty());
+    }
+
+    /// A watchdog that could not start (the system short of threads at the first park) is
+    /// started by a later park: it was tried once, and the sweeper went unwatched for good.
+    #[test]
+    fn a_watchdog_that_could_not_start_is_started_by_a_later_park() {
+        let (pool, listener) = pool_with_threads(1);
+        let (mut first, conn) = connect(&listener);
+        assert!(pool.submit(conn).is_none());
+        first.write_all(&REQUEST[..10]).unwrap();
+        thread::sleep(Duration::from_millis(100));
+        assert!(
+            !lock(&pool.sweep.inbox).watched,
+            "no thread for the watchdog"
+        );
+        pool.threads_left.store(usize::MAX, Ordering::Release);
+        let (mut second, conn) = connect(&listener);
+        assert!(pool.submit(conn).is_none());
+        second.write_all(&REQUEST[..10]).unwrap();
+        thread::sleep(Duration::from_millis(100));
+        assert!(lock(&pool.sweep.inbox).watched, "the watchdog runs");
     }
 
     #[test]
