@@ -641,3 +641,42 @@ fn the_accept_loop_survives_running_out_of_descriptors() {
     assert!(new_client(&server, "after") < AT_ONCE);
     assert!(server.is_running());
 }
+
+/// The handler's stderr is a pipe whose reader has gone (a log collector restarted, a host that
+/// died): writing a line there fails (EPIPE). `eprintln!` panics when it does, and the panic
+/// hook's own `eprintln!` then aborted the process, so one malformed request (refused with a
+/// line on stderr), or one function's panic, killed the handler. Found by review.
+#[test]
+fn a_stderr_nobody_reads_any_more_stops_nothing() {
+    let app = support::example("app");
+    let port = support::free_port();
+    let mut child = Command::new(app)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/app"))
+        .env("FUNCTIONS_CUSTOMHANDLER_PORT", port.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the example app");
+    let stdout = support::lines(child.stdout.take().unwrap());
+    let mut child = Killed(child);
+    stdout
+        .recv_timeout(support::WAIT)
+        .expect("a listening line");
+    // The reader goes away: what the handler writes on stderr from now on fails.
+    drop(child.0.stderr.take());
+    let exchange = |request: &[u8]| {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(support::WAIT)).unwrap();
+        stream.write_all(request).unwrap();
+        read_reply(&mut stream, false).map(|reply| reply.status)
+    };
+    assert_eq!(
+        exchange(b"GET / HTTP/1.1\r\n\r\n"),
+        Some(400),
+        "no Host: refused"
+    );
+    assert_eq!(exchange(&get("/v1/Boom")), Some(500), "a function's panic");
+    assert_eq!(exchange(&get("/v1/HelloRust")), Some(200));
+    assert!(child.0.try_wait().unwrap().is_none(), "the handler is gone");
+}

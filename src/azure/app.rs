@@ -78,12 +78,15 @@ fn forwarded(name: &str, response: Result<response::Response, Fault>) -> Respons
     if outputs.is_empty() && failure.is_none() {
         return http;
     }
+    // Not `eprintln!`, which panics when stderr's reader has gone: the answer goes out anyway.
+    let mut stderr = std::io::stderr();
     if let Some(reason) = failure {
-        eprintln!("handler: {name}: {reason}");
+        let _ = writeln!(stderr, "handler: {name}: {reason}");
     }
     if !outputs.is_empty() {
         let names: Vec<&str> = outputs.iter().map(|(n, _)| n.as_str()).collect();
-        eprintln!(
+        let _ = writeln!(
+            stderr,
             "handler: {name}: set the outputs {}, but a forwarded request has none: the host \
              forwards only functions that declare nothing but an httpTrigger and an http output; \
              answered 500",

@@ -2,6 +2,7 @@
 //! line, then serving forever. A custom app registers its own function table and calls `run`
 //! (examples/app.rs); the shipped one is `run(functions::FUNCTIONS)`.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -29,10 +30,11 @@ const LOG_VAR: &str = "HANDLER_LOG_REQUESTS";
 /// function of `table` is served at `/api/<Name>` and `POST /<Name>`, and the line says so.
 pub fn run(table: &'static [Function]) -> ExitCode {
     // One line per panic on stderr (the host logs stderr at Error level); the request that
-    // panicked is answered 500 and the worker goes on.
+    // panicked is answered 500 and the worker goes on. Written without `eprintln!`, which
+    // panics when stderr's reader has gone: a panic in the hook aborts the process.
     std::panic::set_hook(Box::new(|info| {
         let message = info.to_string().replace('\n', " ");
-        eprintln!("handler: {message}");
+        let _ = writeln!(std::io::stderr(), "handler: {message}");
     }));
     let var = std::env::var_os(PORT_VAR).map(|v| v.to_string_lossy().into_owned());
     let port = match port_from_env(var.as_deref()) {

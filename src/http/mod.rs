@@ -31,10 +31,14 @@ pub use server::{listen, serve, unused_port};
 
 /// Says on stderr what went wrong in the server itself, as Unix tools do: `<program>: <what>`.
 /// It knows nothing of what it serves, so the name is the executable's (`handler`, `funchost`).
+/// A line stderr does not take is lost, not a panic (`eprintln!` panics when the pipe's reader
+/// has gone): the server goes on whoever reads its log.
 fn complain(what: std::fmt::Arguments<'_>) {
+    use std::io::Write;
     let program = std::env::args_os().next().map(std::path::PathBuf::from);
     let name = program.as_deref().and_then(std::path::Path::file_name);
-    eprintln!(
+    let _ = writeln!(
+        std::io::stderr(),
         "{}: {what}",
         name.map_or("server".into(), |n| n.to_string_lossy())
     );

@@ -73,6 +73,8 @@
 mod invocation;
 mod reply;
 
+use std::io::Write;
+
 use crate::azure::appfiles::{Binding, FunctionConfig};
 use crate::azure::bindings::RETURN;
 use crate::azure::outputs;
@@ -222,7 +224,8 @@ pub(crate) fn respond(function: &Function, shape: &Shape, body: &[u8]) -> http::
         let name = function.name;
         run::print_logs(name, logs.clone());
         for reason in &failures {
-            eprintln!("handler: {name}: {reason}");
+            // Not `eprintln!`, which panics when stderr's reader has gone.
+            let _ = writeln!(std::io::stderr(), "handler: {name}: {reason}");
             logs.push(format!("handler: {name}: {reason}"));
         }
         if !names.is_empty() {
