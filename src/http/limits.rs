@@ -162,6 +162,14 @@ pub const LINGER: Duration = Duration::from_secs(60);
 /// per lingering worker per check, a few µs each.
 pub const LINGER_CHECK: Duration = Duration::from_millis(500);
 
+/// How long a worker goes on answering one client's pipelined requests while jobs wait with every
+/// one of `MAX_WORKERS` busy, before it passes the connection, with the bytes it has read, to the
+/// back of the queue: a client that keeps its pipeline full held its worker for as long as it
+/// sent, and a new client queued behind 64 such waited 1.6 to 9 s (tens of ms with this). Long
+/// enough that a connection changes workers at most 100 times a second, however small the
+/// pieces its client writes: each change is a hand-off through the queue and a wake-up.
+pub const PIPELINE_SLICE: Duration = Duration::from_millis(10);
+
 /// How long a worker waits for the rest of a request head that has started to arrive before
 /// handing the connection to the sweeper, so that slow clients never hold a worker.
 pub const HEAD_LINGER: Duration = Duration::from_millis(10);

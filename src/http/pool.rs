@@ -1,7 +1,8 @@
 //! Who serves a connection: workers, and one sweeper.
 //!
-//! - **Workers** take jobs from a queue: a connection with bytes to read (a new one, or one the
-//!   sweeper hands over because it must wait for a body or drain a refusal), served blocking
+//! - **Workers** take jobs from a queue: a connection with bytes to read (a new one, one the
+//!   sweeper hands over because it must wait for a body or drain a refusal, or one a worker
+//!   passes on, its client still sending, while jobs wait with every worker busy), served blocking
 //!   (`conn::serve` as `Role::Worker`). The pool starts empty, grows by one whenever a job waits
 //!   and no worker is free, up to `MAX_WORKERS`, and a free worker above the resting size exits
 //!   after `WORKER_IDLE_EXIT`. After a response a worker may linger for the same client's next

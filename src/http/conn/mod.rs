@@ -30,15 +30,15 @@
 
 use std::io::{self, ErrorKind, Read};
 use std::net::{Shutdown, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::http::date;
 use crate::http::error::HttpError;
 use crate::http::limits::{
-    BODY_READ_TIMEOUT, FLUSH_AT, HEAD_TIMEOUT, IDLE_TIMEOUT, MAX_HEAD_BYTES, READ_CHUNK,
-    WRITE_STALL, WRITE_TIMEOUT,
+    BODY_READ_TIMEOUT, FLUSH_AT, HEAD_TIMEOUT, IDLE_TIMEOUT, MAX_HEAD_BYTES, PIPELINE_SLICE,
+    READ_CHUNK, WRITE_STALL, WRITE_TIMEOUT,
 };
 use crate::http::parse::{self, Head, Status, Version};
 use crate::http::request::Request;
@@ -119,8 +119,9 @@ pub enum Role {
 pub enum Next {
     /// Quiet: sweep it for more bytes without a worker.
     Park(Conn),
-    /// Needs a worker's patience (a body still arriving, a refusal to drain): only the sweeper
-    /// hands over, before it has used any of the request's bytes.
+    /// Needs a worker's patience (a body still arriving, a refusal to drain): the sweeper hands
+    /// over before it has used any of the request's bytes. Or, from a worker, more requests
+    /// are coming while jobs wait with every worker busy: they go to the back of the queue.
     HandOff(Conn),
     /// Done: the client closed, the response said close, or an error.
     Close,
@@ -405,6 +406,8 @@ fn serve_requests(
 ) -> Result<Option<Handed>, ()> {
     let mut head_wait_until = None;
     let mut linger = Linger::default();
+    // When the first request of this call was answered.
+    let mut serving_since = None;
     loop {
         let parsed = parse::parse_head(&scratch.buf[scratch.lo..scratch.hi], &mut scratch.fields);
         let (head, used) = match parsed {
@@ -413,6 +416,16 @@ fn serve_requests(
                 // Nothing more to answer until more bytes come: send what is ready first.
                 if !flush(conn, &mut scratch.out, ctx)? {
                     return Ok(Some(Handed::Park));
+                }
+                if role == Role::Worker
+                    && scratch.lo < scratch.hi
+                    && ctx.short_of_workers.load(Ordering::Relaxed)
+                    && serving_since.is_some_and(|since: Instant| since.elapsed() >= PIPELINE_SLICE)
+                {
+                    // Jobs wait with every worker busy, and the client is sending more: one
+                    // that keeps its pipeline full would hold this worker for as long as it
+                    // sends. Its next requests go to the back of the queue.
+                    return Ok(Some(Handed::Off));
                 }
                 // Bytes that `worth_parsing` let pass unparsed: before the connection goes
                 // quiet they are parsed once more, so no answer they hold waits for more bytes.
@@ -515,6 +528,7 @@ fn serve_requests(
             // The client is not reading its answers: read no more of its requests until it does.
             return Ok(Some(Handed::Park));
         }
+        serving_since.get_or_insert(now);
     }
 }
 
@@ -815,6 +829,63 @@ mod tests {
         assert_eq!(conn.stream.write_timeout().unwrap(), stall);
         conn.set_read_timeout(BODY_READ_TIMEOUT).unwrap();
         assert_eq!(conn.stream.read_timeout().unwrap(), Some(BODY_READ_TIMEOUT));
+    }
+
+    /// With jobs waiting and every worker busy, a worker that has answered a client's pipeline
+    /// for `PIPELINE_SLICE` passes the connection on, with the head it has begun to read. It
+    /// answered for as long as the client kept the pipeline full: with 64 such clients a new
+    /// one waited 1.6 to 9 s (and `clients_that_never_read_hold_no_worker` waited 5-8 s for its
+    /// new client while the kernel took the non-readers' requests, and failed under load).
+    /// Found by review.
+    #[test]
+    fn a_worker_short_of_others_passes_a_full_pipeline_on() {
+        const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+        for short in [true, false] {
+            let (client, conn) = swept();
+            // A client that keeps its pipeline full for a second: each write ends a request and
+            // begins the next, so the worker always has more coming.
+            let mut writer = client.try_clone().unwrap();
+            let sender = std::thread::spawn(move || {
+                let until = Instant::now() + Duration::from_secs(1);
+                let mut sent = writer.write_all(&REQUEST[..9]);
+                while sent.is_ok() && Instant::now() < until {
+                    sent = writer.write_all(&[&REQUEST[9..], &REQUEST[..9]].concat());
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                let _ = writer.write_all(&REQUEST[9..]);
+                let _ = writer.shutdown(Shutdown::Write);
+            });
+            let mut reader = client;
+            let answers = std::thread::spawn(move || {
+                let mut got = Vec::new();
+                let _ = reader.read_to_end(&mut got);
+                got.windows(12).filter(|w| w == b"HTTP/1.1 200").count()
+            });
+            let ctx = Context::new(Arc::new(Ok200));
+            ctx.short_of_workers.store(short, Ordering::Relaxed);
+            let mut scratch = Scratch::default();
+            let started = Instant::now();
+            let next = serve(conn, &mut scratch, &ctx, Role::Worker);
+            let took = started.elapsed();
+            match next {
+                Next::HandOff(conn) if short && took < Duration::from_millis(500) => {
+                    assert!(took >= PIPELINE_SLICE, "passed on after {took:?}");
+                    assert!(
+                        !conn.pending.is_empty() && REQUEST.starts_with(&conn.pending),
+                        "the head begun goes with it: {:?}",
+                        conn.pending
+                    );
+                }
+                // A read that happened to end with a request (a loaded machine lets the bytes
+                // pile up) leaves nothing begun: the connection is parked, as quiet ones are.
+                Next::Park(_) if short && took < Duration::from_millis(500) => {}
+                // With workers to spare, it answers until the client stops.
+                Next::Close if !short => {}
+                next => panic!("short of workers: {short}; after {took:?}: {next:?}"),
+            }
+            sender.join().unwrap();
+            assert!(answers.join().unwrap() > 0);
+        }
     }
 
     /// A client and its connection, accepted and parked (non-blocking), as the sweeper has it.
