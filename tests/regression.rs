@@ -490,3 +490,31 @@ fn a_panic_does_not_swallow_the_answers_before_it_on_a_pipelined_connection() {
     assert_eq!(one.text(), "answer to /one");
     assert!(is_closed(&mut stream));
 }
+
+/// HelloRust read a form's `name` from a lossy copy of the whole body: a body of bytes that are
+/// not UTF-8 became three times its size in U+FFFD before a field was looked at, so an 8 MiB
+/// form whose `name` is one word cost 32 MB, and 64 of them at once (one per worker) 2 GB,
+/// where the limits' arithmetic counts the body alone. Found by measuring VmHWM.
+#[test]
+fn a_form_body_that_is_not_utf8_is_not_copied_whole_to_find_its_name() {
+    let server = Server::start();
+    let mut body = b"name=Azure&pad=".to_vec();
+    body.resize(MAX_BODY_BYTES, 0xFF);
+    let mut request = format!(
+        "POST /api/HelloRust HTTP/1.1\r\nHost: h\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    let before = support::proc_status(server.pid(), "VmHWM").unwrap();
+    let reply = server.exchange(&request);
+    assert_eq!((reply.status, reply.text()), (200, greeting(Some("Azure"))));
+    // The body is buffered whole (MAX_BODY_BYTES); its lossy copy would be three times that.
+    let grew = support::proc_status(server.pid(), "VmHWM").unwrap() - before;
+    let allowed = (MAX_BODY_BYTES + MAX_BODY_BYTES / 2) as u64 / 1024;
+    assert!(
+        grew < allowed,
+        "VmHWM grew by {grew} KiB for a one-word name"
+    );
+}

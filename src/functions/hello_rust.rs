@@ -12,12 +12,26 @@ pub const NO_NAME: &str = "This HTTP triggered function executed successfully. \
 /// "Execute Function Now" sends: `POST` with `{"name":"Azure"}`).
 pub fn run(req: &Request) -> Response {
     match name(req) {
-        Ok(Some(name)) => Response::text(
-            200,
-            format!("Hello, {name}. This HTTP triggered function executed successfully."),
-        ),
+        Ok(Some(name)) => Response::text(200, greeting(name)),
         Ok(None) => Response::text(200, NO_NAME),
         Err(reason) => Response::text(400, reason),
+    }
+}
+
+/// `Hello, <name>. ...`, written in the name's own buffer when it has one: a name can be as
+/// long as a body (three times, from a form of bytes that are not UTF-8), and a second copy of
+/// it, alive with the first, doubled what the answer cost.
+fn greeting(name: Cow<'_, str>) -> String {
+    const BEFORE: &str = "Hello, ";
+    const AFTER: &str = ". This HTTP triggered function executed successfully.";
+    match name {
+        Cow::Owned(mut text) => {
+            text.reserve_exact(BEFORE.len() + AFTER.len());
+            text.insert_str(0, BEFORE);
+            text.push_str(AFTER);
+            text
+        }
+        Cow::Borrowed(text) => [BEFORE, text, AFTER].concat(),
     }
 }
 
@@ -52,17 +66,22 @@ fn name<'r>(req: &'r Request) -> Result<Option<Cow<'r, str>>, String> {
             true => format!("JSON body not read: {e}."),
             false => format!("Invalid JSON body: {e}."),
         })?;
-        let name = value.get("name").and_then(json::Value::as_str);
-        return Ok(non_empty(name.map(|n| Cow::Owned(n.to_string()))));
+        // The first `name`, as `Value::get` finds it, taken out of the value, not copied.
+        let json::Value::Object(members) = value else {
+            return Ok(None);
+        };
+        let name = members.into_iter().find(|(n, _)| n == "name");
+        return Ok(match name {
+            Some((_, json::Value::String(name))) => non_empty(Some(Cow::Owned(name))),
+            _ => None,
+        });
     }
     let is_form = matches!(
         media.as_deref(),
         None | Some("application/x-www-form-urlencoded")
     );
     if is_form {
-        let form = String::from_utf8_lossy(body);
-        let name = query::lookup(&form, "name").map(|n| Cow::Owned(n.into_owned()));
-        return Ok(non_empty(name));
+        return Ok(non_empty(query::lookup_form(body, "name")));
     }
     Ok(None)
 }
