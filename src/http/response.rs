@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 
 use crate::http::error::HttpError;
+use crate::http::limits::SCRATCH_KEEP_BYTES;
 use crate::http::parse::{is_field_value_byte, is_tchar};
 
 /// A handler's answer: a status, its own headers and a body. Framing headers a handler sets
@@ -112,6 +113,39 @@ const SERVER_OWNED: [&str; 9] = [
 
 /// Appends the whole response, head and body, to `out`. `date` is an IMF-fixdate.
 pub fn encode(response: &Response, framing: Framing, date: &str, out: &mut Vec<u8>) {
+    if sends_body(encode_head_of(response, framing, date, out), framing) {
+        out.extend_from_slice(&response.body);
+    }
+}
+
+/// `encode`, taking the response: into an empty `out`, a body past `SCRATCH_KEEP_BYTES` becomes
+/// the encoded answer in its own buffer, the head moved in front of it, instead of being copied
+/// after the head. A handler's answer can be as large as it likes; copied, it was held twice
+/// while it was encoded (a 24 MiB answer took 48), and `out` past that size is freed after the
+/// request anyway (`Scratch::trim`).
+pub(crate) fn encode_owned(response: Response, framing: Framing, date: &str, out: &mut Vec<u8>) {
+    let empty = out.is_empty();
+    let status = encode_head_of(&response, framing, date, out);
+    if !sends_body(status, framing) {
+        return;
+    }
+    if !empty || response.body.len() <= SCRATCH_KEEP_BYTES {
+        out.extend_from_slice(&response.body);
+        return;
+    }
+    let mut answer = response.body;
+    answer.reserve_exact(out.len());
+    answer.splice(..0, out.drain(..));
+    *out = answer;
+}
+
+/// Whether a response of `status` framed so carries its body.
+fn sends_body(status: u16, framing: Framing) -> bool {
+    !is_bodiless(status) && !framing.head_only
+}
+
+/// Appends the head of `encode`'s answer to `out`; its status.
+fn encode_head_of(response: &Response, framing: Framing, date: &str, out: &mut Vec<u8>) -> u16 {
     let status = response.status;
     let has_type = start_head(out, status, reason(status), &response.headers, date);
     let bodiless = is_bodiless(status);
@@ -125,9 +159,7 @@ pub fn encode(response: &Response, framing: Framing, date: &str, out: &mut Vec<u
         response.body.len() as u64
     };
     end_head(out, status, BodyFraming::Length(length), framing);
-    if !bodiless && !framing.head_only {
-        out.extend_from_slice(&response.body);
-    }
+    status
 }
 
 /// The length a handler's `Content-Length` declares: the first such field, one decimal number.
@@ -301,5 +333,45 @@ pub fn reason(status: u16) -> &'static str {
         504 => "Gateway Timeout",
         505 => "HTTP Version Not Supported",
         _ => "Unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `encode_owned` writes the bytes `encode` writes, whether or not it takes the body's
+    /// buffer (a large body into an empty `out`).
+    #[test]
+    fn an_answer_taken_whole_encodes_as_one_copied() {
+        const DATE: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
+        let framing = |head_only, keep_alive| Framing {
+            head_only,
+            keep_alive,
+            http10: false,
+        };
+        let earlier = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+        for len in [0, 7, SCRATCH_KEEP_BYTES, SCRATCH_KEEP_BYTES + 1, 1 << 20] {
+            for status in [200, 204, 304, 500] {
+                for framing in [
+                    framing(false, true),
+                    framing(true, true),
+                    framing(false, false),
+                ] {
+                    for before in [&b""[..], earlier] {
+                        let response = Response::text(status, "é".repeat(len / 2));
+                        let mut copied = before.to_vec();
+                        encode(&response, framing, DATE, &mut copied);
+                        let mut taken = before.to_vec();
+                        encode_owned(response, framing, DATE, &mut taken);
+                        assert!(
+                            taken == copied,
+                            "{len} {status} {framing:?} {}",
+                            before.len()
+                        );
+                    }
+                }
+            }
+        }
     }
 }

@@ -620,7 +620,7 @@ fn answer(
         keep_alive: head.keep_alive,
         http10: head.version == Version::Http10,
     };
-    date::with_now(|now| response::encode(&response, framing, now, out));
+    date::with_now(|now| response::encode_owned(response, framing, now, out));
     conn.head_request = None;
     // The request's bytes are used; bytes read past a chunked body start the next request.
     *lo = match after {

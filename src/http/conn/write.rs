@@ -11,7 +11,7 @@ use crate::http::date;
 use crate::http::error::HttpError;
 use crate::http::limits::{
     DRAIN_CHUNK, DRAIN_READS, IDLE_TIMEOUT, MAX_UNSENT_BYTES, MAX_WRITE_WAITING,
-    REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME, WRITE_STALL, WRITE_TIMEOUT,
+    REFUSAL_DRAIN_BYTES, REFUSAL_DRAIN_TIME, SCRATCH_KEEP_BYTES, WRITE_STALL, WRITE_TIMEOUT,
 };
 use crate::http::parse;
 use crate::http::response;
@@ -204,12 +204,20 @@ pub(super) fn flush(conn: &mut Conn, out: &mut Vec<u8>, ctx: &Context) -> Result
     let result = match written {
         Ok(n) if n == out.len() => Ok(true),
         Ok(n) => {
-            let rest = &out[n..];
-            match Slot::take_n(&ctx.unsent_bytes, rest.len(), MAX_UNSENT_BYTES) {
+            // A large answer waits in the buffer it is in, the part written kept with it, rather
+            // than copied while that buffer is still held (`Scratch::trim` frees it after the
+            // request anyway): the copy held it twice.
+            let moved = out.capacity() > SCRATCH_KEEP_BYTES;
+            let held = if moved { out.len() } else { out.len() - n };
+            match Slot::take_n(&ctx.unsent_bytes, held, MAX_UNSENT_BYTES) {
                 Some(share) => {
+                    let (bytes, written) = match moved {
+                        true => (std::mem::take(out), n),
+                        false => (out[n..].to_vec(), 0),
+                    };
                     conn.unsent = Some(Unsent {
-                        bytes: rest.to_vec(),
-                        written: 0,
+                        bytes,
+                        written,
                         _share: share,
                         due: Instant::now() + WRITE_TIMEOUT,
                         then_close: false,
@@ -220,7 +228,7 @@ pub(super) fn flush(conn: &mut Conn, out: &mut Vec<u8>, ctx: &Context) -> Result
                 // but a bounded number of threads wait so, or clients that never read would
                 // hold them all.
                 None => match Permit::take(&ctx.write_waiting, MAX_WRITE_WAITING) {
-                    Some(_writing) => conn.write_while_taken(rest).map(|()| true),
+                    Some(_writing) => conn.write_while_taken(&out[n..]).map(|()| true),
                     None => Err(()),
                 },
             }
