@@ -566,3 +566,34 @@ fn a_large_answer_is_held_once_while_encoded_and_while_it_waits_for_its_client()
         3 * (MAX_BODY_BYTES - 5) + greeting(Some("")).len()
     );
 }
+
+/// Form decoding made the decoded bytes text by copying them (`from_utf8_lossy(..).into_owned()`)
+/// while they were still held: a name of 8 MiB of `+` (spaces) took the body and twice the
+/// name. Found by measuring VmHWM.
+#[test]
+fn a_decoded_form_value_is_not_copied_to_become_text() {
+    let server = Server::start();
+    let mut body = b"name=".to_vec();
+    body.resize(MAX_BODY_BYTES, b'+');
+    let mut request = format!(
+        "POST /api/HelloRust HTTP/1.1\r\nHost: h\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    let before = support::proc_status(server.pid(), "VmHWM").unwrap();
+    let reply = server.exchange(&request);
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.body.len(),
+        greeting(Some(&" ".repeat(MAX_BODY_BYTES - 5))).len()
+    );
+    let grew = support::proc_status(server.pid(), "VmHWM").unwrap() - before;
+    // The body, and the name as long as it.
+    let body = MAX_BODY_BYTES as u64 / 1024;
+    assert!(
+        grew < 2 * body + body / 2,
+        "VmHWM grew by {grew} KiB for a {body} KiB body"
+    );
+}

@@ -72,7 +72,12 @@ fn decode(s: &str, plus_is_space: bool) -> Cow<'_, str> {
         }
         i += 1;
     }
-    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+    // Text in place when the bytes are UTF-8: a copy would hold the value twice, and a form
+    // value can be as long as a body.
+    Cow::Owned(
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    )
 }
 
 fn hex(b: &u8) -> Option<u8> {
