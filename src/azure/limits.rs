@@ -4,10 +4,11 @@
 //!
 //! # Memory
 //!
-//! A parsed JSON value costs 30 to 120 bytes however short its text, so these limits, not the
-//! body's 8 MiB, bound what reading JSON costs a serving thread: a client's body at most
-//! `JSON_MAX_VALUES` (about 4 MB), an HTTP trigger's invocation at most `INVOCATION_MAX_VALUES`
-//! (about 9 MB; about 21 MiB a thread with the body and its parse, 1.3 GiB if all 64 held one).
+//! A parsed JSON value costs 30 to 120 bytes however short its text, so these limits, beside the
+//! text of its strings and numbers (at most the body's 8 MiB), bound what reading JSON costs a
+//! serving thread: a client's body at most `JSON_MAX_VALUES` (about 4 MB), an HTTP trigger's
+//! invocation at most `INVOCATION_MAX_VALUES` (about 9 MB; about 21 MiB a thread with the body
+//! and its parse, 1.3 GiB if all 64 held one).
 //! Data from the app's services is allowed `SERVICE_DATA_MAX_VALUES`, built only when the
 //! function reads it: one such parse takes up to about 95 MB on musl (measured at the worst
 //! density, an object of one-letter keys and one-digit values; a realistic 8 MB Event Hubs batch
@@ -17,6 +18,14 @@
 //! queue messages, a Cosmos DB batch per lease), so with large batches their size, not the
 //! server, sets the memory: size them to the plan (`maxEventBatchSize`,
 //! `maxItemsPerInvocation`, `batchSize`).
+//!
+//! Text a function makes from a request can outgrow it, and no value count bounds that: a form's
+//! bytes that are not UTF-8 read as U+FFFD, three bytes each, so HelloRust's greeting to an 8 MiB
+//! form can be 24 MiB; payload mode writes an invocation's `Query` as the host forwards it, `%XX`
+//! for most bytes (up to three times the text, 24 MiB for 8), and its reply escapes control
+//! characters (`\u0001`, six bytes, for a form's `%01` of three). Measured (VmHWM of one request
+//! of 8 MiB): a JSON name 16 MiB, a form name of such bytes 32 MiB, a `Query` 40 MiB; clients
+//! sending them without pause (100, 100 and 64) took 0.5, 1.2 and 1.3 GiB.
 
 use crate::http::limits::MAX_BODY_BYTES;
 
