@@ -208,7 +208,13 @@ pub(super) fn flush(conn: &mut Conn, out: &mut Vec<u8>, ctx: &Context) -> Result
             // than copied while that buffer is still held (`Scratch::trim` frees it after the
             // request anyway): the copy held it twice.
             let moved = out.capacity() > SCRATCH_KEEP_BYTES;
-            let held = if moved { out.len() } else { out.len() - n };
+            if moved {
+                // A handler's buffer may be larger than its answer (a `String` grown by
+                // doubling, a decoded form that shrank): that room would wait with it too,
+                // uncounted. Shrinking a buffer that large gives the room back in place.
+                out.shrink_to_fit();
+            }
+            let held = if moved { out.capacity() } else { out.len() - n };
             match Slot::take_n(&ctx.unsent_bytes, held, MAX_UNSENT_BYTES) {
                 Some(share) => {
                     let (bytes, written) = match moved {
@@ -359,6 +365,29 @@ mod tests {
                 "its permit is back"
             );
         }
+    }
+
+    /// A large answer waits for its client in the buffer the handler made it in, which can be
+    /// larger than the answer: a greeting to a form name of `%41`s is a third of the buffer it
+    /// was decoded into. Only the answer's length was counted against `MAX_UNSENT_BYTES`, so
+    /// answers waiting for clients that never read took up to three times the budget.
+    #[test]
+    fn an_unsent_answer_counts_all_it_holds() {
+        use crate::http::conn::tests::Ok200;
+        let ctx = Context::new(Arc::new(Ok200));
+        let (_client, mut conn) = swept();
+        let len = 8 << 20;
+        let mut out = Vec::with_capacity(3 * len);
+        out.resize(len, b'x');
+        assert_eq!(
+            flush(&mut conn, &mut out, &ctx),
+            Ok(false),
+            "the client reads nothing"
+        );
+        let unsent = conn.unsent.as_ref().expect("the answer waits");
+        let counted = ctx.unsent_bytes.load(Ordering::Relaxed);
+        let held = unsent.bytes.capacity();
+        assert!(counted >= held, "{counted} bytes counted, {held} held");
     }
 
     /// Writing such an answer at once holds the thread while the client takes it. Clients that
