@@ -926,7 +926,19 @@ mod tests {
         let (mut first, conn) = connect(&listener);
         assert!(pool.submit(conn).is_none());
         first.write_all(&REQUEST[..10]).unwrap();
-        thread::sleep(Duration::from_millis(100));
+        // Waited for, not slept on: on a loaded machine a sleep could end before the park, and
+        // the watchdog would then start at the later park without any retry.
+        let settled = |failing: bool| {
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while lock(&pool.sweep.inbox).watch_failing != failing {
+                assert!(
+                    Instant::now() < deadline,
+                    "no park settled the watchdog as {failing}"
+                );
+                thread::sleep(Duration::from_millis(5));
+            }
+        };
+        settled(true);
         assert!(
             !lock(&pool.sweep.inbox).watched,
             "no thread for the watchdog"
@@ -935,7 +947,7 @@ mod tests {
         let (mut second, conn) = connect(&listener);
         assert!(pool.submit(conn).is_none());
         second.write_all(&REQUEST[..10]).unwrap();
-        thread::sleep(Duration::from_millis(100));
+        settled(false);
         assert!(lock(&pool.sweep.inbox).watched, "the watchdog runs");
     }
 
