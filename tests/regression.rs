@@ -491,6 +491,18 @@ fn a_panic_does_not_swallow_the_answers_before_it_on_a_pipelined_connection() {
     assert!(is_closed(&mut stream));
 }
 
+/// A POST of the form `body` to HelloRust.
+fn form_to_hello_rust(body: &[u8]) -> Vec<u8> {
+    let mut request = format!(
+        "POST /api/HelloRust HTTP/1.1\r\nHost: h\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    request
+}
+
 /// HelloRust read a form's `name` from a lossy copy of the whole body: a body of bytes that are
 /// not UTF-8 became three times its size in U+FFFD before a field was looked at, so an 8 MiB
 /// form whose `name` is one word cost 32 MB, and 64 of them at once (one per worker) 2 GB,
@@ -500,13 +512,7 @@ fn a_form_body_that_is_not_utf8_is_not_copied_whole_to_find_its_name() {
     let server = Server::start();
     let mut body = b"name=Azure&pad=".to_vec();
     body.resize(MAX_BODY_BYTES, 0xFF);
-    let mut request = format!(
-        "POST /api/HelloRust HTTP/1.1\r\nHost: h\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    request.extend_from_slice(&body);
+    let request = form_to_hello_rust(&body);
     let before = support::proc_status(server.pid(), "VmHWM").unwrap();
     let reply = server.exchange(&request);
     assert_eq!((reply.status, reply.text()), (200, greeting(Some("Azure"))));
@@ -529,13 +535,7 @@ fn a_large_answer_is_held_once_while_encoded_and_while_it_waits_for_its_client()
     let server = Server::start();
     let mut body = b"name=".to_vec();
     body.resize(MAX_BODY_BYTES, 0xFF);
-    let mut request = format!(
-        "POST /api/HelloRust HTTP/1.1\r\nHost: h\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    request.extend_from_slice(&body);
+    let request = form_to_hello_rust(&body);
     let before = support::proc_status(server.pid(), "VmHWM").unwrap();
     let mut stream = server.connect();
     stream.write_all(&request).unwrap();
@@ -575,13 +575,7 @@ fn a_decoded_form_value_is_not_copied_to_become_text() {
     let server = Server::start();
     let mut body = b"name=".to_vec();
     body.resize(MAX_BODY_BYTES, b'+');
-    let mut request = format!(
-        "POST /api/HelloRust HTTP/1.1\r\nHost: h\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    request.extend_from_slice(&body);
+    let request = form_to_hello_rust(&body);
     let before = support::proc_status(server.pid(), "VmHWM").unwrap();
     let reply = server.exchange(&request);
     assert_eq!(reply.status, 200);
