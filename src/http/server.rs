@@ -51,7 +51,12 @@ pub fn serve(listener: TcpListener, handler: Arc<dyn Handler>) -> ! {
                     refuse(stream, HttpError::Overloaded);
                     continue;
                 };
-                refusing = false;
+                // The spell ends once connections leave room: one taking the place of one
+                // that closed keeps the server at its cap, and under churn a line would follow
+                // every such hand-over.
+                if open.load(Ordering::Acquire) < cap {
+                    refusing = false;
+                }
                 // Responses go out in one write, so Nagle's delay would only add latency.
                 let _ = stream.set_nodelay(true);
                 // A write waits for a client at most this long; the rest waits for the sweeper.
