@@ -208,18 +208,21 @@ pub(super) fn flush(conn: &mut Conn, out: &mut Vec<u8>, ctx: &Context) -> Result
             // than copied while that buffer is still held (`Scratch::trim` frees it after the
             // request anyway): the copy held it twice.
             let moved = out.capacity() > SCRATCH_KEEP_BYTES;
-            if moved {
+            let held = if moved {
                 // A handler's buffer may be larger than its answer (a `String` grown by
                 // doubling, a decoded form that shrank): that room would wait with it too,
                 // uncounted. Shrinking a buffer that large gives the room back in place.
                 out.shrink_to_fit();
-            }
-            let held = if moved { out.capacity() } else { out.len() - n };
+                out.capacity()
+            } else {
+                out.len() - n
+            };
             match Slot::take_n(&ctx.unsent_bytes, held, MAX_UNSENT_BYTES) {
                 Some(share) => {
-                    let (bytes, written) = match moved {
-                        true => (std::mem::take(out), n),
-                        false => (out[n..].to_vec(), 0),
+                    let (bytes, written) = if moved {
+                        (std::mem::take(out), n)
+                    } else {
+                        (out[n..].to_vec(), 0)
                     };
                     conn.unsent = Some(Unsent {
                         bytes,
