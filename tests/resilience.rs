@@ -15,7 +15,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use handler::http::limits::{
-    FD_RESERVE, HEAD_TIMEOUT, HOT_FOR, MAX_CONNECTIONS, MAX_WORKERS, WRITE_TIMEOUT,
+    FD_RESERVE, HEAD_TIMEOUT, HOT_FOR, MAX_BODY_WAITING, MAX_CONNECTIONS, MAX_WORKERS,
+    WRITE_TIMEOUT,
 };
 use support::{get, greeting, is_closed, proc_status, read_reply, Reply, Server};
 
@@ -459,10 +460,14 @@ fn refused_clients_that_stay_silent_hold_no_worker() {
         })
         .collect();
     // One at a time, so one worker (two, as they take turns) serves them all: none is left
-    // waiting on a client that has been answered.
+    // waiting on a client that has been answered. Draining on a worker, the first
+    // MAX_BODY_WAITING held one each for 2 s, and a worker once started stays for LINGER, so
+    // the count would pass MAX_BODY_WAITING plus the accept loop, sweeper and watchdog. The
+    // bound leaves room for the workers a loaded machine starts when the last one is slow to
+    // come back for the next client (9 threads seen in CI beside the other tests; 5 when quiet).
     let threads = proc_status(server.pid(), "Threads").unwrap();
     assert!(
-        threads <= 8,
+        threads <= MAX_BODY_WAITING as u64,
         "{threads} threads for {} refused, silent clients",
         refused.len()
     );
