@@ -26,7 +26,8 @@ use support::{get, greeting, is_closed, proc_status, read_reply, Reply, Server};
 /// 2-core machine and still fails for a server that makes a new client wait for a deadline.
 const AT_ONCE: Duration = Duration::from_secs(2);
 
-/// Threads the server may run at most: the accept loop, the poller and `MAX_WORKERS` workers.
+/// Threads the server may run at most: the accept loop, the sweeper's watchdog and
+/// `MAX_WORKERS` workers (the sweeper is one of them).
 const MAX_THREADS: u64 = MAX_WORKERS as u64 + 2;
 
 /// GET HelloRust with `name`, and the body it must answer.
@@ -86,7 +87,7 @@ fn idle_keep_alive_connections_never_delay_a_new_client() {
     let start = Instant::now();
     let mut idle = open_idle(&server, 512);
     // Each of the 512 was a new client answered at once. A worker that handed a connection with
-    // a request waiting back to the poller (for want of a linger permit) once made every
+    // a request waiting back to the sweeper (for want of a linger permit) once made every
     // MAX_LINGERING-th client wait out a whole `LINGER`.
     assert!(
         start.elapsed() < AT_ONCE * 4,
