@@ -3,21 +3,22 @@
 //!
 //! # Memory
 //!
-//! Bounded by the limits, whatever the load: an idle connection costs its socket (and the bytes
-//! of a head that has started, at most `MAX_HEAD_BYTES + READ_CHUNK`, or up to
-//! `PENDING_KEEP_BYTES` kept from its last hand-off); a serving thread (at most `MAX_WORKERS`)
-//! its stack (`WORKER_STACK_BYTES` reserved, a few pages touched) and a `Scratch`: a read buffer
-//! of at most `MAX_HEAD_BYTES + READ_CHUNK`, a body of at most `MAX_BODY_BYTES` (8 MiB), and the
-//! answers it is writing, each held once (a large one is encoded in its own buffer and waits for
-//! a slow client in it); bodies and outputs beyond `SCRATCH_KEEP_BYTES` are freed after each
-//! request. Answers waiting for clients slow to read them take at most `MAX_UNSENT_BYTES`
-//! (64 MiB) in all; past it, the thread waits on such a client instead. Worst case:
-//! `MAX_CONNECTIONS × 56 KiB` (112 MiB) of started heads, plus 64 MiB of unsent answers, plus
+//! Bounded by the limits, whatever the load: an idle connection costs its socket (and the bytes of
+//! a head that has started, at most `MAX_HEAD_BYTES + READ_CHUNK`, or up to `PENDING_KEEP_BYTES`
+//! kept from its last hand-off); a serving thread (at most `MAX_WORKERS`) its stack
+//! (`WORKER_STACK_BYTES` reserved, a few pages touched) and a `Scratch`: a read buffer of at most
+//! `MAX_HEAD_BYTES + READ_CHUNK` (`MAX_HEAD_BYTES + BODY_READ_CHUNK` once a chunked body read in
+//! pieces has left the next request's bytes after its head), a body of at most `MAX_BODY_BYTES`
+//! (8 MiB), and the answers it is writing, each held once (a large one is encoded in its own buffer
+//! and waits for a slow client in it); bodies and outputs beyond `SCRATCH_KEEP_BYTES` are freed
+//! after each request. Answers waiting for clients slow to read them take at most
+//! `MAX_UNSENT_BYTES` (64 MiB) in all; past it, the thread waits on such a client instead. Worst
+//! case: `MAX_CONNECTIONS × 56 KiB` (112 MiB) of started heads, plus 64 MiB of unsent answers, plus
 //! `MAX_WORKERS × MAX_BODY_BYTES` (64 × 8 MiB) of bodies, plus, for each of those workers, the
-//! answer its handler returns and what it builds to make it. No limit here bounds those: an
-//! answer is as large as the handler makes it, and text made from a body can outgrow the body
-//! (the Azure app's: `crate::azure::limits`, up to about 40 MiB a request, so 2.5 GiB with all
-//! 64 workers busy). Measured: see the README's Benchmarks.
+//! answer its handler returns and what it builds to make it. No limit here bounds those: an answer
+//! is as large as the handler makes it, and text made from a body can outgrow the body (the Azure
+//! app's: `crate::azure::limits`, up to about 40 MiB a request, so 2.5 GiB with all 64 workers
+//! busy). Measured: see the README's Benchmarks.
 
 use std::time::Duration;
 
