@@ -241,6 +241,12 @@ fn create_item_refuses_what_cosmos_db_would_with_a_400_and_writes_nothing() {
             "{\"id\":\"a/b\"}",
             "The item needs an \"id\": a non-empty string without / \\ ? or #.",
         ),
+        // Of two ids the host writes the last (Json.NET keeps the last of duplicate names):
+        // the one the function checks.
+        (
+            "{\"id\":\"ok\",\"id\":\"a/b\"}",
+            "The item needs an \"id\": a non-empty string without / \\ ? or #.",
+        ),
     ];
     for (body, answer) in cases {
         let (status, reply) = call("CreateItem", &create_item(body));

@@ -34,7 +34,7 @@ pub enum Value {
     String(String),
     /// An array.
     Array(Vec<Value>),
-    /// Members in document order; a duplicate name keeps both entries, `get` returns the first.
+    /// Members in document order; a duplicate name keeps both entries, `get` returns the last.
     Object(Vec<(String, Value)>),
 }
 
@@ -206,18 +206,21 @@ impl Value {
         Value::Object(members.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
 
-    /// Member lookup on an object, exact (case-sensitive) name; None for non-objects.
+    /// Member lookup on an object, exact (case-sensitive) name; None for non-objects. Of
+    /// duplicate names the last wins, as in the host's Json.NET (`JObject`, and `JTokenWriter`
+    /// when it reads a reply's outputs): a function that checks a document's `id` checks the
+    /// one the host writes (RFC 8259 §4 leaves duplicates to the reader).
     pub fn get(&self, name: &str) -> Option<&Value> {
         let members = self.as_object()?;
-        members.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        members.iter().rfind(|(n, _)| n == name).map(|(_, v)| v)
     }
 
     /// Member lookup ignoring ASCII case (the Functions host reads payload names
-    /// case-insensitively); the first match in document order wins.
+    /// case-insensitively); as in `get`, the last match in document order wins.
     pub fn get_ignore_case(&self, name: &str) -> Option<&Value> {
         let members = self.as_object()?;
-        let mut found = members.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name));
-        found.next().map(|(_, v)| v)
+        let found = members.iter().rfind(|(n, _)| n.eq_ignore_ascii_case(name));
+        found.map(|(_, v)| v)
     }
 
     /// The text of a string value.
@@ -614,10 +617,11 @@ mod tests {
 
     #[test]
     fn lookups() {
-        let value = parse(br#"{"Name":"first","name":"second","name":"third","n":[1]}"#).unwrap();
+        // Of duplicate names the last wins, as the host's Json.NET reads them.
+        let value = parse(br#"{"name":"first","name":"second","Name":"third","n":[1]}"#).unwrap();
         assert_eq!(value.get("name").and_then(Value::as_str), Some("second"));
         assert_eq!(value.get("NAME"), None);
-        assert_eq!(value.get_ignore_case("NAME"), Some(&s("first")));
+        assert_eq!(value.get_ignore_case("NAME"), Some(&s("third")));
         assert_eq!(
             value.get("n").and_then(Value::as_array),
             Some(&[n("1")][..])
