@@ -103,6 +103,15 @@ impl Output {
         }
     }
 
+    /// The first number in this value's JSON that is not JSON text (`Value::invalid_number`).
+    fn invalid_number(&self) -> Option<&str> {
+        match self {
+            Output::Json(value) => value.invalid_number(),
+            Output::Many(items) => items.iter().find_map(Output::invalid_number),
+            Output::Text(_) | Output::Bytes(_) => None,
+        }
+    }
+
     /// How many items `items` gives, without building them.
     fn count(&self) -> usize {
         match self {
@@ -196,6 +205,16 @@ pub(crate) fn encode(binding: &Binding, value: Output) -> Result<Value, String> 
     let name = &binding.name;
     let kind = &binding.kind;
     let text = |s: String| Value::String(s);
+    // Copied as written, it would make the reply, or the message, something other than JSON:
+    // the host would fail the whole invocation without a word of why.
+    if let Some(number) = value.invalid_number() {
+        let shown: String = number.chars().take(40).collect();
+        return Err(format!(
+            "the output {name:?} holds the number {shown:?}, which is not JSON (RFC 8259 §6: \
+             no NaN, no infinity, digits required): build a Value::Number from an integer, or \
+             from a float only when it is finite"
+        ));
+    }
     match output_kind(binding) {
         OutputKind::Http => Err(format!(
             "{name:?} is the HTTP response: return it as the function's Response, not as an \
@@ -335,6 +354,41 @@ pub(crate) mod tests {
         json::parse(text.as_bytes()).unwrap()
     }
 
+    fn number(text: &str) -> Value {
+        Value::Number(text.to_string())
+    }
+
+    fn nan() -> Value {
+        number(&f64::NAN.to_string())
+    }
+
+    #[test]
+    fn numbers_that_are_json_pass_and_others_do_not() {
+        let valid = [
+            "0",
+            "-0",
+            "1e400",
+            "-12.340e+10",
+            "1.5E-3",
+            "18446744073709551616",
+        ];
+        for text in valid {
+            assert_eq!(
+                one("doc", Value::object([("n", number(text))]).into()).map(|_| ()),
+                Ok(())
+            );
+        }
+        let invalid = [
+            "", "-", "01", "1.", ".5", "1e", "+1", " 1", "1 ", "NaN", "inf", "1,5",
+        ];
+        for text in invalid {
+            let value = Value::Array(vec![Value::Null, Value::object([("n", number(text))])]);
+            assert_eq!(value.invalid_number(), Some(text), "{text:?}");
+            assert!(one("other", value.into()).is_err(), "{text:?}");
+        }
+        assert_eq!(j(r#"[1,{"a":-0.5e-7}]"#).invalid_number(), None);
+    }
+
     fn one(name: &str, value: Output) -> Result<String, String> {
         encode(config().output(name).unwrap(), value).map(|v| v.to_json())
     }
@@ -446,6 +500,24 @@ pub(crate) mod tests {
                 Output::Many(vec![j("{}").into(), j("\"x\"").into()]),
                 "item 1 is not an object",
             ),
+            // A number built by hand that is not JSON: the writer would copy it as it is.
+            (
+                "doc",
+                Value::object([("id", "1".into()), ("n", nan())]).into(),
+                "the output \"doc\" holds the number \"NaN\", which is not JSON",
+            ),
+            (
+                "queue",
+                Output::Many(vec!["a".into(), Value::Array(vec![number("")]).into()]),
+                "the output \"queue\" holds the number \"\", which is not JSON",
+            ),
+            (
+                "other",
+                number(&f64::NEG_INFINITY.to_string()).into(),
+                "the output \"other\" holds the number \"-inf\", which is not JSON",
+            ),
+            ("$return", number("1.").into(), "holds the number \"1.\""),
+            ("blob", number("0x10").into(), "holds the number \"0x10\""),
         ];
         for (name, value, reason) in cases {
             let error = one(name, value.clone()).unwrap_err();

@@ -28,7 +28,8 @@ pub enum Value {
     /// `true` or `false`.
     Bool(bool),
     /// The number exactly as written (validated against the RFC 8259 grammar), never converted.
-    /// A value built by hand must hold valid number text: the writer copies it as-is.
+    /// A value built by hand must hold valid number text: the writer copies it as-is (an
+    /// output holding one that is not, `NaN` say, fails the invocation saying so).
     Number(String),
     /// A string, escapes decoded.
     String(String),
@@ -221,6 +222,18 @@ impl Value {
         let members = self.as_object()?;
         let found = members.iter().rfind(|(n, _)| n.eq_ignore_ascii_case(name));
         found.map(|(_, v)| v)
+    }
+
+    /// The first number, depth first, whose text is not a JSON number (a `Number` built by
+    /// hand: `f64::NAN.to_string()`, an empty string), which the writer would copy into text
+    /// that is not JSON; `None` if every number is one.
+    pub(crate) fn invalid_number(&self) -> Option<&str> {
+        match self {
+            Value::Number(text) if !read::is_number(text) => Some(text),
+            Value::Array(items) => items.iter().find_map(Value::invalid_number),
+            Value::Object(members) => members.iter().find_map(|(_, v)| v.invalid_number()),
+            _ => None,
+        }
     }
 
     /// The text of a string value.

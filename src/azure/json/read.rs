@@ -525,6 +525,21 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Whether `text` is one JSON number (RFC 8259 §6) and nothing else: what a `Value::Number`
+/// must hold for the writer, which copies it, to write JSON.
+pub(super) fn is_number(text: &str) -> bool {
+    let mut reader = Reader {
+        bytes: text.as_bytes(),
+        pos: 0,
+        depth: 0,
+        values: 0,
+        limits: Limits::CHECKED,
+    };
+    matches!(reader.peek(), Some(b'-' | b'0'..=b'9'))
+        && reader.number().is_ok()
+        && reader.pos == text.len()
+}
+
 /// The length of the plain text at the start of a string's contents: up to the first `"`, `\`
 /// or control byte (below U+0020), or all of `bytes`. Eight bytes at a time, with the usual
 /// word tricks: a byte at a time was most of what payload mode spent reading an invocation,

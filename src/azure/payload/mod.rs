@@ -654,6 +654,40 @@ mod tests {
         );
     }
 
+    /// A number built by hand that is not JSON fails the invocation, saying which, rather than
+    /// go out in a reply the host cannot read (it would fail the run without a word of why).
+    #[test]
+    fn a_number_that_is_not_json_fails_the_invocation_and_the_reply_stays_json() {
+        fn average(_: &Request) -> Response {
+            // The mean of no values: NaN, which `to_string` writes as `NaN`.
+            let values: Vec<f64> = Vec::new();
+            let mean = values.iter().sum::<f64>() / values.len() as f64;
+            let document = Value::object([
+                ("id", "1".into()),
+                ("mean", Value::Number(mean.to_string())),
+            ]);
+            Response::new(200).output("doc", document)
+        }
+        let shape = shape(
+            r#"{"type":"timerTrigger","name":"t"},
+            {"type":"cosmosDB","direction":"out","name":"doc"}"#,
+        );
+        let function = Function {
+            name: "F",
+            run: average,
+        };
+        let (status, body) = reply(&shape, &function, r#"{"Data":{"t":{}}}"#);
+        assert_eq!(status, 500, "{body}");
+        let reply = json::parse(body.as_bytes()).expect("a JSON reply");
+        let logs = reply.get("Logs").and_then(Value::as_array).unwrap();
+        assert!(
+            logs[0].as_str().unwrap().starts_with(
+                r#"handler: F: the output "doc" holds the number "NaN", which is not JSON"#
+            ),
+            "{body}"
+        );
+    }
+
     /// Invocations the host could send: three HTTP ones and a timer's.
     const SEEDS: [&str; 4] = [
         r#"{"Data":{"req":{"Url":"http://localhost:7071/api/Hello?name=Rust","Method":"GET","Query":{"name":"Rust"},"Headers":{"Accept":["*/*"],"Host":["localhost:7071"]},"Params":{},"Identities":[{"AuthenticationType":null,"IsAuthenticated":false,"Claims":[]}]}},"Metadata":{"name":"\"Rust\"","sys":{"MethodName":"Hello"}}}"#,
