@@ -23,6 +23,10 @@ const BIG: usize = 4 * 1024 * 1024;
 /// 6 MiB: past the socket's buffers, so the write stalls for sure.
 const HUGE: usize = 6 * 1024 * 1024;
 
+/// How much of a stalled answer `pipelined_behind_a_stall_then` reads at a time, `WRITE_STALL`
+/// apart.
+const SIP: usize = 16 * 1024;
+
 /// `/big` and `/huge` answer `BIG` and `HUGE` bytes of a pattern that shows any byte lost or
 /// out of place, `/slow-mib` a MiB of it after `WRITE_STALL * 5`; anything else answers its
 /// path.
@@ -213,9 +217,15 @@ fn pipelined_behind_a_stall_then(last: Last) {
     stream.write_all(&get("/huge", false)).unwrap();
     let mut got = Vec::new();
     let mut sip = vec![0u8; 64 * 1024];
-    let deadline = Instant::now() + WAIT;
+    // Its sips alone pause HUGE / SIP times (3.8 s in all): reading took 4.5 s here, and 8.5 s
+    // on a loaded 2-core machine, too close to WAIT. The deadline only ends a server that
+    // keeps sending without ever completing the answers (one that stops fails the read's own
+    // WAIT; one that loses, reorders or cuts an answer fails the comparison below), so it
+    // allows the pauses four times over.
+    let budget = WAIT + WRITE_STALL * (HUGE / SIP) as u32 * 4;
+    let deadline = Instant::now() + budget;
     let mut read = |stream: &mut TcpStream, got: &mut Vec<u8>, len: usize| {
-        assert!(Instant::now() < deadline, "still reading after {WAIT:?}");
+        assert!(Instant::now() < deadline, "still reading after {budget:?}");
         let n = stream.read(&mut sip[..len]).expect("read");
         assert!(n > 0, "closed after {} bytes", got.len());
         got.extend_from_slice(&sip[..n]);
@@ -245,7 +255,7 @@ fn pipelined_behind_a_stall_then(last: Last) {
     // Small sips all along: when the big answer's last bytes get into the socket, it is
     // nearly full, so the small answers written next cannot all go within WRITE_STALL.
     loop {
-        read(&mut stream, &mut got, 16 * 1024);
+        read(&mut stream, &mut got, SIP);
         thread::sleep(WRITE_STALL);
         if got.len() > HUGE && bodies_complete(&strip_continue(&got)) > SMALL {
             break;
