@@ -1085,6 +1085,14 @@ fn worth_parsing_says_yes_where_an_unfinished_request_line_can_be_refused() {
             false,
         ),
         (
+            // A line of MAX_TARGET_BYTES + 1 bytes cannot pass the target limit whatever its
+            // method: even after a one-byte method and SP, its target is within the limit.
+            "a line too short for its target to pass the limit",
+            target[..MAX_TARGET_BYTES].to_string(),
+            &target[MAX_TARGET_BYTES..MAX_TARGET_BYTES + 1],
+            false,
+        ),
+        (
             "the version",
             target[..100].to_string(),
             " HTTP/1.1\r",
