@@ -14,7 +14,7 @@ use handler::functions::Function;
 use handler::http::date::{self, imf_fixdate};
 use handler::http::error::HttpError;
 use handler::http::query::{decode_form, decode_path, split_target};
-use handler::http::response::{encode, encode_head, BodyFraming, Framing, Response};
+use handler::http::response::{encode, encode_head, reason, BodyFraming, Framing, Response};
 
 // ---- query ---------------------------------------------------------------------------------------
 
@@ -323,6 +323,54 @@ fn a_head_alone_carries_its_reason_and_the_framing_of_the_body_to_come() {
             format!("{}{rest}\r\n", start(line)),
             "{status} {reason:?}"
         );
+    }
+}
+
+/// Each status the server names gets its phrase from RFC 9110 §15 (429 and 431 from RFC 6585
+/// §4, §5), the 2022 names included (413, 422); any other code is "Unknown", never a wrong name.
+#[test]
+fn every_named_status_gets_its_standard_reason_phrase() {
+    let phrases = [
+        (100, "Continue"),
+        (200, "OK"),
+        (201, "Created"),
+        (202, "Accepted"),
+        (204, "No Content"),
+        (301, "Moved Permanently"),
+        (302, "Found"),
+        (304, "Not Modified"),
+        (307, "Temporary Redirect"),
+        (308, "Permanent Redirect"),
+        (400, "Bad Request"),
+        (401, "Unauthorized"),
+        (403, "Forbidden"),
+        (404, "Not Found"),
+        (405, "Method Not Allowed"),
+        (408, "Request Timeout"),
+        (409, "Conflict"),
+        (413, "Content Too Large"),
+        (414, "URI Too Long"),
+        (415, "Unsupported Media Type"),
+        (417, "Expectation Failed"),
+        (422, "Unprocessable Content"),
+        (429, "Too Many Requests"),
+        (431, "Request Header Fields Too Large"),
+        (500, "Internal Server Error"),
+        (501, "Not Implemented"),
+        (502, "Bad Gateway"),
+        (503, "Service Unavailable"),
+        (504, "Gateway Timeout"),
+        (505, "HTTP Version Not Supported"),
+        (299, "Unknown"),
+        (599, "Unknown"),
+    ];
+    for (status, phrase) in phrases {
+        assert_eq!(reason(status), phrase, "{status}");
+        // ...and it is the phrase of the status line `encode` writes.
+        let mut out = Vec::new();
+        encode(&Response::new(status), KEEP_ALIVE, DATE, &mut out);
+        let line = format!("HTTP/1.1 {status} {phrase}\r\n");
+        assert!(out.starts_with(line.as_bytes()), "{status}");
     }
 }
 
