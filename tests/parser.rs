@@ -961,6 +961,25 @@ fn a_bad_request_line_is_refused_as_soon_as_it_ends() {
     assert_eq!(parse_head(b"GET / HTTP/1.1\r\n"), Ok(Status::Partial));
 }
 
+/// A field line is judged as soon as its LF arrives, up to its last byte: a bare LF (lines end
+/// in CRLF, RFC 9112 §2.2) or a control byte just before the CRLF (RFC 9110 §5.5) is refused
+/// then, not when the head ends.
+#[test]
+fn a_bad_field_line_is_refused_as_soon_as_it_ends() {
+    assert_eq!(
+        parse_head(b"GET / HTTP/1.1\r\nHost: h\n"),
+        Err(HttpError::Header)
+    );
+    assert_eq!(
+        parse_head(b"GET / HTTP/1.1\r\nHost: h\r\nX: \x01\r\n"),
+        Err(HttpError::Header)
+    );
+    assert_eq!(
+        parse_head(b"GET / HTTP/1.1\r\nHost: h\r\nX: y\r\n"),
+        Ok(Status::Partial)
+    );
+}
+
 /// RFC 9112 §3.2: a server MUST answer 400 to "any request message that contains more than
 /// one Host header field line", whatever its version.
 #[test]
