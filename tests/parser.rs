@@ -659,6 +659,23 @@ fn reject_cases() -> Vec<Reject> {
             "GET / http/1.1\r\nHost: h\r\n\r\n",
             RequestLine,
         ),
+        // HTTP-version = HTTP-name "/" DIGIT "." DIGIT (RFC 9112 §2.3): a version that is not
+        // digits is no version at all (400), not one this server lacks (505).
+        reject(
+            "a minor version that is not a digit",
+            "GET / HTTP/1.x\r\nHost: h\r\n\r\n",
+            RequestLine,
+        ),
+        reject(
+            "a major version that is not a digit",
+            "GET / HTTP/x.1\r\nHost: h\r\n\r\n",
+            RequestLine,
+        ),
+        reject(
+            "a later major version whose minor is not a digit",
+            "GET / HTTP/2.x\r\nHost: h\r\n\r\n",
+            RequestLine,
+        ),
         reject(
             "HTTP/2.0 is not HTTP/1.x",
             "GET / HTTP/2.0\r\nHost: h\r\n\r\n",
