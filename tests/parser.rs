@@ -997,6 +997,39 @@ fn a_bad_field_line_is_refused_as_soon_as_it_ends() {
     );
 }
 
+/// Field values may hold obs-text (RFC 9110 §5.5), so a value need not be UTF-8: the head says
+/// whether every value is, for the reader of text to decode lossily only when one is not.
+#[test]
+fn the_head_says_whether_every_field_value_is_utf8() {
+    let mut fields = Vec::new();
+    let cases: [(&[u8], bool); 5] = [
+        (b"plain", true),
+        ("gr\u{fc}\u{df} \u{1f600}".as_bytes(), true),
+        (b"\xff", false),
+        (b"cut \xc3", false),
+        (b"ok\r\nX-B: \xe9t\xe9", false),
+    ];
+    for (value, utf8) in cases {
+        let input = [
+            &b"GET / HTTP/1.1\r\nHost: h\r\nX-A: "[..],
+            value,
+            b"\r\n\r\n",
+        ]
+        .concat();
+        match handler::http::parse::parse_head(&input, &mut fields) {
+            Ok(Status::Complete((head, _))) => {
+                assert_eq!(
+                    head.values_utf8,
+                    utf8,
+                    "{:?}",
+                    String::from_utf8_lossy(value)
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
 /// RFC 9112 §3.2: a server MUST answer 400 to "any request message that contains more than
 /// one Host header field line", whatever its version.
 #[test]
