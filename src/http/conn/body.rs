@@ -225,8 +225,11 @@ mod tests {
         let mut scratch = Scratch::default();
         let mut next = serve(conn, &mut scratch, &ctx, Role::Worker);
         let mut most = scratch.buf.len();
+        // The client is done within a second; a server that never lets go fails, not hangs.
+        let deadline = Instant::now() + Duration::from_secs(30);
         // Parked when quiet: serve it again, as the sweeper/worker would.
         while let Next::Park(conn) | Next::HandOff(conn) = next {
+            assert!(Instant::now() < deadline, "still serving after 30 s");
             next = serve(conn, &mut scratch, &ctx, Role::Worker);
             most = most.max(scratch.buf.len());
         }
