@@ -528,13 +528,8 @@ impl<'a> Reader<'a> {
 /// Whether `text` is one JSON number (RFC 8259 §6) and nothing else: what a `Value::Number`
 /// must hold for the writer, which copies it, to write JSON.
 pub(super) fn is_number(text: &str) -> bool {
-    let mut reader = Reader {
-        bytes: text.as_bytes(),
-        pos: 0,
-        depth: 0,
-        values: 0,
-        limits: Limits::CHECKED,
-    };
+    // A number's grammar needs no limits: the reader of a checked value serves.
+    let mut reader = Raw(text.as_bytes()).reader();
     matches!(reader.peek(), Some(b'-' | b'0'..=b'9'))
         && reader.number().is_ok()
         && reader.pos == text.len()
