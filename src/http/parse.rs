@@ -455,11 +455,8 @@ fn origin_form(target: &[u8]) -> Result<(Span, Span, Option<Authority>), HttpErr
             span: Span::new(scheme_len, scheme_len + authority_len),
             default_port,
         });
-        if authority_len == target.len() - scheme_len {
-            end
-        } else {
-            scheme_len + authority_len
-        }
+        // The path starts where the authority ends: at `end` when the target has no path.
+        scheme_len + authority_len
     };
     let (path, query) = match target[start..].iter().position(|&b| b == b'?') {
         Some(q) => (Span::new(start, start + q), Span::new(start + q + 1, end)),
