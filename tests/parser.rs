@@ -1331,6 +1331,21 @@ fn chunked_bodies_decode_alike_however_they_arrive() {
             true,
         ),
         (
+            "several spaces and tabs before an extension (BWS)",
+            b"5 \t ;a=b\r\nhello\r\n0\r\n\r\n".to_vec(),
+            b"hello",
+            22,
+            true,
+        ),
+        // chunked.rs lets only whitespace stand between the size and `;` or CR, as hyper does.
+        (
+            "whitespace before the size line's CRLF",
+            b"5 \r\nhello\r\n0\r\n\r\n".to_vec(),
+            b"hello",
+            16,
+            true,
+        ),
+        (
             "upper-case hex",
             b"A\r\n0123456789\r\n1A\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\n\r\n".to_vec(),
             b"0123456789abcdefghijklmnopqrstuvwxyz",
@@ -1415,11 +1430,37 @@ fn malformed_chunked_bodies_are_refused_however_they_arrive() {
         ),
         ("an empty size", b"\r\nhello\r\n".to_vec(), Chunked),
         ("an extension without a size", b";a=b\r\n".to_vec(), Chunked),
+        (
+            "an empty size line ending the body",
+            b"\r\n\r\n".to_vec(),
+            Chunked,
+        ),
+        ("whitespace without a size", b" \r\n\r\n".to_vec(), Chunked),
         ("a signed size", b"-5\r\nhello\r\n".to_vec(), Chunked),
         ("a size with 0x", b"0x5\r\nhello\r\n".to_vec(), Chunked),
         (
             "data longer than its size: no CRLF after it",
             b"5\r\nhelloX\r\n0\r\n\r\n".to_vec(),
+            Chunked,
+        ),
+        (
+            "two other bytes in place of the CRLF after the data",
+            b"5\r\nhelloXY0\r\n\r\n".to_vec(),
+            Chunked,
+        ),
+        (
+            "CR and another byte after the size",
+            b"5\rXhello\r\n0\r\n\r\n".to_vec(),
+            Chunked,
+        ),
+        (
+            "CR and another byte to end the body",
+            b"0\r\n\rX".to_vec(),
+            Chunked,
+        ),
+        (
+            "CR and another byte after a trailer",
+            b"0\r\nA: b\rXC: d\r\n\r\n".to_vec(),
             Chunked,
         ),
         ("LF-only line ends", b"5\nhello\n0\n\n".to_vec(), Chunked),
@@ -1529,6 +1570,66 @@ fn malformed_chunked_bodies_are_refused_however_they_arrive() {
     for (why, input, error) in cases {
         assert_decodes_alike(why, &input, &Err(error));
     }
+}
+
+/// Each limit admits a body at it and refuses one a byte over: trailers (each line counted but
+/// its LF), extensions (in all, each counted with its CR but not its `;`) and the data.
+#[test]
+fn chunked_bodies_at_a_limit_are_accepted_and_one_over_refused() {
+    use HttpError::{BodyTooLarge, Chunked, HeadTooLarge};
+    for (len, error) in [
+        (MAX_TRAILER_BYTES, None),
+        (MAX_TRAILER_BYTES + 1, Some(HeadTooLarge)),
+    ] {
+        let trailer = format!("X-T: {}", "t".repeat(len - 6));
+        let input = format!("5\r\nhello\r\n0\r\n{trailer}\r\n\r\n").into_bytes();
+        let expect = error.ok_or((input.len(), b"hello".to_vec(), true));
+        assert_decodes_alike(
+            &format!("trailers of {len}"),
+            &input,
+            &expect.map_or_else(Ok, Err),
+        );
+    }
+    for (total, error) in [
+        (MAX_CHUNK_EXTENSION_BYTES, None),
+        (MAX_CHUNK_EXTENSION_BYTES + 1, Some(Chunked)),
+    ] {
+        let full = format!("1;{}\r\nx\r\n", "e".repeat(999));
+        let lines = total / 1000;
+        let last = format!("1;{}\r\nx\r\n", "e".repeat(total % 1000 - 1));
+        let input = format!("{}{last}0\r\n\r\n", full.repeat(lines)).into_bytes();
+        let expect = error.ok_or((input.len(), b"x".repeat(lines + 1), true));
+        let why = format!("extensions of {total} in all");
+        assert_decodes_alike(&why, &input, &expect.map_or_else(Ok, Err));
+    }
+    // The data: in one chunk or two, each size checked against what came before it.
+    let decode = |limit: usize, input: &[u8]| {
+        let mut body = Vec::new();
+        let mut decoder = ChunkedDecoder::with_limit(limit);
+        decoder
+            .decode(input, &mut body)
+            .map(|n| (n, body, decoder.is_done()))
+    };
+    for input in [
+        &b"5\r\nhello\r\n0\r\n\r\n"[..],
+        b"3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\n",
+    ] {
+        let why = String::from_utf8_lossy(input);
+        assert_eq!(
+            decode(5, input),
+            Ok((input.len(), b"hello".to_vec(), true)),
+            "{why}"
+        );
+        assert_eq!(decode(4, input), Err(BodyTooLarge), "{why}");
+    }
+    let mut at_max = format!("{MAX_BODY_BYTES:x}\r\n").into_bytes();
+    at_max.resize(at_max.len() + MAX_BODY_BYTES, b'd');
+    at_max.extend_from_slice(b"\r\n0\r\n\r\n");
+    let (used, body, ended) = feed([&at_max[..]]).expect("a body of MAX_BODY_BYTES");
+    assert_eq!(
+        (used, body.len(), ended),
+        (at_max.len(), MAX_BODY_BYTES, true)
+    );
 }
 
 /// RFC 9112 §7.1.1: after the size only BWS then `;` may come (`chunk-ext`). hyper refuses
