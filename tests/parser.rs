@@ -702,6 +702,11 @@ fn reject_cases() -> Vec<Reject> {
             Host,
         ),
         reject(
+            "an empty IP literal in Host (RFC 3986 §3.2.2: an IPv6 or IPvFuture address)",
+            "GET / HTTP/1.1\r\nHost: []:80\r\n\r\n",
+            Host,
+        ),
+        reject(
             "HTTP/1.1 without Host (RFC 9112 §3.2)",
             "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n",
             Host,
