@@ -547,6 +547,25 @@ fn a_route_without_methods_allows_any() {
     }
 }
 
+/// RFC 9110 §9.3.2: HEAD is GET without the content, so a route for GET answers HEAD, and
+/// one without GET does not.
+#[test]
+fn head_is_served_where_get_is_and_only_there() {
+    let mut router = Router::default();
+    router.add(&PRODUCTS, "api/read", &["get"]).unwrap();
+    router
+        .add(&ANYTHING, "api/write", &["post", "put"])
+        .unwrap();
+    assert_eq!(
+        routed(router.find("HEAD", "/api/read")),
+        Some(("Products", vec![]))
+    );
+    match router.find("HEAD", "/api/write") {
+        Found::MethodNotAllowed(allow) => assert_eq!(allow, "POST, PUT"),
+        other => panic!("HEAD /api/write: {other:?}"),
+    }
+}
+
 // ---- server::port_from_env -----------------------------------------------------------------------
 
 #[test]
