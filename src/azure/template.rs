@@ -667,6 +667,24 @@ mod tests {
             ("p/{x:double}", "/p/1e", None),
             ("p/{x:double}", "/p/.", None),
             ("p/{x:double}", "/p/1.2.3", None),
+            ("p/{n:long}", "/p/x", None),
+            ("p/{ok:bool}", "/p/yes", None),
+            ("p/{s:required}", "/p/x", Some(&[("s", "x")])),
+            ("p/{n:max(5)}", "/p/6", None),
+            ("p/{n:int:min(5)}", "/p/3", None),
+            ("p/{s:minlength(3)}", "/p/ab", None),
+            ("p/{s:maxlength(3)}", "/p/abcd", None),
+            ("p/{s:length(2,3)}", "/p/a", None),
+            ("p/{s:length(2,3)}", "/p/ab", Some(&[("s", "ab")])),
+            ("p/{s:length(2,3)}", "/p/abcd", None),
+            // A regex's parentheses hold `:`, `=` and `}}` that would otherwise end a piece.
+            (
+                "p/{id:regex(^\\d{{3}}$)}x",
+                "/p/123x",
+                Some(&[("id", "123")]),
+            ),
+            ("p/{t:regex(a:b=c)}", "/p/z", Some(&[("t", "z")])),
+            ("p/{t:regex(a)=d}", "/p", Some(&[("t", "d")])),
         ];
         for (template, path, expected) in cases {
             let got = Template::parse(template).unwrap().matches(segments(path));
