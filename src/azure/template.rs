@@ -326,7 +326,6 @@ fn closing_brace(text: &str, open: usize) -> Option<usize> {
             b'(' => depth += 1,
             b')' => depth = depth.saturating_sub(1),
             b'}' if depth > 0 && bytes.get(i + 1) == Some(&b'}') => i += 1,
-            b'{' if depth > 0 && bytes.get(i + 1) == Some(&b'{') => i += 1,
             b'}' => return Some(i),
             _ => {}
         }
