@@ -66,7 +66,9 @@ pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// (hyper's `CHUNKED_EXTENSIONS_LIMIT` serves the same purpose).
 pub const MAX_CHUNK_LINE_BYTES: usize = 1024;
 
-/// Largest trailer section after the last chunk, in bytes. Trailers are parsed and discarded.
+/// Largest trailer section after the last chunk, in bytes of its field lines up to each CR (the
+/// LFs and the final empty line are not counted). Trailers are parsed and discarded, so this
+/// bounds time, not memory.
 pub const MAX_TRAILER_BYTES: usize = 8 * 1024;
 
 /// Total chunk-extension bytes allowed in one chunked body. Extensions are legal and ignored,
