@@ -374,4 +374,25 @@ mod tests {
             }
         }
     }
+
+    /// A large answer is held once: into an empty `out` it is encoded in the body's own buffer
+    /// (given room for the head, that buffer does not even move), not copied after the head.
+    #[test]
+    fn a_large_answer_is_encoded_in_its_own_buffer() {
+        let framing = Framing {
+            head_only: false,
+            keep_alive: true,
+            http10: false,
+        };
+        let len = SCRATCH_KEEP_BYTES + 1;
+        let mut body = Vec::with_capacity(len + 1024);
+        body.resize(len, b'x');
+        let held = body.as_ptr();
+        let mut response = Response::new(200);
+        response.body = body;
+        let mut out = Vec::new();
+        encode_owned(response, framing, "Sun, 06 Nov 1994 08:49:37 GMT", &mut out);
+        assert!(out.starts_with(b"HTTP/1.1 200 OK\r\n") && out.ends_with(b"xx"));
+        assert_eq!(out.as_ptr(), held, "the body was copied");
+    }
 }
