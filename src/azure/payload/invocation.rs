@@ -267,7 +267,8 @@ mod tests {
     #[test]
     fn query_variants() {
         // (Query member, Url, expected query string). Reasons in order: absent (the Url's),
-        // an old host's JSON text, a raw string, an empty object, a number value.
+        // an old host's JSON text, a raw string, a raw string that is JSON but no object, an
+        // empty object, a number value.
         let cases: &[(&str, &str, &str)] = &[
             ("", "http://h/api/Hello?a=1&a=2", "a=1&a=2"),
             (
@@ -276,6 +277,7 @@ mod tests {
                 "name=Rust",
             ),
             (r#","Query":"?name=Rust""#, "http://h/x", "name=Rust"),
+            (r#","Query":"1""#, "http://h/x", "1"),
             (r#","Query":{}"#, "http://h/x?no=1", ""),
             (r#","Query":{"n":1.5}"#, "/x", "n=1.5"),
             // Re-encoded as the host forwards a query: UrlEncoder.Default's characters kept.
