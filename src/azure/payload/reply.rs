@@ -183,7 +183,7 @@ impl HttpAnswer {
 
 #[cfg(test)]
 mod tests {
-    use super::HttpAnswer;
+    use super::{result, HttpAnswer, Returned};
     use crate::azure::payload::tests::answer_with;
     use crate::azure::request::Request;
     use crate::azure::response::Response;
@@ -209,6 +209,14 @@ mod tests {
             let reason = answer.err().unwrap_or_default();
             assert!(reason.starts_with("the header"), "{name}: {reason}");
         }
+        // One cookie is one value for its name: it goes through.
+        fn one_cookie(_: &Request) -> Response {
+            Response::new(200).header("Set-Cookie", "a=1; Path=/")
+        }
+        assert_eq!(
+            answer_with(one_cookie),
+            r#"{"Outputs":{"res":{"statusCode":200,"body":"","headers":{"Set-Cookie":"a=1; Path=/"}}},"Logs":[],"ReturnValue":null}"#
+        );
         fn no_content(_: &Request) -> Response {
             Response::new(204).body(b"dropped".to_vec())
         }
@@ -216,5 +224,30 @@ mod tests {
             answer_with(no_content),
             r#"{"Outputs":{"res":{"statusCode":204,"body":"","headers":{}}},"Logs":[],"ReturnValue":null}"#
         );
+    }
+
+    /// The reply is written into one buffer sized for the answer up front, its body and its
+    /// headers, in either place the answer goes: grown by doubling instead, it would be up to
+    /// twice the reply's size.
+    #[test]
+    fn the_reply_is_sized_for_its_answer() {
+        let body = "x".repeat(100_000);
+        let headers =
+            (10..30).map(|i| (format!("X-Header-{i}").into(), format!("value-{i}").into()));
+        let answer = HttpAnswer::of(200, headers, body.into_bytes()).unwrap();
+        let logs = ["a log line".to_string()];
+        for (res, returned) in [
+            (Some(("res", &answer)), Returned::Null),
+            (None, Returned::Answer(&answer)),
+        ] {
+            let reply = result(res, &logs, &[], returned);
+            assert!(reply.contains(&"x".repeat(100_000)));
+            assert!(
+                reply.capacity() < reply.len() + 1024,
+                "{} bytes held for {}",
+                reply.capacity(),
+                reply.len()
+            );
+        }
     }
 }
