@@ -228,7 +228,8 @@ mod tests {
 
     /// The reply is written into one buffer sized for the answer up front, its body and its
     /// headers, in either place the answer goes: grown by doubling instead, it would be up to
-    /// twice the reply's size.
+    /// twice the reply's size. (The estimate is within a few bytes here; 256 leaves room for
+    /// the logs and `ReturnValue` it does not count, but not for 20 headers misjudged.)
     #[test]
     fn the_reply_is_sized_for_its_answer() {
         let body = "x".repeat(100_000);
@@ -243,7 +244,7 @@ mod tests {
             let reply = result(res, &logs, &[], returned);
             assert!(reply.contains(&"x".repeat(100_000)));
             assert!(
-                reply.capacity() < reply.len() + 1024,
+                reply.capacity() < reply.len() + 256,
                 "{} bytes held for {}",
                 reply.capacity(),
                 reply.len()
