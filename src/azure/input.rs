@@ -224,4 +224,22 @@ mod tests {
             "the input \"msg\" is not JSON (unexpected byte at offset 0)"
         );
     }
+
+    /// JSON text in a string that is not a string's (an array, a number) is already the text
+    /// the host wrote: `as_str` lends it as sent, not rebuilt, which for a large batch cost a
+    /// tree and a copy of it.
+    #[test]
+    fn json_text_in_a_string_is_lent_as_sent() {
+        for sent in [r#""[{\"id\":\"1\"}]""#, r#""4""#] {
+            let sent = value(sent);
+            let Value::String(text) = &sent else {
+                unreachable!()
+            };
+            let got = Input::new("docs", &sent, false).as_str().unwrap();
+            assert!(
+                matches!(got, Cow::Borrowed(t) if std::ptr::eq(t, text.as_str())),
+                "{got}"
+            );
+        }
+    }
 }
