@@ -570,6 +570,15 @@ pub(crate) mod tests {
 
     #[test]
     fn too_many_items_fail_the_invocation() {
+        // The limit itself is allowed, counted over all the outputs.
+        let at_limit = vec![
+            (
+                "queue".to_string(),
+                Output::Many(vec![Output::from("m"); MAX_OUTPUT_ITEMS - 1]),
+            ),
+            ("hub".to_string(), Output::from("m")),
+        ];
+        assert!(encode_all(&config(), at_limit).is_ok());
         let items = vec![Output::from("m"); MAX_OUTPUT_ITEMS + 1];
         let errors =
             encode_all(&config(), vec![("queue".to_string(), Output::Many(items))]).unwrap_err();
