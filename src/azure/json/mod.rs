@@ -626,6 +626,12 @@ mod tests {
         write_string(&mut out, "a\"b\\c\n\r\t\u{8}\u{c}\u{1}\u{1f}\u{7f}é😀/");
         let expected = concat!(r#""a\"b\\c\n\r\t\b\f\u0001\u001f"#, "\u{7f}é😀/\"");
         assert_eq!(out, expected);
+        // Text with nothing to escape is written in the room reserved for it and its closing
+        // quote, not grown again (to twice its size) for that quote.
+        let mut out = String::new();
+        write_string(&mut out, &"x".repeat(1000));
+        assert_eq!(out.len(), 1002);
+        assert!(out.capacity() < 1002 + 64, "{} bytes held", out.capacity());
     }
 
     #[test]
