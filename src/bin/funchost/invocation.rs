@@ -513,6 +513,19 @@ mod tests {
             other(&timer, &given).unwrap_err(),
             "the timerTrigger \"t\" takes a JSON object"
         );
+        // Only a timer's object is completed with the manual run's members: another
+        // trigger's is its message, sent as the host sends a string (JSON text twice).
+        let queue = function("Q", r#"{"type":"queueTrigger","name":"msg"}"#);
+        let given = Given {
+            trigger: Some(br#"{"IsPastDue":true}"#.to_vec()),
+            ..Given::default()
+        };
+        let data = other(&queue, &given)
+            .unwrap()
+            .get("Data")
+            .unwrap()
+            .to_json();
+        assert_eq!(data, r#"{"msg":"\"{\\\"IsPastDue\\\":true}\""}"#);
     }
 
     /// `Utility.ApplyBindingData`: a message holding a JSON object adds its members to the
@@ -664,6 +677,9 @@ mod tests {
         );
         assert_eq!(blob_token("in/{name}.txt", "report.csv"), None);
         assert_eq!(blob_token("in/{a}-{b}", "x-y"), None);
+        // Not one token: two (whatever the name), or one with no name.
+        assert_eq!(blob_token("in/{a}-{b}", "x-{b}"), None);
+        assert_eq!(blob_token("in/{}.txt", "x.txt"), None);
         let tokens: Vec<_> = blob_tokens("c/{dir}/{name}.{ext}").collect();
         assert_eq!(tokens, ["dir", "name", "ext"]);
         let queue = function("Q", r#"{"type":"queueTrigger","name":"m"}"#);
