@@ -584,6 +584,10 @@ mod tests {
         assert_eq!((r.status, r.body.as_slice()), (202, &b"hi"[..]));
         let returned = outcome(r#"{"ReturnValue":{"body":"o"}}"#);
         assert_eq!(http_response(&returned, Some(RETURN)).unwrap().body, b"o");
+        // A string holding an object without `body` is no response: a string, which fails.
+        let no_body = outcome(r#"{"ReturnValue":"{\"statusCode\":202}"}"#);
+        let failed = http_response(&no_body, Some(RETURN)).unwrap_err();
+        assert!(failed.to_string().contains("Deserialize"), "{failed}");
         assert_eq!(returned.logs, Vec::<String>::new());
     }
 
