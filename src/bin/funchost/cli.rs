@@ -406,6 +406,10 @@ mod tests {
                 "--path needs a value (the next argument is --handler)",
             ),
             ("invoke F --data a --data b", "--data is given twice"),
+            // A value's `=` splits only a long option; a pair needs its name; a method, letters.
+            ("-h=x", "unknown option -h=x (see funchost --help)"),
+            ("invoke F --input =doc", "--input \"=doc\" is not BINDING=FILE"),
+            ("invoke F --method=", "--method \"\" is not an HTTP method"),
             (
                 "invoke F --function-timeout 0",
                 "--function-timeout \"0\": give whole seconds, at least 1, or -1 for no limit",
