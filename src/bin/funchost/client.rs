@@ -665,6 +665,12 @@ mod tests {
             ),
             (b"HTTP/1.1 200", false, Framing::UntilClose, false),
             (
+                b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0",
+                false,
+                Framing::Length(0),
+                true,
+            ),
+            (
                 b"HTTP/1.1 204 No Content\r\nContent-Length: 9",
                 false,
                 Framing::Empty,
@@ -688,10 +694,18 @@ mod tests {
         let head = parse_head(cases[0].0, false).unwrap();
         assert_eq!((head.status, head.reason.as_str()), (201, "Created"));
         assert_eq!(head.header("x"), Some("a:b"));
-        let bad: [&[u8]; 4] = [
+        // A body up to MAX_REPLY_BYTES is read; a larger one is refused before it is.
+        let length = |n: usize| format!("HTTP/1.1 200 OK\r\nContent-Length: {n}");
+        let at_limit = parse_head(length(MAX_REPLY_BYTES).as_bytes(), false);
+        assert_eq!(at_limit.unwrap().framing, Framing::Length(MAX_REPLY_BYTES));
+        let over = parse_head(length(MAX_REPLY_BYTES + 1).as_bytes(), false);
+        assert!(matches!(over, Err(Error::Protocol(_))), "{over:?}");
+        let bad: [&[u8]; 6] = [
             b"HTTP/2 200 OK",
             b"HTTP/1.1 20 OK",
+            b"HTTP/1.1 2000 OK",
             b"HTTP/1.1 200 OK\r\nno colon",
+            b"HTTP/1.1 200 OK\r\n: no name",
             b"junk",
         ];
         for bytes in bad {
@@ -765,6 +779,281 @@ mod tests {
             .send(&request("GET", Body::None), deadline())
             .unwrap_err();
         assert!(matches!(error, Error::Connect(_)), "{error:?}");
+    }
+
+    /// A handler played by hand: `script` runs on the listener's thread (a free port).
+    fn by_hand(script: impl FnOnce(TcpListener) + Send + 'static) -> (u16, thread::JoinHandle<()>) {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        (port, thread::spawn(move || script(listener)))
+    }
+
+    /// Reads one request head, up to its blank line, and returns it (failing after 10 s).
+    fn read_request_head(stream: &mut TcpStream) -> String {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8];
+        while !head.ends_with(b"\r\n\r\n") {
+            assert_eq!(stream.read(&mut byte).unwrap(), 1, "closed inside a head");
+            head.push(byte[0]);
+        }
+        String::from_utf8(head).unwrap()
+    }
+
+    const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+    fn expecting<'a>(body: Body<'a>, expect: &str) -> Request<'a> {
+        let mut request = request("POST", body);
+        request.headers.push(("expect".into(), expect.into()));
+        request
+    }
+
+    #[test]
+    fn only_a_request_with_a_body_waits_for_100_continue() {
+        assert!(expecting(Body::Length(b"x"), "100-Continue").expects_continue());
+        assert!(expecting(Body::Chunked(b"x"), "100-continue").expects_continue());
+        for body in [Body::None, Body::Length(b""), Body::Chunked(b"")] {
+            assert!(
+                !expecting(body, "100-continue").expects_continue(),
+                "{body:?}"
+            );
+        }
+        assert!(!expecting(Body::Length(b"x"), "200-ok").expects_continue());
+        let mut other = request("POST", Body::Length(b"x"));
+        other
+            .headers
+            .push(("X-Expect".into(), "100-continue".into()));
+        assert!(!other.expects_continue());
+    }
+
+    /// `Expect: 100-continue`: the body waits for `100 Continue`, and is sent anyway when none
+    /// comes within `EXPECT_CONTINUE_WAIT`; a final answer instead of it is the reply, and the
+    /// connection, out of step (the body was never sent), is not pooled.
+    #[test]
+    fn a_body_waits_for_100_continue_or_for_a_second() {
+        let body_waits = |stream: &mut TcpStream| {
+            stream
+                .set_read_timeout(Some(Duration::from_millis(300)))
+                .unwrap();
+            let early = stream.read(&mut [0u8; 8]);
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            matches!(early, Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut))
+        };
+        let (port, handler) = by_hand(move |listener| {
+            let (mut stream, _) = listener.accept().unwrap();
+            // Answered 100: the body comes after it, not before.
+            read_request_head(&mut stream);
+            assert!(body_waits(&mut stream), "the body came before 100 Continue");
+            stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").unwrap();
+            let mut body = [0u8; 4];
+            stream.read_exact(&mut body).unwrap();
+            assert_eq!(&body, b"data");
+            stream.write_all(OK).unwrap();
+            // No 100: the body comes all the same.
+            read_request_head(&mut stream);
+            stream.read_exact(&mut body).unwrap();
+            stream.write_all(OK).unwrap();
+            // A final answer at once: the reply, and the body never follows.
+            read_request_head(&mut stream);
+            stream
+                .write_all(b"HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n")
+                .unwrap();
+        });
+        let client = Client::new(port);
+        let request = expecting(Body::Length(b"data"), "100-continue");
+        for _ in 0..2 {
+            let reply = client.send(&request, deadline()).unwrap();
+            assert_eq!(
+                (reply.head.status, reply.body.as_slice()),
+                (200, &b"ok"[..])
+            );
+        }
+        let reply = client.send(&request, deadline()).unwrap();
+        assert_eq!(reply.head.status, 417);
+        assert!(client.idle.lock().unwrap().is_empty(), "pooled out of step");
+        handler.join().unwrap();
+    }
+
+    /// Interim answers (`103 Early Hints`, a stray `100`) are skipped for the final one.
+    #[test]
+    fn interim_answers_are_skipped() {
+        let (port, handler) = by_hand(|listener| {
+            let (mut stream, _) = listener.accept().unwrap();
+            read_request_head(&mut stream);
+            let interim =
+                b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n";
+            stream.write_all(interim).unwrap();
+            stream.write_all(OK).unwrap();
+        });
+        let reply = Client::new(port)
+            .send(&request("GET", Body::None), deadline())
+            .unwrap();
+        assert_eq!(
+            (reply.head.status, reply.body.as_slice()),
+            (200, &b"ok"[..])
+        );
+        handler.join().unwrap();
+    }
+
+    /// A pooled connection the handler closes as the next request comes (at its idle timeout)
+    /// fails before any answer: the request goes again on a new connection, as .NET's does.
+    /// Closed with the request unread, it is reset instead of ended.
+    #[test]
+    fn a_request_on_a_connection_closed_meanwhile_is_sent_again() {
+        for reset in [false, true] {
+            let (port, handler) = by_hand(move |listener| {
+                let (mut first, _) = listener.accept().unwrap();
+                read_request_head(&mut first);
+                first.write_all(OK).unwrap();
+                if reset {
+                    first.peek(&mut [0u8]).unwrap();
+                } else {
+                    read_request_head(&mut first);
+                }
+                drop(first);
+                let (mut second, _) = listener.accept().unwrap();
+                read_request_head(&mut second);
+                second.write_all(OK).unwrap();
+            });
+            let client = Client::new(port);
+            for call in 0..2 {
+                let reply = client.send(&request("GET", Body::None), deadline());
+                let reply = reply.unwrap_or_else(|e| panic!("reset {reset}, call {call}: {e:?}"));
+                assert_eq!(reply.body, b"ok");
+            }
+            handler.join().unwrap();
+        }
+    }
+
+    /// The pool keeps what a later call can use: connections still open and idle less than
+    /// `POOL_IDLE`, at most `POOL_MAX_IDLE` of them, and none after `clear` (a restart).
+    #[test]
+    fn the_pool_keeps_open_recent_connections_up_to_its_bound() {
+        let port = serve(|_| http::Response::text(200, "ok"));
+        let client = Client::new(port);
+        let idle = || client.idle.lock().unwrap().len();
+        let connect = || client.connect(deadline()).unwrap();
+        let conns: Vec<Conn> = (0..=POOL_MAX_IDLE).map(|_| connect()).collect();
+        conns.into_iter().for_each(|conn| client.checkin(conn));
+        assert_eq!(idle(), POOL_MAX_IDLE);
+        client.clear();
+        assert_eq!(idle(), 0);
+        let old = Instant::now()
+            .checked_sub(POOL_IDLE)
+            .expect("a minute since boot");
+        client.idle.lock().unwrap().push((connect(), old));
+        assert!(client.checkout().is_none(), "idle past POOL_IDLE");
+        client.idle.lock().unwrap().push((connect(), old));
+        client.checkin(connect());
+        assert_eq!(idle(), 1, "the old one is dropped when another comes back");
+        assert!(client.checkout().is_some());
+    }
+
+    /// A handler that does not take the body: the write fails at the deadline, as a timeout.
+    #[test]
+    fn a_body_the_handler_does_not_take_times_out() {
+        let (port, handler) = by_hand(|listener| {
+            let (stream, _) = listener.accept().unwrap();
+            thread::sleep(Duration::from_secs(2));
+            drop(stream);
+        });
+        let body = vec![b'x'; 32 << 20];
+        let soon = Instant::now() + Duration::from_millis(300);
+        let error = Client::new(port)
+            .send(&request("POST", Body::Length(&body)), soon)
+            .unwrap_err();
+        assert!(matches!(error, Error::Timeout), "{error:?}");
+        handler.join().unwrap();
+    }
+
+    /// A response head may hold `MAX_REPLY_HEAD_BYTES` before its blank line, not one more.
+    #[test]
+    fn a_reply_head_is_read_up_to_its_limit() {
+        let (port, handler) = by_hand(|listener| {
+            for extra in [0, 1] {
+                let (mut stream, _) = listener.accept().unwrap();
+                read_request_head(&mut stream);
+                let mut head = b"HTTP/1.1 200 OK\r\nX: ".to_vec();
+                head.resize(MAX_REPLY_HEAD_BYTES + extra, b'a');
+                stream.write_all(&head).unwrap();
+                // The rest once the client has read up to the limit.
+                thread::sleep(Duration::from_millis(100));
+                let _ = stream.write_all(b"\r\nContent-Length: 2\r\n\r\nok");
+            }
+        });
+        let call = || Client::new(port).send(&request("GET", Body::None), deadline());
+        assert_eq!(call().map(|r| r.body).ok(), Some(b"ok".to_vec()));
+        let over = call().unwrap_err();
+        assert!(
+            matches!(&over, Error::Protocol(why) if why == "response head too large"),
+            "{over:?}"
+        );
+        handler.join().unwrap();
+    }
+
+    /// A body framed by the close is all that comes before it, in however many pieces.
+    #[test]
+    fn a_body_until_the_close_is_read_whole() {
+        let (port, handler) = by_hand(|listener| {
+            let (mut stream, _) = listener.accept().unwrap();
+            read_request_head(&mut stream);
+            stream.write_all(b"HTTP/1.1 200 OK\r\n\r\nfirst ").unwrap();
+            thread::sleep(Duration::from_millis(50));
+            stream.write_all(b"second").unwrap();
+        });
+        let reply = Client::new(port)
+            .send(&request("GET", Body::None), deadline())
+            .unwrap();
+        assert_eq!(reply.body, b"first second");
+        handler.join().unwrap();
+    }
+
+    /// A request whose answer had begun is never sent again, even when the connection then
+    /// fails as a stale one would: the handler may have run it (a POST that wrote a message).
+    #[test]
+    fn a_request_answered_in_part_is_not_sent_again() {
+        let (port, handler) = by_hand(|listener| {
+            let (mut stream, _) = listener.accept().unwrap();
+            read_request_head(&mut stream);
+            stream.read_exact(&mut [0u8; 4]).unwrap();
+            stream.write_all(OK).unwrap();
+            read_request_head(&mut stream);
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\npart")
+                .unwrap();
+            thread::sleep(Duration::from_millis(200));
+            // Closed with the request's body unread: reset.
+        });
+        let client = Client::new(port);
+        let reply = client.send(&request("POST", Body::Length(b"data")), deadline());
+        assert_eq!(reply.unwrap().body, b"ok");
+        let again = client.send(&request("POST", Body::Length(b"data")), deadline());
+        let error = again.unwrap_err();
+        assert!(
+            matches!(&error, Error::Io(e) if e.kind() == ErrorKind::ConnectionReset),
+            "{error:?}"
+        );
+        handler.join().unwrap();
+    }
+
+    /// A connection the handler has closed is not handed out of the pool.
+    #[test]
+    fn a_closed_connection_is_not_checked_out() {
+        let (port, handler) = by_hand(|listener| drop(listener.accept().unwrap()));
+        let client = Client::new(port);
+        client.checkin(client.connect(deadline()).unwrap());
+        handler.join().unwrap();
+        let closed = Instant::now() + Duration::from_secs(5);
+        // Until the close arrives the connection is open, and goes back.
+        while let Some(conn) = client.checkout() {
+            assert!(Instant::now() < closed, "a closed connection is handed out");
+            thread::sleep(Duration::from_millis(10));
+            client.checkin(conn);
+        }
     }
 
     #[test]
