@@ -187,6 +187,25 @@ mod tests {
     }
 
     #[test]
+    fn the_answer_loses_only_a_lone_chunked_coding() {
+        use crate::client::{Framing, Head};
+        let headers = [("Transfer-Encoding", "chunked"), ("X-Mode", "chunked")];
+        let reply = Reply {
+            head: Head {
+                status: 201,
+                reason: "Created".into(),
+                headers: headers.map(|(n, v)| (n.into(), v.into())).to_vec(),
+                framing: Framing::Chunked,
+                keep_alive: true,
+            },
+            body: b"made".to_vec(),
+        };
+        let answer = response(reply);
+        assert_eq!((answer.status, answer.body.as_slice()), (201, &b"made"[..]));
+        assert_eq!(answer.headers, [("X-Mode".into(), "chunked".into())]);
+    }
+
+    #[test]
     fn a_request_with_no_host_gets_the_handler_s() {
         let old = incoming("GET", "/", &[("Accept", "*/*")], "");
         let sent = request(&old, "/", "127.0.0.1:4000", "ID").unwrap();
