@@ -1733,6 +1733,13 @@ fn landing_page_status_and_admin_invocations() {
     assert_eq!(admin(&host, "Queue", r#"{"input":"hi"}"#).status, 202);
     host.wait_out("Functions.Queue: queueTrigger invocation -> 200 in ");
     host.wait_out("Functions.Queue: fake: triggered");
+    // A timer runs by hand whatever the input, but an object is its TimerInfo's members
+    // (here a directive the fake obeys): the host's admin API binds it so.
+    assert_eq!(admin(&host, "Timer", r#"{"input":"hi"}"#).status, 202);
+    host.wait_out("Functions.Timer: timerTrigger invocation -> 200 in ");
+    let given = r#"{"input":{"print":"given to the timer\n"}}"#;
+    assert_eq!(admin(&host, "Timer", given).status, 202);
+    host.wait_out("handler: given to the timer");
     assert_eq!(admin(&host, "Nope", "{}").status, 404);
     // No body is no invocation: 400 before the function is looked up, as the host answers.
     assert_eq!(admin(&host, "Nope", "").status, 400);
