@@ -1266,6 +1266,26 @@ fn proxied_requests_pass_through_and_stream() {
     assert_eq!(reply.header("transfer-encoding"), Some("chunked"));
     assert_eq!(reply.header("x-r"), Some("1"));
     assert_eq!(reply.text(), "hello world");
+    // An HTTP/1.0 client cannot read chunks: the answer ends with the connection, even when
+    // the client asked to keep it.
+    let mut stream = host.connect();
+    let request = format!(
+        "GET /api/Echo?reply={} HTTP/1.0\r\nHost: localhost:7071\r\nConnection: keep-alive\r\n\r\n",
+        enc(streamed)
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = String::new();
+    stream
+        .read_to_string(&mut raw)
+        .expect("the answer, then the close");
+    let (head, body) = split_raw(&raw);
+    assert!(head.starts_with("HTTP/1.1 201 Made\r\n"), "{head}");
+    assert!(
+        !head.to_ascii_lowercase().contains("transfer-encoding"),
+        "{head}"
+    );
+    assert!(head.ends_with("\r\nConnection: close"), "{head}");
+    assert_eq!(body, "hello world");
 }
 
 // ---- The handler process ----------------------------------------------------------------------
