@@ -1027,6 +1027,10 @@ mod tests {
                 .unwrap();
             thread::sleep(Duration::from_millis(200));
             // Closed with the request's body unread: reset.
+            drop(stream);
+            listener.set_nonblocking(true).unwrap();
+            thread::sleep(Duration::from_millis(300));
+            assert!(listener.accept().is_err(), "the request was sent again");
         });
         let client = Client::new(port);
         let reply = client.send(&request("POST", Body::Length(b"data")), deadline());
