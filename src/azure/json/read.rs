@@ -567,6 +567,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_raw_value_debugs_as_its_json_text() {
+        // What a `Request`'s Debug shows of its data and metadata.
+        let raw = Raw::document(br#" {"a": [1, "\u00e9"]} "#, Limits::DOCUMENT).unwrap();
+        assert_eq!(format!("{raw:?}"), r#"Raw({"a": [1, "\u00e9"]})"#);
+    }
+
+    #[test]
     fn a_plain_run_ends_at_the_first_quote_backslash_or_control_byte() {
         assert_eq!(plain_run(b""), 0);
         assert_eq!(plain_run(b"abc"), 3);
