@@ -277,7 +277,10 @@ mod tests {
             "0 * * *",
             "5m",
             "%",
+            "%%",
             "0 * * * * * * *",
+            // A colon does not make a TimeSpan: minutes stop at 59.
+            "00:99:00",
         ] {
             assert!(check_schedule(bad).is_err(), "{bad}");
         }
@@ -328,7 +331,18 @@ mod tests {
         assert!(typos(&parse(&with("HttpTrigger")).unwrap())
             .next()
             .is_none());
+        // A typo of a known type is `load`'s error, not a warning as well.
+        assert!(typos(&parse(&with("htp")).unwrap()).next().is_none());
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+        // A typo is one edit in a word of under four letters, two from four on.
+        for (kind, meant) in [
+            ("tbl", None),
+            ("sq", Some("sql")),
+            ("bolb", Some("blob")),
+            ("qeuue", Some("queue")),
+        ] {
+            assert_eq!(closest_type(kind), meant, "{kind}");
+        }
         assert_eq!(edit_distance("", "abc"), 3);
     }
 }
