@@ -135,11 +135,28 @@ mod tests {
                 r#"{"u":"http://x/*y*/","c":",]"}"#,
             ),
             (r#"["a\"//", "b"]"#, r#"["a\"//","b"]"#),
+            // A line comment may end the file, with no newline after it.
+            ("[1] // the end", "[1]"),
+            // Scanning goes on just past a block comment: a string, then more comments.
+            ("{/*abc*/\"a\": \"x\", // z\n}", r#"{"a":"x"}"#),
+            (
+                "  {/* abcd */\"a\": \"x\", /* efgh */ \"b\": \"//\", // z\n}",
+                r#"{"a":"x","b":"//"}"#,
+            ),
         ];
         for (input, compact) in cases {
             let value = parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
             assert_eq!(value.to_json(), *compact, "{input:?}");
         }
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_is_an_error_and_a_missing_one_none() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        assert_eq!(read_json(&root.join("no such file.json")), Ok(None));
+        // A folder where the file should be: the host cannot read it either.
+        let error = read_json(root).unwrap_err();
+        assert!(error.contains(": cannot read: "), "{error}");
     }
 
     #[test]
