@@ -120,7 +120,9 @@ fn no_host_json_is_none_and_other_folders_are_skipped() {
         )
         .with("target/debug/x", "")
         .with("function.json", "not read")
-        .with("notes.txt", "");
+        .with("notes.txt", "")
+        // A hidden folder (.git, .vscode) is no function, and is not read, whatever it holds.
+        .with(".vscode/function.json", "not read");
     let app = load(dir.path());
     let names: Vec<&str> = app.functions.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["HelloRust"]);
