@@ -135,6 +135,8 @@ mod tests {
                 r#"{"u":"http://x/*y*/","c":",]"}"#,
             ),
             (r#"["a\"//", "b"]"#, r#"["a\"//","b"]"#),
+            // An escaped backslash ends no string: the quote after it does.
+            ("[\"a\\\\\", // c\n 1]", r#"["a\\",1]"#),
             // A line comment may end the file, with no newline after it.
             ("[1] // the end", "[1]"),
             // Scanning goes on just past a block comment: a string, then more comments.
@@ -161,8 +163,9 @@ mod tests {
 
     #[test]
     fn relax_leaves_real_errors_to_the_parser() {
-        // Reasons: unterminated comment; two commas; a comment is not a value.
-        for input in ["{} /* open", "[1,,]", "{\"a\": // x\n}"] {
+        // Reasons: unterminated comment; two commas; a comment is not a value; an unterminated
+        // string.
+        for input in ["{} /* open", "[1,,]", "{\"a\": // x\n}", "{\"a\": \"open"] {
             assert!(parse(input).is_err(), "{input:?}");
         }
     }
