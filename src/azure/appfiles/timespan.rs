@@ -101,6 +101,9 @@ mod tests {
             after(93_784)
         );
         assert_eq!(timeout(r#"{"functionTimeout":"00:10"}"#), after(600));
+        assert_eq!(timeout(r#"{"functionTimeout":"1.02:03"}"#), after(93_780));
+        // The least the host takes is itself taken.
+        assert_eq!(timeout(r#"{"functionTimeout":"00:00:01"}"#), after(1));
         assert_eq!(timeout(r#"{"functionTimeout":"2"}"#), after(2 * 86_400));
         assert_eq!(
             timeout(r#"{"functionTimeout":""}"#),
@@ -134,6 +137,8 @@ mod tests {
             (r#""10.12""#, "is not a TimeSpan"),
             (r#""1:2:3:4:5""#, "is not a TimeSpan"),
             (r#""00:00:00.12345678""#, "is not a TimeSpan"),
+            // Ten digits of days: past TimeSpan.MaxValue, which .NET refuses.
+            (r#""1234567890""#, "is not a TimeSpan"),
             (r#""-00:05:00""#, "the host takes only -1"),
             (r#""00:00:00.5""#, "shorter than the host's least"),
             ("true", "functionTimeout is not a string"),
