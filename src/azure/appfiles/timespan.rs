@@ -115,6 +115,13 @@ mod tests {
             after(24 * 86_400)
         );
         assert_eq!(
+            timeout(r#"{"functionTimeout":"24:00"}"#),
+            after(24 * 86_400)
+        );
+        // Up to 23 the first part is still hours.
+        assert_eq!(timeout(r#"{"functionTimeout":"23:30"}"#), after(84_600));
+        assert_eq!(timeout(r#"{"functionTimeout":"23:59:59"}"#), after(86_399));
+        assert_eq!(
             timeout(r#"{"functionTimeout":"1:02:03:04"}"#),
             after(93_784)
         );
@@ -134,6 +141,7 @@ mod tests {
             (r#""5 minutes""#, "is not a TimeSpan"),
             (r#""00:60:00""#, "is not a TimeSpan"),
             (r#""24:60:00""#, "is not a TimeSpan"),
+            (r#""00:00:75""#, "is not a TimeSpan"),
             (r#""10.12""#, "is not a TimeSpan"),
             (r#""1:2:3:4:5""#, "is not a TimeSpan"),
             (r#""00:00:00.12345678""#, "is not a TimeSpan"),
