@@ -183,6 +183,12 @@ mod tests {
         assert!(json_members(&huge, Limits::INVOCATION)
             .unwrap_err()
             .is_limit());
+        // Text that only starts like an object is not looked into (the host's `IsJson`), so
+        // its size breaks no limit.
+        assert_eq!(
+            json_members(&format!("{huge} x"), Limits::INVOCATION),
+            Ok(Vec::new())
+        );
         assert!(sends_text(&binding(
             r#"{"type":"queueTrigger","name":"m"}"#
         )));
@@ -191,6 +197,13 @@ mod tests {
         )));
         assert!(!sends_text(&binding(
             r#"{"type":"timerTrigger","name":"t"}"#
+        )));
+        // A batch and a change feed are .NET arrays, not strings.
+        assert!(!sends_text(&binding(
+            r#"{"type":"eventHubTrigger","name":"e","cardinality":"many","dataType":"string"}"#
+        )));
+        assert!(!sends_text(&binding(
+            r#"{"type":"cosmosDBTrigger","name":"d"}"#
         )));
     }
 
