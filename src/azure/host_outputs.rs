@@ -451,6 +451,12 @@ mod tests {
         Item::Text(t.to_string())
     }
 
+    /// The items the output `name` receives in `reading`.
+    fn by_name_in(reading: &Reading, name: &str) -> Vec<Item> {
+        let written = reading.written.iter().find(|w| w.name == name);
+        written.map(|w| w.items.clone()).unwrap_or_default()
+    }
+
     #[test]
     fn numbers_as_dotnet_prints_them() {
         let cases = [
@@ -487,6 +493,8 @@ mod tests {
             "2025-01-01T12:00:00-0130",
             "2025-01-01T12:00:00+01",
             "2024-02-29T00:00:00",
+            // A century is a leap year every 400 years.
+            "2000-02-29T00:00:00",
         ] {
             assert!(is_iso_date(date), "{date}");
         }
@@ -512,11 +520,14 @@ mod tests {
             "x2025-01-01T12:00:00",
             "2025-13-01T12:00:00",
             "2025-02-29T12:00:00",
+            "1900-02-29T12:00:00",
             "2025-04-31T12:00:00",
             "0000-01-01T12:00:00",
             "2025-01-01T25:00:00",
             "2025-01-01T12:60:00",
             "2025-01-01T24:30:00",
+            "2025-01-01T24:01:01",
+            "2025-01-01T12:00:60",
         ] {
             assert!(!is_iso_date(not), "{not}");
         }
@@ -629,6 +640,26 @@ mod tests {
             read(r#"{"Outputs":{"blob":12345678901234567890}}"#).errors,
             ["blob: 12345678901234567890 is a BigInteger to the host, which it cannot write to a \
               blob"]
+        );
+        // A string holding a JSON object is parsed to one item: a document, or for a string
+        // collector the object's indented text. A table's collector also parses an array item
+        // that is such a string (a Cosmos DB one, objects only, refuses it: `doc` above).
+        let reading = read(
+            r#"{"Outputs":{"literalQueue":"{\"a\":1}","doc":"{\"id\":\"1\"}",
+            "row":["{\"PartitionKey\":\"p\",\"RowKey\":\"r\"}"]}}"#,
+        );
+        assert!(reading.errors.is_empty(), "{reading:?}");
+        assert_eq!(
+            by_name_in(&reading, "literalQueue"),
+            [text("{\n  \"a\": 1\n}")]
+        );
+        assert_eq!(
+            by_name_in(&reading, "doc"),
+            [Item::Json(j(r#"{"id":"1"}"#))]
+        );
+        assert_eq!(
+            by_name_in(&reading, "row"),
+            [Item::Json(j(r#"{"PartitionKey":"p","RowKey":"r"}"#))]
         );
         // Nothing set, or null: nothing written.
         assert_eq!(
