@@ -77,7 +77,11 @@ pub(super) fn time_span(text: &str) -> Option<Duration> {
     if h > 23 || m > 59 || s > 59 {
         return None;
     }
-    Some(Duration::new(((d * 24 + h) * 60 + m) * 60 + s, nanos))
+    let secs = ((d * 24 + h) * 60 + m) * 60 + s;
+    // Past `TimeSpan.MaxValue` (i64::MAX ticks of 100 ns, 10675199.02:48:05.4775807) .NET's
+    // parse overflows, and the host does not start.
+    let ticks = u128::from(secs) * 10_000_000 + u128::from(nanos / 100);
+    (ticks <= i64::MAX as u128).then(|| Duration::new(secs, nanos))
 }
 
 #[cfg(test)]
@@ -101,6 +105,14 @@ mod tests {
             after(93_784)
         );
         assert_eq!(timeout(r#"{"functionTimeout":"00:10"}"#), after(600));
+        // The longest TimeSpan there is.
+        assert_eq!(
+            timeout(r#"{"functionTimeout":"10675199.02:48:05.4775807"}"#),
+            Ok(FunctionTimeout::After(Duration::new(
+                922_337_203_685,
+                477_580_700
+            )))
+        );
         assert_eq!(timeout(r#"{"functionTimeout":"1.02:03"}"#), after(93_780));
         // The least the host takes is itself taken.
         assert_eq!(timeout(r#"{"functionTimeout":"00:00:01"}"#), after(1));
@@ -147,6 +159,8 @@ mod tests {
             (r#""00:00:00.12345678""#, "is not a TimeSpan"),
             // Ten digits of days: past TimeSpan.MaxValue, which .NET refuses.
             (r#""1234567890""#, "is not a TimeSpan"),
+            (r#""10675200""#, "is not a TimeSpan"),
+            (r#""10675199.02:48:05.4775808""#, "is not a TimeSpan"),
             (r#""-00:05:00""#, "the host takes only -1"),
             (r#""00:00:00.5""#, "shorter than the host's least"),
             ("true", "functionTimeout is not a string"),
