@@ -1858,6 +1858,37 @@ fn invoke_sends_one_http_call_with_the_real_handler() {
     assert!(out.ends_with(&greeting(Some("Azure"))), "{out}");
 }
 
+/// invoke frames the body itself: a Content-Length given is replaced by the body's own, and
+/// `Transfer-Encoding: chunked` asks for chunks, which proxying passes on as they are.
+#[test]
+fn invoke_frames_the_body_as_asked() {
+    let app = fake_app("invoke-framing", PROXYING);
+    let dir = app.path().to_str().unwrap();
+    let received = |header: &str| {
+        let args = [
+            "invoke", "Echo", "--app", dir, "--data", "-", "--header", "X-A: 1", "--header", header,
+        ];
+        let (status, out, err) = run(&args, "abc");
+        assert!(status.success(), "{header}: {err}");
+        // The fake's answer is the request as it arrived.
+        out.split_once("\r\n\r\n").unwrap().1.to_string()
+    };
+    for header in ["Content-Length: 99", "X-Mode: chunked"] {
+        let request = received(header);
+        assert!(request.contains("\r\nX-A: 1\r\n"), "{request}");
+        assert!(
+            request.ends_with("\r\nContent-Length: 3\r\n\r\nabc"),
+            "{request}"
+        );
+        assert_eq!(request.matches("Content-Length").count(), 1, "{request}");
+    }
+    let request = received("Transfer-Encoding: chunked");
+    assert!(
+        request.ends_with("\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
+        "{request}"
+    );
+}
+
 #[test]
 fn invoke_reports_failures_in_its_exit_status() {
     let app = fake_app("invoke-fail", FORWARDING);
@@ -1937,7 +1968,7 @@ fn invoke_refuses_options_that_do_not_apply() {
                  trigger's content is --data)";
     let forwarded = "the host forwards its HTTP request as is (enableForwardingHttpRequest), with \
                      no input bindings or trigger metadata";
-    let cases: [(&[&str], String); 13] = [
+    let cases: [(&[&str], String); 14] = [
         // A function the app lacks, or a call that cannot reach the one named.
         (
             &["Nope"],
@@ -1993,6 +2024,10 @@ fn invoke_refuses_options_that_do_not_apply() {
             &["Timer", "--input", "nope=-"],
             "Timer has no input binding \"nope\" (inputs: none; the trigger's data is --data)"
                 .to_string(),
+        ),
+        (
+            &["Timer", "--data", "-", "--input", "nope=-"],
+            "only one of --data and --input can read stdin (-)".to_string(),
         ),
         (
             &["Timer", "--metadata-file", "/nonexistent/m.json"],
