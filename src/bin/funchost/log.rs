@@ -79,5 +79,7 @@ mod tests {
     fn control_characters_are_escaped() {
         assert_eq!(one_line("plain"), "plain");
         assert_eq!(one_line("a\r\nb\tc\u{1b}[0m"), "a\\r\\nb\tc\\u{1b}[0m");
+        // Only control characters: text in any script stays as it is.
+        assert_eq!(one_line("é\u{1}"), "é\\u{1}");
     }
 }
