@@ -159,6 +159,10 @@ fn every_template_scaffolds_a_function_that_runs() {
             )),
             "{out}"
         );
+        // This host.json has no extension bundle, which every trigger but HTTP and timer needs.
+        let note = format!("Note: a {template} trigger needs the extension bundle in host.json");
+        let needs_none = matches!(template, "http" | "timer");
+        assert_eq!(out.contains(&note), !needs_none, "{out}");
         // What the templates say, the name put in.
         let templates = repo("src/bin/funchost/templates");
         let function_json = read(dir.join(name).join("function.json"));
