@@ -2396,6 +2396,58 @@ fn settings_func_start_would_act_on_are_warnings() {
     );
     assert!(!err.contains("func start would"), "{err}");
     assert!(err.contains("no handler to start"), "{err}");
+    // For an app that needs storage: what a quick start (no handler to run) warns of.
+    let warnings_of = |settings: &str, env: &[(&str, &str)]| {
+        let app = TempDir::new("funchost-settings-storage")
+            .with("host.json", r#"{"version":"2.0"}"#)
+            .with("local.settings.json", settings)
+            .with("Queue/function.json", QUEUE);
+        let port = free_port().to_string();
+        let dir = app.path().to_str().unwrap();
+        let args = [
+            "start",
+            "--app",
+            dir,
+            "--port",
+            &port,
+            "--handler",
+            "/nonexistent/h",
+        ];
+        let exited = Command::new(FUNCHOST)
+            .args(args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&exited.stderr).into_owned()
+    };
+    let no_storage = "AzureWebJobsStorage is not set";
+    let blank = warnings_of(r#"{"Values":{"AzureWebJobsStorage":" "}}"#, &[]);
+    assert!(blank.contains(no_storage), "{blank}");
+    // An identity-based connection is storage too, given in Values or the environment.
+    let identity = r#"{"Values":{"AzureWebJobsStorage__accountName":"dev"}}"#;
+    let given = warnings_of(identity, &[]);
+    assert!(!given.contains(no_storage), "{given}");
+    let from_env = warnings_of("{}", &[("AzureWebJobsStorage__accountName", "dev")]);
+    assert!(!from_env.contains(no_storage), "{from_env}");
+    // `1` disables as `true` does, and `0` does not.
+    let disabled = |value: &str| {
+        let settings = format!(
+            r#"{{"Values":{{"AzureWebJobsStorage":"x","AzureWebJobs.Queue.Disabled":"{value}"}}}}"#
+        );
+        warnings_of(&settings, &[]).contains("AzureWebJobs.Queue.Disabled is true")
+    };
+    assert!(disabled("1"));
+    assert!(!disabled("0"));
+    // Port 0 is no port to listen on.
+    let zero = warnings_of(
+        r#"{"Host":{"LocalHttpPort":0},"Values":{"AzureWebJobsStorage":"x"}}"#,
+        &[],
+    );
+    assert!(
+        zero.contains("Host.LocalHttpPort 0 is not a port number; ignored"),
+        "{zero}"
+    );
 }
 
 /// `func start` listens on local.settings.json's `Host.LocalHttpPort` when not given `--port`.
