@@ -2373,35 +2373,12 @@ fn settings_func_start_would_act_on_are_warnings() {
     ] {
         host.wait_err(warning);
     }
-    // An app of HTTP functions needs no storage, and the worker runtime a handler's needs (read
-    // ignoring case, as Core Tools reads it).
-    let settings = r#"{"Values":{"FUNCTIONS_WORKER_RUNTIME":"Custom"}}"#;
-    let http = TempDir::new("funchost-settings-http")
-        .with("host.json", r#"{"version":"2.0"}"#)
-        .with("local.settings.json", settings)
-        .with("Echo/function.json", ECHO);
-    let port = free_port().to_string();
-    let dir = http.path().to_str().unwrap();
-    let (_, _, err) = run(
-        &[
-            "start",
-            "--app",
-            dir,
-            "--port",
-            &port,
-            "--handler",
-            "/nonexistent/h",
-        ],
-        "",
-    );
-    assert!(!err.contains("func start would"), "{err}");
-    assert!(err.contains("no handler to start"), "{err}");
-    // For an app that needs storage: what a quick start (no handler to run) warns of.
-    let warnings_of = |settings: &str, env: &[(&str, &str)]| {
-        let app = TempDir::new("funchost-settings-storage")
+    // What a quick start (no handler to run) warns of, for an app of one function.
+    let warnings_of = |function: (&str, &str), settings: &str, env: &[(&str, &str)]| {
+        let app = TempDir::new("funchost-settings-quick")
             .with("host.json", r#"{"version":"2.0"}"#)
             .with("local.settings.json", settings)
-            .with("Queue/function.json", QUEUE);
+            .with(function.0, function.1);
         let port = free_port().to_string();
         let dir = app.path().to_str().unwrap();
         let args = [
@@ -2421,26 +2398,35 @@ fn settings_func_start_would_act_on_are_warnings() {
             .unwrap();
         String::from_utf8_lossy(&exited.stderr).into_owned()
     };
+    // An app of HTTP functions needs no storage, and the worker runtime a handler's needs (read
+    // ignoring case, as Core Tools reads it).
+    let settings = r#"{"Values":{"FUNCTIONS_WORKER_RUNTIME":"Custom"}}"#;
+    let err = warnings_of(("Echo/function.json", ECHO), settings, &[]);
+    assert!(!err.contains("func start would"), "{err}");
+    assert!(err.contains("no handler to start"), "{err}");
+    // An app that needs storage.
+    let queue = ("Queue/function.json", QUEUE);
     let no_storage = "AzureWebJobsStorage is not set";
-    let blank = warnings_of(r#"{"Values":{"AzureWebJobsStorage":" "}}"#, &[]);
+    let blank = warnings_of(queue, r#"{"Values":{"AzureWebJobsStorage":" "}}"#, &[]);
     assert!(blank.contains(no_storage), "{blank}");
     // An identity-based connection is storage too, given in Values or the environment.
     let identity = r#"{"Values":{"AzureWebJobsStorage__accountName":"dev"}}"#;
-    let given = warnings_of(identity, &[]);
+    let given = warnings_of(queue, identity, &[]);
     assert!(!given.contains(no_storage), "{given}");
-    let from_env = warnings_of("{}", &[("AzureWebJobsStorage__accountName", "dev")]);
+    let from_env = warnings_of(queue, "{}", &[("AzureWebJobsStorage__accountName", "dev")]);
     assert!(!from_env.contains(no_storage), "{from_env}");
     // `1` disables as `true` does, and `0` does not.
     let disabled = |value: &str| {
         let settings = format!(
             r#"{{"Values":{{"AzureWebJobsStorage":"x","AzureWebJobs.Queue.Disabled":"{value}"}}}}"#
         );
-        warnings_of(&settings, &[]).contains("AzureWebJobs.Queue.Disabled is true")
+        warnings_of(queue, &settings, &[]).contains("AzureWebJobs.Queue.Disabled is true")
     };
     assert!(disabled("1"));
     assert!(!disabled("0"));
     // Port 0 is no port to listen on.
     let zero = warnings_of(
+        queue,
         r#"{"Host":{"LocalHttpPort":0},"Values":{"AzureWebJobsStorage":"x"}}"#,
         &[],
     );
